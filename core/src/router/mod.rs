@@ -1,0 +1,1 @@
+//! `hcp::router` — lock-free priority routing of workloads onto devices (issue 3).

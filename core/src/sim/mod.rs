@@ -1,0 +1,1 @@
+//! `hcp::sim` — H100 and S21 device models, market series, fleets and telemetry (issue 4).
