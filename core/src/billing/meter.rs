@@ -23,7 +23,7 @@
 //! OpenMeter's `groupBy`; a missing property forms its own group (shown as null).
 
 use super::event::UsageEvent;
-use super::num::{checked_add, checked_mul, Fields};
+use super::num::{checked_add, checked_mul, decimal_from_json, Fields};
 use super::period::Period;
 use crate::{Error, Result};
 use rust_decimal::Decimal;
@@ -120,6 +120,49 @@ impl EventValue {
     /// A plain value with no dynamic price.
     pub fn new(value: Decimal) -> Self {
         EventValue { value, unit_price: None, total_amount: None }
+    }
+
+    /// From JSON: a number or decimal string (the value), or an event-like object
+    /// `{"quantity", "properties"?: {"unit_price"?, "precise_total_amount"?}}`. Used by
+    /// `Charge::amount(events=…)` in the bindings. Errors name `events[i]…`.
+    ///
+    /// ```
+    /// use hcp::billing::EventValue;
+    /// let v = EventValue::from_json(0, &serde_json::json!({"quantity": 5, "properties": {"unit_price": "0.11"}})).unwrap();
+    /// assert_eq!(v.unit_price.unwrap().to_string(), "0.11");
+    /// ```
+    pub fn from_json(index: usize, value: &Value) -> Result<Self> {
+        let path = format!("events[{index}]");
+        let parsed = match value {
+            Value::Object(_) => {
+                let f = Fields::new(&path, value)?;
+                f.only(&["quantity", "properties", "event_id", "customer_id", "meter_code", "timestamp"])?;
+                let q = f.get("quantity").ok_or_else(|| Error::invalid_input(&f.path("quantity"), "required"))?;
+                let mut ev = EventValue::new(decimal_from_json(&f.path("quantity"), q)?);
+                if let Some(props) = f.get("properties") {
+                    let p = Fields::new(&f.path("properties"), props)?;
+                    ev.unit_price = p.opt_non_negative("unit_price")?;
+                    ev.total_amount = p.opt_non_negative("precise_total_amount")?;
+                }
+                ev
+            }
+            other => EventValue::new(decimal_from_json(&path, other)?),
+        };
+        if parsed.value.is_sign_negative() && !parsed.value.is_zero() {
+            return Err(Error::invalid_input(
+                &format!("{path}.quantity"),
+                format!("must be >= 0, got {}", parsed.value),
+            ));
+        }
+        Ok(parsed)
+    }
+
+    /// Parses a JSON array of values or event-like objects.
+    pub fn many_from_json(value: &Value) -> Result<Vec<Self>> {
+        match value {
+            Value::Array(items) => items.iter().enumerate().map(|(i, v)| EventValue::from_json(i, v)).collect(),
+            _ => Err(Error::invalid_input("events", "expected an array")),
+        }
     }
 }
 
