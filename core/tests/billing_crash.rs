@@ -24,7 +24,7 @@ fn event(i: usize) -> UsageEvent {
     let ts = Timestamp::parse("2026-11-01T00:00:00Z").unwrap().unix_micros() + (i as i64) * 60_000_000;
     let quantity = rust_decimal::Decimal::new((i % 13 + 1) as i64 * 125, 3); // 0.125 … 1.625
     let mut props = serde_json::Map::new();
-    props.insert("gpu_model".into(), serde_json::json!(if i % 3 == 0 { "H100" } else { "A100" }));
+    props.insert("gpu_model".into(), serde_json::json!(if i.is_multiple_of(3) { "H100" } else { "A100" }));
     UsageEvent::new(
         format!("ev{i}"),
         format!("c{}", i % CUSTOMERS),

@@ -470,7 +470,7 @@ fn volume(tiers: &[Tier], units: Decimal) -> Result<Decimal> {
     if units.is_zero() {
         return Ok(Decimal::ZERO);
     }
-    let tier = tiers.iter().find(|t| t.up_to.map_or(true, |u| units <= u));
+    let tier = tiers.iter().find(|t| t.up_to.is_none_or(|u| units <= u));
     match tier {
         Some(t) => checked_add("amount", t.flat_amount, checked_mul("amount", t.per_unit_amount, units)?),
         None => Err(Error::new(crate::ErrorKind::Internal, "volume tiers without an unbounded last tier")),

@@ -360,6 +360,17 @@ impl Meter {
             }
             return Ok(());
         }
+        if self.aggregation == Aggregation::UniqueCount {
+            // Distinct values of any JSON type; events without the property are skipped.
+            match self.field_name.as_ref().and_then(|f| event.properties.get(f)) {
+                Some(v) => {
+                    acc.unique.insert(property_text(v));
+                    acc.count += 1;
+                }
+                None => acc.skipped += 1,
+            }
+            return Ok(());
+        }
         let Some(value) = self.value_of(event) else {
             acc.skipped += 1;
             return Ok(());
@@ -379,12 +390,7 @@ impl Meter {
             Aggregation::Sum => acc.sum = checked_add("quantity", acc.sum, value)?,
             Aggregation::Max => acc.max = Some(acc.max.map_or(value, |m| m.max(value))),
             Aggregation::Latest => acc.latest = Some(value),
-            Aggregation::UniqueCount => {
-                if let Some(v) = self.field_name.as_ref().and_then(|f| event.properties.get(f)) {
-                    acc.unique.insert(property_text(v));
-                }
-            }
-            Aggregation::Count => {}
+            Aggregation::UniqueCount | Aggregation::Count => {}
         }
         acc.count += 1;
         if keep_events {
