@@ -108,6 +108,30 @@ impl UsageStore for MemoryLedger {
         Ok(())
     }
 
+    fn record_invoices(&mut self, invoices: &[Invoice]) -> Result<()> {
+        // All or nothing, like the SQLite ledger: check every key before inserting any.
+        let mut keys = HashSet::new();
+        for invoice in invoices {
+            let taken = self
+                .customers
+                .get(&invoice.customer_id)
+                .is_some_and(|u| u.invoices.contains_key(&invoice.period.start));
+            if taken || !keys.insert((invoice.customer_id.as_str(), invoice.period.start)) {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "customer {} already has an invoice for the period starting {}",
+                        invoice.customer_id, invoice.period.start
+                    ),
+                ));
+            }
+        }
+        for invoice in invoices {
+            self.record_invoice(invoice)?;
+        }
+        Ok(())
+    }
+
     fn invoices(&self, customer_id: &str) -> Result<Vec<Invoice>> {
         Ok(self.customers.get(customer_id).map(|u| u.invoices.values().cloned().collect()).unwrap_or_default())
     }

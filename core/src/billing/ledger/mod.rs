@@ -51,6 +51,14 @@ pub trait UsageStore {
     /// Stores an issued invoice; `Conflict` if the customer already has one for that period.
     fn record_invoice(&mut self, invoice: &Invoice) -> Result<()>;
 
+    /// Stores several issued invoices, all or nothing (one transaction in SQLite).
+    fn record_invoices(&mut self, invoices: &[Invoice]) -> Result<()> {
+        for invoice in invoices {
+            self.record_invoice(invoice)?;
+        }
+        Ok(())
+    }
+
     /// The customer's issued invoices, oldest period first.
     fn invoices(&self, customer_id: &str) -> Result<Vec<Invoice>>;
 
