@@ -1,10 +1,12 @@
 //! `hcp.econ` and `hcp.models`: market snapshots, the model catalog and the economics functions.
 //! Conversion only; every formula lives in `hcp::econ`.
 
-use hcp::econ::{self, DeviceModel, Market, MarketFields, MiningTerms};
+use hcp::econ::{self, Action, Decider, DeviceGroup, DeviceModel, Market, MarketFields, Site, SwitchPolicy, Terms};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyTuple};
 
+use crate::convert::{kwargs_to, to_py};
 use crate::errors::{invalid_input, IntoPy};
 
 /// A validated market snapshot (`hcp.Market`).
@@ -160,6 +162,12 @@ impl PyDeviceModel {
         Ok(PyDeviceModel { inner: inner.validated().py()? })
     }
 
+    /// An ASIC given by hashrate and efficiency, e.g. for a what-if on a future model.
+    #[staticmethod]
+    fn asic(name: &str, hashrate_ths: f64, joules_per_th: f64) -> PyResult<Self> {
+        Ok(PyDeviceModel { inner: DeviceModel::asic(name, hashrate_ths, joules_per_th).py()? })
+    }
+
     #[getter]
     fn name(&self) -> &str {
         &self.inner.name
@@ -194,6 +202,15 @@ impl PyDeviceModel {
     }
     fn __eq__(&self, other: &Self) -> bool {
         self.inner == other.inner
+    }
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.inner.name.hash(&mut h);
+        for x in [self.inner.power_watts, self.inner.hashrate_ths, self.inner.gpu_memory_gb] {
+            x.to_bits().hash(&mut h);
+        }
+        h.finish()
     }
     fn __repr__(&self) -> String {
         format!(
@@ -302,10 +319,21 @@ fn hashprice_btc_per_th_day(market: &PyMarket) -> f64 {
     econ::hashprice_btc_per_th_day(&market.inner)
 }
 
+/// Site terms from keyword arguments: pool_fee, pue, gpu_utilisation, tokens_per_second,
+/// demand_response_usd_per_mwh (unknown keywords are `InvalidInputError`).
+fn terms(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Terms> {
+    kwargs_to::<Terms>(kwargs, "terms")?.validated().py()
+}
+
 #[pyfunction]
-#[pyo3(signature = (model, market, pool_fee=0.0, pue=1.0))]
-fn miner_daily(model: &Bound<'_, PyAny>, market: &PyMarket, pool_fee: f64, pue: f64) -> PyResult<PyMinerDaily> {
-    let d = econ::miner_daily(&model_arg(model)?, &market.inner, MiningTerms { pool_fee, pue }).py()?;
+#[pyo3(signature = (model, market, **terms))]
+fn miner_daily(
+    model: &Bound<'_, PyAny>,
+    market: &PyMarket,
+    terms: Option<&Bound<'_, PyDict>>,
+) -> PyResult<PyMinerDaily> {
+    let t = self::terms(terms)?;
+    let d = econ::miner_daily(&model_arg(model)?, &market.inner, t.mining()).py()?;
     Ok(PyMinerDaily {
         btc: d.btc,
         revenue_usd: d.revenue_usd,
@@ -321,21 +349,276 @@ fn joules_per_th(model: &Bound<'_, PyAny>) -> PyResult<f64> {
 }
 
 #[pyfunction]
-#[pyo3(signature = (model, market, pool_fee=0.0, pue=1.0))]
-fn hashcost_usd_per_th_day(model: &Bound<'_, PyAny>, market: &PyMarket, pool_fee: f64, pue: f64) -> PyResult<f64> {
-    econ::hashcost_usd_per_th_day(&model_arg(model)?, &market.inner, MiningTerms { pool_fee, pue }).py()
+#[pyo3(signature = (model, market, **terms))]
+fn hashcost_usd_per_th_day(
+    model: &Bound<'_, PyAny>,
+    market: &PyMarket,
+    terms: Option<&Bound<'_, PyDict>>,
+) -> PyResult<f64> {
+    econ::hashcost_usd_per_th_day(&model_arg(model)?, &market.inner, self::terms(terms)?.mining()).py()
 }
 
 #[pyfunction]
-#[pyo3(signature = (model, market, pool_fee=0.0, pue=1.0))]
-fn breakeven_btc_usd(model: &Bound<'_, PyAny>, market: &PyMarket, pool_fee: f64, pue: f64) -> PyResult<f64> {
-    econ::breakeven_btc_usd(&model_arg(model)?, &market.inner, MiningTerms { pool_fee, pue }).py()
+#[pyo3(signature = (model, market, **terms))]
+fn breakeven_btc_usd(model: &Bound<'_, PyAny>, market: &PyMarket, terms: Option<&Bound<'_, PyDict>>) -> PyResult<f64> {
+    econ::breakeven_btc_usd(&model_arg(model)?, &market.inner, self::terms(terms)?.mining()).py()
+}
+
+/// Break-even electricity price of a miner (mining) or a GPU (serving), USD/kWh.
+#[pyfunction]
+#[pyo3(signature = (model, market, **terms))]
+fn breakeven_usd_per_kwh(
+    model: &Bound<'_, PyAny>,
+    market: &PyMarket,
+    terms: Option<&Bound<'_, PyDict>>,
+) -> PyResult<f64> {
+    econ::breakeven_usd_per_kwh(&model_arg(model)?, &market.inner, &self::terms(terms)?).py()
 }
 
 #[pyfunction]
-#[pyo3(signature = (model, market, pool_fee=0.0, pue=1.0))]
-fn breakeven_usd_per_kwh(model: &Bound<'_, PyAny>, market: &PyMarket, pool_fee: f64, pue: f64) -> PyResult<f64> {
-    econ::miner_breakeven_usd_per_kwh(&model_arg(model)?, &market.inner, MiningTerms { pool_fee, pue }).py()
+#[pyo3(signature = (model, market, **terms))]
+fn gpu_hourly<'py>(
+    py: Python<'py>,
+    model: &Bound<'py, PyAny>,
+    market: &PyMarket,
+    terms: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_py(py, &econ::gpu_hourly(&model_arg(model)?, &market.inner, &self::terms(terms)?).py()?)
+}
+
+#[pyfunction]
+#[pyo3(signature = (model, market, **terms))]
+fn gpu_daily<'py>(
+    py: Python<'py>,
+    model: &Bound<'py, PyAny>,
+    market: &PyMarket,
+    terms: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_py(py, &econ::gpu_daily(&model_arg(model)?, &market.inner, &self::terms(terms)?).py()?)
+}
+
+/// Value per hour of each action open to the device (productive, sleep, idle).
+#[pyfunction]
+#[pyo3(signature = (model, market, **terms))]
+fn action_values<'py>(
+    py: Python<'py>,
+    model: &Bound<'py, PyAny>,
+    market: &PyMarket,
+    terms: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_py(py, &econ::action_values(&model_arg(model)?, &market.inner, &self::terms(terms)?).py()?)
+}
+
+/// The most profitable action at this snapshot, ignoring switching costs.
+#[pyfunction]
+#[pyo3(signature = (model, market, **terms))]
+fn best_action<'py>(
+    py: Python<'py>,
+    model: &Bound<'py, PyAny>,
+    market: &PyMarket,
+    terms: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_py(py, &econ::best_action(&model_arg(model)?, &market.inner, &self::terms(terms)?).py()?)
+}
+
+/// A stateful per-device decider with switching cost and minimum dwell (`hcp.econ.Decider`).
+#[pyclass(name = "Decider", module = "hcp")]
+pub struct PyDecider {
+    inner: Decider,
+}
+
+#[pymethods]
+impl PyDecider {
+    #[new]
+    #[pyo3(signature = (model, *, initial=None, policy=None, **terms))]
+    fn new(
+        model: &Bound<'_, PyAny>,
+        initial: Option<&str>,
+        policy: Option<&Bound<'_, PyDict>>,
+        terms: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let model = model_arg(model)?;
+        let initial = match initial {
+            Some(name) => Action::parse(name).py()?,
+            None => Action::productive(model.kind),
+        };
+        let policy: SwitchPolicy = kwargs_to(policy, "policy")?;
+        Ok(PyDecider { inner: Decider::new(model, self::terms(terms)?, policy, initial).py()? })
+    }
+
+    /// Decides the action for the next `dt_seconds` at `market` and advances the clock.
+    fn step<'py>(&mut self, py: Python<'py>, market: &PyMarket, dt_seconds: f64) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.step(&market.inner, dt_seconds).py()?)
+    }
+
+    /// Steps once per market, returning the action names (one boundary crossing for a series).
+    fn step_series(&mut self, markets: Vec<PyRef<'_, PyMarket>>, dt_seconds: f64) -> PyResult<Vec<&'static str>> {
+        markets.iter().map(|m| self.inner.step(&m.inner, dt_seconds).map(|d| d.action.name()).py()).collect()
+    }
+
+    #[getter]
+    fn current(&self) -> &'static str {
+        self.inner.current().name()
+    }
+    #[getter]
+    fn switches(&self) -> u64 {
+        self.inner.switches()
+    }
+    #[getter]
+    fn seconds_in_action(&self) -> f64 {
+        self.inner.seconds_in_action()
+    }
+}
+
+/// A site: device groups, a power cap and terms (`hcp.econ.Site`).
+#[pyclass(name = "Site", module = "hcp", frozen)]
+pub struct PySite {
+    inner: Site,
+}
+
+#[pymethods]
+impl PySite {
+    /// `devices`: a dict `{model: count}` or a list of `(model, count)` pairs; models are
+    /// `DeviceModel`s or catalog names.
+    #[new]
+    #[pyo3(signature = (devices, cap_kw, **terms))]
+    fn new(devices: &Bound<'_, PyAny>, cap_kw: f64, terms: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let pairs: Vec<(Bound<'_, PyAny>, i64)> = if let Ok(d) = devices.cast::<PyDict>() {
+            d.iter().map(|(k, v)| Ok((k, v.extract::<i64>()?))).collect::<PyResult<_>>()?
+        } else {
+            devices
+                .try_iter()
+                .map_err(|_| invalid_input("devices", "must be a dict or a list of (model, count)"))?
+                .map(|item| {
+                    let item = item?;
+                    let t =
+                        item.cast::<PyTuple>().map_err(|_| invalid_input("devices", "items must be (model, count)"))?;
+                    Ok((t.get_item(0)?, t.get_item(1)?.extract::<i64>()?))
+                })
+                .collect::<PyResult<_>>()?
+        };
+        let mut groups = Vec::with_capacity(pairs.len());
+        for (model, count) in pairs {
+            let count = u32::try_from(count)
+                .map_err(|_| invalid_input("count", format!("must be in [0, 2^32), got {count}")))?;
+            groups.push(DeviceGroup { model: model_arg(&model)?, count });
+        }
+        Ok(PySite { inner: Site::new(groups, cap_kw, self::terms(terms)?).py()? })
+    }
+
+    /// The plan maximising expected USD/h under the cap at `market`.
+    fn plan<'py>(&self, py: Python<'py>, market: &PyMarket) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.plan(&market.inner).py()?)
+    }
+
+    /// The always-on baseline: GPUs first, then miners up to the cap, never curtailing on price.
+    fn plan_always_on<'py>(&self, py: Python<'py>, market: &PyMarket) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.plan_always_on(&market.inner).py()?)
+    }
+
+    #[getter]
+    fn cap_kw(&self) -> f64 {
+        self.inner.cap_kw()
+    }
+}
+
+type Columns<'py> =
+    (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
+
+fn out_columns<'py>(py: Python<'py>, n: usize, out: Option<Columns<'py>>) -> Columns<'py> {
+    out.unwrap_or_else(|| {
+        (
+            PyArray1::<f64>::zeros(py, n, false),
+            PyArray1::<f64>::zeros(py, n, false),
+            PyArray1::<f64>::zeros(py, n, false),
+            PyArray1::<f64>::zeros(py, n, false),
+        )
+    })
+}
+
+fn slice<'a>(a: &'a PyReadonlyArray1<'_, f64>, field: &str) -> PyResult<&'a [f64]> {
+    a.as_slice().map_err(|_| invalid_input(field, "must be a contiguous float64 array"))
+}
+
+fn slice_mut<'a>(a: &'a mut PyReadwriteArray1<'_, f64>, field: &str) -> PyResult<&'a mut [f64]> {
+    a.as_slice_mut().map_err(|_| invalid_input(field, "must be a contiguous float64 array"))
+}
+
+fn columns_record<'py>(py: Python<'py>, cols: Columns<'py>) -> PyResult<Bound<'py, PyAny>> {
+    let d = PyDict::new(py);
+    d.set_item("revenue_usd_per_day", cols.0)?;
+    d.set_item("energy_cost_usd_per_day", cols.1)?;
+    d.set_item("profit_usd_per_day", cols.2)?;
+    d.set_item("breakeven_usd_per_kwh", cols.3)?;
+    py.import("hcp._record")?.getattr("Record")?.call1((d,))
+}
+
+/// Mining economics per day over arrays of miners (GIL released while computing). Returns a
+/// `Record` of four float64 arrays; pass `out=(revenue, cost, profit, breakeven)` to reuse arrays.
+#[pyfunction]
+#[pyo3(signature = (market, hashrate_ths, power_watts, electricity_usd_per_kwh=None, *, out=None, **terms))]
+fn miner_daily_batch<'py>(
+    py: Python<'py>,
+    market: &PyMarket,
+    hashrate_ths: PyReadonlyArray1<'py, f64>,
+    power_watts: PyReadonlyArray1<'py, f64>,
+    electricity_usd_per_kwh: Option<PyReadonlyArray1<'py, f64>>,
+    out: Option<Columns<'py>>,
+    terms: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let t = self::terms(terms)?;
+    let cols = out_columns(py, hashrate_ths.len()?, out);
+    {
+        let ths = slice(&hashrate_ths, "hashrate_ths")?;
+        let watts = slice(&power_watts, "power_watts")?;
+        let price = electricity_usd_per_kwh.as_ref().map(|e| slice(e, "electricity_usd_per_kwh")).transpose()?;
+        let (mut r, mut c, mut p, mut b) =
+            (cols.0.readwrite(), cols.1.readwrite(), cols.2.readwrite(), cols.3.readwrite());
+        let out = econ::DailyBatchOutput {
+            revenue_usd_per_day: slice_mut(&mut r, "out[0]")?,
+            energy_cost_usd_per_day: slice_mut(&mut c, "out[1]")?,
+            profit_usd_per_day: slice_mut(&mut p, "out[2]")?,
+            breakeven_usd_per_kwh: slice_mut(&mut b, "out[3]")?,
+        };
+        let m = market.inner;
+        py.detach(|| econ::miner_daily_batch(&m, t.mining(), ths, watts, price, out)).py()?;
+    }
+    columns_record(py, cols)
+}
+
+/// GPU economics per day over arrays of serving GPUs (TDP, idle power, utilisation per device).
+#[pyfunction]
+#[pyo3(signature = (market, power_watts, idle_watts, utilisation, electricity_usd_per_kwh=None, *, out=None, **terms))]
+#[allow(clippy::too_many_arguments)]
+fn gpu_daily_batch<'py>(
+    py: Python<'py>,
+    market: &PyMarket,
+    power_watts: PyReadonlyArray1<'py, f64>,
+    idle_watts: PyReadonlyArray1<'py, f64>,
+    utilisation: PyReadonlyArray1<'py, f64>,
+    electricity_usd_per_kwh: Option<PyReadonlyArray1<'py, f64>>,
+    out: Option<Columns<'py>>,
+    terms: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let t = self::terms(terms)?;
+    let cols = out_columns(py, power_watts.len()?, out);
+    {
+        let tdp = slice(&power_watts, "power_watts")?;
+        let idle = slice(&idle_watts, "idle_watts")?;
+        let u = slice(&utilisation, "utilisation")?;
+        let price = electricity_usd_per_kwh.as_ref().map(|e| slice(e, "electricity_usd_per_kwh")).transpose()?;
+        let (mut r, mut c, mut p, mut b) =
+            (cols.0.readwrite(), cols.1.readwrite(), cols.2.readwrite(), cols.3.readwrite());
+        let out = econ::DailyBatchOutput {
+            revenue_usd_per_day: slice_mut(&mut r, "out[0]")?,
+            energy_cost_usd_per_day: slice_mut(&mut c, "out[1]")?,
+            profit_usd_per_day: slice_mut(&mut p, "out[2]")?,
+            breakeven_usd_per_kwh: slice_mut(&mut b, "out[3]")?,
+        };
+        let m = market.inner;
+        py.detach(|| econ::gpu_daily_batch(&m, &t, tdp, idle, u, price, out)).py()?;
+    }
+    columns_record(py, cols)
 }
 
 #[pyfunction]
@@ -368,6 +651,14 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hashcost_usd_per_th_day, m)?)?;
     m.add_function(wrap_pyfunction!(breakeven_btc_usd, m)?)?;
     m.add_function(wrap_pyfunction!(breakeven_usd_per_kwh, m)?)?;
+    m.add_function(wrap_pyfunction!(gpu_hourly, m)?)?;
+    m.add_function(wrap_pyfunction!(gpu_daily, m)?)?;
+    m.add_function(wrap_pyfunction!(action_values, m)?)?;
+    m.add_function(wrap_pyfunction!(best_action, m)?)?;
+    m.add_class::<PyDecider>()?;
+    m.add_class::<PySite>()?;
+    m.add_function(wrap_pyfunction!(miner_daily_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(gpu_daily_batch, m)?)?;
     m.add_function(wrap_pyfunction!(payback_days, m)?)?;
     m.add_function(wrap_pyfunction!(roi, m)?)?;
     Ok(())

@@ -7,6 +7,7 @@
 //! (`pyo3_runtime.PanicException`) instead of aborting.
 
 mod billing;
+mod convert;
 mod econ;
 mod errors;
 mod router;
