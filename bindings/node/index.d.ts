@@ -9,6 +9,19 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A stateful per-device decider with switching cost and minimum dwell. */
+export declare class Decider {
+  /** `initial` defaults to the device's productive action (`"mine"` or `"serve"`). */
+  constructor(model: string | DeviceModel, initial?: string | undefined | null, policy?: SwitchPolicyInit | undefined | null, termsInit?: TermsInit | undefined | null)
+  /** Decides the action for the next `dtSeconds` at `market` and advances the clock. */
+  step(market: Market, dtSeconds: number): Decision
+  /** Steps once per market (one boundary crossing for a series); returns the action names. */
+  stepSeries(markets: Array<Market>, dtSeconds: number): Array<string>
+  get current(): string
+  get switches(): number
+  get secondsInAction(): number
+}
+
 /** A validated market snapshot. */
 export declare class Market {
   /** Validates the fields; throws `InvalidInput` naming the first bad one. */
@@ -23,19 +36,73 @@ export declare class Market {
   toJSON(): MarketInit
 }
 
+/** A site: device groups, a power cap and terms. */
+export declare class Site {
+  constructor(devices: Array<DeviceGroupInit>, capKw: number, termsInit?: TermsInit | undefined | null)
+  /** The plan maximising expected USD/h under the cap. */
+  plan(market: Market): SitePlan
+  /** The always-on baseline: GPUs first, then miners up to the cap, never curtailing on price. */
+  planAlwaysOn(market: Market): SitePlan
+  get capKw(): number
+}
+
+/** One device's expected economics per hour in one action. */
+export interface ActionValue {
+  /** `"mine"`, `"serve"`, `"sleep"` or `"idle"`. */
+  action: string
+  facilityWatts: number
+  btcPerHour: number
+  revenueUsdPerHour: number
+  energyCostUsdPerHour: number
+  creditUsdPerHour: number
+  profitUsdPerHour: number
+}
+
+/** Value per hour of each action open to the device (productive, sleep, idle). */
+export declare function actionValues(model: string | DeviceModel, market: Market, termsInit?: TermsInit | undefined | null): Array<ActionValue>
+
+/** An ASIC given by hashrate and efficiency, e.g. for a what-if on a future model. */
+export declare function asicModel(name: string, hashrateThs: number, joulesPerTh: number): DeviceModel
+
+/** The most profitable action at this snapshot, ignoring switching costs. */
+export declare function bestAction(model: string | DeviceModel, market: Market, termsInit?: TermsInit | undefined | null): ActionValue
+
 export declare function blockRewardBtc(market: Market): number
 
 export declare function blockSubsidyBtc(heightBlocks: number): number
 
-/** Subsidy in satoshis (a BigInt: up to 5e9 exceeds no f64, but satoshi amounts are integers). */
+/** Subsidy in satoshis (an integer; at most 5e9, exact in a JS number). */
 export declare function blockSubsidySats(heightBlocks: number): number
 
-export declare function breakevenBtcUsd(model: string | DeviceModel, market: Market, termsInit?: MiningTermsInit | undefined | null): number
+export declare function breakevenBtcUsd(model: string | DeviceModel, market: Market, termsInit?: TermsInit | undefined | null): number
 
-export declare function breakevenUsdPerKwh(model: string | DeviceModel, market: Market, termsInit?: MiningTermsInit | undefined | null): number
+export declare function breakevenUsdPerKwh(model: string | DeviceModel, market: Market, termsInit?: TermsInit | undefined | null): number
 
 /** The built-in catalog, merged with a JSON document of overrides when given. */
 export declare function catalog(overridesJson?: string | undefined | null): Array<DeviceModel>
+
+/** Per-device economics per day, one entry per device. */
+export interface DailyColumns {
+  revenueUsdPerDay: Float64Array
+  energyCostUsdPerDay: Float64Array
+  profitUsdPerDay: Float64Array
+  breakevenUsdPerKwh: Float64Array
+}
+
+/** The outcome of one decider step. */
+export interface Decision {
+  action: string
+  switched: boolean
+  value: ActionValue
+  switchCostUsd: number
+}
+
+/** A number of identical devices. */
+export interface DeviceGroupInit {
+  /** A catalog name or a `DeviceModel`. */
+  model: string | DeviceModel
+  count: number
+}
 
 /** Nameplate figures of a device model. */
 export interface DeviceModel {
@@ -54,7 +121,35 @@ export declare function expectedBtcPerDay(hashrateThs: number, market: Market): 
 /** The built-in model with this name (`"S21"`, `"s21 xp"`, `"H100_SXM"`, …). */
 export declare function getModel(name: string): DeviceModel
 
-export declare function hashcostUsdPerThDay(model: string | DeviceModel, market: Market, termsInit?: MiningTermsInit | undefined | null): number
+export declare function gpuDaily(model: string | DeviceModel, market: Market, termsInit?: TermsInit | undefined | null): GpuEconomics
+
+/** GPU economics per day over columns of serving GPUs (TDP, idle power, utilisation per device). */
+export declare function gpuDailyBatch(market: Market, powerWatts: Float64Array, idleWatts: Float64Array, utilisation: Float64Array, electricityUsdPerKwh?: Float64Array | undefined | null, termsInit?: TermsInit | undefined | null): DailyColumns
+
+/** A serving GPU's economics over a period. */
+export interface GpuEconomics {
+  hours: number
+  revenueUsd: number
+  energyKwh: number
+  energyCostUsd: number
+  profitUsd: number
+}
+
+export declare function gpuHourly(model: string | DeviceModel, market: Market, termsInit?: TermsInit | undefined | null): GpuEconomics
+
+/** What one group does under a plan. */
+export interface GroupPlan {
+  model: string
+  kind: string
+  count: number
+  running: number
+  curtailed: number
+  runningValue: ActionValue
+  curtailedValue: ActionValue
+  usdPerKwh: number
+}
+
+export declare function hashcostUsdPerThDay(model: string | DeviceModel, market: Market, termsInit?: TermsInit | undefined | null): number
 
 export declare function hashpriceBtcPerPhDay(market: Market): number
 
@@ -78,7 +173,7 @@ export interface MarketInit {
   usdPerMillionTokens?: number
 }
 
-export declare function minerDaily(model: string | DeviceModel, market: Market, termsInit?: MiningTermsInit | undefined | null): MinerDaily
+export declare function minerDaily(model: string | DeviceModel, market: Market, termsInit?: TermsInit | undefined | null): MinerDaily
 
 /** One miner's expected day. */
 export interface MinerDaily {
@@ -89,11 +184,11 @@ export interface MinerDaily {
   profitUsd: number
 }
 
-/** Pool fee and PUE; both optional (0 and 1). */
-export interface MiningTermsInit {
-  poolFee?: number
-  pue?: number
-}
+/**
+ * Mining economics per day over columns of miners (hashrate TH/s and power W per device, and
+ * optionally an electricity price per device). One call for the whole fleet.
+ */
+export declare function minerDailyBatch(market: Market, hashrateThs: Float64Array, powerWatts: Float64Array, electricityUsdPerKwh?: Float64Array | undefined | null, termsInit?: TermsInit | undefined | null): DailyColumns
 
 export declare function networkHashrateHs(difficulty: number): number
 
@@ -101,6 +196,49 @@ export declare function networkHashrateHs(difficulty: number): number
 export declare function paybackDays(hardwareUsd: number, profitUsdPerDay: number): number | null
 
 export declare function roi(hardwareUsd: number, profitUsdPerDay: number, days: number): number
+
+/** A site plan at one market snapshot, with its expected economics per hour. */
+export interface SitePlan {
+  groups: Array<GroupPlan>
+  capKw: number
+  facilityKw: number
+  miningKw: number
+  gpuKw: number
+  curtailedKw: number
+  devicesRunning: number
+  devicesCurtailed: number
+  btcPerHour: number
+  miningRevenueUsdPerHour: number
+  gpuRevenueUsdPerHour: number
+  energyCostUsdPerHour: number
+  creditUsdPerHour: number
+  profitUsdPerHour: number
+}
+
+/** Switching cost and minimum dwell of a decider; every field optional (0 / none). */
+export interface SwitchPolicyInit {
+  switchSeconds?: number
+  wearUsdPerSwitch?: number
+  minDwellSeconds?: number
+  overrideGainUsdPerHour?: number
+}
+
+/**
+ * Site terms; every field optional (defaults: no pool fee, PUE 1, GPUs rented 100 % of hours,
+ * rental rather than tokens, no demand-response credit).
+ */
+export interface TermsInit {
+  /** Pool fee, fraction of mining revenue in [0, 1). */
+  poolFee?: number
+  /** Power usage effectiveness, >= 1. */
+  pue?: number
+  /** Fraction of hours a serving GPU is billed or busy, in [0, 1]. */
+  gpuUtilisation?: number
+  /** When set, GPUs earn from tokens at this throughput (tokens/s) instead of rental. */
+  tokensPerSecond?: number
+  /** Credit for curtailed load, USD per MWh. */
+  demandResponseUsdPerMwh?: number
+}
 
 /** Version of the hcp core this module was built from. */
 export declare function version(): string
