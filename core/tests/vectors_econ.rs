@@ -2,7 +2,7 @@
 //! an op (the Python API name), its arguments as JSON, and the expected value or error kind.
 
 use hcp::econ::{
-    self, Action, Catalog, Decider, DeviceGroup, DeviceModel, Market, MarketFields, Site, SwitchPolicy, Terms,
+    self, Action, Catalog, Decider, DeviceGroup, DeviceModel, Market, MarketFields, Site, SiteSpec, SwitchPolicy, Terms,
 };
 use hcp::Result;
 use serde_json::{json, Map, Value};
@@ -65,6 +65,12 @@ fn terms(args: &Value) -> Terms {
     }
 }
 
+fn without(a: &Value, key: &str) -> Value {
+    let mut o = a.as_object().cloned().unwrap_or_default();
+    o.remove(key);
+    Value::Object(o)
+}
+
 fn to_value<T: serde::Serialize>(t: T) -> Value {
     serde_json::to_value(t).expect("serialisable")
 }
@@ -98,6 +104,10 @@ fn run(op: &str, a: &Value) -> Result<Value> {
                 groups.push(DeviceGroup { model: model(&d["model"])?, count: d["count"].as_u64().unwrap() as u32 });
             }
             let site = Site::new(groups, num(&a["cap_kw"]), terms(a))?;
+            // The JSON spec path must build the same site whenever the numbers are plain JSON.
+            if let Ok(spec) = serde_json::from_value::<SiteSpec>(without(a, "market")) {
+                assert_eq!(Site::from_spec(&spec, &Catalog::builtin())?, site);
+            }
             let plan = site.plan(&market(&a["market"])?)?;
             let mut v = to_value(&plan);
             let o = v.as_object_mut().unwrap();

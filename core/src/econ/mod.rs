@@ -72,5 +72,5 @@ pub use gpu::{
 };
 pub use market::{validate_height, Fees, Market, MarketBuilder, MarketFields};
 pub use models::{Catalog, DeviceKind, DeviceModel};
-pub use site::{DeviceGroup, GroupPlan, Site, SitePlan};
+pub use site::{DeviceCount, DeviceGroup, GroupPlan, Site, SitePlan, SiteSpec};
 pub use terms::Terms;

@@ -304,6 +304,20 @@ mod tests {
     }
 
     #[test]
+    fn catalog_files_load_and_override() {
+        let path = std::env::temp_dir().join(format!("hcp-catalog-{}.json", std::process::id()));
+        std::fs::write(&path, r#"{"models":[{"name":"S21","kind":"asic","power_watts":3300,"idle_watts":100,"sleep_watts":20,"hashrate_ths":200}]}"#).unwrap();
+        let only = Catalog::from_path(&path).unwrap();
+        assert_eq!(only.models().len(), 1);
+        let merged = Catalog::builtin_with_overrides(&path).unwrap();
+        assert_eq!(merged.models().len(), 7);
+        assert_eq!(merged.get("s21").unwrap().power_watts, 3300.0);
+        std::fs::write(&path, "not json").unwrap();
+        assert_eq!(Catalog::from_path(&path).unwrap_err().kind(), crate::ErrorKind::InvalidInput);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
     fn json_overrides_and_rejects_bad_models() {
         let mut c = Catalog::builtin();
         c.merge_json(r#"{"models":[{"name":"S21","kind":"asic","power_watts":3000,"idle_watts":100,"sleep_watts":20,"hashrate_ths":200}]}"#).unwrap();

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::device::{action_value, Action, ActionValue};
 use super::market::Market;
-use super::models::{DeviceKind, DeviceModel};
+use super::models::{Catalog, DeviceKind, DeviceModel};
 use super::terms::Terms;
 use crate::error::check;
 use crate::{Error, Result};
@@ -28,6 +28,70 @@ pub struct DeviceGroup {
     pub model: DeviceModel,
     /// How many devices.
     pub count: u32,
+}
+
+/// A site described by model names, as a config file or a binding's keyword arguments give it:
+/// `{"devices": [{"model": "S21", "count": 1000}, …], "cap_kw": 4000, "pue": 1.1, …}`; the terms
+/// are flat fields with [`Terms`]' defaults.
+///
+/// ```
+/// use hcp::econ::{Catalog, Site, SiteSpec};
+/// let spec: SiteSpec = serde_json::from_str(
+///     r#"{"devices": [{"model": "S21", "count": 1000}, {"model": "H100 SXM", "count": 512}], "cap_kw": 4000, "pue": 1.1}"#,
+/// ).unwrap();
+/// let site = Site::from_spec(&spec, &Catalog::builtin()).unwrap();
+/// assert_eq!(site.groups().len(), 2);
+/// assert_eq!(site.terms().pue, 1.1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSpec {
+    /// Devices by catalog name and count.
+    pub devices: Vec<DeviceCount>,
+    /// Facility power cap, kW.
+    pub cap_kw: f64,
+    /// See [`Terms::pool_fee`].
+    #[serde(default)]
+    pub pool_fee: f64,
+    /// See [`Terms::pue`].
+    #[serde(default = "one")]
+    pub pue: f64,
+    /// See [`Terms::gpu_utilisation`].
+    #[serde(default = "one")]
+    pub gpu_utilisation: f64,
+    /// See [`Terms::tokens_per_second`].
+    #[serde(default)]
+    pub tokens_per_second: Option<f64>,
+    /// See [`Terms::demand_response_usd_per_mwh`].
+    #[serde(default)]
+    pub demand_response_usd_per_mwh: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// A catalog model name and how many devices of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceCount {
+    /// Catalog name (matched as [`Catalog::get`] does).
+    pub model: String,
+    /// How many devices.
+    pub count: u32,
+}
+
+impl SiteSpec {
+    /// The operating terms the spec gives.
+    pub fn terms(&self) -> Terms {
+        Terms {
+            pool_fee: self.pool_fee,
+            pue: self.pue,
+            gpu_utilisation: self.gpu_utilisation,
+            tokens_per_second: self.tokens_per_second,
+            demand_response_usd_per_mwh: self.demand_response_usd_per_mwh,
+        }
+    }
 }
 
 /// A site: device groups, a facility power cap and operating terms. Validated on construction.
@@ -163,6 +227,24 @@ impl Site {
     /// ```
     pub fn from_devices(devices: &[DeviceModel], cap_kw: f64, terms: Terms) -> Result<Site> {
         Site::new(devices.iter().map(|m| DeviceGroup { model: m.clone(), count: 1 }).collect(), cap_kw, terms)
+    }
+
+    /// A site from a [`SiteSpec`], looking model names up in `catalog` (an unknown name is
+    /// `InvalidInput` naming `model`).
+    pub fn from_spec(spec: &SiteSpec, catalog: &Catalog) -> Result<Site> {
+        let groups = spec
+            .devices
+            .iter()
+            .map(|d| Ok(DeviceGroup { model: catalog.get(&d.model)?.clone(), count: d.count }))
+            .collect::<Result<Vec<_>>>()?;
+        Site::new(groups, spec.cap_kw, spec.terms())
+    }
+
+    /// A site from the JSON form of a [`SiteSpec`] (malformed JSON is `InvalidInput` naming `site`).
+    pub fn from_json(json: &str, catalog: &Catalog) -> Result<Site> {
+        let spec: SiteSpec =
+            serde_json::from_str(json).map_err(|e| Error::invalid_input("site", format!("malformed JSON: {e}")))?;
+        Site::from_spec(&spec, catalog)
     }
 
     /// The device groups (merged by model).
