@@ -334,12 +334,20 @@ impl From<econ::GpuEconomics> for GpuEconomics {
 }
 
 #[napi(catch_unwind)]
-pub fn gpu_hourly(model: Either<String, DeviceModel>, market: &Market, terms_init: Option<TermsInit>) -> Result<GpuEconomics> {
+pub fn gpu_hourly(
+    model: Either<String, DeviceModel>,
+    market: &Market,
+    terms_init: Option<TermsInit>,
+) -> Result<GpuEconomics> {
     Ok(econ::gpu_hourly(&model_arg(model)?, &market.inner, &terms(terms_init)).js()?.into())
 }
 
 #[napi(catch_unwind)]
-pub fn gpu_daily(model: Either<String, DeviceModel>, market: &Market, terms_init: Option<TermsInit>) -> Result<GpuEconomics> {
+pub fn gpu_daily(
+    model: Either<String, DeviceModel>,
+    market: &Market,
+    terms_init: Option<TermsInit>,
+) -> Result<GpuEconomics> {
     Ok(econ::gpu_daily(&model_arg(model)?, &market.inner, &terms(terms_init)).js()?.into())
 }
 
@@ -372,14 +380,22 @@ impl From<CoreActionValue> for ActionValue {
 
 /// Value per hour of each action open to the device (productive, sleep, idle).
 #[napi(catch_unwind)]
-pub fn action_values(model: Either<String, DeviceModel>, market: &Market, terms_init: Option<TermsInit>) -> Result<Vec<ActionValue>> {
+pub fn action_values(
+    model: Either<String, DeviceModel>,
+    market: &Market,
+    terms_init: Option<TermsInit>,
+) -> Result<Vec<ActionValue>> {
     let values = econ::action_values(&model_arg(model)?, &market.inner, &terms(terms_init)).js()?;
     Ok(values.into_iter().map(ActionValue::from).collect())
 }
 
 /// The most profitable action at this snapshot, ignoring switching costs.
 #[napi(catch_unwind)]
-pub fn best_action(model: Either<String, DeviceModel>, market: &Market, terms_init: Option<TermsInit>) -> Result<ActionValue> {
+pub fn best_action(
+    model: Either<String, DeviceModel>,
+    market: &Market,
+    terms_init: Option<TermsInit>,
+) -> Result<ActionValue> {
     Ok(econ::best_action(&model_arg(model)?, &market.inner, &terms(terms_init)).js()?.into())
 }
 
@@ -447,7 +463,10 @@ impl Decider {
     /// Steps once per market (one boundary crossing for a series); returns the action names.
     #[napi(catch_unwind)]
     pub fn step_series(&mut self, markets: Vec<&Market>, dt_seconds: f64) -> Result<Vec<String>> {
-        markets.iter().map(|m| self.inner.step(&m.inner, dt_seconds).map(|d| d.action.name().to_string()).js()).collect()
+        markets
+            .iter()
+            .map(|m| self.inner.step(&m.inner, dt_seconds).map(|d| d.action.name().to_string()).js())
+            .collect()
     }
 
     #[napi(getter)]
@@ -611,7 +630,14 @@ pub fn miner_daily_batch(
 ) -> Result<DailyColumns> {
     let t = terms(terms_init);
     run_columns(hashrate_ths.len(), |out| {
-        econ::miner_daily_batch(&market.inner, t.mining(), &hashrate_ths, &power_watts, electricity_usd_per_kwh.as_deref(), out)
+        econ::miner_daily_batch(
+            &market.inner,
+            t.mining(),
+            &hashrate_ths,
+            &power_watts,
+            electricity_usd_per_kwh.as_deref(),
+            out,
+        )
     })
 }
 
@@ -627,6 +653,14 @@ pub fn gpu_daily_batch(
 ) -> Result<DailyColumns> {
     let t = terms(terms_init);
     run_columns(power_watts.len(), |out| {
-        econ::gpu_daily_batch(&market.inner, &t, &power_watts, &idle_watts, &utilisation, electricity_usd_per_kwh.as_deref(), out)
+        econ::gpu_daily_batch(
+            &market.inner,
+            &t,
+            &power_watts,
+            &idle_watts,
+            &utilisation,
+            electricity_usd_per_kwh.as_deref(),
+            out,
+        )
     })
 }
