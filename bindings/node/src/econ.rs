@@ -664,3 +664,43 @@ pub fn gpu_daily_batch(
         )
     })
 }
+
+/// The mine-or-sleep decision per miner at one snapshot.
+#[napi(object)]
+pub struct CurtailColumns {
+    /// 1 where the device should mine, 0 where it should sleep.
+    pub mine: napi::bindgen_prelude::Uint8Array,
+    pub profit_usd_per_hour: Float64Array,
+    pub breakeven_usd_per_kwh: Float64Array,
+}
+
+/// Mine or sleep, per miner, each at its own electricity price (one call for the whole fleet).
+#[napi(catch_unwind)]
+pub fn miner_curtail_batch(
+    market: &Market,
+    hashrate_ths: Float64Array,
+    power_watts: Float64Array,
+    sleep_watts: Float64Array,
+    electricity_usd_per_kwh: Float64Array,
+    terms_init: Option<TermsInit>,
+) -> Result<CurtailColumns> {
+    let n = hashrate_ths.len();
+    let (mut mine, mut profit, mut be) = (vec![0u8; n], vec![0.0; n], vec![0.0; n]);
+    let out =
+        econ::CurtailBatchOutput { mine: &mut mine, profit_usd_per_hour: &mut profit, breakeven_usd_per_kwh: &mut be };
+    econ::miner_curtail_batch(
+        &market.inner,
+        &terms(terms_init),
+        &hashrate_ths,
+        &power_watts,
+        &sleep_watts,
+        &electricity_usd_per_kwh,
+        out,
+    )
+    .js()?;
+    Ok(CurtailColumns {
+        mine: napi::bindgen_prelude::Uint8Array::new(mine),
+        profit_usd_per_hour: Float64Array::new(profit),
+        breakeven_usd_per_kwh: Float64Array::new(be),
+    })
+}
