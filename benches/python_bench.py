@@ -31,8 +31,14 @@ def best_of(fn: Callable[[], Any], repeats: int) -> float:
 
 
 def market() -> hcp.Market:
-    return hcp.Market(btc_usd=100_000, difficulty=1.1e14, height=880_000, fee_share=0.02,
-                      electricity_usd_per_kwh=0.05, gpu_usd_per_hour=2.0)
+    return hcp.Market(
+        btc_usd=100_000,
+        difficulty=1.1e14,
+        height=880_000,
+        fee_share=0.02,
+        electricity_usd_per_kwh=0.05,
+        gpu_usd_per_hour=2.0,
+    )
 
 
 def econ_batch() -> None:
@@ -84,7 +90,7 @@ def econ_batch() -> None:
     loop_t = best_of(python_loop, 3) * (n / loop_n)
 
     def row(name: str, seconds: float) -> str:
-        return (f"| {name} | {seconds * 1e9 / n:.2f} | {n / seconds / 1e6:,.0f} | {seconds / native:.2f}x |")
+        return f"| {name} | {seconds * 1e9 / n:.2f} | {n / seconds / 1e6:,.0f} | {seconds / native:.2f}x |"
 
     print("\n### econ batch: miner economics per day, 10^6 devices, one core\n")
     print("| implementation | ns / device | M devices / s | time vs native Rust |")
@@ -94,8 +100,10 @@ def econ_batch() -> None:
     print(row("hcp.econ.miner_daily_batch, new arrays", binding_alloc))
     print(row("same maths, vectorised numpy", numpy_t))
     print(row(f"same maths, plain Python loop (timed on {loop_n:,}, scaled)", loop_t))
-    print(f"\nbinding (out=) vs numpy: {numpy_t / binding_out:.1f}x faster; "
-          f"vs Python loop: {loop_t / binding_out:.0f}x faster; vs native: {binding_out / native:.2f}x the time")
+    print(
+        f"\nbinding (out=) vs numpy: {numpy_t / binding_out:.1f}x faster; "
+        f"vs Python loop: {loop_t / binding_out:.0f}x faster; vs native: {binding_out / native:.2f}x the time"
+    )
 
 
 def econ_curtail() -> None:
@@ -116,8 +124,17 @@ def econ_curtail() -> None:
     kw_per_watt, credit = 1.0 / 1000.0, 0.0
 
     def numpy_version() -> tuple[Any, ...]:
-        ok = (np.isfinite(ths) & (ths >= 0) & np.isfinite(watts) & (watts > 0) & np.isfinite(sleep) & (sleep >= 0)
-              & (sleep <= watts) & np.isfinite(price) & (price >= 0))
+        ok = (
+            np.isfinite(ths)
+            & (ths >= 0)
+            & np.isfinite(watts)
+            & (watts > 0)
+            & np.isfinite(sleep)
+            & (sleep >= 0)
+            & (sleep <= watts)
+            & np.isfinite(price)
+            & (price >= 0)
+        )
         if not ok.all():
             raise ValueError("bad input")
         revenue = ths * usd_per_th_hour
@@ -152,7 +169,13 @@ def econ_curtail() -> None:
             held = mine_kw - sleep_kw
             sleep_profit = held * credit - sleep_kw * p
             mines = mine_profit >= sleep_profit
-            res.append((int(mines), mine_profit if mines else sleep_profit, (revenue - held * credit) / held if held > 0 else 0.0))
+            res.append(
+                (
+                    int(mines),
+                    mine_profit if mines else sleep_profit,
+                    (revenue - held * credit) / held if held > 0 else 0.0,
+                )
+            )
         return res
 
     loop_t = best_of(python_loop, 3) * (n / loop_n)
@@ -168,8 +191,10 @@ def econ_curtail() -> None:
     print(row("hcp.econ.miner_curtail_batch, new arrays", binding_alloc))
     print(row("same maths, vectorised numpy", numpy_t))
     print(row(f"same maths, plain Python loop (timed on {loop_n:,}, scaled)", loop_t))
-    print(f"\nbinding (out=) vs numpy: {numpy_t / binding:.1f}x faster; vs Python loop: {loop_t / binding:.0f}x faster; "
-          f"vs native: {binding / native:.2f}x the time; new arrays vs numpy: {numpy_t / binding_alloc:.1f}x faster")
+    print(
+        f"\nbinding (out=) vs numpy: {numpy_t / binding:.1f}x faster; vs Python loop: {loop_t / binding:.0f}x faster; "
+        f"vs native: {binding / native:.2f}x the time; new arrays vs numpy: {numpy_t / binding_alloc:.1f}x faster"
+    )
 
 
 def scalar_calls() -> None:
@@ -189,8 +214,10 @@ def scalar_calls() -> None:
 
 
 def main() -> None:
-    print(f"# hcp Python benchmarks — {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, hcp {hcp.__version__}")
+    print(
+        f"# hcp Python benchmarks — {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, hcp {hcp.__version__}"
+    )
     econ_batch()
     econ_curtail()
     scalar_calls()

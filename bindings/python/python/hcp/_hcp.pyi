@@ -173,11 +173,14 @@ def miner_curtail_batch(
     **terms: float | None,
 ) -> Record: ...
 def _bench_native_miner_curtail_batch(
-    market: Market, hashrate_ths: _F64, power_watts: _F64, sleep_watts: _F64, electricity_usd_per_kwh: _F64, repeats: int
+    market: Market,
+    hashrate_ths: _F64,
+    power_watts: _F64,
+    sleep_watts: _F64,
+    electricity_usd_per_kwh: _F64,
+    repeats: int,
 ) -> float: ...
-def _bench_native_miner_daily_batch(
-    market: Market, hashrate_ths: _F64, power_watts: _F64, repeats: int
-) -> float: ...
+def _bench_native_miner_daily_batch(market: Market, hashrate_ths: _F64, power_watts: _F64, repeats: int) -> float: ...
 def gpu_daily_batch(
     market: Market,
     power_watts: _F64,
