@@ -1,8 +1,302 @@
-//! `hcp.billing`: Python adapters over `hcp::billing`.
+//! `hcp.billing`: Python adapters over `hcp::billing`. Configurations, events and results cross
+//! as JSON text (the Python facade `hcp/billing.py` turns dicts into JSON with decimals kept as
+//! exact strings, and results back into `decimal.Decimal`); every rule lives in the core.
 
+use std::sync::Mutex;
+
+use hcp::billing::{
+    self, Charge, Currency, Durability, EventValue, Ledger, Plan, PlannedUsage, Rounding, Subscription, Timestamp,
+    UsageEvent, UsageStore,
+};
 use pyo3::prelude::*;
+use serde_json::Value;
+
+use crate::errors::{invalid_input, to_py_err, IntoPy};
+
+fn parse_json(field: &str, text: &str) -> PyResult<Value> {
+    serde_json::from_str(text).map_err(|e| invalid_input(field, format!("malformed JSON: {e}")))
+}
+
+fn to_json_text<T: serde::Serialize>(value: &T) -> PyResult<String> {
+    serde_json::to_string(value).map_err(|e| invalid_input("result", e))
+}
+
+fn timestamp(field: &str, text: Option<&str>, default: Timestamp) -> PyResult<Timestamp> {
+    text.map_or(Ok(default), |t| Timestamp::parse_field(field, t).py())
+}
+
+/// A priced charge (`hcp.billing.Charge` wraps it).
+#[pyclass(name = "NativeCharge", module = "hcp._hcp", frozen)]
+pub struct PyCharge {
+    inner: Charge,
+}
+
+#[pymethods]
+impl PyCharge {
+    /// Parses a charge from JSON text (Lago field names).
+    #[staticmethod]
+    fn from_json(json: &str) -> PyResult<Self> {
+        Ok(PyCharge { inner: Charge::from_json(&parse_json("charge", json)?).py()? })
+    }
+
+    /// The precise amount for `units` (decimal text), as decimal text.
+    fn amount_units(&self, units: &str) -> PyResult<String> {
+        let units = billing::parse_decimal("units", units).py()?;
+        Ok(self.inner.amount(units).py()?.to_string())
+    }
+
+    /// The precise amount for events given as JSON text (values or event objects).
+    fn amount_events(&self, events_json: &str) -> PyResult<String> {
+        let events = EventValue::many_from_json(&parse_json("events", events_json)?).py()?;
+        Ok(self.inner.amount_for_events(&events).py()?.to_string())
+    }
+
+    /// Whether the model prices events one by one (percentage, dynamic).
+    #[getter]
+    fn needs_events(&self) -> bool {
+        self.inner.needs_events()
+    }
+}
+
+/// A plan (`hcp.billing.Plan` wraps it).
+#[pyclass(name = "NativePlan", module = "hcp._hcp", frozen)]
+pub struct PyPlan {
+    inner: Plan,
+}
+
+#[pymethods]
+impl PyPlan {
+    /// Parses a plan from JSON text.
+    #[staticmethod]
+    fn from_json(json: &str) -> PyResult<Self> {
+        Ok(PyPlan { inner: Plan::from_json(&parse_json("plan", json)?).py()? })
+    }
+
+    #[getter]
+    fn code(&self) -> &str {
+        &self.inner.code
+    }
+
+    #[getter]
+    fn currency(&self) -> &str {
+        &self.inner.currency.code
+    }
+
+    /// Pay-in-advance fee lines of one event (JSON text in, JSON array out).
+    fn instant_fees_json(&self, event_json: &str) -> PyResult<String> {
+        let event = UsageEvent::from_json(&parse_json("event", event_json)?).py()?;
+        to_json_text(&billing::instant_fees(&self.inner, &event).py()?)
+    }
+
+    /// Estimate of planned usage (JSON array) for a subscription (JSON) at `at`, as invoice JSON.
+    fn estimate_json(&self, subscription_json: &str, at: &str, usage_json: &str) -> PyResult<String> {
+        let sub = Subscription::from_json(&parse_json("subscription", subscription_json)?).py()?;
+        let usage = PlannedUsage::many_from_json(&parse_json("usage", usage_json)?).py()?;
+        let at = Timestamp::parse_field("at", at).py()?;
+        to_json_text(&billing::estimate(&self.inner, &sub, at, &usage).py()?)
+    }
+}
+
+/// A usage ledger (`hcp.billing.Ledger` wraps it). Closing it makes later calls raise
+/// `ClosedError`.
+#[pyclass(name = "NativeLedger", module = "hcp._hcp", frozen)]
+pub struct PyLedger {
+    inner: Mutex<Option<Ledger>>,
+}
+
+impl PyLedger {
+    fn with<T>(&self, f: impl FnOnce(&mut Ledger) -> hcp::Result<T>) -> PyResult<T> {
+        let mut guard = self
+            .inner
+            .lock()
+            .map_err(|_| to_py_err(hcp::Error::new(hcp::ErrorKind::Internal, "ledger lock poisoned")))?;
+        match guard.as_mut() {
+            Some(ledger) => f(ledger).py(),
+            None => Err(to_py_err(hcp::Error::new(hcp::ErrorKind::Closed, "ledger: used after close()"))),
+        }
+    }
+}
+
+#[pymethods]
+impl PyLedger {
+    /// Opens (creating if needed) a SQLite ledger; `durability` is "full" or "normal".
+    #[staticmethod]
+    fn open(py: Python<'_>, path: std::path::PathBuf, durability: &str) -> PyResult<Self> {
+        let durability = Durability::from_name(durability).py()?;
+        let ledger = py.detach(|| Ledger::open(&path, durability)).py()?;
+        Ok(PyLedger { inner: Mutex::new(Some(ledger)) })
+    }
+
+    /// An in-memory ledger.
+    #[staticmethod]
+    fn memory() -> Self {
+        PyLedger { inner: Mutex::new(Some(Ledger::memory())) }
+    }
+
+    /// Ingests events given as a JSON array; returns how many were new. The GIL is released
+    /// while parsing and writing; durable when it returns.
+    fn ingest_json(&self, py: Python<'_>, events_json: &str) -> PyResult<usize> {
+        py.detach(|| {
+            let value: Value = serde_json::from_str(events_json)
+                .map_err(|e| hcp::Error::invalid_input("events", format!("malformed JSON: {e}")))?;
+            let events = UsageEvent::many_from_json(&value)?;
+            self.with_core(|l| l.ingest(&events))
+        })
+        .py()
+    }
+
+    /// Number of distinct events stored.
+    fn event_count(&self) -> PyResult<u64> {
+        self.with(|l| l.event_count())
+    }
+
+    /// Customers with events, sorted.
+    fn customers(&self) -> PyResult<Vec<String>> {
+        self.with(|l| l.customers())
+    }
+
+    /// A customer's events (JSON array), optionally limited to meters and a time range.
+    #[pyo3(signature = (customer_id, meter_codes, start=None, end=None))]
+    fn events_json(
+        &self,
+        customer_id: &str,
+        meter_codes: Vec<String>,
+        start: Option<&str>,
+        end: Option<&str>,
+    ) -> PyResult<String> {
+        let from = timestamp("start", start, Timestamp::MIN)?;
+        let to = timestamp("end", end, Timestamp::MAX)?;
+        let codes: Vec<&str> = meter_codes.iter().map(String::as_str).collect();
+        let events = self.with(|l| l.events(customer_id, &codes, from, to))?;
+        to_json_text(&events.iter().map(UsageEvent::to_json).collect::<Vec<_>>())
+    }
+
+    /// Meter codes a plan prices (for `events_json` callers that want "everything billable").
+    #[staticmethod]
+    fn plan_meter_codes(plan: &PyPlan) -> Vec<String> {
+        plan.inner.meters.keys().cloned().collect()
+    }
+
+    /// The invoice of the period containing `at`, not recorded (JSON).
+    fn preview_invoice_json(
+        &self,
+        py: Python<'_>,
+        plan: &PyPlan,
+        subscription_json: &str,
+        at: &str,
+    ) -> PyResult<String> {
+        let sub = Subscription::from_json(&parse_json("subscription", subscription_json)?).py()?;
+        let at = Timestamp::parse_field("at", at).py()?;
+        let invoice = py.detach(|| self.with_core(|l| billing::preview_invoice(&*l, &plan.inner, &sub, at))).py()?;
+        to_json_text(&invoice)
+    }
+
+    /// Issues and records the invoice of the period containing `at` (JSON).
+    fn issue_invoice_json(&self, py: Python<'_>, plan: &PyPlan, subscription_json: &str, at: &str) -> PyResult<String> {
+        let sub = Subscription::from_json(&parse_json("subscription", subscription_json)?).py()?;
+        let at = Timestamp::parse_field("at", at).py()?;
+        let invoice = py.detach(|| self.with_core(|l| billing::issue_invoice(l, &plan.inner, &sub, at))).py()?;
+        to_json_text(&invoice)
+    }
+
+    /// Issues the invoices of many subscriptions (JSON array) for the period containing `at`,
+    /// all or nothing (JSON array of invoices).
+    fn issue_invoices_json(
+        &self,
+        py: Python<'_>,
+        plan: &PyPlan,
+        subscriptions_json: &str,
+        at: &str,
+    ) -> PyResult<String> {
+        let subs = match parse_json("subscriptions", subscriptions_json)? {
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    Subscription::from_json(s)
+                        .map_err(|e| hcp::Error::new(e.kind(), format!("subscriptions[{i}].{}", e.message())))
+                })
+                .collect::<hcp::Result<Vec<_>>>()
+                .py()?,
+            _ => return Err(invalid_input("subscriptions", "expected an array")),
+        };
+        let at = Timestamp::parse_field("at", at).py()?;
+        let invoices = py.detach(|| self.with_core(|l| billing::issue_invoices(l, &plan.inner, &subs, at))).py()?;
+        to_json_text(&invoices)
+    }
+
+    /// The customer's issued invoices (JSON array).
+    fn invoices_json(&self, customer_id: &str) -> PyResult<String> {
+        to_json_text(&self.with(|l| l.invoices(customer_id))?)
+    }
+
+    /// Spend to date, forecast and alerts (JSON).
+    fn budget_status_json(
+        &self,
+        plan: &PyPlan,
+        subscription_json: &str,
+        now: &str,
+        budget: &str,
+        thresholds: Vec<String>,
+    ) -> PyResult<String> {
+        let sub = Subscription::from_json(&parse_json("subscription", subscription_json)?).py()?;
+        let now = Timestamp::parse_field("now", now).py()?;
+        let budget = billing::parse_decimal("budget", budget).py()?;
+        let thresholds =
+            thresholds.iter().map(|t| billing::parse_decimal("thresholds", t)).collect::<hcp::Result<Vec<_>>>().py()?;
+        to_json_text(&self.with(|l| billing::budget_status(&*l, &plan.inner, &sub, now, budget, &thresholds))?)
+    }
+
+    /// Closes the ledger (idempotent); later calls raise `ClosedError`.
+    fn close(&self) -> PyResult<()> {
+        let mut guard = self
+            .inner
+            .lock()
+            .map_err(|_| to_py_err(hcp::Error::new(hcp::ErrorKind::Internal, "ledger lock poisoned")))?;
+        guard.take();
+        Ok(())
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inner.lock().map(|g| g.is_none()).unwrap_or(true)
+    }
+}
+
+impl PyLedger {
+    /// Like `with`, returning the core error (for use inside `py.detach`).
+    fn with_core<T>(&self, f: impl FnOnce(&mut Ledger) -> hcp::Result<T>) -> hcp::Result<T> {
+        let mut guard =
+            self.inner.lock().map_err(|_| hcp::Error::new(hcp::ErrorKind::Internal, "ledger lock poisoned"))?;
+        match guard.as_mut() {
+            Some(ledger) => f(ledger),
+            None => Err(hcp::Error::new(hcp::ErrorKind::Closed, "ledger: used after close()")),
+        }
+    }
+}
+
+/// Rounds `amount` (decimal text) to `currency`'s minor unit with `rounding`.
+#[pyfunction]
+fn billing_round_amount(amount: &str, currency: &str, rounding: &str) -> PyResult<String> {
+    let amount = billing::parse_decimal("amount", amount).py()?;
+    let currency = Currency::from_code(currency).py()?;
+    Ok(Rounding::from_name(rounding).py()?.round(amount, &currency).to_string())
+}
+
+/// Validates one event (JSON text); returns it normalised (JSON text).
+#[pyfunction]
+fn billing_validate_event(event_json: &str) -> PyResult<String> {
+    let event = UsageEvent::from_json(&parse_json("event", event_json)?).py()?;
+    to_json_text(&event.to_json())
+}
 
 /// Adds this module's classes and functions to `hcp._hcp`.
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyCharge>()?;
+    m.add_class::<PyPlan>()?;
+    m.add_class::<PyLedger>()?;
+    m.add_function(wrap_pyfunction!(billing_round_amount, m)?)?;
+    m.add_function(wrap_pyfunction!(billing_validate_event, m)?)?;
     Ok(())
 }

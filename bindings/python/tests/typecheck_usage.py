@@ -14,3 +14,22 @@ try:
     hcp.Market(btc_usd=-1, difficulty=1, height=0)
 except hcp.InvalidInputError as err:
     message: str = str(err)
+
+# billing: exact amounts as Decimal, a ledger that remembers what it counted.
+from decimal import Decimal  # noqa: E402
+
+charge = hcp.billing.Charge.from_dict({"model": "standard", "amount": "0.10"})
+cost: Decimal = charge.amount(12)
+ledger = hcp.billing.Ledger.memory()
+new: int = ledger.ingest(
+    [{"event_id": "e1", "customer_id": "c", "meter_code": "m", "quantity": "1", "timestamp": "2026-11-01T00:00:00Z"}]
+)
+plan = hcp.billing.Plan.from_dict(
+    {
+        "currency": "USD",
+        "meters": [{"code": "m", "aggregation": "sum"}],
+        "charges": [{"meter_code": "m", "model": "standard", "amount": "1"}],
+    }
+)
+invoice: hcp.billing.Invoice = ledger.preview_invoice(plan, hcp.billing.Subscription("c", "2026-11-01"), "2026-11-02")
+ledger.close()

@@ -81,7 +81,7 @@ pub use charge::{Charge, ChargeModel, PercentTier, PercentageTerms, QuantityTran
 pub use estimate::{budget_status, estimate, BudgetAlert, BudgetStatus, PlannedUsage};
 pub use event::{UsageEvent, MAX_ID_BYTES};
 pub use invoice::{AppliedDiscount, Invoice, InvoiceLine, LineKind};
-pub use ledger::{Durability, MemoryLedger, SqliteLedger, UsageStore, SCHEMA_VERSION};
+pub use ledger::{Durability, Ledger, MemoryLedger, SqliteLedger, UsageStore, SCHEMA_VERSION};
 pub use meter::{Aggregation, EventValue, Meter, MeterReading};
 pub use money::{Currency, Rounding};
 pub use num::{decimal_from_json, parse_decimal};

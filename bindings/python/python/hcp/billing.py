@@ -1,5 +1,369 @@
-"""`hcp.billing`: see the repository README and `core/src/billing`."""
+"""Billing: exact usage rating, invoices and a durable usage ledger.
+
+Configurations use Lago's field names (see ``core/src/billing`` for every model's rule). Amounts
+are :class:`decimal.Decimal`; numbers may be given as ``Decimal``, ``int``, ``float`` or decimal
+strings and are read exactly (a float is read as its shortest repr, ``0.1`` → ``Decimal("0.1")``).
+Bad input raises :class:`hcp.InvalidInputError` naming the field; a corrupt or foreign ledger
+file raises :class:`hcp.StorageError`.
+
+>>> from decimal import Decimal
+>>> import hcp
+>>> c = hcp.billing.Charge.from_dict({"model": "graduated", "tiers": [
+...     {"up_to": 10, "per_unit_amount": "10", "flat_amount": "2"},
+...     {"up_to": None, "per_unit_amount": "5"}]})
+>>> c.amount(12)
+Decimal('112')
+>>> ledger = hcp.billing.Ledger.memory()
+>>> ledger.ingest([{"event_id": "e1", "customer_id": "acme", "meter_code": "gpu_hours",
+...                 "quantity": "1.5", "timestamp": "2026-11-01T00:00:00Z", "properties": {}}])
+1
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import datetime as _dt
+import importlib
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from hcp import _hcp
+from hcp._record import Record
+
+__all__ = [
+    "BudgetStatus",
+    "Charge",
+    "Invoice",
+    "Ledger",
+    "Plan",
+    "Subscription",
+    "round_amount",
+    "to_pandas",
+    "validate_event",
+]
+
+# Keys whose string values are amounts or quantities and come back as Decimal.
+_DECIMAL_KEYS = frozenset(
+    {
+        "units", "precise_amount", "amount", "subtotal", "discount_total", "tax_rate", "taxable_precise", "tax",
+        "credits", "total", "quantity", "budget", "spend_to_date", "forecast", "used_percent", "threshold_percent",
+    }
+)  # fmt: skip
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)  # exact; the core reads plain and scientific notation
+    if isinstance(value, _dt.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"cannot convert a {type(value).__name__} value")
+
+
+def _sanitize(value: Any) -> Any:
+    """Non-finite floats become strings so that the core names the field instead of JSON failing."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {k: _sanitize(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_sanitize(v) for v in value]
+    return value
+
+
+def _dumps(value: Any, field: str) -> str:
+    try:
+        return json.dumps(value, default=_default, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        return json.dumps(_sanitize(value), default=_default, separators=(",", ":"))
+    except TypeError as err:
+        raise hcp_invalid(field, str(err)) from None
+
+
+def hcp_invalid(field: str, reason: str) -> Exception:
+    from hcp.errors import InvalidInputError
+
+    return InvalidInputError(f"{field}: {reason}")
+
+
+def _decimals(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return Record({k: _decimals(v, k) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_decimals(v, key) for v in value]
+    if isinstance(value, str) and key in _DECIMAL_KEYS:
+        return Decimal(value)
+    return value
+
+
+def _loads(text: str) -> Any:
+    return _decimals(json.loads(text))
+
+
+def _num_text(value: Any, field: str) -> str:
+    """A number as exact decimal text (floats by their shortest repr)."""
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, float, str)):
+        raise hcp_invalid(field, f"expected a number or decimal string, got {type(value).__name__}")
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _time(value: str | _dt.datetime | _dt.date) -> str:
+    if isinstance(value, str):
+        return value
+    return str(_default(value))
+
+
+def to_pandas(records: Iterable[Mapping[str, Any]]) -> Any:
+    """A ``pandas.DataFrame`` of records (needs pandas; amounts stay ``Decimal``)."""
+    pd = importlib.import_module("pandas")  # optional dependency, imported on use
+    return pd.DataFrame([dict(r) for r in records])
+
+
+def round_amount(amount: Decimal | int | str, currency: str, rounding: str = "half_away_from_zero") -> Decimal:
+    """Rounds to the currency's minor unit (``"half_away_from_zero"`` or ``"half_even"``)."""
+    return Decimal(_hcp.billing_round_amount(_num_text(amount, "amount"), currency, rounding))
+
+
+def validate_event(event: Mapping[str, Any]) -> Record:
+    """Validates one usage event; returns it normalised (quantity as ``Decimal``)."""
+    result: Record = _loads(_hcp.billing_validate_event(_dumps(event, "event")))
+    return result
+
+
+class Charge:
+    """A priced charge: a Lago charge model (``standard``, ``graduated``, ``volume``, ``package``,
+    ``percentage``, ``graduated_percentage``, ``dynamic``) and an optional quantity transform."""
+
+    __slots__ = ("_native", "config")
+
+    def __init__(self, native: _hcp.NativeCharge, config: Mapping[str, Any]) -> None:
+        self._native = native
+        self.config = dict(config)
+
+    @classmethod
+    def from_dict(cls, config: Mapping[str, Any]) -> Charge:
+        """Parses ``{"model": …, …}``; malformed fields raise ``InvalidInputError`` naming them."""
+        return cls(_hcp.NativeCharge.from_json(_dumps(config, "charge")), config)
+
+    @classmethod
+    def from_json(cls, text: str) -> Charge:
+        """Parses a charge from JSON text."""
+        return cls(_hcp.NativeCharge.from_json(text), json.loads(text) if text.strip().startswith("{") else {})
+
+    def amount(
+        self, units: Decimal | int | float | str | None = None, *, events: Sequence[Any] | None = None
+    ) -> Decimal:
+        """The precise amount (before rounding) for ``units`` of cumulative usage, or for ``events``
+        (quantities, or event dicts with ``quantity`` and ``properties``)."""
+        if events is not None:
+            if units is not None:
+                raise hcp_invalid("units", "give units or events, not both")
+            return Decimal(self._native.amount_events(_dumps(list(events), "events")))
+        if units is None:
+            raise hcp_invalid("units", "required (or pass events=[…])")
+        return Decimal(self._native.amount_units(_num_text(units, "units")))
+
+    @property
+    def needs_events(self) -> bool:
+        """Whether the model prices events one by one (percentage, dynamic)."""
+        return self._native.needs_events
+
+    def __repr__(self) -> str:
+        return f"Charge({self.config!r})"
+
+
+class Plan:
+    """A plan: currency, interval, meters and charges, with versions effective at dates."""
+
+    __slots__ = ("_native", "config")
+
+    def __init__(self, native: _hcp.NativePlan, config: Mapping[str, Any]) -> None:
+        self._native = native
+        self.config = dict(config)
+
+    @classmethod
+    def from_dict(cls, config: Mapping[str, Any]) -> Plan:
+        """Parses a plan dict; malformed fields raise ``InvalidInputError`` naming their path."""
+        return cls(_hcp.NativePlan.from_json(_dumps(config, "plan")), config)
+
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        """Parses a plan from JSON text."""
+        native = _hcp.NativePlan.from_json(text)
+        return cls(native, json.loads(text))
+
+    @property
+    def code(self) -> str:
+        return self._native.code
+
+    @property
+    def currency(self) -> str:
+        return self._native.currency
+
+    def instant_fees(self, event: Mapping[str, Any]) -> list[Record]:
+        """Pay-in-advance fee lines for one event."""
+        result: list[Record] = _loads(self._native.instant_fees_json(_dumps(event, "event")))
+        return result
+
+    def estimate(
+        self, subscription: Subscription | Mapping[str, Any], at: str | _dt.datetime, usage: Sequence[Mapping[str, Any]]
+    ) -> Invoice:
+        """Cost of planned usage (``[{"meter_code", "quantity", "properties"?}]``) in the period
+        containing ``at``, as an invoice-shaped estimate (no coupons or credits)."""
+        sub = _subscription_json(subscription)
+        return Invoice(_loads(self._native.estimate_json(sub, _time(at), _dumps(list(usage), "usage"))))
+
+    def __repr__(self) -> str:
+        return f"Plan(code={self.code!r}, currency={self.currency!r})"
+
+
+class Subscription(Record):
+    """A customer's subscription: ``customer_id``, ``start``, ``billing_anchor`` ("calendar" or
+    "subscription"), ``tax_rate`` (percent), ``coupons``, ``wallet_credits``. A plain dict."""
+
+    __slots__ = ()
+
+    def __init__(self, customer_id: str, start: str | _dt.datetime | _dt.date, **fields: Any) -> None:
+        super().__init__(customer_id=customer_id, start=_time(start), **fields)
+
+
+def _subscription_json(sub: Mapping[str, Any]) -> str:
+    return _dumps(dict(sub), "subscription")
+
+
+class Invoice(Record):
+    """An invoice: ``lines`` (each with ``precise_amount`` and rounded ``amount``), ``subtotal``,
+    ``discounts``, ``discount_total``, ``tax``, ``credits``, ``total`` (all ``Decimal``)."""
+
+    __slots__ = ()
+
+    def line_records(self) -> list[Record]:
+        """Lines as flat records (one per line), for a data frame."""
+        out = []
+        for line in self["lines"]:
+            flat = Record(invoice=self["number"], customer_id=self["customer_id"], currency=self["currency"]["code"])
+            for k, v in line.items():
+                if k == "service_period":
+                    flat["service_period_start"] = v["start"]
+                    flat["service_period_end"] = v["end"]
+                else:
+                    flat[k] = v
+            out.append(flat)
+        return out
+
+    def to_pandas(self) -> Any:
+        """The lines as a ``pandas.DataFrame``."""
+        return to_pandas(self.line_records())
+
+
+class BudgetStatus(Record):
+    """Spend to date, forecast to period end and threshold alerts of the open period."""
+
+    __slots__ = ()
+
+
+class Ledger:
+    """The usage ledger: ``Ledger(path)`` opens (or creates) a durable SQLite file (WAL; every
+    ``ingest`` is fsynced before it returns with ``durability="full"``, the default);
+    ``Ledger.memory()`` keeps everything in memory. Usable as a context manager."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, path: str | os.PathLike[str], *, durability: str = "full") -> None:
+        self._native = _hcp.NativeLedger.open(os.fspath(path), durability)
+
+    @classmethod
+    def memory(cls) -> Ledger:
+        """An in-memory ledger (tests, notebooks)."""
+        ledger = cls.__new__(cls)
+        ledger._native = _hcp.NativeLedger.memory()
+        return ledger
+
+    def ingest(self, events: Iterable[Mapping[str, Any]]) -> int:
+        """Stores the events; returns how many were new (an ``event_id`` counts once per
+        customer, across retries and restarts). All or nothing; durable when it returns."""
+        return self._native.ingest_json(_dumps(list(events), "events"))
+
+    def event_count(self) -> int:
+        return self._native.event_count()
+
+    def customers(self) -> list[str]:
+        return self._native.customers()
+
+    def usage(
+        self,
+        customer_id: str,
+        meter_codes: Sequence[str],
+        start: str | _dt.datetime | None = None,
+        end: str | _dt.datetime | None = None,
+    ) -> list[Record]:
+        """A customer's events of the given meters in ``[start, end)`` (records with ``Decimal``
+        quantities; ``hcp.billing.to_pandas(...)`` makes a data frame)."""
+        s = _time(start) if start is not None else None
+        e = _time(end) if end is not None else None
+        result: list[Record] = _loads(self._native.events_json(customer_id, list(meter_codes), s, e))
+        return result
+
+    def preview_invoice(self, plan: Plan, subscription: Mapping[str, Any], at: str | _dt.datetime) -> Invoice:
+        """The invoice of the period containing ``at``, not recorded."""
+        return Invoice(
+            _loads(self._native.preview_invoice_json(plan._native, _subscription_json(subscription), _time(at)))
+        )
+
+    def issue_invoice(self, plan: Plan, subscription: Mapping[str, Any], at: str | _dt.datetime) -> Invoice:
+        """Issues and records the invoice of the period containing ``at`` (``ConflictError`` if
+        already issued; late events are corrected on the next invoice)."""
+        return Invoice(
+            _loads(self._native.issue_invoice_json(plan._native, _subscription_json(subscription), _time(at)))
+        )
+
+    def issue_invoices(
+        self, plan: Plan, subscriptions: Sequence[Mapping[str, Any]], at: str | _dt.datetime
+    ) -> list[Invoice]:
+        """Issues the invoices of many subscriptions, all or nothing."""
+        subs = _dumps([dict(s) for s in subscriptions], "subscriptions")
+        return [Invoice(i) for i in _loads(self._native.issue_invoices_json(plan._native, subs, _time(at)))]
+
+    def invoices(self, customer_id: str) -> list[Invoice]:
+        """The customer's issued invoices, oldest first."""
+        return [Invoice(i) for i in _loads(self._native.invoices_json(customer_id))]
+
+    def budget_status(
+        self,
+        plan: Plan,
+        subscription: Mapping[str, Any],
+        now: str | _dt.datetime,
+        budget: Decimal | int | str,
+        thresholds: Sequence[Decimal | int | str] = (50, 80, 100),
+    ) -> BudgetStatus:
+        """Spend to date, forecast and alerts against ``budget`` at ``thresholds`` percent."""
+        raw = self._native.budget_status_json(
+            plan._native,
+            _subscription_json(subscription),
+            _time(now),
+            _num_text(budget, "budget"),
+            [_num_text(t, "thresholds") for t in thresholds],
+        )
+        return BudgetStatus(_loads(raw))
+
+    def close(self) -> None:
+        """Closes the ledger (idempotent); later calls raise ``ClosedError``."""
+        self._native.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._native.closed
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

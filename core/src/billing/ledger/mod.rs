@@ -65,3 +65,80 @@ pub trait UsageStore {
     /// Number of distinct events stored.
     fn event_count(&self) -> Result<u64>;
 }
+
+/// Either store behind one type, for callers (and bindings) that choose at run time.
+///
+/// ```
+/// use hcp::billing::{Ledger, UsageStore};
+/// let ledger = Ledger::memory();
+/// assert_eq!(ledger.event_count().unwrap(), 0);
+/// ```
+#[derive(Debug)]
+pub enum Ledger {
+    /// In memory.
+    Memory(MemoryLedger),
+    /// In a SQLite file.
+    Sqlite(SqliteLedger),
+}
+
+impl Ledger {
+    /// An empty in-memory ledger.
+    pub fn memory() -> Self {
+        Ledger::Memory(MemoryLedger::new())
+    }
+
+    /// Opens (creating if needed) a SQLite ledger.
+    pub fn open(path: impl AsRef<std::path::Path>, durability: Durability) -> Result<Self> {
+        Ok(Ledger::Sqlite(SqliteLedger::open_with(path, durability)?))
+    }
+
+    fn store(&self) -> &dyn UsageStore {
+        match self {
+            Ledger::Memory(m) => m,
+            Ledger::Sqlite(s) => s,
+        }
+    }
+
+    fn store_mut(&mut self) -> &mut dyn UsageStore {
+        match self {
+            Ledger::Memory(m) => m,
+            Ledger::Sqlite(s) => s,
+        }
+    }
+}
+
+impl UsageStore for Ledger {
+    fn ingest(&mut self, events: &[UsageEvent]) -> Result<usize> {
+        self.store_mut().ingest(events)
+    }
+    fn events(
+        &self,
+        customer_id: &str,
+        meter_codes: &[&str],
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<UsageEvent>> {
+        self.store().events(customer_id, meter_codes, from, to)
+    }
+    fn customers(&self) -> Result<Vec<String>> {
+        self.store().customers()
+    }
+    fn max_seq(&self) -> Result<u64> {
+        self.store().max_seq()
+    }
+    fn earliest_late(&self, customer_id: &str, after_seq: u64, before: Timestamp) -> Result<Option<Timestamp>> {
+        self.store().earliest_late(customer_id, after_seq, before)
+    }
+    fn record_invoice(&mut self, invoice: &Invoice) -> Result<()> {
+        self.store_mut().record_invoice(invoice)
+    }
+    fn record_invoices(&mut self, invoices: &[Invoice]) -> Result<()> {
+        self.store_mut().record_invoices(invoices)
+    }
+    fn invoices(&self, customer_id: &str) -> Result<Vec<Invoice>> {
+        self.store().invoices(customer_id)
+    }
+    fn event_count(&self) -> Result<u64> {
+        self.store().event_count()
+    }
+}

@@ -60,6 +60,17 @@ pub enum Durability {
     Normal,
 }
 
+impl Durability {
+    /// Parses `"full"` or `"normal"`.
+    pub fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "full" => Ok(Durability::Full),
+            "normal" => Ok(Durability::Normal),
+            other => Err(Error::invalid_input("durability", format!("expected \"full\" or \"normal\", got {other:?}"))),
+        }
+    }
+}
+
 /// A durable [`UsageStore`] in one SQLite file.
 ///
 /// ```
