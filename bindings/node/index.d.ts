@@ -9,6 +9,18 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A priced charge (Lago charge models). */
+export declare class Charge {
+  /** Parses `{ model: 'graduated', tiers: [{ up_to: 10, per_unit_amount: '10', flat_amount: '2' }, …] }`. */
+  static fromDict(config: Record<string, unknown>): Charge
+  /** The precise amount (decimal string, before rounding) for cumulative `units`. */
+  amount(units: string | number): string
+  /** The precise amount for events: quantities, or `{ quantity, properties }` objects. */
+  amountForEvents(events: Array<string | number | { quantity: string | number; properties?: Record<string, unknown> }>): string
+  /** Whether the model prices events one by one (percentage, dynamic). */
+  get needsEvents(): boolean
+}
+
 /** A stateful per-device decider with switching cost and minimum dwell. */
 export declare class Decider {
   /** `initial` defaults to the device's productive action (`"mine"` or `"serve"`). */
@@ -20,6 +32,39 @@ export declare class Decider {
   get current(): string
   get switches(): number
   get secondsInAction(): number
+}
+
+/**
+ * The usage ledger: `Ledger.open(path)` (SQLite, WAL) or `Ledger.memory()`. `close()` makes
+ * later calls throw with `code === 'Closed'`.
+ */
+export declare class Ledger {
+  /** Opens (creating if needed) a SQLite ledger; `durability` is `'full'` (default) or `'normal'`. */
+  static open(path: string, durability?: 'full' | 'normal'): Ledger
+  /** An in-memory ledger. */
+  static memory(): Ledger
+  /** Stores a batch of events; returns how many were new. All or nothing; durable when it returns. */
+  ingest(events: UsageEventInit[]): number
+  /** Number of distinct events stored. */
+  eventCount(): number
+  /** Customers with events, sorted. */
+  customers(): Array<string>
+  /** A customer's events of the given meters in `[start, end)`. */
+  usage(customerId: string, meterCodes: Array<string>, start?: string | undefined | null, end?: string | undefined | null): Array<UsageRecord>
+  /** The invoice of the period containing `at`, not recorded. */
+  previewInvoice(plan: Plan, subscription: Record<string, unknown>, at: string): Invoice
+  /** Issues and records the invoice of the period containing `at` (`Conflict` if already issued). */
+  issueInvoice(plan: Plan, subscription: Record<string, unknown>, at: string): Invoice
+  /** Issues the invoices of many subscriptions, all or nothing. */
+  issueInvoices(plan: Plan, subscriptions: Array<Record<string, unknown>>, at: string): Array<Invoice>
+  /** The customer's issued invoices, oldest first. */
+  invoices(customerId: string): Array<Invoice>
+  /** Spend to date, forecast and alerts against `budget` at `thresholds` percent (default 50/80/100). */
+  budgetStatus(plan: Plan, subscription: Record<string, unknown>, now: string, budget: string | number, thresholds?: Array<string | number>): BudgetStatus
+  /** Closes the ledger (idempotent). */
+  close(): void
+  /** Whether `close()` was called. */
+  get closed(): boolean
 }
 
 /** A validated market snapshot. */
@@ -34,6 +79,18 @@ export declare class Market {
   get usdPerMillionTokens(): number
   /** The plain fields (e.g. to spread into a changed copy: `new Market({...m.toJSON(), btcUsd: 5e4})`). */
   toJSON(): MarketInit
+}
+
+/** A plan: currency, interval, meters, charges and versions. */
+export declare class Plan {
+  /** Parses a plan object (Lago field names); errors name the field's path. */
+  static fromDict(config: Record<string, unknown>): Plan
+  get code(): string
+  get currency(): string
+  /** Pay-in-advance fee lines of one event. */
+  instantFees(event: UsageEventInit): Array<InvoiceLine>
+  /** Cost of planned usage (`[{ meter_code, quantity, properties? }]`) in the period containing `at`. */
+  estimate(subscription: Record<string, unknown>, at: string, usage: Array<{ meter_code: string; quantity: string | number; properties?: Record<string, unknown> }>): Invoice
 }
 
 /** A site: device groups, a power cap and terms. */
@@ -61,6 +118,12 @@ export interface ActionValue {
 /** Value per hour of each action open to the device (productive, sleep, idle). */
 export declare function actionValues(model: string | DeviceModel, market: Market, termsInit?: TermsInit | undefined | null): Array<ActionValue>
 
+/** One coupon's effect. */
+export interface AppliedDiscount {
+  coupon: string
+  amount: string
+}
+
 /** An ASIC given by hashrate and efficiency, e.g. for a what-if on a future model. */
 export declare function asicModel(name: string, hashrateThs: number, joulesPerTh: number): DeviceModel
 
@@ -77,6 +140,23 @@ export declare function blockSubsidySats(heightBlocks: number): number
 export declare function breakevenBtcUsd(model: string | DeviceModel, market: Market, termsInit?: TermsInit | undefined | null): number
 
 export declare function breakevenUsdPerKwh(model: string | DeviceModel, market: Market, termsInit?: TermsInit | undefined | null): number
+
+/** A budget threshold crossed by spend (`reached`) or only by the forecast. */
+export interface BudgetAlert {
+  thresholdPercent: string
+  reached: boolean
+}
+
+/** Spend to date, forecast and alerts of the open period. */
+export interface BudgetStatus {
+  periodStart: string
+  periodEnd: string
+  budget: string
+  spendToDate: string
+  forecast: string
+  usedPercent: string
+  alerts: Array<BudgetAlert>
+}
 
 /** The built-in catalog, merged with a JSON document of overrides when given. */
 export declare function catalog(overridesJson?: string | undefined | null): Array<DeviceModel>
@@ -167,6 +247,45 @@ export declare function hashpriceUsdPerPhDay(market: Market): number
 
 export declare function hashpriceUsdPerThDay(market: Market): number
 
+/** An invoice; `total = Σ lines − discountTotal + tax − credits`, all decimal strings. */
+export interface Invoice {
+  number: string
+  customerId: string
+  planCode: string
+  currency: string
+  periodStart: string
+  periodEnd: string
+  periodIndex: number
+  lines: Array<InvoiceLine>
+  subtotal: string
+  discounts: Array<AppliedDiscount>
+  discountTotal: string
+  taxRate: string
+  taxablePrecise: string
+  tax: string
+  /** Wallet credits applied (negative: deposited into the wallet). */
+  credits: string
+  total: string
+}
+
+/** One invoice line; amounts are decimal strings. */
+export interface InvoiceLine {
+  /** `usage`, `minimum_commitment`, `correction` or `in_advance`. */
+  kind: string
+  charge: string
+  meterCode?: string
+  /** Group-by property values (null where the property was missing). */
+  group: Record<string, string | undefined | null>
+  units: string
+  eventCount: number
+  /** Unrounded amount. */
+  preciseAmount: string
+  /** Amount rounded once to the currency's minor unit. */
+  amount: string
+  servicePeriodStart: string
+  servicePeriodEnd: string
+}
+
 export declare function joulesPerTh(model: string | DeviceModel): number
 
 /** Fields of a market snapshot. Give at most one of `feesBtcPerBlock` and `feeShare`. */
@@ -207,6 +326,9 @@ export declare function networkHashrateHs(difficulty: number): number
 export declare function paybackDays(hardwareUsd: number, profitUsdPerDay: number): number | null
 
 export declare function roi(hardwareUsd: number, profitUsdPerDay: number, days: number): number
+
+/** Rounds a decimal amount to the currency's minor unit (`half_away_from_zero` or `half_even`). */
+export declare function roundAmount(amount: string | number, currency: string, rounding?: string | undefined | null): string
 
 /** A site plan at one market snapshot, with its expected economics per hour. */
 export interface SitePlan {
@@ -250,6 +372,34 @@ export interface TermsInit {
   /** Credit for curtailed load, USD per MWh. */
   demandResponseUsdPerMwh?: number
 }
+
+/**
+ * A usage event as JavaScript sends it (`quantity` as a decimal string or a number). Declares
+ * the TypeScript type; `ingest` reads plain objects (snake_case keys are accepted too).
+ */
+export interface UsageEventInit {
+  eventId: string
+  customerId: string
+  meterCode: string
+  quantity: string | number
+  /** RFC 3339 with an offset, e.g. `2026-11-01T00:00:00Z`. */
+  timestamp: string
+  properties?: Record<string, any>
+}
+
+/** A stored usage event. */
+export interface UsageRecord {
+  eventId: string
+  customerId: string
+  meterCode: string
+  /** Decimal string. */
+  quantity: string
+  timestamp: string
+  properties: Record<string, any>
+}
+
+/** Validates one usage event; returns it normalised. */
+export declare function validateEvent(event: UsageEventInit | Record<string, unknown>): UsageRecord
 
 /** Version of the hcp core this module was built from. */
 export declare function version(): string

@@ -835,8 +835,11 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Charge = nativeBinding.Charge
 module.exports.Decider = nativeBinding.Decider
+module.exports.Ledger = nativeBinding.Ledger
 module.exports.Market = nativeBinding.Market
+module.exports.Plan = nativeBinding.Plan
 module.exports.Site = nativeBinding.Site
 module.exports.actionValues = nativeBinding.actionValues
 module.exports.asicModel = nativeBinding.asicModel
@@ -864,4 +867,6 @@ module.exports.minerDailyBatch = nativeBinding.minerDailyBatch
 module.exports.networkHashrateHs = nativeBinding.networkHashrateHs
 module.exports.paybackDays = nativeBinding.paybackDays
 module.exports.roi = nativeBinding.roi
+module.exports.roundAmount = nativeBinding.roundAmount
+module.exports.validateEvent = nativeBinding.validateEvent
 module.exports.version = nativeBinding.version
