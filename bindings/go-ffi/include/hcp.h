@@ -25,6 +25,16 @@
 #define HCP_ABI_VERSION 1
 
 /*
+ `durability` of hcp_ledger_open: fsync every ingest (survives power loss).
+ */
+#define HCP_DURABILITY_FULL 0
+
+/*
+ `durability` of hcp_ledger_open: WAL with synchronous=NORMAL (survives a process crash).
+ */
+#define HCP_DURABILITY_NORMAL 1
+
+/*
  `hcp_market_t.fee_mode`: `fees` is BTC per block.
  */
 #define HCP_FEES_BTC_PER_BLOCK 0
@@ -95,10 +105,25 @@
 typedef struct hcp_catalog_t hcp_catalog_t;
 
 /*
+ A priced charge.
+ */
+typedef struct hcp_charge_t hcp_charge_t;
+
+/*
  An error owned by the caller: read it with `hcp_error_kind` / `hcp_error_message`, release it
  with `hcp_error_free`.
  */
 typedef struct hcp_error_t hcp_error_t;
+
+/*
+ A usage ledger (SQLite file or memory).
+ */
+typedef struct hcp_ledger_t hcp_ledger_t;
+
+/*
+ A plan.
+ */
+typedef struct hcp_plan_t hcp_plan_t;
 
 /*
  A market snapshot, validated on every call (NaN, infinities, negative prices, difficulty <= 0,
@@ -203,6 +228,221 @@ extern "C" {
  Returns [`HCP_ABI_VERSION`] of the library actually linked.
  */
 uint32_t hcp_abi_version(void);
+
+/*
+ Parses a charge from JSON (Lago field names). Release with hcp_charge_free.
+
+ # Safety
+ `config_json` is a NUL-terminated string; `err` is NULL or writable.
+ */
+hcp_charge_t *hcp_charge_new(const char *config_json, hcp_error_t **err);
+
+/*
+ Releases a charge. NULL is a no-op.
+
+ # Safety
+ `charge` is NULL or a live charge, freed at most once.
+ */
+void hcp_charge_free(hcp_charge_t *charge);
+
+/*
+ The precise amount (decimal text, owned) for cumulative `units` (decimal text).
+
+ # Safety
+ `charge` is a live charge; `units` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_charge_amount(const hcp_charge_t *charge, const char *units, hcp_error_t **err);
+
+/*
+ The precise amount (decimal text, owned) for events given as a JSON array of quantities or
+ `{"quantity", "properties"}` objects.
+
+ # Safety
+ As hcp_charge_amount.
+ */
+char *hcp_charge_amount_events(const hcp_charge_t *charge,
+                               const char *events_json,
+                               hcp_error_t **err);
+
+/*
+ Parses a plan from JSON. Release with hcp_plan_free.
+
+ # Safety
+ `config_json` is a NUL-terminated string; `err` is NULL or writable.
+ */
+hcp_plan_t *hcp_plan_new(const char *config_json, hcp_error_t **err);
+
+/*
+ Releases a plan. NULL is a no-op.
+
+ # Safety
+ `plan` is NULL or a live plan, freed at most once.
+ */
+void hcp_plan_free(hcp_plan_t *plan);
+
+/*
+ Pay-in-advance fee lines (JSON array, owned) of one event (JSON object).
+
+ # Safety
+ `plan` is a live plan; `event_json` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_plan_instant_fees(const hcp_plan_t *plan, const char *event_json, hcp_error_t **err);
+
+/*
+ Estimate (invoice JSON, owned) of planned usage (JSON array) for a subscription (JSON) in the
+ period containing `at` (RFC 3339).
+
+ # Safety
+ `plan` is a live plan; strings NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_plan_estimate(const hcp_plan_t *plan,
+                        const char *subscription_json,
+                        const char *at,
+                        const char *usage_json,
+                        hcp_error_t **err);
+
+/*
+ Opens (creating if needed) a SQLite ledger at `path` with HCP_DURABILITY_FULL or
+ HCP_DURABILITY_NORMAL. A corrupt, foreign or newer-schema file is HCP_ERROR_STORAGE.
+ Release with hcp_ledger_free.
+
+ # Safety
+ `path` is a NUL-terminated string; `err` is NULL or writable.
+ */
+hcp_ledger_t *hcp_ledger_open(const char *path, int32_t durability, hcp_error_t **err);
+
+/*
+ An in-memory ledger. Release with hcp_ledger_free.
+ */
+hcp_ledger_t *hcp_ledger_memory(void);
+
+/*
+ Releases a ledger (closing its file). NULL is a no-op.
+
+ # Safety
+ `ledger` is NULL or a live ledger, freed at most once, with no call on it in flight.
+ */
+void hcp_ledger_free(hcp_ledger_t *ledger);
+
+/*
+ Ingests a JSON array of events; returns how many were new (0 on error). All or nothing;
+ durable when it returns.
+
+ # Safety
+ `ledger` is a live ledger; `events_json` NUL-terminated; `err` NULL or writable.
+ */
+size_t hcp_ledger_ingest(const hcp_ledger_t *ledger, const char *events_json, hcp_error_t **err);
+
+/*
+ Number of distinct events stored.
+
+ # Safety
+ `ledger` is a live ledger; `err` NULL or writable.
+ */
+uint64_t hcp_ledger_event_count(const hcp_ledger_t *ledger, hcp_error_t **err);
+
+/*
+ Customers with events (JSON array of strings, owned).
+
+ # Safety
+ `ledger` is a live ledger; `err` NULL or writable.
+ */
+char *hcp_ledger_customers(const hcp_ledger_t *ledger, hcp_error_t **err);
+
+/*
+ A customer's events of the meters in `meter_codes_json` (JSON array) with
+ `start <= timestamp < end` (NULL: unbounded), as a JSON array (owned).
+
+ # Safety
+ `ledger` is a live ledger; strings NUL-terminated (start/end may be NULL); `err` NULL or writable.
+ */
+char *hcp_ledger_events(const hcp_ledger_t *ledger,
+                        const char *customer_id,
+                        const char *meter_codes_json,
+                        const char *start,
+                        const char *end,
+                        hcp_error_t **err);
+
+/*
+ The invoice (JSON, owned) of the period containing `at`, not recorded.
+
+ # Safety
+ `ledger` and `plan` are live; strings NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_ledger_preview_invoice(const hcp_ledger_t *ledger,
+                                 const hcp_plan_t *plan,
+                                 const char *subscription_json,
+                                 const char *at,
+                                 hcp_error_t **err);
+
+/*
+ Issues and records the invoice (JSON, owned) of the period containing `at`;
+ HCP_ERROR_CONFLICT if already issued.
+
+ # Safety
+ As hcp_ledger_preview_invoice.
+ */
+char *hcp_ledger_issue_invoice(const hcp_ledger_t *ledger,
+                               const hcp_plan_t *plan,
+                               const char *subscription_json,
+                               const char *at,
+                               hcp_error_t **err);
+
+/*
+ Issues the invoices of many subscriptions (JSON array) for the period containing `at`, all or
+ nothing; returns a JSON array of invoices (owned).
+
+ # Safety
+ As hcp_ledger_preview_invoice.
+ */
+char *hcp_ledger_issue_invoices(const hcp_ledger_t *ledger,
+                                const hcp_plan_t *plan,
+                                const char *subscriptions_json,
+                                const char *at,
+                                hcp_error_t **err);
+
+/*
+ The customer's issued invoices (JSON array, owned), oldest first.
+
+ # Safety
+ `ledger` is live; `customer_id` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_ledger_invoices(const hcp_ledger_t *ledger, const char *customer_id, hcp_error_t **err);
+
+/*
+ Spend to date, forecast and alerts (JSON, owned) against `budget` (decimal text) at
+ `thresholds_json` percent (JSON array of decimals).
+
+ # Safety
+ `ledger` and `plan` are live; strings NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_ledger_budget_status(const hcp_ledger_t *ledger,
+                               const hcp_plan_t *plan,
+                               const char *subscription_json,
+                               const char *now,
+                               const char *budget,
+                               const char *thresholds_json,
+                               hcp_error_t **err);
+
+/*
+ Rounds `amount` (decimal text) to `currency`'s minor unit with `rounding`
+ ("half_away_from_zero" or "half_even"); returns decimal text (owned).
+
+ # Safety
+ Strings NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_billing_round_amount(const char *amount,
+                               const char *currency,
+                               const char *rounding,
+                               hcp_error_t **err);
+
+/*
+ Validates one event (JSON object); returns it normalised (JSON, owned).
+
+ # Safety
+ `event_json` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_billing_validate_event(const char *event_json, hcp_error_t **err);
 
 /*
  Validates a market; returns false and sets `*err` if a field is bad.
