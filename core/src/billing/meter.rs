@@ -28,7 +28,7 @@ use super::period::Period;
 use crate::{Error, Result};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::str::FromStr;
 
 /// How a meter aggregates a period's events.
@@ -317,7 +317,10 @@ impl Meter {
         }
         let start = period.start.unix_micros();
         let end = period.end.unix_micros();
-        let mut groups: BTreeMap<Vec<Option<String>>, Acc> = BTreeMap::new();
+        // Groups are few (GPU models, sites): a linear scan with a "same as last event" shortcut
+        // finds the group without allocating a key per event; they are sorted once at the end.
+        let mut groups: Vec<(Vec<Option<String>>, Acc)> = Vec::new();
+        let mut last = 0usize;
         let mut single = Acc { level_since_micros: start, ..Acc::default() };
         let grouped = !self.group_by.is_empty();
         for event in order {
@@ -329,9 +332,20 @@ impl Meter {
                 continue;
             }
             let acc = if grouped {
-                let key: Vec<Option<String>> =
-                    self.group_by.iter().map(|g| event.properties.get(g).map(property_text)).collect();
-                groups.entry(key).or_insert_with(|| Acc { level_since_micros: start, ..Acc::default() })
+                let found = if groups.get(last).is_some_and(|(k, _)| self.key_matches(k, event)) {
+                    Some(last)
+                } else {
+                    groups.iter().position(|(k, _)| self.key_matches(k, event))
+                };
+                last = match found {
+                    Some(i) => i,
+                    None => {
+                        let key = self.group_by.iter().map(|g| event.properties.get(g).map(property_text)).collect();
+                        groups.push((key, Acc { level_since_micros: start, ..Acc::default() }));
+                        groups.len() - 1
+                    }
+                };
+                &mut groups[last].1
             } else {
                 &mut single
             };
@@ -339,6 +353,7 @@ impl Meter {
         }
         let finish = |acc: Acc, group: Vec<Option<String>>| self.finish(acc, group, start, end);
         if grouped {
+            groups.sort_by(|a, b| a.0.cmp(&b.0));
             groups
                 .into_iter()
                 .map(|(k, acc)| finish(acc, k))
@@ -349,6 +364,17 @@ impl Meter {
         } else {
             Ok(vec![finish(single, Vec::new())?])
         }
+    }
+
+    /// Whether `event`'s group-by properties equal `key` (compared without allocating for
+    /// string properties, the common case).
+    fn key_matches(&self, key: &[Option<String>], event: &UsageEvent) -> bool {
+        self.group_by.iter().zip(key).all(|(name, want)| match (want, event.properties.get(name)) {
+            (None, None) => true,
+            (Some(w), Some(Value::String(v))) => w == v,
+            (Some(w), Some(other)) => *w == property_text(other),
+            _ => false,
+        })
     }
 
     #[inline]
