@@ -153,3 +153,31 @@ fn events_come_back_sorted_and_filtered() {
         assert_eq!(late, Some(Timestamp::parse("2026-11-01T00:00:00Z").unwrap()));
     }
 }
+
+#[test]
+fn issuing_many_invoices_is_all_or_nothing() {
+    use hcp::billing::{issue_invoice, issue_invoices, Anchor, Plan, Subscription};
+    let plan = Plan::from_json(
+        &serde_json::json!({"currency": "USD", "meters": [{"code": "gpu_seconds", "aggregation": "sum"}],
+        "charges": [{"meter_code": "gpu_seconds", "model": "standard", "amount": "1"}]}),
+    )
+    .unwrap();
+    let start = Timestamp::parse("2026-11-01").unwrap();
+    let subs: Vec<Subscription> =
+        ["a", "b", "c"].iter().map(|c| Subscription::new(c, start, Anchor::Calendar)).collect();
+    let at = Timestamp::parse("2026-11-20").unwrap();
+    let mut stores: Vec<Box<dyn UsageStore>> =
+        vec![Box::new(MemoryLedger::new()), Box::new(SqliteLedger::open_in_memory().unwrap())];
+    for store in &mut stores {
+        store
+            .ingest(&[event("a", "1", 2, "2026-11-02T00:00:00Z"), event("c", "1", 3, "2026-11-02T00:00:00Z")])
+            .unwrap();
+        issue_invoice(store.as_mut(), &plan, &subs[1], at).unwrap();
+        // b is already invoiced: the batch fails and neither a nor c is recorded.
+        assert_eq!(issue_invoices(store.as_mut(), &plan, &subs, at).unwrap_err().kind(), ErrorKind::Conflict);
+        assert!(store.invoices("a").unwrap().is_empty() && store.invoices("c").unwrap().is_empty());
+        let done = issue_invoices(store.as_mut(), &plan, &[subs[0].clone(), subs[2].clone()], at).unwrap();
+        assert_eq!(done.iter().map(|i| i.total.to_string()).collect::<Vec<_>>(), ["2.00", "3.00"]);
+        assert_eq!(store.invoices("c").unwrap(), vec![done[1].clone()]);
+    }
+}

@@ -370,14 +370,17 @@ pub fn instant_fees(plan: &Plan, event: &UsageEvent) -> Result<Vec<InvoiceLine>>
     Ok(out)
 }
 
-/// Issues the invoices of every subscription for the period containing `at`, in order.
-/// Stops at the first error (earlier invoices stay recorded; re-running skips none and
-/// returns `Conflict` for them, so callers resume from the failing customer).
+/// Issues the invoices of every subscription for the period containing `at`: all are built
+/// and checked first, then recorded together, all or nothing (one transaction in SQLite). Any
+/// error — bad input, a customer already invoiced (`Conflict`), two subscriptions of one
+/// customer — records none of them.
 pub fn issue_invoices<S: UsageStore + ?Sized>(
     store: &mut S,
     plan: &Plan,
     subs: &[Subscription],
     at: Timestamp,
 ) -> Result<Vec<Invoice>> {
-    subs.iter().map(|s| issue_invoice(store, plan, s, at)).collect()
+    let invoices = subs.iter().map(|s| preview_invoice(&*store, plan, s, at)).collect::<Result<Vec<_>>>()?;
+    store.record_invoices(&invoices)?;
+    Ok(invoices)
 }

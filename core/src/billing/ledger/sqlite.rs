@@ -302,24 +302,37 @@ impl UsageStore for SqliteLedger {
     }
 
     fn record_invoice(&mut self, invoice: &Invoice) -> Result<()> {
-        let body = serde_json::to_string(invoice).map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
-        let result = self.conn.execute(
-            "INSERT INTO invoices (customer_id, period_start, body) VALUES (?1, ?2, ?3)",
-            params![invoice.customer_id, invoice.period.start.unix_micros(), body],
-        );
-        match result {
-            Ok(_) => Ok(()),
-            Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                Err(Error::new(
-                    ErrorKind::Conflict,
-                    format!(
-                        "customer {} already has an invoice for the period starting {}",
-                        invoice.customer_id, invoice.period.start
-                    ),
-                ))
+        self.record_invoices(std::slice::from_ref(invoice))
+    }
+
+    fn record_invoices(&mut self, invoices: &[Invoice]) -> Result<()> {
+        let label = self.label.clone();
+        let err = |e: rusqlite::Error| storage(&label, e);
+        // One transaction: all of the invoices are recorded, or none.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        {
+            let mut stmt = tx
+                .prepare_cached("INSERT INTO invoices (customer_id, period_start, body) VALUES (?1, ?2, ?3)")
+                .map_err(err)?;
+            for invoice in invoices {
+                let body =
+                    serde_json::to_string(invoice).map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
+                match stmt.execute(params![invoice.customer_id, invoice.period.start.unix_micros(), body]) {
+                    Ok(_) => {}
+                    Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                        return Err(Error::new(
+                            ErrorKind::Conflict,
+                            format!(
+                                "customer {} already has an invoice for the period starting {}",
+                                invoice.customer_id, invoice.period.start
+                            ),
+                        ))
+                    }
+                    Err(e) => return Err(err(e)),
+                }
             }
-            Err(e) => Err(storage(&self.label, e)),
         }
+        tx.commit().map_err(err)
     }
 
     fn invoices(&self, customer_id: &str) -> Result<Vec<Invoice>> {
