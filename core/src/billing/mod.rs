@@ -64,6 +64,22 @@
 //! - **Rounding**: half away from zero by default, banker's (`"rounding": "half_even"`) per plan.
 //!   Amounts are shown at the currency's scale (`"5.00"`, `"5"` for JPY, `"5.000"` for KWD).
 
+//!
+//! # The ledger
+//! [`SqliteLedger`] (the default in every binding) is one SQLite file in WAL mode: events
+//! clustered by `(customer_id, timestamp, seq)` so a customer's period is one range read, a unique
+//! `(customer_id, event_id)` index that is the dedupe claim (the claim and the event are one row,
+//! so they commit or roll back together), a sequence counter advanced in the same transaction, and
+//! the issued invoices. Each `ingest` call is one transaction; with [`Durability::Full`] (default)
+//! it is fsynced before returning, with [`Durability::Normal`] it survives a process crash but the
+//! last commits may be lost on power loss. The schema version is `PRAGMA user_version` (migrations
+//! run in order; a newer file is refused), the file is tagged with `PRAGMA application_id`, and
+//! foreign, corrupt or non-SQLite files give `Storage` errors. `core/tests/billing_crash.rs` kills
+//! an ingesting child process with SIGKILL a hundred times and checks that every acknowledged
+//! event is stored exactly once and that rating matches an uninterrupted run.
+//! [`MemoryLedger`] has the same semantics without the file; [`Ledger`] is either, chosen at run
+//! time (the bindings use it).
+
 mod charge;
 mod estimate;
 mod event;

@@ -203,8 +203,16 @@ impl UsageStore for SqliteLedger {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
                 .map_err(err)?;
+            // Insert in key order: a batch interleaving many customers otherwise jumps all over
+            // both B-trees. Duplicates inside the batch are dropped first (the first occurrence
+            // wins, as in arrival order) and the sort is stable, so equal timestamps keep their
+            // arrival order and sequence numbers.
+            let mut seen = std::collections::HashSet::with_capacity(events.len());
+            let mut order: Vec<&UsageEvent> =
+                events.iter().filter(|e| seen.insert((e.customer_id.as_str(), e.event_id.as_str()))).collect();
+            order.sort_by(|a, b| a.customer_id.cmp(&b.customer_id).then(a.timestamp.cmp(&b.timestamp)));
             let mut props = String::new();
-            for e in events {
+            for e in order {
                 props.clear();
                 if e.properties.is_empty() {
                     props.push_str("{}");
