@@ -44,8 +44,14 @@ impl UsageStore for MemoryLedger {
         for e in events {
             e.validate()?;
         }
+        // Same order as the SQLite ledger: in-batch duplicates dropped (first wins), then a stable
+        // sort by (customer, timestamp), so both stores number the events identically.
+        let mut seen = HashSet::with_capacity(events.len());
+        let mut order: Vec<&UsageEvent> =
+            events.iter().filter(|e| seen.insert((e.customer_id.as_str(), e.event_id.as_str()))).collect();
+        order.sort_by(|a, b| a.customer_id.cmp(&b.customer_id).then(a.timestamp.cmp(&b.timestamp)));
         let mut new = 0;
-        for e in events {
+        for e in order {
             let usage = self.customers.entry(e.customer_id.clone()).or_default();
             if !usage.ids.insert(e.event_id.clone()) {
                 continue;
