@@ -48,11 +48,12 @@
 //! - **Coupons** apply before tax in the order listed, each on what earlier ones left, never below
 //!   zero; a `once` fixed coupon's unused remainder carries to later invoices (Lago); `recurring`
 //!   counts billing periods from the subscription start.
-//! - **Tax** is computed on Σ precise line amounts − discounts and rounded once per invoice (Lago
-//!   rounds per fee; we follow the issue: once per invoice, so line rounding never compounds).
+//! - **Tax** is computed on Σ precise line amounts − discounts and rounded once per invoice, so line
+//!   rounding never compounds into the tax (engines that tax each rounded fee can differ from
+//!   this by a minor unit).
 //! - **Late events** never change an issued invoice: the next invoice carries correction lines
 //!   (fresh rating of the old period with its own version, minus everything billed for it).
-//!   Stripe and Lago instead void/credit-note the old invoice.
+//!   Stripe and Lago instead adjust the old invoice with a credit note.
 //! - **Wallet** credits apply last, after tax (Lago's prepaid credits). A net-negative invoice
 //!   deposits the credit into the wallet (`credits` negative), so totals are never negative.
 //! - **Unknown meter**: a plan whose charge names an undeclared meter, or an estimate for one, is
@@ -63,7 +64,6 @@
 //!   precision; leap seconds rejected.
 //! - **Rounding**: half away from zero by default, banker's (`"rounding": "half_even"`) per plan.
 //!   Amounts are shown at the currency's scale (`"5.00"`, `"5"` for JPY, `"5.000"` for KWD).
-
 //!
 //! # The ledger
 //! [`SqliteLedger`] (the default in every binding) is one SQLite file in WAL mode: events
