@@ -1,0 +1,254 @@
+//! Miner columns of a fleet (structure of arrays) and their step kernel: sleep/wake/mode ramps,
+//! chip temperature, hashrate with its slow wander, and the expected shares accumulated per step;
+//! shares are drawn (Poisson, thinned into accepted/rejected/stale) at each settlement.
+
+use crate::sim::asic::physics::{operating_point, OperatingPoint};
+use crate::sim::asic::spec::{AsicSpec, PowerMode};
+use crate::sim::gpu::thermal::relax_factor;
+use crate::sim::rng::SimRng;
+
+use super::output::{Event, EventKind};
+use super::DeviceState;
+
+/// Constants of one miner spec at the fleet's step.
+#[derive(Debug, Clone)]
+pub(crate) struct AsicConsts {
+    pub spec: AsicSpec,
+    pub chip_relax: f64,
+}
+
+/// Per-miner state as columns.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AsicColumns {
+    pub id: Vec<u32>,
+    pub spec: Vec<u16>,
+    pub mode: Vec<u8>,
+    pub state: Vec<u8>,
+    pub hash: Vec<f64>,
+    pub power: Vec<f64>,
+    pub from_hash: Vec<f64>,
+    pub from_power: Vec<f64>,
+    pub target: Vec<OperatingPoint>,
+    pub ramp_elapsed: Vec<f64>,
+    pub ramp_delay: Vec<f64>,
+    pub ramp_len: Vec<f64>,
+    pub moving: Vec<bool>,
+    pub chip_c: Vec<f64>,
+    pub noise: Vec<f64>,
+    pub board_factor: Vec<f64>,
+    pub board_timer: Vec<f64>,
+    pub pending_shares: Vec<f64>,
+    pub pending_btc: Vec<f64>,
+    pub pending_usd: Vec<f64>,
+    pub accepted: Vec<u64>,
+    pub rejected: Vec<u64>,
+    pub stale: Vec<u64>,
+    pub hw_errors: Vec<u64>,
+    pub earned_btc: Vec<f64>,
+    pub earned_usd: Vec<f64>,
+    pub total_th: Vec<f64>,
+    pub energy_j: Vec<f64>,
+}
+
+/// Fleet totals of one miner step.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct AsicTotals {
+    pub power: f64,
+    pub hashrate: f64,
+    pub hashing: u32,
+    pub sleeping: u32,
+    pub throttled: u32,
+}
+
+fn mode_from_code(code: u8) -> PowerMode {
+    match code {
+        1 => PowerMode::Low,
+        2 => PowerMode::High,
+        3 => PowerMode::Sleep,
+        _ => PowerMode::Normal,
+    }
+}
+
+impl AsicColumns {
+    pub fn len(&self) -> usize {
+        self.state.len()
+    }
+
+    /// Adds a miner hashing in normal mode at `ambient_c`.
+    pub fn push(&mut self, id: u32, spec_index: u16, c: &AsicConsts, ambient_c: f64) {
+        let op = operating_point(&c.spec, PowerMode::Normal, ambient_c, false);
+        self.id.push(id);
+        self.spec.push(spec_index);
+        self.mode.push(PowerMode::Normal.code());
+        self.state.push(if op.shutdown { DeviceState::Sleeping } else { DeviceState::Mining }.code());
+        self.hash.push(op.hashrate_ths);
+        self.power.push(op.power_watts);
+        self.from_hash.push(op.hashrate_ths);
+        self.from_power.push(op.power_watts);
+        self.target.push(op);
+        self.ramp_elapsed.push(0.0);
+        self.ramp_delay.push(0.0);
+        self.ramp_len.push(0.0);
+        self.moving.push(false);
+        self.chip_c.push(op.chip_temp_c);
+        self.noise.push(0.0);
+        self.board_factor.push(1.0);
+        self.board_timer.push(0.0);
+        self.pending_shares.push(0.0);
+        self.pending_btc.push(0.0);
+        self.pending_usd.push(0.0);
+        self.accepted.push(0);
+        self.rejected.push(0);
+        self.stale.push(0);
+        self.hw_errors.push(0);
+        self.earned_btc.push(0.0);
+        self.earned_usd.push(0.0);
+        self.total_th.push(0.0);
+        self.energy_j.push(0.0);
+    }
+
+    /// Starts a move of miner `i` to `mode` with the given delay and ramp.
+    pub fn start_move(&mut self, i: usize, c: &AsicConsts, mode: PowerMode, ambient_c: f64, delay: f64, ramp: f64) {
+        self.mode[i] = mode.code();
+        self.from_hash[i] = self.hash[i];
+        self.from_power[i] = self.power[i];
+        self.target[i] = operating_point(&c.spec, mode, ambient_c, self.target[i].shutdown);
+        self.ramp_elapsed[i] = 0.0;
+        self.ramp_delay[i] = delay;
+        self.ramp_len[i] = ramp;
+        self.moving[i] = true;
+        self.state[i] = DeviceState::Switching.code();
+    }
+
+    /// Re-evaluates every miner's operating point at a new ambient temperature, logging thermal
+    /// shutdowns and restarts.
+    pub fn set_ambient(&mut self, consts: &[AsicConsts], ambient_c: f64, time: f64, events: &mut Vec<Event>) {
+        for i in 0..self.len() {
+            let c = &consts[self.spec[i] as usize];
+            let was = self.target[i].shutdown;
+            let op = operating_point(&c.spec, mode_from_code(self.mode[i]), ambient_c, was);
+            if op.shutdown != was {
+                let kind = if op.shutdown { EventKind::ThermalShutdown } else { EventKind::Restarted };
+                events.push(Event { time_seconds: time, device: self.id[i], kind, code: 0, value: ambient_c });
+            }
+            self.target[i] = op;
+            if !self.moving[i] {
+                self.hash[i] = op.hashrate_ths;
+                self.power[i] = op.power_watts;
+                self.state[i] = if op.hashrate_ths > 0.0 { DeviceState::Mining } else { DeviceState::Sleeping }.code();
+            }
+        }
+    }
+
+    /// One step of every miner. `share_rate_per_th` is shares per TH per second at the pool's
+    /// difficulty; `btc_per_share` / `usd_per_share` value an accepted share (0 without a market).
+    #[allow(clippy::too_many_arguments)]
+    pub fn step(
+        &mut self,
+        consts: &[AsicConsts],
+        dt: f64,
+        time: f64,
+        share_rate_per_th: f64,
+        btc_per_share: f64,
+        usd_per_share: f64,
+        events: &mut Vec<Event>,
+    ) -> AsicTotals {
+        let mut t = AsicTotals::default();
+        let mining = DeviceState::Mining.code();
+        let sleeping = DeviceState::Sleeping.code();
+        for i in 0..self.state.len() {
+            if self.moving[i] {
+                self.ramp_elapsed[i] += dt;
+                let x = self.ramp_elapsed[i] - self.ramp_delay[i];
+                let p = if x <= 0.0 {
+                    0.0
+                } else if self.ramp_len[i] <= 0.0 || x >= self.ramp_len[i] {
+                    1.0
+                } else {
+                    x / self.ramp_len[i]
+                };
+                let target = self.target[i];
+                self.hash[i] = self.from_hash[i] + (target.hashrate_ths - self.from_hash[i]) * p;
+                self.power[i] = self.from_power[i] + (target.power_watts - self.from_power[i]) * p;
+                if p >= 1.0 {
+                    self.moving[i] = false;
+                    let asleep = target.hashrate_ths <= 0.0;
+                    self.state[i] = if asleep { sleeping } else { mining };
+                    let kind = if asleep {
+                        EventKind::Slept
+                    } else if self.from_hash[i] <= 0.0 {
+                        EventKind::Woke
+                    } else {
+                        EventKind::ModeChanged
+                    };
+                    events.push(Event {
+                        time_seconds: time,
+                        device: self.id[i],
+                        kind,
+                        code: self.mode[i] as u32,
+                        value: 0.0,
+                    });
+                }
+            }
+            if self.board_timer[i] > 0.0 {
+                self.board_timer[i] -= dt;
+                if self.board_timer[i] <= 0.0 {
+                    self.board_factor[i] = 1.0;
+                    events.push(Event {
+                        time_seconds: time,
+                        device: self.id[i],
+                        kind: EventKind::FaultCleared,
+                        code: 0,
+                        value: 0.0,
+                    });
+                }
+            }
+            let c = &consts[self.spec[i] as usize];
+            let hashing = self.hash[i] > 0.0;
+            let goal =
+                if hashing { self.target[i].chip_temp_c } else { self.target[i].chip_temp_c.min(self.chip_c[i]) };
+            self.chip_c[i] += (goal - self.chip_c[i]) * c.chip_relax;
+            let bf = self.board_factor[i];
+            let h = self.hash[i] * (1.0 + self.noise[i]) * bf;
+            let power = self.power[i] * (bf + (1.0 - bf) * (c.spec.sleep_watts / c.spec.power_watts));
+            let lambda = h * share_rate_per_th * dt;
+            self.pending_shares[i] += lambda;
+            self.pending_btc[i] += lambda * btc_per_share;
+            self.pending_usd[i] += lambda * usd_per_share;
+            self.total_th[i] += h * dt;
+            self.energy_j[i] += power * dt;
+            t.power += power;
+            t.hashrate += h;
+            t.hashing += hashing as u32;
+            t.sleeping += (self.state[i] == sleeping) as u32;
+            t.throttled += (self.target[i].derate < 1.0) as u32;
+        }
+        t
+    }
+
+    /// Draws the shares found since the last settlement for every miner and redraws the wander.
+    pub fn settle(&mut self, consts: &[AsicConsts], rng: &mut SimRng) {
+        for i in 0..self.len() {
+            let s = &consts[self.spec[i] as usize].spec;
+            let lambda = std::mem::take(&mut self.pending_shares[i]);
+            let btc = std::mem::take(&mut self.pending_btc[i]);
+            let usd = std::mem::take(&mut self.pending_usd[i]);
+            if lambda > 0.0 {
+                let accepted = rng.poisson(lambda * (1.0 - s.reject_fraction - s.stale_fraction));
+                self.rejected[i] += rng.poisson(lambda * s.reject_fraction);
+                self.stale[i] += rng.poisson(lambda * s.stale_fraction);
+                let hot = (self.chip_c[i] - s.chip_target_c).max(0.0);
+                self.hw_errors[i] += rng.poisson(lambda * s.hw_errors_per_share * (1.0 + 0.5 * hot));
+                self.accepted[i] += accepted;
+                self.earned_btc[i] += accepted as f64 * btc / lambda;
+                self.earned_usd[i] += accepted as f64 * usd / lambda;
+            }
+            self.noise[i] = s.hashrate_noise * rng.normal();
+        }
+    }
+}
+
+/// Relax factor of the chip temperature at step `dt`.
+pub(crate) fn chip_relax(spec: &AsicSpec, dt: f64) -> f64 {
+    relax_factor(dt, spec.thermal_tau_seconds)
+}
