@@ -7,8 +7,10 @@
 //! - electricity: `ercot_hb_south_15min_2024-06_2025-03.csv`, real-time price per 15-minute
 //!   interval (timestamps naive as published; every day has 96 intervals);
 //! - BTC: `btc_usd_daily_2020_2025.csv`, the day's **open** (the close would look ahead);
-//! - difficulty and height: `btc_difficulty_adjustments_2020_2026.csv`, difficulty from each
-//!   epoch's estimated date; height interpolated linearly between epoch starts;
+//! - difficulty: `btc_difficulty_adjustments_2020_2026.csv`, each epoch's value from its estimated
+//!   date;
+//! - height: `btc_hashrate_blocks_daily_2020_2025.csv`, the estimated height at the end of each day,
+//!   placed at the end of that day and interpolated linearly in between (held after 2025-03-08);
 //! - fees: `btc_tx_fees_every4d_2020_2025.csv`, total fees per day ÷ 144 blocks;
 //! - GPU rental: `gpu_rental_index_weekly_2023_2025.csv`, published `GIX-H100` weeks only.
 //!
@@ -103,13 +105,8 @@ impl Observations {
 }
 
 /// Reads a CSV with a header: the time column and value column by name, keeping rows where
-/// `filter` (column, value) matches. Values must be finite; times strictly ascending.
-pub fn read_csv_series(
-    path: &str,
-    time_col: &str,
-    value_col: &str,
-    filter: Option<(&str, &str)>,
-) -> Result<Observations> {
+/// every `filter` (column, value) matches. Values must be finite; times strictly ascending.
+pub fn read_csv_series(path: &str, time_col: &str, value_col: &str, filter: &[(&str, &str)]) -> Result<Observations> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::invalid_input("replay", format!("{path}: {e}")))?;
     parse_csv_series(&text, path, time_col, value_col, filter)
 }
@@ -120,7 +117,7 @@ pub fn parse_csv_series(
     path: &str,
     time_col: &str,
     value_col: &str,
-    filter: Option<(&str, &str)>,
+    filter: &[(&str, &str)],
 ) -> Result<Observations> {
     let mut lines = text.lines().enumerate();
     let header =
@@ -132,10 +129,7 @@ pub fn parse_csv_series(
             .ok_or_else(|| Error::invalid_input("replay", format!("{path}:1: no column {name:?}")))
     };
     let (ti, vi) = (find(time_col)?, find(value_col)?);
-    let fi = match filter {
-        Some((c, v)) => Some((find(c)?, v)),
-        None => None,
-    };
+    let fi: Vec<(usize, &str)> = filter.iter().map(|(c, v)| Ok((find(c)?, *v))).collect::<Result<_>>()?;
     let mut obs = Observations::default();
     for (n, line) in lines {
         if line.trim().is_empty() {
@@ -146,10 +140,8 @@ pub fn parse_csv_series(
         if f.len() < cols.len() {
             return Err(bad(format!("expected {} columns, got {}", cols.len(), f.len())));
         }
-        if let Some((c, v)) = fi {
-            if f[c].trim() != v {
-                continue;
-            }
+        if fi.iter().any(|(c, v)| f[*c].trim() != *v) {
+            continue;
         }
         let t = parse_timestamp(f[ti]).map_err(|e| bad(e.message().to_string()))?;
         let v: f64 = f[vi].trim().parse().map_err(|_| bad(format!("{value_col}: not a number: {:?}", f[vi])))?;
@@ -179,7 +171,7 @@ pub struct MarketReplay {
     pub btc_usd: Observations,
     /// Difficulty per epoch.
     pub difficulty: Observations,
-    /// Epoch start heights (linear interpolation gives the height).
+    /// Block height at the end of each day (linear interpolation in between).
     pub height: Observations,
     /// Fees per block, BTC.
     pub fees_btc_per_block: Observations,
@@ -192,7 +184,7 @@ impl MarketReplay {
     /// (`"2024-06-01"` or `"2024-06-01 00:00:00"`).
     pub fn from_dir(dir: &str, start: &str) -> Result<MarketReplay> {
         let p = |f: &str| format!("{}/{f}", dir.trim_end_matches('/'));
-        let fees_per_day = read_csv_series(&p("btc_tx_fees_every4d_2020_2025.csv"), "date", "total_tx_fees_btc", None)?;
+        let fees_per_day = read_csv_series(&p("btc_tx_fees_every4d_2020_2025.csv"), "date", "total_tx_fees_btc", &[])?;
         Ok(MarketReplay {
             start_unix_seconds: parse_timestamp(start)
                 .map_err(|_| Error::invalid_input("start", format!("cannot parse {start:?}")))?,
@@ -200,16 +192,20 @@ impl MarketReplay {
                 &p("ercot_hb_south_15min_2024-06_2025-03.csv"),
                 "interval_start",
                 "hb_south_rtm_spp_usd_mwh",
-                None,
+                &[],
             )?,
-            btc_usd: read_csv_series(&p("btc_usd_daily_2020_2025.csv"), "date", "open", None)?,
-            difficulty: read_csv_series(&p("btc_difficulty_adjustments_2020_2026.csv"), "date", "difficulty", None)?,
-            height: read_csv_series(
-                &p("btc_difficulty_adjustments_2020_2026.csv"),
-                "date",
-                "epoch_start_height",
-                None,
-            )?,
+            btc_usd: read_csv_series(&p("btc_usd_daily_2020_2025.csv"), "date", "open", &[])?,
+            difficulty: read_csv_series(&p("btc_difficulty_adjustments_2020_2026.csv"), "date", "difficulty", &[])?,
+            height: {
+                let mut h = read_csv_series(
+                    &p("btc_hashrate_blocks_daily_2020_2025.csv"),
+                    "date",
+                    "est_block_height_end_of_day",
+                    &[],
+                )?;
+                h.times.iter_mut().for_each(|t| *t += 86_400);
+                h
+            },
             fees_btc_per_block: Observations {
                 values: fees_per_day.values.iter().map(|v| v / 144.0).collect(),
                 times: fees_per_day.times,
@@ -218,9 +214,8 @@ impl MarketReplay {
                 &p("gpu_rental_index_weekly_2023_2025.csv"),
                 "week",
                 "index_value_usd_per_gpu_hr",
-                Some(("status", "published")),
-            )
-            .or_else(|_| Ok::<_, Error>(Observations { times: vec![0], values: vec![0.0] }))?,
+                &[("index_code", "GIX-H100"), ("status", "published")],
+            )?,
         })
     }
 
@@ -256,17 +251,17 @@ mod tests {
 
     #[test]
     fn malformed_lines_name_file_and_line() {
-        let e = parse_csv_series("date,v\n2024-01-01,1\n2024-01-02,x\n", "f.csv", "date", "v", None).unwrap_err();
+        let e = parse_csv_series("date,v\n2024-01-01,1\n2024-01-02,x\n", "f.csv", "date", "v", &[]).unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
         assert!(e.message().contains("f.csv:3"), "{}", e.message());
-        let e = parse_csv_series("date,v\n2024-01-02,1\n2024-01-01,2\n", "g.csv", "date", "v", None).unwrap_err();
+        let e = parse_csv_series("date,v\n2024-01-02,1\n2024-01-01,2\n", "g.csv", "date", "v", &[]).unwrap_err();
         assert!(e.message().contains("g.csv:3"));
-        assert!(parse_csv_series("date,w\n", "h.csv", "date", "v", None).is_err());
+        assert!(parse_csv_series("date,w\n", "h.csv", "date", "v", &[]).is_err());
     }
 
     #[test]
     fn zero_order_hold_never_looks_ahead() {
-        let o = parse_csv_series("t,v\n1970-01-01 00:00:00,1\n1970-01-01 00:15:00,2\n", "x", "t", "v", None).unwrap();
+        let o = parse_csv_series("t,v\n1970-01-01 00:00:00,1\n1970-01-01 00:15:00,2\n", "x", "t", "v", &[]).unwrap();
         assert_eq!(o.at(0), 1.0);
         assert_eq!(o.at(899), 1.0);
         assert_eq!(o.at(900), 2.0);
