@@ -122,6 +122,26 @@ pub enum Command {
     Wake,
 }
 
+impl Command {
+    /// A command from JSON, e.g. `{"command": "serve", "model": {"params": 8e9,
+    /// "bytes_per_param": 2}, "batch": 32}`, `{"command": "mine", "mode": "low"}`,
+    /// `{"command": "sleep"}`.
+    ///
+    /// ```
+    /// let c = hcp::sim::Command::from_json(r#"{"command":"mine","mode":"low"}"#).unwrap();
+    /// assert_eq!(c, hcp::sim::Command::Mine { mode: hcp::sim::PowerMode::Low });
+    /// assert!(hcp::sim::Command::from_json(r#"{"command":"dance"}"#).is_err());
+    /// ```
+    pub fn from_json(json: &str) -> Result<Command> {
+        let c: Command =
+            serde_json::from_str(json).map_err(|e| Error::invalid_input("command", format!("malformed: {e}")))?;
+        if let Command::Serve { model, .. } | Command::Switch { model, .. } = c {
+            model.validated()?;
+        }
+        Ok(c)
+    }
+}
+
 /// Configuration of a fleet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -166,6 +186,19 @@ impl Default for FleetConfig {
 }
 
 impl FleetConfig {
+    /// A configuration from JSON; missing fields take their defaults.
+    ///
+    /// ```
+    /// let c = hcp::sim::FleetConfig::from_json(r#"{"dt_seconds": 1, "seed": 3}"#).unwrap();
+    /// assert_eq!(c.dt_seconds, 1.0);
+    /// assert!(hcp::sim::FleetConfig::from_json(r#"{"dt_seconds": 0}"#).is_err());
+    /// ```
+    pub fn from_json(json: &str) -> Result<FleetConfig> {
+        let c: FleetConfig =
+            serde_json::from_str(json).map_err(|e| Error::invalid_input("config", format!("malformed: {e}")))?;
+        c.validated()
+    }
+
     /// Checks every field.
     pub fn validated(self) -> Result<FleetConfig> {
         check::positive("dt_seconds", self.dt_seconds)?;
