@@ -15,6 +15,7 @@ const RIGHT: f64 = 20.0;
 const TOP: f64 = 40.0;
 const GAP: f64 = 50.0;
 
+#[allow(clippy::too_many_arguments)]
 fn polyline(
     out: &mut String,
     xs: &[f64],
@@ -69,6 +70,10 @@ fn axes(out: &mut String, title: &str, unit: &str, x_range: (f64, f64), y_range:
     );
 }
 
+type Series<'a> = Box<dyn Fn(usize) -> f64 + 'a>;
+/// Title, unit, y range, measured, modelled, colour.
+type Panel<'a> = (&'a str, &'a str, (f64, f64), Series<'a>, Series<'a>, &'a str);
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_path = std::env::args().nth(1).unwrap_or_else(|| "benches/sim-calibration.svg".into());
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/calibration/h100-sxm-80gb");
@@ -92,7 +97,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         svg,
         r##"<text x="{LEFT}" y="20" font-size="16">H100 SXM 80GB: measured trace (grey) vs hcp::sim model (colour), data/calibration/h100-sxm-80gb</text>"##
     );
-    let panels: [(&str, &str, (f64, f64), Box<dyn Fn(usize) -> f64>, Box<dyn Fn(usize) -> f64>, &str); 3] = [
+    let panels: [Panel; 3] = [
         (
             "Power (nvidia-smi power.draw, 1 s average)",
             "W",

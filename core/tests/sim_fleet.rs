@@ -19,7 +19,7 @@ fn llama8b() -> ModelSpec {
 #[test]
 fn a_gpu_serves_after_its_switch_time_at_the_decode_rate() {
     let mut f = Fleet::new(config(0.1, 1)).unwrap();
-    let g = f.add_gpu("sxm").unwrap() as i64;
+    let g = f.add_gpu("sxm").unwrap();
     f.command(g, Command::Switch { model: llama8b(), batch: 64, host_memory: HostMemory::Pinned, warm_context: false })
         .unwrap();
     let started = f.events().iter().find(|e| e.kind == EventKind::SwitchStarted).unwrap().value;
@@ -44,7 +44,7 @@ fn a_gpu_serves_after_its_switch_time_at_the_decode_rate() {
 #[test]
 fn miners_sleep_and_wake_with_the_stock_timing() {
     let mut f = Fleet::new(config(1.0, 2)).unwrap();
-    let m = f.add_miner("S21").unwrap() as i64;
+    let m = f.add_miner("S21").unwrap();
     f.command(m, Command::Sleep).unwrap();
     f.run(59).unwrap();
     assert!(*f.series().asic_power_watts.last().unwrap() > 3000.0);
@@ -95,7 +95,7 @@ fn fatal_faults_take_a_gpu_down_until_reset() {
     let mut c = config(60.0, 5);
     c.faults = FaultRates { gpu_xid_fatal_per_hour: 1000.0, gpu_reset_seconds: 600.0, ..FaultRates::none() };
     let mut f = Fleet::new(c).unwrap();
-    let g = f.add_gpu("sxm").unwrap() as i64;
+    let g = f.add_gpu("sxm").unwrap();
     f.step().unwrap();
     assert_eq!(f.state(g).unwrap(), DeviceState::Faulted);
     let e = f.command(g, Command::Serve { model: llama8b(), batch: 1 }).unwrap_err();
@@ -112,7 +112,7 @@ fn thermal_events_throttle_a_loaded_gpu() {
     c.faults =
         FaultRates { thermal_event_per_hour: 1000.0, thermal_event_resistance_factor: 3.0, ..FaultRates::none() };
     let mut f = Fleet::new(c).unwrap();
-    let g = f.add_gpu("sxm").unwrap() as i64;
+    let g = f.add_gpu("sxm").unwrap();
     f.command(g, Command::Serve { model: llama8b(), batch: 256 }).unwrap();
     f.run(200).unwrap();
     assert!(f.events().iter().any(|e| e.kind == EventKind::ThermalEvent));
@@ -128,8 +128,8 @@ fn bad_input_gives_the_documented_error_kinds() {
     let mut f = Fleet::new(config(1.0, 0)).unwrap();
     assert_eq!(f.add_gpu("a100").unwrap_err().kind(), ErrorKind::InvalidInput);
     assert_eq!(f.add_miner("S9").unwrap_err().kind(), ErrorKind::InvalidInput);
-    let g = f.add_gpu("sxm").unwrap() as i64;
-    let m = f.add_miner("S21").unwrap() as i64;
+    let g = f.add_gpu("sxm").unwrap();
+    let m = f.add_miner("S21").unwrap();
     assert_eq!(f.command(7, Command::Sleep).unwrap_err().kind(), ErrorKind::NotFound);
     assert_eq!(f.command(-1, Command::Sleep).unwrap_err().kind(), ErrorKind::NotFound);
     assert_eq!(f.command(g, Command::Mine { mode: PowerMode::Normal }).unwrap_err().kind(), ErrorKind::InvalidInput);

@@ -9,6 +9,8 @@ use hcp::sim::{
     SyntheticMarket, H100,
 };
 
+type CaseFn = fn(&Value) -> Value;
+
 fn root() -> String {
     format!("{}/..", env!("CARGO_MANIFEST_DIR"))
 }
@@ -155,7 +157,7 @@ fn sim_vectors() {
     let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let rel = doc["tolerance"]["relative"].as_f64().unwrap();
     let regenerate = std::env::var("HCP_REGENERATE_VECTORS").is_ok_and(|v| v == "1");
-    let sections: [(&str, fn(&Value) -> Value); 5] = [
+    let sections: [(&str, CaseFn); 5] = [
         ("decode", decode_case),
         ("switch", switch_case),
         ("market", market_case),

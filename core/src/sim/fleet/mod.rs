@@ -360,13 +360,14 @@ impl Fleet {
         self.config.ambient_c - 25.0
     }
 
-    /// Adds an idle GPU of a built-in profile (`"sxm"`, `"pcie"`); returns its device id.
-    pub fn add_gpu(&mut self, variant: &str) -> Result<u32> {
+    /// Adds an idle GPU of a built-in profile (`"sxm"`, `"pcie"`); returns its device id (ids are
+    /// 0, 1, 2, … in the order devices are added; signed so a negative id is reported, not wrapped).
+    pub fn add_gpu(&mut self, variant: &str) -> Result<i64> {
         self.add_gpu_spec(&GpuSpec::by_name(variant)?)
     }
 
     /// Adds an idle GPU with a custom spec.
-    pub fn add_gpu_spec(&mut self, spec: &GpuSpec) -> Result<u32> {
+    pub fn add_gpu_spec(&mut self, spec: &GpuSpec) -> Result<i64> {
         let spec = spec.clone().validated()?;
         let id = self.next_id()?;
         let index = match self.gpu_consts.iter().position(|c| c.spec == spec) {
@@ -379,35 +380,36 @@ impl Fleet {
         let index = u16::try_from(index).map_err(|_| Error::invalid_input("spec", "too many distinct GPU specs"))?;
         self.gpus.push(id, index, &self.gpu_consts[index as usize]);
         self.slots.push(Slot::Gpu(self.gpus.len() as u32 - 1));
-        Ok(id)
+        Ok(id as i64)
     }
 
     /// Adds a miner of a catalog model (`"S21"`, `"S21 XP"`, …) hashing in normal mode.
-    pub fn add_miner(&mut self, model: &str) -> Result<u32> {
+    pub fn add_miner(&mut self, model: &str) -> Result<i64> {
         self.add_miner_spec(&AsicSpec::by_name(model)?)
     }
 
     /// Adds a miner with a custom spec.
-    pub fn add_miner_spec(&mut self, spec: &AsicSpec) -> Result<u32> {
+    pub fn add_miner_spec(&mut self, spec: &AsicSpec) -> Result<i64> {
         let spec = spec.clone().validated()?;
         let id = self.next_id()?;
         let index = match self.asic_consts.iter().position(|c| c.spec == spec) {
             Some(i) => i,
             None => {
                 let chip = chip_relax(&spec, self.config.dt_seconds);
-                self.asic_consts.push(AsicConsts { spec, chip_relax: chip });
+                let sleep_ratio = spec.sleep_watts / spec.power_watts;
+                self.asic_consts.push(AsicConsts { spec, chip_relax: chip, sleep_ratio });
                 self.asic_consts.len() - 1
             }
         };
         let index = u16::try_from(index).map_err(|_| Error::invalid_input("spec", "too many distinct miner specs"))?;
         self.asics.push(id, index, &self.asic_consts[index as usize], self.config.ambient_c);
         self.slots.push(Slot::Asic(self.asics.len() as u32 - 1));
-        Ok(id)
+        Ok(id as i64)
     }
 
     /// Adds `count` GPUs and `miners` miners of one kind each; returns the first new id.
-    pub fn add_many(&mut self, gpu_variant: &str, gpus: u32, miner_model: &str, miners: u32) -> Result<u32> {
-        let first = self.next_id()?;
+    pub fn add_many(&mut self, gpu_variant: &str, gpus: u32, miner_model: &str, miners: u32) -> Result<i64> {
+        let first = self.next_id()? as i64;
         let gspec = GpuSpec::by_name(gpu_variant)?;
         let aspec = AsicSpec::by_name(miner_model)?;
         for _ in 0..gpus {
@@ -795,7 +797,7 @@ impl Fleet {
         let a = self.asics.step(&self.asic_consts, dt, time, share_rate, btc_share, usd_share, &mut events);
         self.steps += 1;
         self.time_seconds = time;
-        if self.steps % self.settle_every_steps == 0 {
+        if self.steps.is_multiple_of(self.settle_every_steps) {
             self.asics.settle(&self.asic_consts, &mut self.rng_shares);
         }
         let power = g.power + a.power;
@@ -809,7 +811,7 @@ impl Fleet {
             events.truncate(before);
         }
         self.events = events;
-        if self.steps % self.config.record_every_steps as u64 == 0 {
+        if self.steps.is_multiple_of(self.config.record_every_steps as u64) {
             let s = &mut self.series;
             s.time_seconds.push(time);
             s.power_watts.push(power);

@@ -188,7 +188,7 @@ impl SyntheticMarket {
         // The epoch began as long ago as its blocks took at 10-minute spacing.
         let epoch_start = -(c.blocks_into_epoch as f64) * BLOCK_INTERVAL_SECONDS;
         Ok(SyntheticMarket {
-            rng: SimRng::new(seed, 0x3A2C_E7),
+            rng: SimRng::new(seed, 0x003A_2CE7),
             time_seconds: 0.0,
             btc_usd: c.btc_usd,
             network_hashrate_hs: c.difficulty * HASHES_PER_DIFFICULTY / BLOCK_INTERVAL_SECONDS,

@@ -36,8 +36,8 @@ fn key(device: u32, elapsed: f64, salt: u64) -> u64 {
 /// let mut fleet = Fleet::new(FleetConfig::default()).unwrap();
 /// let id = fleet.add_miner("S21").unwrap();
 /// fleet.run(30).unwrap();
-/// let s = fleet.miner_status(id as i64).unwrap();
-/// let reply = hcp::sim::telemetry::cgminer::summary(id, &s, 1_700_000_000);
+/// let s = fleet.miner_status(id).unwrap();
+/// let reply = hcp::sim::telemetry::cgminer::summary(id as u32, &s, 1_700_000_000);
 /// assert!(reply["SUMMARY"][0]["GHS 5s"].is_string());
 /// assert!(reply["SUMMARY"][0]["Accepted"].as_u64().unwrap() > 0);
 /// ```

@@ -119,7 +119,7 @@ fn values(t: &GpuTelemetry) -> [String; 17] {
 /// let mut fleet = Fleet::new(FleetConfig::default()).unwrap();
 /// let id = fleet.add_gpu("sxm").unwrap();
 /// fleet.step().unwrap();
-/// let t = fleet.gpu_telemetry(id as i64).unwrap();
+/// let t = fleet.gpu_telemetry(id).unwrap();
 /// let text = exposition(&[(GpuLabels::new(0, "NVIDIA H100 80GB HBM3", "sim-0"), t)]);
 /// assert!(text.contains("# TYPE DCGM_FI_DEV_POWER_USAGE gauge"));
 /// assert!(text.contains("DCGM_FI_DEV_GPU_TEMP{gpu=\"0\",UUID=\"GPU-"));
