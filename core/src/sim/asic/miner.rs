@@ -137,7 +137,7 @@ pub struct Miner {
 }
 
 /// Relative hashrate wander is redrawn this often (its correlation time), s.
-pub const NOISE_CORRELATION_SECONDS: f64 = 600.0;
+pub const NOISE_CORRELATION_SECONDS: f64 = 3600.0;
 
 impl Miner {
     /// A miner hashing in normal mode at `ambient_c`.

@@ -154,7 +154,8 @@ pub struct FleetConfig {
     pub ambient_c: f64,
     /// Record fleet totals every this many steps (≥ 1).
     pub record_every_steps: u32,
-    /// Shares are drawn and the hashrate wander redrawn every this many seconds.
+    /// Shares found are drawn (Poisson, exact in distribution whatever the interval) and the
+    /// hashrate wander redrawn every this many simulated seconds; [`Fleet::settle`] draws now.
     pub settle_every_seconds: f64,
     /// Fault rates.
     pub faults: FaultRates,
@@ -175,7 +176,7 @@ impl Default for FleetConfig {
             seed: 0,
             ambient_c: 25.0,
             record_every_steps: 1,
-            settle_every_seconds: 600.0,
+            settle_every_seconds: 3600.0,
             faults: FaultRates::default(),
             pool: PoolConfig::default(),
             host_memory: HostMemory::Pinned,
@@ -834,6 +835,12 @@ impl Fleet {
             s.gpu_revenue_usd.push(self.gpu_revenue_usd);
         }
         Ok(())
+    }
+
+    /// Draws every miner's shares found since the last settlement now (e.g. before reading
+    /// cgminer counters between settlements).
+    pub fn settle(&mut self) {
+        self.asics.settle(&self.asic_consts, &mut self.rng_shares);
     }
 
     /// Advances `steps` steps.
