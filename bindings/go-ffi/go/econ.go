@@ -1,0 +1,370 @@
+package hcp
+
+/*
+#include "hcp.h"
+*/
+import "C"
+
+import (
+	"runtime"
+	"sync"
+)
+
+// Market is one snapshot of prices. It is validated by every call that takes it (NaN, infinities,
+// negative prices, Difficulty <= 0, Height < 0 and a fee share outside [0, 1) give ErrInvalidInput);
+// call Validate to check it up front.
+type Market struct {
+	BTCUSD     float64 // BTC price, USD
+	Difficulty float64 // network difficulty
+	Height     int64   // block height (sets the subsidy)
+	// Fees: BTC per block, or, when UseFeeShare is set, the fee share of the total reward.
+	FeesBTCPerBlock      float64
+	FeeShare             float64
+	UseFeeShare          bool
+	ElectricityUSDPerKWh float64 // all-in electricity price
+	GPUUSDPerHour        float64 // GPU rental rate, USD per GPU-hour
+	USDPerMillionTokens  float64 // token price
+}
+
+func (m *Market) c() C.hcp_market_t {
+	cm := C.hcp_market_t{
+		btc_usd:                 C.double(m.BTCUSD),
+		difficulty:              C.double(m.Difficulty),
+		height:                  C.int64_t(m.Height),
+		fee_mode:                C.HCP_FEES_BTC_PER_BLOCK,
+		fees:                    C.double(m.FeesBTCPerBlock),
+		electricity_usd_per_kwh: C.double(m.ElectricityUSDPerKWh),
+		gpu_usd_per_hour:        C.double(m.GPUUSDPerHour),
+		usd_per_million_tokens:  C.double(m.USDPerMillionTokens),
+	}
+	if m.UseFeeShare {
+		cm.fee_mode = C.HCP_FEES_SHARE
+		cm.fees = C.double(m.FeeShare)
+	}
+	return cm
+}
+
+// Validate reports the first bad field of the market, if any.
+func (m Market) Validate() error {
+	cm := m.c()
+	var e *C.hcp_error_t
+	C.hcp_market_validate(&cm, &e)
+	return takeError(e)
+}
+
+// DeviceKind is an ASIC or a GPU.
+type DeviceKind int32
+
+// Device kinds.
+const (
+	ASIC DeviceKind = C.HCP_KIND_ASIC
+	GPU  DeviceKind = C.HCP_KIND_GPU
+)
+
+// String is "asic" or "gpu".
+func (k DeviceKind) String() string {
+	if k == GPU {
+		return "gpu"
+	}
+	return "asic"
+}
+
+// DeviceModel holds the nameplate figures of a device model.
+type DeviceModel struct {
+	Name        string
+	Kind        DeviceKind
+	PowerWatts  float64 // power at nominal full use
+	IdleWatts   float64 // power on but idle
+	SleepWatts  float64 // power while curtailed
+	HashrateTHs float64 // ASIC hashrate, TH/s
+	GPUMemoryGB float64 // GPU memory, GB
+}
+
+func (d *DeviceModel) c() C.hcp_device_model_t {
+	return C.hcp_device_model_t{
+		kind:          C.int32_t(d.Kind),
+		power_watts:   C.double(d.PowerWatts),
+		idle_watts:    C.double(d.IdleWatts),
+		sleep_watts:   C.double(d.SleepWatts),
+		hashrate_ths:  C.double(d.HashrateTHs),
+		gpu_memory_gb: C.double(d.GPUMemoryGB),
+	}
+}
+
+// JoulesPerTH is the model's efficiency (0 for a GPU).
+func (d DeviceModel) JoulesPerTH() float64 {
+	if d.HashrateTHs <= 0 {
+		return 0
+	}
+	return d.PowerWatts / d.HashrateTHs
+}
+
+// Catalog is a set of device models by name: the built-in ones, with optional JSON overrides.
+type Catalog struct {
+	mu  sync.RWMutex
+	ptr *C.hcp_catalog_t
+}
+
+// NewCatalog opens the built-in catalog merged with overridesJSON ({"models": [...]}; "" for none).
+func NewCatalog(overridesJSON string) (*Catalog, error) {
+	var js *C.char
+	if overridesJSON != "" {
+		var err error
+		if js, err = cString("overrides_json", overridesJSON); err != nil {
+			return nil, err
+		}
+		defer freeCString(js)
+	}
+	var e *C.hcp_error_t
+	ptr := C.hcp_catalog_new(js, &e)
+	if err := takeError(e); err != nil {
+		return nil, err
+	}
+	c := &Catalog{ptr: ptr}
+	runtime.SetFinalizer(c, (*Catalog).Close)
+	return c, nil
+}
+
+// Close releases the catalog. It is idempotent; later calls return ErrClosed.
+func (c *Catalog) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ptr != nil {
+		C.hcp_catalog_free(c.ptr)
+		c.ptr = nil
+		runtime.SetFinalizer(c, nil)
+	}
+	return nil
+}
+
+// Get finds a model by name ("S21", "s21 xp", "H100_SXM"; case, '-', '_' and ' ' insensitive).
+func (c *Catalog) Get(name string) (DeviceModel, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.ptr == nil {
+		return DeviceModel{}, closedError("catalog")
+	}
+	cname, err := cString("name", name)
+	if err != nil {
+		return DeviceModel{}, err
+	}
+	defer freeCString(cname)
+	var out C.hcp_device_model_t
+	var outName *C.char
+	var e *C.hcp_error_t
+	C.hcp_catalog_get(c.ptr, cname, &out, &outName, &e)
+	runtime.KeepAlive(c)
+	if err := takeError(e); err != nil {
+		return DeviceModel{}, err
+	}
+	return DeviceModel{
+		Name:        takeString(outName),
+		Kind:        DeviceKind(out.kind),
+		PowerWatts:  float64(out.power_watts),
+		IdleWatts:   float64(out.idle_watts),
+		SleepWatts:  float64(out.sleep_watts),
+		HashrateTHs: float64(out.hashrate_ths),
+		GPUMemoryGB: float64(out.gpu_memory_gb),
+	}, nil
+}
+
+// Names lists the catalog's model names in order.
+func (c *Catalog) Names() ([]string, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.ptr == nil {
+		return nil, closedError("catalog")
+	}
+	n := int(C.hcp_catalog_len(c.ptr))
+	names := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		names = append(names, takeString(C.hcp_catalog_name(c.ptr, C.size_t(i))))
+	}
+	runtime.KeepAlive(c)
+	return names, nil
+}
+
+var builtin = func() *Catalog {
+	c, err := NewCatalog("")
+	if err != nil {
+		panic("hcp: cannot open the built-in catalog: " + err.Error())
+	}
+	return c
+}()
+
+// GetModel finds a built-in model by name; an unknown name gives ErrInvalidInput.
+func GetModel(name string) (DeviceModel, error) { return builtin.Get(name) }
+
+func mustModel(name string) DeviceModel {
+	m, err := GetModel(name)
+	if err != nil {
+		panic("hcp: built-in model missing: " + name)
+	}
+	return m
+}
+
+// The built-in models.
+var (
+	S21      = mustModel("S21")
+	S21Pro   = mustModel("S21_PRO")
+	S21XP    = mustModel("S21_XP")
+	S21Hydro = mustModel("S21_HYDRO")
+	S19XP    = mustModel("S19_XP")
+	H100SXM  = mustModel("H100_SXM")
+	H100PCIe = mustModel("H100_PCIE")
+)
+
+// BlockSubsidyBTC is the block subsidy at height, exactly as Bitcoin Core computes it.
+func BlockSubsidyBTC(height int64) (float64, error) {
+	var e *C.hcp_error_t
+	v := C.hcp_block_subsidy_btc(C.int64_t(height), &e)
+	return float64(v), takeError(e)
+}
+
+// BlockSubsidySats is the block subsidy at height in satoshis.
+func BlockSubsidySats(height int64) (uint64, error) {
+	var e *C.hcp_error_t
+	v := C.hcp_block_subsidy_sats(C.int64_t(height), &e)
+	return uint64(v), takeError(e)
+}
+
+// NetworkHashrateHs is the network hashrate implied by a difficulty, H/s.
+func NetworkHashrateHs(difficulty float64) (float64, error) {
+	var e *C.hcp_error_t
+	v := C.hcp_network_hashrate_hs(C.double(difficulty), &e)
+	return float64(v), takeError(e)
+}
+
+// BlockRewardBTC is the expected total reward of one block (subsidy + fees).
+func BlockRewardBTC(m Market) (float64, error) {
+	cm := m.c()
+	var e *C.hcp_error_t
+	v := C.hcp_block_reward_btc(&cm, &e)
+	return float64(v), takeError(e)
+}
+
+// HashpriceUSDPerPHDay is the expected USD earned by 1 PH/s in a day (Luxor's hashprice).
+func HashpriceUSDPerPHDay(m Market) (float64, error) {
+	cm := m.c()
+	var e *C.hcp_error_t
+	v := C.hcp_hashprice_usd_per_ph_day(&cm, &e)
+	return float64(v), takeError(e)
+}
+
+// HashpriceUSDPerTHDay is the expected USD earned by 1 TH/s in a day.
+func HashpriceUSDPerTHDay(m Market) (float64, error) {
+	cm := m.c()
+	var e *C.hcp_error_t
+	v := C.hcp_hashprice_usd_per_th_day(&cm, &e)
+	return float64(v), takeError(e)
+}
+
+// HashpriceBTCPerPHDay is the expected BTC earned by 1 PH/s in a day.
+func HashpriceBTCPerPHDay(m Market) (float64, error) {
+	cm := m.c()
+	var e *C.hcp_error_t
+	v := C.hcp_hashprice_btc_per_ph_day(&cm, &e)
+	return float64(v), takeError(e)
+}
+
+// HashpriceBTCPerTHDay is the expected BTC earned by 1 TH/s in a day.
+func HashpriceBTCPerTHDay(m Market) (float64, error) {
+	cm := m.c()
+	var e *C.hcp_error_t
+	v := C.hcp_hashprice_btc_per_th_day(&cm, &e)
+	return float64(v), takeError(e)
+}
+
+// ExpectedBTCPerDay is the BTC a hashrate (TH/s) is expected to find in a day, before pool fees.
+func ExpectedBTCPerDay(hashrateTHs float64, m Market) (float64, error) {
+	cm := m.c()
+	var e *C.hcp_error_t
+	v := C.hcp_expected_btc_per_day(C.double(hashrateTHs), &cm, &e)
+	return float64(v), takeError(e)
+}
+
+// MiningTerms are a miner's pool fee (fraction in [0, 1)) and the site's PUE (>= 1).
+type MiningTerms struct {
+	PoolFee float64
+	PUE     float64
+}
+
+// DefaultTerms is no pool fee and a PUE of 1.
+var DefaultTerms = MiningTerms{PoolFee: 0, PUE: 1}
+
+// MinerDaily is one miner's expected day.
+type MinerDaily struct {
+	BTC           float64
+	RevenueUSD    float64
+	EnergyKWh     float64
+	EnergyCostUSD float64
+	ProfitUSD     float64
+}
+
+// MinerDailyFor computes a miner's expected day: BTC, revenue, energy, cost and profit.
+func MinerDailyFor(model DeviceModel, m Market, t MiningTerms) (MinerDaily, error) {
+	cm, cd := m.c(), model.c()
+	var out C.hcp_miner_daily_t
+	var e *C.hcp_error_t
+	C.hcp_miner_daily(&cd, &cm, C.double(t.PoolFee), C.double(t.PUE), &out, &e)
+	if err := takeError(e); err != nil {
+		return MinerDaily{}, err
+	}
+	return MinerDaily{
+		BTC:           float64(out.btc),
+		RevenueUSD:    float64(out.revenue_usd),
+		EnergyKWh:     float64(out.energy_kwh),
+		EnergyCostUSD: float64(out.energy_cost_usd),
+		ProfitUSD:     float64(out.profit_usd),
+	}, nil
+}
+
+// JoulesPerTH is a miner's efficiency; a GPU model gives ErrInvalidInput.
+func JoulesPerTH(model DeviceModel) (float64, error) {
+	cd := model.c()
+	var e *C.hcp_error_t
+	v := C.hcp_joules_per_th(&cd, &e)
+	return float64(v), takeError(e)
+}
+
+// HashcostUSDPerTHDay is the hashprice at which the miner breaks even at the market's power price.
+func HashcostUSDPerTHDay(model DeviceModel, m Market, t MiningTerms) (float64, error) {
+	cm, cd := m.c(), model.c()
+	var e *C.hcp_error_t
+	v := C.hcp_hashcost_usd_per_th_day(&cd, &cm, C.double(t.PoolFee), C.double(t.PUE), &e)
+	return float64(v), takeError(e)
+}
+
+// BreakevenBTCUSD is the BTC price at which the miner breaks even.
+func BreakevenBTCUSD(model DeviceModel, m Market, t MiningTerms) (float64, error) {
+	cm, cd := m.c(), model.c()
+	var e *C.hcp_error_t
+	v := C.hcp_breakeven_btc_usd(&cd, &cm, C.double(t.PoolFee), C.double(t.PUE), &e)
+	return float64(v), takeError(e)
+}
+
+// BreakevenUSDPerKWh is the electricity price at which the device breaks even.
+func BreakevenUSDPerKWh(model DeviceModel, m Market, t MiningTerms) (float64, error) {
+	cm, cd := m.c(), model.c()
+	var e *C.hcp_error_t
+	v := C.hcp_breakeven_usd_per_kwh(&cd, &cm, C.double(t.PoolFee), C.double(t.PUE), &e)
+	return float64(v), takeError(e)
+}
+
+// PaybackDays is the days until hardware is paid back; ok is false when it never is.
+func PaybackDays(hardwareUSD, profitUSDPerDay float64) (days float64, ok bool, err error) {
+	var out C.double
+	var e *C.hcp_error_t
+	got := C.hcp_payback_days(C.double(hardwareUSD), C.double(profitUSDPerDay), &out, &e)
+	if err := takeError(e); err != nil {
+		return 0, false, err
+	}
+	return float64(out), bool(got), nil
+}
+
+// ROI is the return on investment over days: (profit*days - price) / price.
+func ROI(hardwareUSD, profitUSDPerDay, days float64) (float64, error) {
+	var e *C.hcp_error_t
+	v := C.hcp_roi(C.double(hardwareUSD), C.double(profitUSDPerDay), C.double(days), &e)
+	return float64(v), takeError(e)
+}
