@@ -69,11 +69,8 @@ fn replay_case(c: &Value) -> Value {
     let run = || -> hcp::Result<Value> {
         let dir = format!("{}/{}", root(), c["dir"].as_str().unwrap_or(""));
         let r = MarketReplay::from_dir(&dir, c["start"].as_str().unwrap_or(""))?;
-        let mut points = Vec::new();
-        for t in c["times_seconds"].as_array().into_iter().flatten() {
-            points.push(serde_json::to_value(r.at(t.as_f64().unwrap_or(f64::NAN))?).unwrap());
-        }
-        Ok(Value::Array(points))
+        let s = r.series(c["steps"].as_u64().unwrap_or(0) as usize, c["dt_seconds"].as_f64().unwrap_or(f64::NAN))?;
+        Ok(serde_json::to_value(s).unwrap())
     };
     run().unwrap_or_else(err)
 }
