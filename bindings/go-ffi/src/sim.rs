@@ -292,7 +292,9 @@ pub unsafe extern "C" fn hcp_fleet_set_market(
             }
             "replay" => MarketSource::Replay(Box::new(MarketReplay::from_dir(arg.unwrap_or(""), start.unwrap_or(""))?)),
             "none" => MarketSource::None,
-            other => return Err(Error::invalid_input("kind", format!("must be synthetic, replay or none, got {other:?}"))),
+            other => {
+                return Err(Error::invalid_input("kind", format!("must be synthetic, replay or none, got {other:?}")))
+            }
         };
         f.inner.set_market(source);
         Ok(true)
@@ -304,7 +306,11 @@ pub unsafe extern "C" fn hcp_fleet_set_market(
 /// # Safety
 /// `fleet` live and not used concurrently; `err` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn hcp_fleet_set_ambient_c(fleet: *mut hcp_fleet_t, ambient_c: f64, err: *mut *mut hcp_error_t) -> bool {
+pub unsafe extern "C" fn hcp_fleet_set_ambient_c(
+    fleet: *mut hcp_fleet_t,
+    ambient_c: f64,
+    err: *mut *mut hcp_error_t,
+) -> bool {
     guard(err, false, || {
         // SAFETY: pointer valid per this function's contract.
         unsafe { fleet_mut(fleet) }?.inner.set_ambient_c(ambient_c)?;
@@ -460,7 +466,11 @@ pub extern "C" fn hcp_event_kind_name(code: u8) -> *const c_char {
 /// # Safety
 /// `fleet` live; `what` NUL-terminated; `err` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn hcp_fleet_json(fleet: *const hcp_fleet_t, what: *const c_char, err: *mut *mut hcp_error_t) -> *mut c_char {
+pub unsafe extern "C" fn hcp_fleet_json(
+    fleet: *const hcp_fleet_t,
+    what: *const c_char,
+    err: *mut *mut hcp_error_t,
+) -> *mut c_char {
     guard(err, std::ptr::null_mut(), || {
         // SAFETY: pointers valid per this function's contract.
         let f = &unsafe { handle(fleet, "fleet") }?.inner;
