@@ -10,6 +10,9 @@ use crate::sim::rng::SimRng;
 use super::output::{Event, EventKind};
 use super::DeviceState;
 
+const MOVING: u8 = 1;
+const BOARD_TIMER: u8 = 2;
+
 /// Constants of one miner spec at the fleet's step.
 #[derive(Debug, Clone)]
 pub(crate) struct AsicConsts {
@@ -43,6 +46,13 @@ pub(crate) struct AsicColumns {
     pub noise: Vec<f64>,
     pub board_factor: Vec<f64>,
     pub board_timer: Vec<f64>,
+    /// Hashrate with the wander and failed boards applied (`hash·(1+noise)·board_factor`),
+    /// refreshed whenever one of them changes so the hot loop reads one number.
+    pub h_eff: Vec<f64>,
+    /// Power with failed boards at sleep power, refreshed likewise.
+    pub p_eff: Vec<f64>,
+    /// Bit 0: ramping; bit 1: a board timer runs. Non-zero sends the miner down the slow path.
+    pub flags: Vec<u8>,
     pub pending_shares: Vec<f64>,
     pub pending_btc: Vec<f64>,
     pub pending_usd: Vec<f64>,
@@ -52,6 +62,8 @@ pub(crate) struct AsicColumns {
     pub hw_errors: Vec<u64>,
     pub earned_btc: Vec<f64>,
     pub earned_usd: Vec<f64>,
+    /// Sum of `earned_usd`, kept at each settlement (the series records it every step).
+    pub earned_usd_total: f64,
     pub total_th: Vec<f64>,
     pub energy_j: Vec<f64>,
 }
@@ -102,6 +114,9 @@ impl AsicColumns {
         self.noise.push(0.0);
         self.board_factor.push(1.0);
         self.board_timer.push(0.0);
+        self.h_eff.push(op.hashrate_ths);
+        self.p_eff.push(op.power_watts);
+        self.flags.push(0);
         self.pending_shares.push(0.0);
         self.pending_btc.push(0.0);
         self.pending_usd.push(0.0);
@@ -125,7 +140,24 @@ impl AsicColumns {
         self.ramp_delay[i] = delay;
         self.ramp_len[i] = ramp;
         self.moving[i] = true;
+        self.flags[i] |= MOVING;
         self.state[i] = DeviceState::Switching.code();
+    }
+
+    /// Recomputes the hot-loop rates of miner `i` after its hashrate, power, wander or boards
+    /// changed.
+    #[inline]
+    pub fn refresh(&mut self, i: usize, sleep_ratio: f64) {
+        let bf = self.board_factor[i];
+        self.h_eff[i] = self.hash[i] * (1.0 + self.noise[i]) * bf;
+        self.p_eff[i] = self.power[i] * (bf + (1.0 - bf) * sleep_ratio);
+    }
+
+    /// Marks miner `i` as having a board timer running.
+    pub fn start_board_timer(&mut self, i: usize, seconds: f64, sleep_ratio: f64) {
+        self.board_timer[i] = seconds;
+        self.flags[i] |= BOARD_TIMER;
+        self.refresh(i, sleep_ratio);
     }
 
     fn set_target(&mut self, i: usize, op: OperatingPoint) {
@@ -150,6 +182,7 @@ impl AsicColumns {
                 self.hash[i] = op.hashrate_ths;
                 self.power[i] = op.power_watts;
                 self.state[i] = if op.hashrate_ths > 0.0 { DeviceState::Mining } else { DeviceState::Sleeping }.code();
+                self.refresh(i, c.sleep_ratio);
             }
         }
     }
@@ -168,63 +201,17 @@ impl AsicColumns {
         events: &mut Vec<Event>,
     ) -> AsicTotals {
         let mut t = AsicTotals::default();
-        let mining = DeviceState::Mining.code();
         let sleeping = DeviceState::Sleeping.code();
         for i in 0..self.state.len() {
-            if self.moving[i] {
-                self.ramp_elapsed[i] += dt;
-                let x = self.ramp_elapsed[i] - self.ramp_delay[i];
-                let p = if x <= 0.0 {
-                    0.0
-                } else if self.ramp_len[i] <= 0.0 || x >= self.ramp_len[i] {
-                    1.0
-                } else {
-                    x / self.ramp_len[i]
-                };
-                let target = self.target[i];
-                self.hash[i] = self.from_hash[i] + (target.hashrate_ths - self.from_hash[i]) * p;
-                self.power[i] = self.from_power[i] + (target.power_watts - self.from_power[i]) * p;
-                if p >= 1.0 {
-                    self.moving[i] = false;
-                    let asleep = target.hashrate_ths <= 0.0;
-                    self.state[i] = if asleep { sleeping } else { mining };
-                    let kind = if asleep {
-                        EventKind::Slept
-                    } else if self.from_hash[i] <= 0.0 {
-                        EventKind::Woke
-                    } else {
-                        EventKind::ModeChanged
-                    };
-                    events.push(Event {
-                        time_seconds: time,
-                        device: self.id[i],
-                        kind,
-                        code: self.mode[i] as u32,
-                        value: 0.0,
-                    });
-                }
-            }
-            if self.board_timer[i] > 0.0 {
-                self.board_timer[i] -= dt;
-                if self.board_timer[i] <= 0.0 {
-                    self.board_factor[i] = 1.0;
-                    events.push(Event {
-                        time_seconds: time,
-                        device: self.id[i],
-                        kind: EventKind::FaultCleared,
-                        code: 0,
-                        value: 0.0,
-                    });
-                }
+            if self.flags[i] != 0 {
+                self.slow_path(consts, i, dt, time, events);
             }
             let c = &consts[self.spec[i] as usize];
             let hashing = self.hash[i] > 0.0;
-            let goal =
-                if hashing { self.target[i].chip_temp_c } else { self.target[i].chip_temp_c.min(self.chip_c[i]) };
+            let goal = if hashing { self.chip_goal[i] } else { self.chip_goal[i].min(self.chip_c[i]) };
             self.chip_c[i] += (goal - self.chip_c[i]) * c.chip_relax;
-            let bf = self.board_factor[i];
-            let h = self.hash[i] * (1.0 + self.noise[i]) * bf;
-            let power = self.power[i] * (bf + (1.0 - bf) * c.sleep_ratio);
+            let h = self.h_eff[i];
+            let power = self.p_eff[i];
             let lambda = h * share_rate_per_th * dt;
             self.pending_shares[i] += lambda;
             self.pending_btc[i] += lambda * btc_per_share;
@@ -238,6 +225,62 @@ impl AsicColumns {
             t.throttled += self.derated[i] as u32;
         }
         t
+    }
+
+    /// The rare per-step work of a ramping miner or one with a board timer.
+    fn slow_path(&mut self, consts: &[AsicConsts], i: usize, dt: f64, time: f64, events: &mut Vec<Event>) {
+        let mining = DeviceState::Mining.code();
+        let sleeping = DeviceState::Sleeping.code();
+        let sleep_ratio = consts[self.spec[i] as usize].sleep_ratio;
+        if self.moving[i] {
+            self.ramp_elapsed[i] += dt;
+            let x = self.ramp_elapsed[i] - self.ramp_delay[i];
+            let p = if x <= 0.0 {
+                0.0
+            } else if self.ramp_len[i] <= 0.0 || x >= self.ramp_len[i] {
+                1.0
+            } else {
+                x / self.ramp_len[i]
+            };
+            let target = self.target[i];
+            self.hash[i] = self.from_hash[i] + (target.hashrate_ths - self.from_hash[i]) * p;
+            self.power[i] = self.from_power[i] + (target.power_watts - self.from_power[i]) * p;
+            if p >= 1.0 {
+                self.moving[i] = false;
+                self.flags[i] &= !MOVING;
+                let asleep = target.hashrate_ths <= 0.0;
+                self.state[i] = if asleep { sleeping } else { mining };
+                let kind = if asleep {
+                    EventKind::Slept
+                } else if self.from_hash[i] <= 0.0 {
+                    EventKind::Woke
+                } else {
+                    EventKind::ModeChanged
+                };
+                events.push(Event {
+                    time_seconds: time,
+                    device: self.id[i],
+                    kind,
+                    code: self.mode[i] as u32,
+                    value: 0.0,
+                });
+            }
+        }
+        if self.board_timer[i] > 0.0 {
+            self.board_timer[i] -= dt;
+            if self.board_timer[i] <= 0.0 {
+                self.board_factor[i] = 1.0;
+                self.flags[i] &= !BOARD_TIMER;
+                events.push(Event {
+                    time_seconds: time,
+                    device: self.id[i],
+                    kind: EventKind::FaultCleared,
+                    code: 0,
+                    value: 0.0,
+                });
+            }
+        }
+        self.refresh(i, sleep_ratio);
     }
 
     /// Draws the shares found since the last settlement for every miner and redraws the wander.
@@ -267,9 +310,12 @@ impl AsicColumns {
                 }
                 self.accepted[i] += accepted;
                 self.earned_btc[i] += accepted as f64 * btc / lambda;
-                self.earned_usd[i] += accepted as f64 * usd / lambda;
+                let usd = accepted as f64 * usd / lambda;
+                self.earned_usd[i] += usd;
+                self.earned_usd_total += usd;
             }
             self.noise[i] = s.hashrate_noise * rng.normal();
+            self.refresh(i, consts[self.spec[i] as usize].sleep_ratio);
         }
     }
 }

@@ -666,7 +666,9 @@ impl Fleet {
                         // if the air were hotter by the lost cooling headroom.
                         let a = a as usize;
                         self.asics.board_factor[a] = self.asics.board_factor[a].min(0.9);
-                        self.asics.board_timer[a] = self.asics.board_timer[a].max(f.thermal_event_seconds);
+                        let seconds = self.asics.board_timer[a].max(f.thermal_event_seconds);
+                        let ratio = self.asic_consts[self.asics.spec[a] as usize].sleep_ratio;
+                        self.asics.start_board_timer(a, seconds, ratio);
                     }
                 }
                 events.push(Event {
@@ -684,7 +686,8 @@ impl Fleet {
                 let a = self.rng_faults.below(n_asic) as usize;
                 let boards = self.asic_consts[self.asics.spec[a] as usize].spec.hash_boards as f64;
                 self.asics.board_factor[a] = (self.asics.board_factor[a] - 1.0 / boards).max(0.0);
-                self.asics.board_timer[a] = f.asic_repair_seconds;
+                let ratio = self.asic_consts[self.asics.spec[a] as usize].sleep_ratio;
+                self.asics.start_board_timer(a, f.asic_repair_seconds, ratio);
                 events.push(Event {
                     time_seconds: time,
                     device: self.asics.id[a],
@@ -831,7 +834,7 @@ impl Fleet {
             s.electricity_usd_per_mwh.push(price_mwh);
             s.energy_kwh.push(self.energy_j / 3.6e6);
             s.energy_cost_usd.push(self.energy_cost_usd);
-            s.mining_revenue_usd.push(self.asics.earned_usd.iter().sum());
+            s.mining_revenue_usd.push(self.asics.earned_usd_total);
             s.gpu_revenue_usd.push(self.gpu_revenue_usd);
         }
         Ok(())
@@ -913,7 +916,7 @@ impl Fleet {
                     d.state.push(self.asics.state[a]);
                     d.power_watts.push(self.asics.power[a]);
                     d.temp_c.push(self.asics.chip_c[a]);
-                    d.hashrate_ths.push(self.asics.hash[a] * (1.0 + self.asics.noise[a]) * self.asics.board_factor[a]);
+                    d.hashrate_ths.push(self.asics.h_eff[a]);
                     d.tokens_per_second.push(0.0);
                     d.energy_kwh.push(self.asics.energy_j[a] / 3.6e6);
                 }
@@ -997,7 +1000,7 @@ impl Fleet {
         Ok(MinerStatus {
             product_name: spec.product_name.clone(),
             elapsed_seconds: elapsed,
-            hashrate_ths: self.asics.hash[a] * (1.0 + self.asics.noise[a]) * self.asics.board_factor[a],
+            hashrate_ths: self.asics.h_eff[a],
             hashrate_avg_ths: if elapsed > 0.0 { self.asics.total_th[a] / elapsed } else { 0.0 },
             hashrate_ideal_ths: spec.hashrate_ths * spec.mode_factors(mode).hashrate,
             power_watts: self.asics.power[a],
