@@ -191,33 +191,37 @@ def timed(fn, *args) -> float:  # type: ignore[no-untyped-def]
     return time.perf_counter() - t
 
 
+def run_numpy(s: dict[str, np.ndarray], rng: np.random.Generator, totals: list[float]) -> None:
+    for k in range(STEPS):
+        step_numpy(s, k, rng, totals)
+
+
+def run_python(s: dict[str, list[float]], rng: random.Random, totals: list[float]) -> None:
+    for k in range(STEPS):
+        step_python(s, k, rng, totals)
+
+
+REPEATS = 3  # best of three for each side: the machine is shared, take the least disturbed run
+
+
 def main() -> None:
-    fleet = hcp_fleet(N_DEVICES)
-    t_hcp = timed(fleet.run, STEPS)
-    rate_hcp = N_DEVICES * STEPS / t_hcp
-
-    s = state(N_DEVICES)
-    rng = np.random.default_rng(1)
-    totals: list[float] = []
-
-    def run_numpy() -> None:
-        for k in range(STEPS):
-            step_numpy(s, k, rng, totals)
-
-    t_np = timed(run_numpy)
-    rate_np = N_DEVICES * STEPS / t_np
-
+    rate_hcp = rate_np = rate_py = 0.0
     n_py = 5_000
-    sp = {k: v.tolist() for k, v in state(n_py).items()}
-    prng = random.Random(1)
-    ptotals: list[float] = []
+    for _ in range(REPEATS):
+        fleet = hcp_fleet(N_DEVICES)
+        rate_hcp = max(rate_hcp, N_DEVICES * STEPS / timed(fleet.run, STEPS))
 
-    def run_python() -> None:
-        for k in range(STEPS):
-            step_python(sp, k, prng, ptotals)  # type: ignore[arg-type]
+        s = state(N_DEVICES)
+        rng = np.random.default_rng(1)
+        totals: list[float] = []
 
-    t_py = timed(run_python)
-    rate_py = n_py * STEPS / t_py
+        rate_np = max(rate_np, N_DEVICES * STEPS / timed(run_numpy, s, rng, totals))
+
+        sp = {k: v.tolist() for k, v in state(n_py).items()}
+        prng = random.Random(1)
+        ptotals: list[float] = []
+
+        rate_py = max(rate_py, n_py * STEPS / timed(run_python, sp, prng, ptotals))
 
     print(f"fleet of {N_DEVICES:,} devices ({GPU_SHARE:.0%} H100 serving, rest S21), {STEPS} steps of {DT:.0f} s")
     print(f"{'implementation':<34} {'device-steps/s':>16} {'hcp speed-up':>13}")

@@ -42,6 +42,18 @@ fn a_gpu_serves_after_its_switch_time_at_the_decode_rate() {
 }
 
 #[test]
+fn luxos_miners_in_a_fleet_sleep_within_five_seconds() {
+    let mut f = Fleet::new(config(1.0, 2)).unwrap();
+    let m = f.add_miner("S21@luxos").unwrap();
+    f.command(m, Command::Sleep).unwrap();
+    f.run(5).unwrap();
+    assert_eq!(*f.series().asic_power_watts.last().unwrap(), 25.0);
+    f.command(m, Command::Wake).unwrap();
+    f.run(10).unwrap();
+    assert!((f.series().hashrate_ths.last().unwrap() / 200.0 - 1.0).abs() < 0.05);
+}
+
+#[test]
 fn miners_sleep_and_wake_with_the_stock_timing() {
     let mut f = Fleet::new(config(1.0, 2)).unwrap();
     let m = f.add_miner("S21").unwrap();

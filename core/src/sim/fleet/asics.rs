@@ -66,6 +66,22 @@ pub(crate) struct AsicColumns {
     pub earned_usd_total: f64,
     pub total_th: Vec<f64>,
     pub energy_j: Vec<f64>,
+    /// Fleet-wide running integrals, advanced once per step: time, shares per TH/s, and their
+    /// BTC and USD value. A miner's shares, value, hashes and energy between two changes of its
+    /// rates are its (constant) rate times the integral's growth, so they are added only when
+    /// the rate changes (`flush`), not every step.
+    pub cum: Integrals,
+    /// The integrals at each miner's last flush.
+    pub mark: Vec<Integrals>,
+}
+
+/// Running integrals over the fleet's clock (see [`AsicColumns::cum`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Integrals {
+    pub seconds: f64,
+    pub shares_per_th: f64,
+    pub btc_per_th: f64,
+    pub usd_per_th: f64,
 }
 
 /// Fleet totals of one miner step.
@@ -128,6 +144,31 @@ impl AsicColumns {
         self.earned_usd.push(0.0);
         self.total_th.push(0.0);
         self.energy_j.push(0.0);
+        self.mark.push(self.cum);
+    }
+
+    /// Adds miner `i`'s shares, value, hashes and energy since its last flush at its current
+    /// rates. Must run before those rates change.
+    #[inline]
+    pub fn flush(&mut self, i: usize) {
+        let (c, m) = (self.cum, self.mark[i]);
+        let h = self.h_eff[i];
+        self.pending_shares[i] += h * (c.shares_per_th - m.shares_per_th);
+        self.pending_btc[i] += h * (c.btc_per_th - m.btc_per_th);
+        self.pending_usd[i] += h * (c.usd_per_th - m.usd_per_th);
+        self.total_th[i] += h * (c.seconds - m.seconds);
+        self.energy_j[i] += self.p_eff[i] * (c.seconds - m.seconds);
+        self.mark[i] = c;
+    }
+
+    /// Energy of miner `i` so far, J (flushed or not).
+    pub fn energy_now(&self, i: usize) -> f64 {
+        self.energy_j[i] + self.p_eff[i] * (self.cum.seconds - self.mark[i].seconds)
+    }
+
+    /// Hashes of miner `i` so far, TH (flushed or not).
+    pub fn terahashes_now(&self, i: usize) -> f64 {
+        self.total_th[i] + self.h_eff[i] * (self.cum.seconds - self.mark[i].seconds)
     }
 
     /// Starts a move of miner `i` to `mode` with the given delay and ramp.
@@ -148,6 +189,7 @@ impl AsicColumns {
     /// changed.
     #[inline]
     pub fn refresh(&mut self, i: usize, sleep_ratio: f64) {
+        self.flush(i);
         let bf = self.board_factor[i];
         self.h_eff[i] = self.hash[i] * (1.0 + self.noise[i]) * bf;
         self.p_eff[i] = self.power[i] * (bf + (1.0 - bf) * sleep_ratio);
@@ -202,28 +244,37 @@ impl AsicColumns {
     ) -> AsicTotals {
         let mut t = AsicTotals::default();
         let sleeping = DeviceState::Sleeping.code();
+        // Rare work first (ramps, board timers), so that the hot loop below makes no calls and
+        // keeps its running totals in registers.
         for i in 0..self.state.len() {
             if self.flags[i] != 0 {
                 self.slow_path(consts, i, dt, time, events);
             }
-            let c = &consts[self.spec[i] as usize];
-            let hashing = self.hash[i] > 0.0;
-            let goal = if hashing { self.chip_goal[i] } else { self.chip_goal[i].min(self.chip_c[i]) };
-            self.chip_c[i] += (goal - self.chip_c[i]) * c.chip_relax;
-            let h = self.h_eff[i];
-            let power = self.p_eff[i];
-            let lambda = h * share_rate_per_th * dt;
-            self.pending_shares[i] += lambda;
-            self.pending_btc[i] += lambda * btc_per_share;
-            self.pending_usd[i] += lambda * usd_per_share;
-            self.total_th[i] += h * dt;
-            self.energy_j[i] += power * dt;
-            t.power += power;
-            t.hashrate += h;
-            t.hashing += hashing as u32;
-            t.sleeping += (self.state[i] == sleeping) as u32;
-            t.throttled += self.derated[i] as u32;
         }
+        let (mut power, mut hashrate) = (0.0, 0.0);
+        let (mut hashing, mut asleep, mut throttled) = (0u32, 0u32, 0u32);
+        for i in 0..self.state.len() {
+            let relax = consts[self.spec[i] as usize].chip_relax;
+            let is_hashing = self.hash[i] > 0.0;
+            let chip = self.chip_c[i];
+            let goal = if is_hashing { self.chip_goal[i] } else { self.chip_goal[i].min(chip) };
+            self.chip_c[i] = chip + (goal - chip) * relax;
+            power += self.p_eff[i];
+            hashrate += self.h_eff[i];
+            hashing += is_hashing as u32;
+            asleep += (self.state[i] == sleeping) as u32;
+            throttled += self.derated[i] as u32;
+        }
+        t.power = power;
+        t.hashrate = hashrate;
+        t.hashing = hashing;
+        t.sleeping = asleep;
+        t.throttled = throttled;
+        let shares = share_rate_per_th * dt;
+        self.cum.seconds += dt;
+        self.cum.shares_per_th += shares;
+        self.cum.btc_per_th += shares * btc_per_share;
+        self.cum.usd_per_th += shares * usd_per_share;
         t
     }
 
@@ -286,6 +337,7 @@ impl AsicColumns {
     /// Draws the shares found since the last settlement for every miner and redraws the wander.
     pub fn settle(&mut self, consts: &[AsicConsts], rng: &mut SimRng) {
         for i in 0..self.len() {
+            self.flush(i);
             let s = &consts[self.spec[i] as usize].spec;
             let lambda = std::mem::take(&mut self.pending_shares[i]);
             let btc = std::mem::take(&mut self.pending_btc[i]);

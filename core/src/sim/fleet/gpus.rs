@@ -104,7 +104,18 @@ pub(crate) struct GpuColumns {
     pub ecc_sbe: Vec<u32>,
     pub ecc_dbe: Vec<u32>,
     pub reasons: Vec<u8>,
+    /// Tokens per second delivered in the last step (after throttling; 0 unless serving).
+    pub tps_eff: Vec<f64>,
+    /// The GPU's state is steady (no timer running, temperatures converged): a step changes
+    /// nothing but its energy and tokens, which are integrated lazily from `mark_seconds`.
+    pub settled: Vec<bool>,
+    pub mark_seconds: Vec<f64>,
+    /// Fleet time, advanced once per step.
+    pub cum_seconds: f64,
 }
+
+/// Temperature change per step below which a GPU with no timer counts as settled, °C.
+const SETTLED_C: f64 = 1e-9;
 
 /// Fleet totals of one GPU step.
 #[derive(Debug, Clone, Copy, Default)]
@@ -156,6 +167,26 @@ impl GpuColumns {
         self.ecc_sbe.push(0);
         self.ecc_dbe.push(0);
         self.reasons.push(0);
+        self.tps_eff.push(0.0);
+        self.settled.push(false);
+        self.mark_seconds.push(self.cum_seconds);
+    }
+
+    /// Brings GPU `i` back to per-step simulation, adding the energy and tokens of its settled
+    /// stretch. Call before changing anything about it.
+    pub fn unsettle(&mut self, i: usize) {
+        if self.settled[i] {
+            let span = self.cum_seconds - self.mark_seconds[i];
+            self.energy_j[i] += self.power[i] * span;
+            self.tokens[i] += self.tps_eff[i] * span;
+            self.settled[i] = false;
+        }
+    }
+
+    /// Energy of GPU `i` so far, J.
+    pub fn energy_now(&self, i: usize) -> f64 {
+        let lazy = if self.settled[i] { self.power[i] * (self.cum_seconds - self.mark_seconds[i]) } else { 0.0 };
+        self.energy_j[i] + lazy
     }
 
     /// Ends the transition of GPU `i`, logging the event.
@@ -187,6 +218,18 @@ impl GpuColumns {
         let switching = DeviceState::Switching.code();
         let faulted = DeviceState::Faulted.code();
         for i in 0..self.state.len() {
+            if self.settled[i] {
+                let state = self.state[i];
+                t.power += self.power[i];
+                t.tokens_per_second += self.tps_eff[i];
+                t.serving += (state == serving) as u32;
+                t.switching += (state == switching) as u32;
+                t.sleeping += (state == sleeping) as u32;
+                t.faulted += (state == faulted) as u32;
+                t.throttled += self.throttled[i] as u32;
+                t.max_temp_c = t.max_temp_c.max(self.sink_c[i] + self.core_rise_c[i]);
+                continue;
+            }
             if self.timer[i] > 0.0 {
                 self.timer[i] -= dt;
                 if self.timer[i] <= 0.0 {
@@ -252,12 +295,23 @@ impl GpuColumns {
             self.power[i] = power;
             self.reasons[i] = reasons;
             let cool = self.cooling[i];
-            self.sink_c[i] += (c.inlet_c + c.r_sink * cool * power - self.sink_c[i]) * c.slow;
-            self.core_rise_c[i] += (c.r_core * core - self.core_rise_c[i]) * c.fast;
-            self.mem_rise_c[i] += (c.r_mem * mem + c.r_mem_core * core - self.mem_rise_c[i]) * c.fast;
+            let d_sink = (c.inlet_c + c.r_sink * cool * power - self.sink_c[i]) * c.slow;
+            let d_core = (c.r_core * core - self.core_rise_c[i]) * c.fast;
+            let d_mem = (c.r_mem * mem + c.r_mem_core * core - self.mem_rise_c[i]) * c.fast;
+            self.sink_c[i] += d_sink;
+            self.core_rise_c[i] += d_core;
+            self.mem_rise_c[i] += d_mem;
             self.energy_j[i] += power * dt;
             let tps = if state == serving { tps } else { 0.0 };
             self.tokens[i] += tps * dt;
+            self.tps_eff[i] = tps;
+            if self.timer[i] <= 0.0
+                && self.cooling_timer[i] <= 0.0
+                && d_sink.abs() + d_core.abs() + d_mem.abs() < SETTLED_C
+            {
+                self.settled[i] = true;
+                self.mark_seconds[i] = self.cum_seconds + dt;
+            }
             t.power += power;
             t.tokens_per_second += tps;
             t.serving += (state == serving) as u32;
@@ -267,6 +321,7 @@ impl GpuColumns {
             t.throttled += self.throttled[i] as u32;
             t.max_temp_c = t.max_temp_c.max(self.sink_c[i] + self.core_rise_c[i]);
         }
+        self.cum_seconds += dt;
         t
     }
 }

@@ -21,7 +21,7 @@ use crate::econ::bitcoin::HASHES_PER_DIFFICULTY;
 use crate::error::check;
 use crate::sim::asic::miner::{MinerStatus, PoolConfig, ShareCounters};
 use crate::sim::asic::physics::btc_per_share;
-use crate::sim::asic::spec::{AsicSpec, PowerMode};
+use crate::sim::asic::spec::{AsicSpec, PowerMode, TransitionProfile};
 use crate::sim::faults::{FaultRates, ECC_DBE_XID, FATAL_XIDS, RECOVERABLE_XIDS};
 use crate::sim::gpu::decode::{decode, Decode, DecodeOptions, ModelSpec};
 use crate::sim::gpu::spec::GpuSpec;
@@ -384,9 +384,22 @@ impl Fleet {
         Ok(id as i64)
     }
 
-    /// Adds a miner of a catalog model (`"S21"`, `"S21 XP"`, …) hashing in normal mode.
+    /// Adds a miner of a catalog model (`"S21"`, `"S21 XP"`, …) hashing in normal mode. A
+    /// suffix picks the firmware's sleep/wake timing: `"S21@luxos"` (~25 W within 5 s, full
+    /// hashrate within 10 s) or `"S21@stock"` (the default: a minute or more).
+    ///
+    /// ```
+    /// let mut fleet = hcp::sim::Fleet::new(Default::default()).unwrap();
+    /// assert!(fleet.add_miner("S21 XP@luxos").is_ok());
+    /// assert!(fleet.add_miner("S21@braiins").is_err());
+    /// ```
     pub fn add_miner(&mut self, model: &str) -> Result<i64> {
-        self.add_miner_spec(&AsicSpec::by_name(model)?)
+        let (name, profile) = match model.split_once('@') {
+            Some((name, profile)) => (name, TransitionProfile::by_name(profile.trim())?),
+            None => (model, TransitionProfile::stock()),
+        };
+        let spec = AsicSpec { transitions: profile, ..AsicSpec::by_name(name.trim())? };
+        self.add_miner_spec(&spec)
     }
 
     /// Adds a miner with a custom spec.
@@ -443,6 +456,9 @@ impl Fleet {
         let offset = self.inlet_offset();
         for c in &mut self.gpu_consts {
             c.inlet_c = c.spec.thermal.inlet_temp_c + offset;
+        }
+        for g in 0..self.gpus.len() {
+            self.gpus.unsettle(g);
         }
         let mut events = Vec::new();
         self.asics.set_ambient(&self.asic_consts, ambient_c, self.time_seconds, &mut events);
@@ -511,6 +527,7 @@ impl Fleet {
 
     fn command_gpu(&mut self, g: usize, command: Command, time: f64, events: &mut Vec<Event>) -> Result<()> {
         let id = self.gpus.id[g];
+        self.gpus.unsettle(g);
         if self.gpus.state[g] == DeviceState::Faulted.code() {
             return Err(Error::new(ErrorKind::IllegalTransition, format!("device {id}: faulted, waiting for reset")));
         }
@@ -658,6 +675,7 @@ impl Fleet {
                 let id = self.slots_id(d);
                 match self.slots[d] {
                     Slot::Gpu(g) => {
+                        self.gpus.unsettle(g as usize);
                         self.gpus.cooling[g as usize] = f.thermal_event_resistance_factor;
                         self.gpus.cooling_timer[g as usize] = f.thermal_event_seconds;
                     }
@@ -705,6 +723,7 @@ impl Fleet {
 
     fn gpu_fault(&mut self, g: usize, kind: u8, time: f64, events: &mut Vec<Event>) {
         let id = self.gpus.id[g];
+        self.gpus.unsettle(g);
         let f = self.config.faults;
         match kind {
             3 => {
@@ -908,7 +927,7 @@ impl Fleet {
                     d.hashrate_ths.push(0.0);
                     let serving = self.gpus.state[g] == DeviceState::Serving.code();
                     d.tokens_per_second.push(if serving { self.gpus.tokens_per_second[g] } else { 0.0 });
-                    d.energy_kwh.push(self.gpus.energy_j[g] / 3.6e6);
+                    d.energy_kwh.push(self.gpus.energy_now(g) / 3.6e6);
                 }
                 Slot::Asic(a) => {
                     let a = a as usize;
@@ -918,7 +937,7 @@ impl Fleet {
                     d.temp_c.push(self.asics.chip_c[a]);
                     d.hashrate_ths.push(self.asics.h_eff[a]);
                     d.tokens_per_second.push(0.0);
-                    d.energy_kwh.push(self.asics.energy_j[a] / 3.6e6);
+                    d.energy_kwh.push(self.asics.energy_now(a) / 3.6e6);
                 }
             }
         }
@@ -960,7 +979,7 @@ impl Fleet {
             gpu_index: g as u32,
             state: DeviceState::from_code(self.gpus.state[g]),
             power_watts: self.gpus.power[g],
-            energy_joules: self.gpus.energy_j[g],
+            energy_joules: self.gpus.energy_now(g),
             gpu_temp_c: self.gpus.sink_c[g] + self.gpus.core_rise_c[g],
             memory_temp_c: self.gpus.sink_c[g] + self.gpus.mem_rise_c[g],
             sm_clock_mhz: if serving { f * spec.max_sm_clock_mhz } else { spec.max_sm_clock_mhz },
@@ -1001,7 +1020,7 @@ impl Fleet {
             product_name: spec.product_name.clone(),
             elapsed_seconds: elapsed,
             hashrate_ths: self.asics.h_eff[a],
-            hashrate_avg_ths: if elapsed > 0.0 { self.asics.total_th[a] / elapsed } else { 0.0 },
+            hashrate_avg_ths: if elapsed > 0.0 { self.asics.terahashes_now(a) / elapsed } else { 0.0 },
             hashrate_ideal_ths: spec.hashrate_ths * spec.mode_factors(mode).hashrate,
             power_watts: self.asics.power[a],
             chip_temp_c: chip,
@@ -1017,7 +1036,7 @@ impl Fleet {
                 hardware_errors: self.asics.hw_errors[a],
                 earned_btc: self.asics.earned_btc[a],
                 earned_usd: self.asics.earned_usd[a],
-                total_terahashes: self.asics.total_th[a],
+                total_terahashes: self.asics.terahashes_now(a),
             },
             pool: self.config.pool.clone(),
         })
