@@ -89,6 +89,18 @@ fn model_arg(v: &Bound<'_, PyAny>) -> PyResult<ModelSpec> {
     m.validated().py()
 }
 
+/// An integer argument that may arrive as an int, a numpy integer or an integral float.
+fn int_arg(v: &Bound<'_, PyAny>, field: &str) -> PyResult<i64> {
+    if let Ok(i) = v.extract::<i64>() {
+        return Ok(i);
+    }
+    match v.extract::<f64>() {
+        Ok(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+        Ok(f) => Err(invalid_input(field, format!("must be a whole number, got {f}"))),
+        Err(_) => Err(invalid_input(field, "must be an integer")),
+    }
+}
+
 /// Overrides given as a JSON string or a dict.
 fn overrides_json(v: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
     match v {
@@ -131,10 +143,11 @@ impl PyH100 {
         &self,
         py: Python<'py>,
         model: &Bound<'py, PyAny>,
-        batch: i64,
+        batch: &Bound<'py, PyAny>,
         context_tokens: i64,
     ) -> PyResult<Bound<'py, PyAny>> {
         let model = model_arg(model)?;
+        let batch = int_arg(batch, "batch")?;
         let context = u64::try_from(context_tokens).map_err(|_| invalid_input("context_tokens", "must be >= 0"))?;
         to_py(py, &self.inner.decode_with(&model, batch, DecodeOptions { context_tokens: context }).py()?)
     }

@@ -36,6 +36,9 @@ def test_bad_input_raises_the_documented_errors() -> None:
     gpu = H100("sxm")
     with pytest.raises(hcp.InvalidInputError, match="batch"):
         gpu.decode(ModelSpec(params=8e9), batch=-1)
+    with pytest.raises(hcp.InvalidInputError, match="batch"):
+        gpu.decode(ModelSpec(params=8e9), batch=2.5)
+    assert gpu.decode(ModelSpec(params=8e9), batch=8.0) == gpu.decode(ModelSpec(params=8e9), batch=8)
     with pytest.raises(hcp.OutOfMemoryError):
         gpu.decode(ModelSpec(params=70e9, bytes_per_param=2), batch=1)
     with pytest.raises(hcp.InvalidInputError):
