@@ -80,7 +80,10 @@ export declare class Fleet {
   state(device: number): string
   /** Telemetry of a GPU (camelCase keys). */
   gpuTelemetry(device: number): any
-  /** Prometheus exposition of every GPU with dcgm-exporter names and labels. */
+  /**
+   * Prometheus exposition of every GPU with dcgm-exporter names and labels (hosts
+   * `{hostname}-{n}`, eight GPUs each).
+   */
   dcgmMetrics(hostname?: string | undefined | null): string
   /**
    * A cgminer API reply (`'summary' | 'stats' | 'pools'`) of a miner, as an object with the

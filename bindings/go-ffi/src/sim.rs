@@ -3,7 +3,6 @@
 
 use std::ffi::c_char;
 
-use hcp::sim::telemetry::{cgminer, dcgm};
 use hcp::sim::{
     Activity, Command, DecodeOptions, Fleet, FleetConfig, GpuSpec, HostMemory, MarketReplay, MarketSource, ModelSpec,
     SwitchRequest, SyntheticConfig, SyntheticMarket, H100,
@@ -483,24 +482,8 @@ pub unsafe extern "C" fn hcp_fleet_json(
             ["devices"] => json(&f.devices()),
             ["state", d] => json(&f.state(id(d)?)?.name()),
             ["gpu", d] => json(&f.gpu_telemetry(id(d)?)?),
-            ["cgminer", d, cmd] => {
-                let device = id(d)?;
-                let s = f.miner_status(device)?;
-                let v = match *cmd {
-                    "summary" => cgminer::summary(device as u32, &s, 0),
-                    "stats" => cgminer::stats(device as u32, &s, 0),
-                    "pools" => cgminer::pools(&s, 0),
-                    other => return Err(Error::invalid_input("what", format!("unknown cgminer command {other:?}"))),
-                };
-                json(&v)
-            }
-            ["dcgm", host] => {
-                let gpus: Vec<_> = (0..f.len() as i64)
-                    .filter_map(|i| f.gpu_telemetry(i).ok())
-                    .map(|t| (dcgm::GpuLabels::new(t.gpu_index, "NVIDIA H100 80GB HBM3", host), t))
-                    .collect();
-                json(&dcgm::exposition(&gpus))
-            }
+            ["cgminer", d, cmd] => json(&f.cgminer_reply(id(d)?, cmd, 0)?),
+            ["dcgm", host] => json(&f.dcgm_exposition(host)),
             _ => Err(Error::invalid_input("what", format!("unknown view {what:?}"))),
         }
     })

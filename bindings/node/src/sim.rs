@@ -2,7 +2,6 @@
 //! Columns cross as TypedArrays; options and structured results as plain objects with camelCase
 //! keys. Conversion only: the models live in core.
 
-use hcp::sim::telemetry::{cgminer, dcgm};
 use hcp::sim::{
     Activity, Command, DecodeOptions, Fleet as CoreFleet, FleetConfig, GpuSpec, HostMemory, MarketReplay, MarketSeries,
     MarketSource, ModelSpec, SwitchRequest, SyntheticConfig, SyntheticMarket, H100 as CoreH100,
@@ -503,29 +502,18 @@ impl Fleet {
         to_js(&self.inner.gpu_telemetry(device).js()?)
     }
 
-    /// Prometheus exposition of every GPU with dcgm-exporter names and labels.
+    /// Prometheus exposition of every GPU with dcgm-exporter names and labels (hosts
+    /// `{hostname}-{n}`, eight GPUs each).
     #[napi(catch_unwind)]
     pub fn dcgm_metrics(&self, hostname: Option<String>) -> String {
-        let host = hostname.unwrap_or_else(|| "hcp-sim".into());
-        let gpus: Vec<_> = (0..self.inner.len() as i64)
-            .filter_map(|id| self.inner.gpu_telemetry(id).ok())
-            .map(|t| (dcgm::GpuLabels::new(t.gpu_index, "NVIDIA H100 80GB HBM3", &host), t))
-            .collect();
-        dcgm::exposition(&gpus)
+        self.inner.dcgm_exposition(hostname.as_deref().unwrap_or("hcp-sim"))
     }
 
     /// A cgminer API reply (`'summary' | 'stats' | 'pools'`) of a miner, as an object with the
     /// firmware's field names.
     #[napi(catch_unwind)]
     pub fn cgminer(&self, device: i64, command: Option<String>, when_unix: Option<i64>) -> Result<Value> {
-        let s = self.inner.miner_status(device).js()?;
-        let when = when_unix.unwrap_or(0);
-        match command.as_deref().unwrap_or("summary") {
-            "summary" => Ok(cgminer::summary(device as u32, &s, when)),
-            "stats" => Ok(cgminer::stats(device as u32, &s, when)),
-            "pools" => Ok(cgminer::pools(&s, when)),
-            other => Err(invalid_input("command", format!("must be summary, stats or pools, got {other:?}"))),
-        }
+        self.inner.cgminer_reply(device, command.as_deref().unwrap_or("summary"), when_unix.unwrap_or(0)).js()
     }
 
     /// Simulated time, s.

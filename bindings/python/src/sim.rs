@@ -2,7 +2,6 @@
 //! telemetry. Columnar output (series, events, per-device state, market series) crosses as numpy
 //! arrays in one call; long runs release the GIL. Conversion only: the models live in core.
 
-use hcp::sim::telemetry::{cgminer, dcgm};
 use hcp::sim::{
     Activity, AsicSpec, Command, DecodeOptions, Fleet, FleetConfig, GpuSpec, HostMemory, LayerShapes, MarketReplay,
     MarketSeries, MarketSource, ModelSpec, SwitchRequest, SyntheticConfig, SyntheticMarket, H100,
@@ -457,31 +456,17 @@ impl PyFleet {
         to_py(py, &self.inner.miner_status(device).py()?)
     }
 
-    /// Prometheus exposition of every GPU with dcgm-exporter names and labels.
+    /// Prometheus exposition of every GPU with dcgm-exporter names and labels (hosts
+    /// `{hostname}-{n}`, eight GPUs each).
     #[pyo3(signature = (hostname="hcp-sim"))]
-    fn dcgm_metrics(&self, hostname: &str) -> PyResult<String> {
-        let mut gpus = Vec::new();
-        for id in 0..self.inner.len() as i64 {
-            if let Ok(t) = self.inner.gpu_telemetry(id) {
-                let labels = dcgm::GpuLabels::new(t.gpu_index, "NVIDIA H100 80GB HBM3", hostname);
-                gpus.push((labels, t));
-            }
-        }
-        Ok(dcgm::exposition(&gpus))
+    fn dcgm_metrics(&self, hostname: &str) -> String {
+        self.inner.dcgm_exposition(hostname)
     }
 
     /// A cgminer API reply (`"summary"`, `"stats"` or `"pools"`) of a miner, as JSON text.
     #[pyo3(signature = (device, command="summary", when_unix=0))]
     fn cgminer(&self, device: i64, command: &str, when_unix: i64) -> PyResult<String> {
-        let s = self.inner.miner_status(device).py()?;
-        let id = device as u32;
-        let v = match command {
-            "summary" => cgminer::summary(id, &s, when_unix),
-            "stats" => cgminer::stats(id, &s, when_unix),
-            "pools" => cgminer::pools(&s, when_unix),
-            other => return Err(invalid_input("command", format!("must be summary, stats or pools, got {other:?}"))),
-        };
-        Ok(v.to_string())
+        Ok(self.inner.cgminer_reply(device, command, when_unix).py()?.to_string())
     }
 
     /// Simulated time, s.

@@ -90,7 +90,7 @@ def test_telemetry_formats() -> None:
     f.run(70)
     text = f.dcgm_metrics("node-1")
     assert text.count("DCGM_FI_DEV_POWER_USAGE{") == 2
-    assert 'Hostname="node-1"' in text
+    assert 'Hostname="node-1-0"' in text
     summary = json.loads(f.cgminer(2, "summary"))
     assert isinstance(summary["SUMMARY"][0]["GHS 5s"], str)
     assert summary["SUMMARY"][0]["Accepted"] > 0

@@ -30,6 +30,7 @@ use crate::sim::market::replay::MarketReplay;
 use crate::sim::market::synthetic::SyntheticMarket;
 use crate::sim::market::{MarketPoint, MarketSeries};
 use crate::sim::rng::SimRng;
+use crate::sim::telemetry::{cgminer, dcgm};
 use crate::{Error, ErrorKind, Result};
 
 /// State of a device (codes are stable for columnar output).
@@ -1040,6 +1041,42 @@ impl Fleet {
             },
             pool: self.config.pool.clone(),
         })
+    }
+
+    /// The Prometheus exposition of every GPU with dcgm-exporter's names and labels. GPUs are
+    /// numbered 0–7 per host, hosts named `{hostname}-{n}` (eight GPUs to a host, as in an HGX
+    /// server).
+    ///
+    /// ```
+    /// let mut fleet = hcp::sim::Fleet::new(Default::default()).unwrap();
+    /// fleet.add_many("sxm", 9, "S21", 0).unwrap();
+    /// fleet.step().unwrap();
+    /// let text = fleet.dcgm_exposition("node");
+    /// assert!(text.contains("Hostname=\"node-1\""));
+    /// ```
+    pub fn dcgm_exposition(&self, hostname: &str) -> String {
+        let gpus: Vec<_> = (0..self.slots.len() as i64)
+            .filter_map(|id| self.gpu_telemetry(id).ok())
+            .map(|t| {
+                let host = format!("{hostname}-{}", t.gpu_index / 8);
+                let spec = &self.gpu_consts[self.gpus.spec[t.gpu_index as usize] as usize].spec;
+                (dcgm::GpuLabels::new(t.gpu_index, &spec.product_name, &host), t)
+            })
+            .collect();
+        dcgm::exposition(&gpus)
+    }
+
+    /// A miner's cgminer API reply to `command` (`"summary"`, `"stats"` or `"pools"`) at Unix
+    /// time `when_unix`.
+    pub fn cgminer_reply(&self, device: i64, command: &str, when_unix: i64) -> Result<serde_json::Value> {
+        let s = self.miner_status(device)?;
+        let id = device as u32;
+        match command {
+            "summary" => Ok(cgminer::summary(id, &s, when_unix)),
+            "stats" => Ok(cgminer::stats(id, &s, when_unix)),
+            "pools" => Ok(cgminer::pools(&s, when_unix)),
+            other => Err(Error::invalid_input("command", format!("must be summary, stats or pools, got {other:?}"))),
+        }
     }
 
     /// Totals so far.
