@@ -280,10 +280,14 @@ pub fn decode(spec: &GpuSpec, model: &ModelSpec, batch: i64, options: DecodeOpti
     // power → temperature. The work rate at clock f is what the step actually achieves.
     let limit = spec.power.limit_watts;
     let th = &spec.thermal;
-    let power_of = |f: f64, gpu_c: f64| {
-        let t = step_seconds_at(spec, bytes, flops, f);
+    // `m` < 1 throttles memory traffic too: below a power limit that even the lowest SM clock
+    // cannot meet (memory-bound decode at ~200 W), the limiter slows the whole pipeline.
+    let power_of_m = |f: f64, m: f64, gpu_c: f64| {
+        let t = step_seconds_at(spec, bytes / m, flops, f);
         power_at(spec, step_activity(spec, bytes, flops, t), f, gpu_c)
     };
+    let power_of = |f: f64, gpu_c: f64| power_of_m(f, 1.0, gpu_c);
+    let mut m = 1.0;
     let mut f = 1.0;
     let mut gpu_c = inlet_c + 20.0;
     let mut power_limited = false;
@@ -294,7 +298,11 @@ pub fn decode(spec: &GpuSpec, model: &ModelSpec, batch: i64, options: DecodeOpti
         f = f_power.min(f_thermal);
         power_limited = f_power < 1.0 - 1e-9;
         thermal_limited = f_thermal < f_power;
-        let new_gpu = ThermalState::steady(th, inlet_c, power_of(f, gpu_c)).gpu_c();
+        m = 1.0;
+        if power_of(f, gpu_c).total_watts() > limit {
+            m = highest_clock_within(1e-3, 1.0, limit, |x| power_of_m(f, x, gpu_c).total_watts());
+        }
+        let new_gpu = ThermalState::steady(th, inlet_c, power_of_m(f, m, gpu_c)).gpu_c();
         // Leakage feedback is weak (≈ 0.07 °C per °C): plain iteration converges in a few rounds.
         // Thermal slowdown couples clock and temperature strongly: damp it then.
         let done = (new_gpu - gpu_c).abs() < 1e-9;
@@ -303,7 +311,7 @@ pub fn decode(spec: &GpuSpec, model: &ModelSpec, batch: i64, options: DecodeOpti
             break;
         }
     }
-    let t = step_seconds_at(spec, bytes, flops, f);
+    let t = step_seconds_at(spec, bytes / m, flops, f);
     let act = step_activity(spec, bytes, flops, t);
     let power = power_at(spec, act, f, gpu_c);
     let temps = ThermalState::steady(th, inlet_c, power);
