@@ -30,7 +30,7 @@ $(VENV)/.installed: Makefile
 	touch $@
 
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
-	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 setup: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed
