@@ -10,8 +10,9 @@ import hcp
 
 
 def market(**kw: float) -> hcp.Market:
-    args: dict = dict(btc_usd=100_000, difficulty=1e14, height=840_000, fees_btc_per_block=0.0,
-                      electricity_usd_per_kwh=0.05)
+    args: dict = dict(
+        btc_usd=100_000, difficulty=1e14, height=840_000, fees_btc_per_block=0.0, electricity_usd_per_kwh=0.05
+    )
     args.update(kw)
     return hcp.Market(**args)
 
@@ -117,7 +118,9 @@ def test_curtail_batch_agrees_with_best_action() -> None:
     )
     assert r.mine.dtype == np.uint8
     for i, p in enumerate(prices):
-        best = hcp.econ.best_action("S21", m.replace(electricity_usd_per_kwh=float(p)), demand_response_usd_per_mwh=10.0)
+        best = hcp.econ.best_action(
+            "S21", m.replace(electricity_usd_per_kwh=float(p)), demand_response_usd_per_mwh=10.0
+        )
         assert (r.mine[i] == 1) == (best.action == "mine")
         assert r.profit_usd_per_hour[i] == pytest.approx(best.profit_usd_per_hour, rel=1e-9)
 
