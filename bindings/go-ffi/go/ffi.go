@@ -36,7 +36,7 @@ import (
 )
 
 // ABIVersion is the C ABI version this package was written against.
-const ABIVersion = 1
+const ABIVersion = 2
 
 func init() {
 	if got := uint32(C.hcp_abi_version()); got != ABIVersion {
@@ -89,7 +89,11 @@ type Error struct {
 // Kind says what went wrong.
 func (e *Error) Kind() ErrorKind { return e.kind }
 
-// Error returns the message, which names the offending field.
+// Message is the core's message without the "hcp: " prefix: it starts with the offending field
+// ("btc_usd: must be finite and > 0, got NaN"), exactly as every other binding reports it.
+func (e *Error) Message() string { return e.message }
+
+// Error returns "hcp: " and the message, which names the offending field.
 func (e *Error) Error() string {
 	if e.message == "" {
 		return "hcp: " + e.kind.String()
