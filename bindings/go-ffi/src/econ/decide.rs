@@ -191,3 +191,24 @@ pub unsafe extern "C" fn hcp_decider_seconds_in_action(
         Ok(unsafe { handle(decider, "decider") }?.inner.seconds_in_action())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::errors::{hcp_error_free, hcp_error_kind, HCP_ERROR_INVALID_INPUT};
+
+    #[test]
+    fn null_decider_is_an_error_not_a_crash() {
+        let mut err = std::ptr::null_mut();
+        let mut out = hcp_decision_t::default();
+        // SAFETY: NULL handles are part of the contract; `err` and `out` are live locals.
+        unsafe {
+            assert!(!hcp_decider_step(std::ptr::null_mut(), std::ptr::null(), 60.0, &mut out, &mut err));
+            assert_eq!(hcp_error_kind(err), HCP_ERROR_INVALID_INPUT);
+            hcp_error_free(err);
+            assert_eq!(hcp_decider_current(std::ptr::null()), -1);
+            assert_eq!(hcp_decider_switches(std::ptr::null()), 0);
+            hcp_decider_free(std::ptr::null_mut());
+        }
+    }
+}

@@ -256,3 +256,78 @@ pub unsafe extern "C" fn hcp_site_plan_always_on(
         write_plan(site.inner.plan_always_on(&self::market(market)?)?, out, out_groups, groups_len)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::econ::HCP_KIND_ASIC;
+    use crate::errors::{hcp_error_free, hcp_error_kind, hcp_error_message, HCP_ERROR_INVALID_INPUT};
+    use std::ffi::CStr;
+
+    fn s21(name: &CStr) -> hcp_device_model_t {
+        hcp_device_model_t {
+            name: name.as_ptr(),
+            kind: HCP_KIND_ASIC,
+            power_watts: 3500.0,
+            idle_watts: 175.0,
+            sleep_watts: 25.0,
+            hashrate_ths: 200.0,
+            gpu_memory_gb: 0.0,
+        }
+    }
+
+    fn take_message(err: *mut hcp_error_t) -> (i32, String) {
+        // SAFETY: `err` is a live error just returned by the library (or NULL).
+        unsafe {
+            let out = (hcp_error_kind(err), CStr::from_ptr(hcp_error_message(err)).to_string_lossy().into_owned());
+            hcp_error_free(err);
+            out
+        }
+    }
+
+    #[test]
+    fn plan_checks_group_count_and_null_handles() {
+        let terms = hcp_terms_t {
+            pool_fee: 0.0,
+            pue: 1.0,
+            gpu_utilisation: 1.0,
+            has_tokens_per_second: false,
+            tokens_per_second: 0.0,
+            demand_response_usd_per_mwh: 0.0,
+        };
+        let groups =
+            [hcp_device_group_t { model: s21(c"A"), count: 10 }, hcp_device_group_t { model: s21(c"A"), count: 5 }];
+        let market = hcp_market_t {
+            btc_usd: 1e5,
+            difficulty: 1e14,
+            height: 840_000,
+            has_fees_btc_per_block: false,
+            fees_btc_per_block: 0.0,
+            has_fee_share: false,
+            fee_share: 0.0,
+            electricity_usd_per_kwh: 0.05,
+            gpu_usd_per_hour: 0.0,
+            usd_per_million_tokens: 0.0,
+        };
+        let mut err = std::ptr::null_mut();
+        // SAFETY: every pointer is to a live local; the site is freed below.
+        unsafe {
+            let site = hcp_site_new(groups.as_ptr(), groups.len(), 100.0, &terms, &mut err);
+            assert!(err.is_null() && !site.is_null());
+            assert_eq!(hcp_site_group_count(site), 1); // merged by name
+            let mut out = hcp_site_plan_t::default();
+            let mut g = [hcp_group_plan_t::default(); 2];
+            assert!(!hcp_site_plan(site, &market, &mut out, g.as_mut_ptr(), 2, &mut err));
+            let (kind, msg) = take_message(err);
+            assert_eq!(kind, HCP_ERROR_INVALID_INPUT);
+            assert!(msg.starts_with("groups_len:"), "{msg}");
+            assert!(hcp_site_plan(site, &market, &mut out, g.as_mut_ptr(), 1, &mut err));
+            assert_eq!(g[0].count, 15);
+            assert_eq!(g[0].running, 15);
+            hcp_site_free(site);
+            assert!(!hcp_site_plan(std::ptr::null(), &market, &mut out, g.as_mut_ptr(), 1, &mut err));
+            assert!(take_message(err).1.starts_with("site:"));
+            hcp_site_free(std::ptr::null_mut());
+        }
+    }
+}
