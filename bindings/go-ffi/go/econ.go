@@ -8,6 +8,7 @@ import "C"
 import (
 	"runtime"
 	"sync"
+	"unsafe"
 )
 
 // Market is one snapshot of prices. It is validated by every call that takes it (NaN, infinities,
@@ -89,10 +90,11 @@ type DeviceModel struct {
 	GPUMemoryGB float64 // GPU memory, GB
 }
 
-// cModel converts a model for one call: its name is copied into C memory (an empty name reads
-// as "custom"); call free once the C call has returned.
-func cModel(d *DeviceModel) (cm C.hcp_device_model_t, free func(), err error) {
-	cm = C.hcp_device_model_t{
+// cModel converts a model for one call. The C struct borrows the Go string's bytes (no copy, no
+// NUL needed), so the struct holds a Go pointer: pin keeps it pinned, as cgo requires, until the
+// caller's Unpin after the C call. An empty name reads as "custom".
+func cModel(d *DeviceModel, pin *runtime.Pinner) C.hcp_device_model_t {
+	cm := C.hcp_device_model_t{
 		kind:          C.int32_t(d.Kind),
 		power_watts:   C.double(d.PowerWatts),
 		idle_watts:    C.double(d.IdleWatts),
@@ -100,15 +102,13 @@ func cModel(d *DeviceModel) (cm C.hcp_device_model_t, free func(), err error) {
 		hashrate_ths:  C.double(d.HashrateTHs),
 		gpu_memory_gb: C.double(d.GPUMemoryGB),
 	}
-	if d.Name == "" {
-		return cm, func() {}, nil
+	if len(d.Name) > 0 {
+		p := unsafe.StringData(d.Name)
+		pin.Pin(p)
+		cm.name = (*C.char)(unsafe.Pointer(p))
+		cm.name_len = C.size_t(len(d.Name))
 	}
-	name, err := cString("name", d.Name)
-	if err != nil {
-		return cm, nil, err
-	}
-	cm.name = name
-	return cm, func() { freeCString(name) }, nil
+	return cm
 }
 
 func goModel(name string, c *C.hcp_device_model_t) DeviceModel {
@@ -344,12 +344,9 @@ type MinerDaily struct {
 
 // modelCall runs call with the C forms of a model, a market and terms, and converts its error.
 func modelCall(model *DeviceModel, m *Market, t *Terms, call func(*C.hcp_device_model_t, *C.hcp_market_t, *C.hcp_terms_t, **C.hcp_error_t)) error {
-	cd, free, err := cModel(model)
-	if err != nil {
-		return err
-	}
-	defer free()
-	cm, ct := m.c(), t.c()
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	cd, cm, ct := cModel(model, &pin), m.c(), t.c()
 	var e *C.hcp_error_t
 	call(&cd, &cm, &ct, &e)
 	return takeError(e)
@@ -376,11 +373,9 @@ func MinerDailyFor(model DeviceModel, m Market, t Terms) (MinerDaily, error) {
 
 // JoulesPerTH is a miner's efficiency; a GPU model gives ErrInvalidInput.
 func JoulesPerTH(model DeviceModel) (float64, error) {
-	cd, free, err := cModel(&model)
-	if err != nil {
-		return 0, err
-	}
-	defer free()
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	cd := cModel(&model, &pin)
 	var e *C.hcp_error_t
 	v := C.hcp_joules_per_th(&cd, &e)
 	return float64(v), takeError(e)

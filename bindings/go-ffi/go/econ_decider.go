@@ -52,12 +52,9 @@ type Decider struct {
 // NewDecider opens a decider for one device of model starting in initial; its first step may
 // switch at once. An action the model cannot take (a GPU mining) gives ErrInvalidInput naming "initial".
 func NewDecider(model DeviceModel, t Terms, p SwitchPolicy, initial Action) (*Decider, error) {
-	cd, free, err := cModel(&model)
-	if err != nil {
-		return nil, err
-	}
-	defer free()
-	ct, cp := t.c(), p.c()
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	cd, ct, cp := cModel(&model, &pin), t.c(), p.c()
 	var e *C.hcp_error_t
 	ptr := C.hcp_decider_new(&cd, &ct, &cp, C.int32_t(initial), &e)
 	if err := takeError(e); err != nil {

@@ -60,14 +60,11 @@ type Site struct {
 // same model name are merged (their figures must agree); a cap below the load of the whole site
 // curtailed gives ErrInvalidInput naming "cap_kw".
 func NewSite(groups []DeviceGroup, capKW float64, t Terms) (*Site, error) {
+	var pin runtime.Pinner
+	defer pin.Unpin()
 	cgroups := make([]C.hcp_device_group_t, len(groups))
 	for i := range groups {
-		cd, free, err := cModel(&groups[i].Model)
-		if err != nil {
-			return nil, err
-		}
-		defer free()
-		cgroups[i] = C.hcp_device_group_t{model: cd, count: C.uint32_t(groups[i].Count)}
+		cgroups[i] = C.hcp_device_group_t{model: cModel(&groups[i].Model, &pin), count: C.uint32_t(groups[i].Count)}
 	}
 	ct := t.c()
 	var e *C.hcp_error_t

@@ -146,7 +146,7 @@ func TestNewASICModel(t *testing.T) {
 	_, err = NewASICModel("bad\x00name", 300, 12)
 	wantField(t, err, ErrInvalidInput, "name")
 	odd := S21
-	odd.Name = "a\x00b"
+	odd.Name = "bad \xff UTF-8"
 	_, err = MinerDailyFor(odd, refMarket(), DefaultTerms())
 	wantField(t, err, ErrInvalidInput, "name")
 }

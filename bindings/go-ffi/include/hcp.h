@@ -173,10 +173,15 @@ typedef struct {
  */
 typedef struct {
   /*
-   Model name, NUL-terminated UTF-8, borrowed for the call (NULL reads as "custom"). Structs
-   this library writes set it to NULL: the name comes back through a separate `char **`.
+   Model name: `name_len` bytes of UTF-8 (no NUL needed), borrowed for the call; a length of
+   0 reads as "custom". Structs this library writes set it to NULL / 0: the name comes back
+   through a separate `char **`.
    */
   const char *name;
+  /*
+   Length of `name` in bytes.
+   */
+  size_t name_len;
   /*
    HCP_KIND_ASIC or HCP_KIND_GPU.
    */

@@ -10,7 +10,7 @@ use std::ffi::c_char;
 use hcp::econ::{self, Catalog, DeviceKind, DeviceModel, Market, MarketFields, MiningTerms, Terms};
 use hcp::Error;
 
-use crate::errors::{guard, handle, hcp_error_t, str_arg, write_out};
+use crate::errors::{guard, handle, hcp_error_t, slice_arg, str_arg, write_out};
 
 pub mod batch;
 pub mod decide;
@@ -54,9 +54,12 @@ pub struct hcp_market_t {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct hcp_device_model_t {
-    /// Model name, NUL-terminated UTF-8, borrowed for the call (NULL reads as "custom"). Structs
-    /// this library writes set it to NULL: the name comes back through a separate `char **`.
+    /// Model name: `name_len` bytes of UTF-8 (no NUL needed), borrowed for the call; a length of
+    /// 0 reads as "custom". Structs this library writes set it to NULL / 0: the name comes back
+    /// through a separate `char **`.
     pub name: *const c_char,
+    /// Length of `name` in bytes.
+    pub name_len: usize,
     /// HCP_KIND_ASIC or HCP_KIND_GPU.
     pub kind: i32,
     /// Power at nominal full use, W.
@@ -133,11 +136,12 @@ pub(crate) fn model(m: *const hcp_device_model_t) -> hcp::Result<DeviceModel> {
         HCP_KIND_GPU => DeviceKind::Gpu,
         other => return Err(Error::invalid_input("kind", format!("must be 0 (asic) or 1 (gpu), got {other}"))),
     };
-    let name = if m.name.is_null() {
+    let name = if m.name_len == 0 {
         "custom".to_string()
     } else {
-        // SAFETY: a non-NULL name is NUL-terminated and outlives the call (C ABI contract).
-        unsafe { str_arg(m.name, "name") }?.to_string()
+        // SAFETY: `name` points to `name_len` readable bytes for the call (C ABI contract).
+        let bytes = unsafe { slice_arg(m.name.cast::<u8>(), m.name_len, "name") }?;
+        std::str::from_utf8(bytes).map_err(|_| Error::invalid_input("name", "is not valid UTF-8"))?.to_string()
     };
     DeviceModel {
         name,
@@ -154,6 +158,7 @@ pub(crate) fn model(m: *const hcp_device_model_t) -> hcp::Result<DeviceModel> {
 pub(crate) fn to_c_model(m: &DeviceModel) -> hcp_device_model_t {
     hcp_device_model_t {
         name: std::ptr::null(),
+        name_len: 0,
         kind: match m.kind {
             DeviceKind::Asic => HCP_KIND_ASIC,
             DeviceKind::Gpu => HCP_KIND_GPU,

@@ -267,6 +267,7 @@ mod tests {
     fn s21(name: &CStr) -> hcp_device_model_t {
         hcp_device_model_t {
             name: name.as_ptr(),
+            name_len: name.to_bytes().len(),
             kind: HCP_KIND_ASIC,
             power_watts: 3500.0,
             idle_watts: 175.0,
