@@ -4,8 +4,8 @@
 //
 // # Lifetimes
 //
-// Values such as Market and DeviceModel are plain Go structs copied into C on each call. Handles
-// (Catalog, and the router, ledger and fleet types) own memory on the Rust side: each has an
+// Values such as Market, DeviceModel and Terms are plain Go structs copied into C on each call.
+// Handles (Catalog, Decider, Site, and the router, ledger and fleet types) own memory on the Rust side: each has an
 // idempotent Close, a finalizer as a safety net for a forgotten Close, and every method calls
 // runtime.KeepAlive on its receiver after the C call so the finalizer cannot run mid-call. A
 // method on a closed handle returns an error matching ErrClosed; it never crashes. Handles are
@@ -16,6 +16,12 @@
 // Every error returned is an *Error with Kind(); errors.Is(err, hcp.ErrInvalidInput) and the other
 // sentinels match on the kind. There is no thread-local "last error": goroutines move between OS
 // threads, so each C call returns its own error object.
+//
+// # Bulk data
+//
+// Column functions (MinerDailyBatch, GPUDailyBatch, Decider.StepSeries) hand whole Go slices to
+// Rust in one call; the library reads and writes them in place, without copying. A per-item call
+// in a loop costs a cgo crossing each time (about 0.1 to 0.5 µs): use the batch form for fleets.
 //
 // # Building
 //
