@@ -3,9 +3,11 @@ package hcp
 import (
 	"errors"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func gpuMarket(electricity float64) Market {
@@ -440,5 +442,53 @@ func TestGPUDailyBatchMatchesScalar(t *testing.T) {
 		}
 		near(t, "revenue", out.RevenueUSDPerDay[i], day.RevenueUSD, 1e-9)
 		near(t, "profit", out.ProfitUSDPerDay[i], day.ProfitUSD, 1e-9)
+	}
+}
+
+// Many goroutines planning one site while another closes it: every call either plans or reports
+// ErrClosed, never touches freed memory.
+func TestSiteFromManyGoroutinesAndCloseRace(t *testing.T) {
+	s := refSite(t)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				plan, err := s.Plan(gpuMarket(0.04))
+				if err == nil && plan.Groups[0].Running != 953 {
+					t.Errorf("goroutine %d: %+v", g, plan.Groups[0])
+					return
+				}
+				if err != nil && !errors.Is(err, ErrClosed) {
+					t.Error(err)
+					return
+				}
+			}
+		}(g)
+	}
+	s.Close()
+	wg.Wait()
+}
+
+// Handles dropped without Close are released by their finalizers (a double free or a use after
+// free there would crash the test binary), and closed handles' finalizers are cleared.
+func TestFinalizersReleaseForgottenHandles(t *testing.T) {
+	closed, err := NewDecider(S21, DefaultTerms(), SwitchPolicy{}, ActionMine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed.Close()
+	for i := 0; i < 200; i++ {
+		if _, err := NewDecider(H100SXM, DefaultTerms(), SwitchPolicy{}, ActionIdle); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := NewSite([]DeviceGroup{{Model: S21, Count: 1}}, 10, DefaultTerms()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond) // the finalizer goroutine runs between collections
 	}
 }
