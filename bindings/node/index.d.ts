@@ -81,6 +81,14 @@ export declare function breakevenUsdPerKwh(model: string | DeviceModel, market: 
 /** The built-in catalog, merged with a JSON document of overrides when given. */
 export declare function catalog(overridesJson?: string | undefined | null): Array<DeviceModel>
 
+/** The mine-or-sleep decision per miner at one snapshot. */
+export interface CurtailColumns {
+  /** 1 where the device should mine, 0 where it should sleep. */
+  mine: Uint8Array
+  profitUsdPerHour: Float64Array
+  breakevenUsdPerKwh: Float64Array
+}
+
 /** Per-device economics per day, one entry per device. */
 export interface DailyColumns {
   revenueUsdPerDay: Float64Array
@@ -172,6 +180,9 @@ export interface MarketInit {
   gpuUsdPerHour?: number
   usdPerMillionTokens?: number
 }
+
+/** Mine or sleep, per miner, each at its own electricity price (one call for the whole fleet). */
+export declare function minerCurtailBatch(market: Market, hashrateThs: Float64Array, powerWatts: Float64Array, sleepWatts: Float64Array, electricityUsdPerKwh: Float64Array, termsInit?: TermsInit | undefined | null): CurtailColumns
 
 export declare function minerDaily(model: string | DeviceModel, market: Market, termsInit?: TermsInit | undefined | null): MinerDaily
 

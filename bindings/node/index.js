@@ -858,6 +858,7 @@ module.exports.hashpriceBtcPerThDay = nativeBinding.hashpriceBtcPerThDay
 module.exports.hashpriceUsdPerPhDay = nativeBinding.hashpriceUsdPerPhDay
 module.exports.hashpriceUsdPerThDay = nativeBinding.hashpriceUsdPerThDay
 module.exports.joulesPerTh = nativeBinding.joulesPerTh
+module.exports.minerCurtailBatch = nativeBinding.minerCurtailBatch
 module.exports.minerDaily = nativeBinding.minerDaily
 module.exports.minerDailyBatch = nativeBinding.minerDailyBatch
 module.exports.networkHashrateHs = nativeBinding.networkHashrateHs

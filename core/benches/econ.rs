@@ -4,8 +4,8 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hcp::econ::{
-    miner_breakeven_usd_per_kwh, miner_daily, miner_daily_batch, models, DailyBatchOutput, DeviceGroup, DeviceModel,
-    Fees, Market, MiningTerms, Site, Terms,
+    miner_breakeven_usd_per_kwh, miner_curtail_batch, miner_daily, miner_daily_batch, models, CurtailBatchOutput,
+    DailyBatchOutput, DeviceGroup, DeviceModel, Fees, Market, MiningTerms, Site, Terms,
 };
 use std::hint::black_box;
 
@@ -59,6 +59,18 @@ fn batch(c: &mut Criterion) {
                 breakeven_usd_per_kwh: &mut b,
             };
             miner_daily_batch(black_box(&m), terms, black_box(&ths), black_box(&watts), Some(&price), out).unwrap();
+        })
+    });
+    // Fleet curtailment: mine or sleep per device at its own power price.
+    let sleep = vec![25.0; N];
+    let mut mine = vec![0u8; N];
+    let curtail_terms = Terms { pool_fee: 0.02, pue: 1.1, demand_response_usd_per_mwh: 20.0, ..Default::default() };
+    g.bench_function(BenchmarkId::new("curtail_batch_per_device_price", N), |bench| {
+        bench.iter(|| {
+            let out =
+                CurtailBatchOutput { mine: &mut mine, profit_usd_per_hour: &mut p, breakeven_usd_per_kwh: &mut b };
+            miner_curtail_batch(black_box(&m), &curtail_terms, black_box(&ths), black_box(&watts), &sleep, &price, out)
+                .unwrap();
         })
     });
     // The same maths one device at a time through the scalar API (validating each call).

@@ -334,12 +334,20 @@ impl From<econ::GpuEconomics> for GpuEconomics {
 }
 
 #[napi(catch_unwind)]
-pub fn gpu_hourly(model: Either<String, DeviceModel>, market: &Market, terms_init: Option<TermsInit>) -> Result<GpuEconomics> {
+pub fn gpu_hourly(
+    model: Either<String, DeviceModel>,
+    market: &Market,
+    terms_init: Option<TermsInit>,
+) -> Result<GpuEconomics> {
     Ok(econ::gpu_hourly(&model_arg(model)?, &market.inner, &terms(terms_init)).js()?.into())
 }
 
 #[napi(catch_unwind)]
-pub fn gpu_daily(model: Either<String, DeviceModel>, market: &Market, terms_init: Option<TermsInit>) -> Result<GpuEconomics> {
+pub fn gpu_daily(
+    model: Either<String, DeviceModel>,
+    market: &Market,
+    terms_init: Option<TermsInit>,
+) -> Result<GpuEconomics> {
     Ok(econ::gpu_daily(&model_arg(model)?, &market.inner, &terms(terms_init)).js()?.into())
 }
 
@@ -372,14 +380,22 @@ impl From<CoreActionValue> for ActionValue {
 
 /// Value per hour of each action open to the device (productive, sleep, idle).
 #[napi(catch_unwind)]
-pub fn action_values(model: Either<String, DeviceModel>, market: &Market, terms_init: Option<TermsInit>) -> Result<Vec<ActionValue>> {
+pub fn action_values(
+    model: Either<String, DeviceModel>,
+    market: &Market,
+    terms_init: Option<TermsInit>,
+) -> Result<Vec<ActionValue>> {
     let values = econ::action_values(&model_arg(model)?, &market.inner, &terms(terms_init)).js()?;
     Ok(values.into_iter().map(ActionValue::from).collect())
 }
 
 /// The most profitable action at this snapshot, ignoring switching costs.
 #[napi(catch_unwind)]
-pub fn best_action(model: Either<String, DeviceModel>, market: &Market, terms_init: Option<TermsInit>) -> Result<ActionValue> {
+pub fn best_action(
+    model: Either<String, DeviceModel>,
+    market: &Market,
+    terms_init: Option<TermsInit>,
+) -> Result<ActionValue> {
     Ok(econ::best_action(&model_arg(model)?, &market.inner, &terms(terms_init)).js()?.into())
 }
 
@@ -447,7 +463,10 @@ impl Decider {
     /// Steps once per market (one boundary crossing for a series); returns the action names.
     #[napi(catch_unwind)]
     pub fn step_series(&mut self, markets: Vec<&Market>, dt_seconds: f64) -> Result<Vec<String>> {
-        markets.iter().map(|m| self.inner.step(&m.inner, dt_seconds).map(|d| d.action.name().to_string()).js()).collect()
+        markets
+            .iter()
+            .map(|m| self.inner.step(&m.inner, dt_seconds).map(|d| d.action.name().to_string()).js())
+            .collect()
     }
 
     #[napi(getter)]
@@ -611,7 +630,14 @@ pub fn miner_daily_batch(
 ) -> Result<DailyColumns> {
     let t = terms(terms_init);
     run_columns(hashrate_ths.len(), |out| {
-        econ::miner_daily_batch(&market.inner, t.mining(), &hashrate_ths, &power_watts, electricity_usd_per_kwh.as_deref(), out)
+        econ::miner_daily_batch(
+            &market.inner,
+            t.mining(),
+            &hashrate_ths,
+            &power_watts,
+            electricity_usd_per_kwh.as_deref(),
+            out,
+        )
     })
 }
 
@@ -627,6 +653,54 @@ pub fn gpu_daily_batch(
 ) -> Result<DailyColumns> {
     let t = terms(terms_init);
     run_columns(power_watts.len(), |out| {
-        econ::gpu_daily_batch(&market.inner, &t, &power_watts, &idle_watts, &utilisation, electricity_usd_per_kwh.as_deref(), out)
+        econ::gpu_daily_batch(
+            &market.inner,
+            &t,
+            &power_watts,
+            &idle_watts,
+            &utilisation,
+            electricity_usd_per_kwh.as_deref(),
+            out,
+        )
+    })
+}
+
+/// The mine-or-sleep decision per miner at one snapshot.
+#[napi(object)]
+pub struct CurtailColumns {
+    /// 1 where the device should mine, 0 where it should sleep.
+    pub mine: napi::bindgen_prelude::Uint8Array,
+    pub profit_usd_per_hour: Float64Array,
+    pub breakeven_usd_per_kwh: Float64Array,
+}
+
+/// Mine or sleep, per miner, each at its own electricity price (one call for the whole fleet).
+#[napi(catch_unwind)]
+pub fn miner_curtail_batch(
+    market: &Market,
+    hashrate_ths: Float64Array,
+    power_watts: Float64Array,
+    sleep_watts: Float64Array,
+    electricity_usd_per_kwh: Float64Array,
+    terms_init: Option<TermsInit>,
+) -> Result<CurtailColumns> {
+    let n = hashrate_ths.len();
+    let (mut mine, mut profit, mut be) = (vec![0u8; n], vec![0.0; n], vec![0.0; n]);
+    let out =
+        econ::CurtailBatchOutput { mine: &mut mine, profit_usd_per_hour: &mut profit, breakeven_usd_per_kwh: &mut be };
+    econ::miner_curtail_batch(
+        &market.inner,
+        &terms(terms_init),
+        &hashrate_ths,
+        &power_watts,
+        &sleep_watts,
+        &electricity_usd_per_kwh,
+        out,
+    )
+    .js()?;
+    Ok(CurtailColumns {
+        mine: napi::bindgen_prelude::Uint8Array::new(mine),
+        profit_usd_per_hour: Float64Array::new(profit),
+        breakeven_usd_per_kwh: Float64Array::new(be),
     })
 }

@@ -621,6 +621,122 @@ fn gpu_daily_batch<'py>(
     columns_record(py, cols)
 }
 
+/// The mine-or-sleep decision for a fleet of miners at one snapshot (GIL released). Returns a
+/// `Record` with `mine` (uint8: 1 mine, 0 sleep), `profit_usd_per_hour` and
+/// `breakeven_usd_per_kwh`; `out=(mine, profit, breakeven)` reuses arrays.
+#[pyfunction]
+#[pyo3(signature = (market, hashrate_ths, power_watts, sleep_watts, electricity_usd_per_kwh, *, out=None, **terms))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn miner_curtail_batch<'py>(
+    py: Python<'py>,
+    market: &PyMarket,
+    hashrate_ths: PyReadonlyArray1<'py, f64>,
+    power_watts: PyReadonlyArray1<'py, f64>,
+    sleep_watts: PyReadonlyArray1<'py, f64>,
+    electricity_usd_per_kwh: PyReadonlyArray1<'py, f64>,
+    out: Option<(Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)>,
+    terms: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let t = self::terms(terms)?;
+    let n = hashrate_ths.len()?;
+    let (mine, profit, breakeven) = out.unwrap_or_else(|| {
+        (
+            PyArray1::<u8>::zeros(py, n, false),
+            PyArray1::<f64>::zeros(py, n, false),
+            PyArray1::<f64>::zeros(py, n, false),
+        )
+    });
+    {
+        let ths = slice(&hashrate_ths, "hashrate_ths")?;
+        let watts = slice(&power_watts, "power_watts")?;
+        let sleep = slice(&sleep_watts, "sleep_watts")?;
+        let price = slice(&electricity_usd_per_kwh, "electricity_usd_per_kwh")?;
+        let (mut mine_rw, mut profit_rw, mut be_rw) = (mine.readwrite(), profit.readwrite(), breakeven.readwrite());
+        let out = econ::CurtailBatchOutput {
+            mine: mine_rw.as_slice_mut().map_err(|_| invalid_input("out[0]", "must be a contiguous uint8 array"))?,
+            profit_usd_per_hour: slice_mut(&mut profit_rw, "out[1]")?,
+            breakeven_usd_per_kwh: slice_mut(&mut be_rw, "out[2]")?,
+        };
+        let m = market.inner;
+        py.detach(|| econ::miner_curtail_batch(&m, &t, ths, watts, sleep, price, out)).py()?;
+    }
+    let d = PyDict::new(py);
+    d.set_item("mine", mine)?;
+    d.set_item("profit_usd_per_hour", profit)?;
+    d.set_item("breakeven_usd_per_kwh", breakeven)?;
+    py.import("hcp._record")?.getattr("Record")?.call1((d,))
+}
+
+/// Benchmark hook: like `_bench_native_miner_daily_batch`, for `miner_curtail_batch`.
+#[pyfunction]
+#[pyo3(signature = (market, hashrate_ths, power_watts, sleep_watts, electricity_usd_per_kwh, repeats))]
+fn _bench_native_miner_curtail_batch(
+    py: Python<'_>,
+    market: &PyMarket,
+    hashrate_ths: PyReadonlyArray1<'_, f64>,
+    power_watts: PyReadonlyArray1<'_, f64>,
+    sleep_watts: PyReadonlyArray1<'_, f64>,
+    electricity_usd_per_kwh: PyReadonlyArray1<'_, f64>,
+    repeats: u32,
+) -> PyResult<f64> {
+    let (ths, watts) = (slice(&hashrate_ths, "hashrate_ths")?, slice(&power_watts, "power_watts")?);
+    let (sleep, price) =
+        (slice(&sleep_watts, "sleep_watts")?, slice(&electricity_usd_per_kwh, "electricity_usd_per_kwh")?);
+    let n = ths.len();
+    let m = market.inner;
+    py.detach(|| {
+        let (mut mine, mut profit, mut be) = (vec![0u8; n], vec![0.0; n], vec![0.0; n]);
+        let mut best = f64::INFINITY;
+        for _ in 0..repeats.max(1) {
+            let start = std::time::Instant::now();
+            let out = econ::CurtailBatchOutput {
+                mine: &mut mine,
+                profit_usd_per_hour: &mut profit,
+                breakeven_usd_per_kwh: &mut be,
+            };
+            econ::miner_curtail_batch(&m, &Terms::default(), ths, watts, sleep, price, out)?;
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        Ok(best)
+    })
+    .py()
+}
+
+/// Benchmark hook: runs the core batch `repeats` times on these arrays inside Rust (no boundary
+/// crossing per repeat) and returns the best wall-clock seconds of one pass. `make bench` uses it
+/// to compare the binding with native Rust on the same data in the same run.
+#[pyfunction]
+#[pyo3(signature = (market, hashrate_ths, power_watts, repeats))]
+fn _bench_native_miner_daily_batch(
+    py: Python<'_>,
+    market: &PyMarket,
+    hashrate_ths: PyReadonlyArray1<'_, f64>,
+    power_watts: PyReadonlyArray1<'_, f64>,
+    repeats: u32,
+) -> PyResult<f64> {
+    let ths = slice(&hashrate_ths, "hashrate_ths")?;
+    let watts = slice(&power_watts, "power_watts")?;
+    let n = ths.len();
+    let m = market.inner;
+    py.detach(|| {
+        let (mut r, mut c, mut p, mut b) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        let mut best = f64::INFINITY;
+        for _ in 0..repeats.max(1) {
+            let start = std::time::Instant::now();
+            let out = econ::DailyBatchOutput {
+                revenue_usd_per_day: &mut r,
+                energy_cost_usd_per_day: &mut c,
+                profit_usd_per_day: &mut p,
+                breakeven_usd_per_kwh: &mut b,
+            };
+            econ::miner_daily_batch(&m, econ::MiningTerms::default(), ths, watts, None, out)?;
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        Ok(best)
+    })
+    .py()
+}
+
 #[pyfunction]
 fn payback_days(hardware_usd: f64, profit_usd_per_day: f64) -> PyResult<Option<f64>> {
     econ::payback_days(hardware_usd, profit_usd_per_day).py()
@@ -659,6 +775,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySite>()?;
     m.add_function(wrap_pyfunction!(miner_daily_batch, m)?)?;
     m.add_function(wrap_pyfunction!(gpu_daily_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(_bench_native_miner_daily_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(miner_curtail_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(_bench_native_miner_curtail_batch, m)?)?;
     m.add_function(wrap_pyfunction!(payback_days, m)?)?;
     m.add_function(wrap_pyfunction!(roi, m)?)?;
     Ok(())

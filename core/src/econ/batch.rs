@@ -239,6 +239,99 @@ pub fn gpu_daily_batch(
     Err(err.unwrap_or_else(|| Error::invalid_input("power_watts", "invalid input")))
 }
 
+/// Output columns of [`miner_curtail_batch`], one entry per device.
+#[derive(Debug)]
+pub struct CurtailBatchOutput<'a> {
+    /// 1 where the device should mine, 0 where it should sleep (curtail).
+    pub mine: &'a mut [u8],
+    /// Profit per hour of the chosen action (revenue + demand-response credit − energy), USD.
+    pub profit_usd_per_hour: &'a mut [f64],
+    /// Electricity price at which mining and sleeping are worth the same, USD/kWh: mine below it.
+    pub breakeven_usd_per_kwh: &'a mut [f64],
+}
+
+/// The curtailment decision for a fleet of miners at one snapshot, one pass over columns:
+/// per device hashrate (TH/s, ≥ 0), power (W, > 0), sleep power (W, ≥ 0, ≤ power) and the
+/// electricity price it pays (USD/kWh, ≥ 0) — e.g. miners spread over sites and tariffs under a
+/// "what if power spikes" scenario. Each device mines when that earns at least as much as
+/// sleeping (with `terms.demand_response_usd_per_mwh` credited for the load held off), exactly as
+/// [`best_action`](super::best_action) decides one device (idle never beats sleep for a miner).
+///
+/// ```
+/// use hcp::econ::{batch::{miner_curtail_batch, CurtailBatchOutput}, Fees, Market, Terms};
+/// let m = Market::new(1e5, 1e14, 840_000, Fees::BtcPerBlock(0.0), 0.05, 0.0, 0.0).unwrap();
+/// let (mut mine, mut profit, mut be) = ([0u8; 2], [0.0; 2], [0.0; 2]);
+/// let out = CurtailBatchOutput { mine: &mut mine, profit_usd_per_hour: &mut profit, breakeven_usd_per_kwh: &mut be };
+/// miner_curtail_batch(&m, &Terms::default(), &[200.0, 200.0], &[3500.0, 3500.0], &[25.0, 25.0], &[0.05, 0.50], out).unwrap();
+/// assert_eq!(mine, [1, 0]);
+/// assert!((be[0] - 0.1507).abs() < 1e-3);
+/// ```
+pub fn miner_curtail_batch(
+    market: &Market,
+    terms: &Terms,
+    hashrate_ths: &[f64],
+    power_watts: &[f64],
+    sleep_watts: &[f64],
+    electricity_usd_per_kwh: &[f64],
+    out: CurtailBatchOutput<'_>,
+) -> Result<()> {
+    let terms = terms.validated()?;
+    let n = hashrate_ths.len();
+    check_len("power_watts", power_watts.len(), n)?;
+    check_len("sleep_watts", sleep_watts.len(), n)?;
+    check_len("electricity_usd_per_kwh", electricity_usd_per_kwh.len(), n)?;
+    check_len("mine", out.mine.len(), n)?;
+    check_len("profit_usd_per_hour", out.profit_usd_per_hour.len(), n)?;
+    check_len("breakeven_usd_per_kwh", out.breakeven_usd_per_kwh.len(), n)?;
+
+    // Market constants, once: net USD per TH/s per hour; facility kW per device-watt; credit per
+    // facility kW held off, USD/h.
+    let usd_per_th_hour = hashprice_usd_per_th_day(market) * (1.0 - terms.pool_fee) / 24.0;
+    let kw_per_watt = terms.pue / 1000.0;
+    let credit_usd_per_kwh = terms.demand_response_usd_per_mwh / 1000.0;
+    let CurtailBatchOutput { mine, profit_usd_per_hour, breakeven_usd_per_kwh } = out;
+    // Re-sliced to `n` so that LLVM drops the bounds checks and vectorises the loop.
+    let (ths_col, w_col, sleep_col, price_col) =
+        (&hashrate_ths[..n], &power_watts[..n], &sleep_watts[..n], &electricity_usd_per_kwh[..n]);
+    let (mine, profit_col, be_col) = (&mut mine[..n], &mut profit_usd_per_hour[..n], &mut breakeven_usd_per_kwh[..n]);
+    let mut ok = true;
+    for i in 0..n {
+        let (ths, w, sleep, price) = (ths_col[i], w_col[i], sleep_col[i], price_col[i]);
+        ok &= at_least(ths, 0.0) & above(w, 0.0) & at_least(sleep, 0.0) & (sleep <= w) & at_least(price, 0.0);
+        let revenue = ths * usd_per_th_hour;
+        let mine_kw = w * kw_per_watt;
+        let sleep_kw = sleep * kw_per_watt;
+        let held_kw = mine_kw - sleep_kw;
+        let mine_profit = revenue - mine_kw * price;
+        let sleep_profit = held_kw * credit_usd_per_kwh - sleep_kw * price;
+        // Ties go to mining, as best_action's do. Selects, not branches, so the loop vectorises.
+        let mines = mine_profit >= sleep_profit;
+        mine[i] = u8::from(mines);
+        profit_col[i] = if mines { mine_profit } else { sleep_profit };
+        let breakeven = (revenue - held_kw * credit_usd_per_kwh) / held_kw;
+        be_col[i] = if held_kw > 0.0 { breakeven } else { 0.0 };
+    }
+    if ok {
+        return Ok(());
+    }
+    mine.fill(0);
+    profit_usd_per_hour.fill(0.0);
+    breakeven_usd_per_kwh.fill(0.0);
+    let err = first_bad("hashrate_ths", hashrate_ths, |x| at_least(x, 0.0), ">= 0")
+        .or_else(|| first_bad("power_watts", power_watts, |x| above(x, 0.0), "> 0"))
+        .or_else(|| first_bad("sleep_watts", sleep_watts, |x| at_least(x, 0.0), ">= 0"))
+        .or_else(|| {
+            (0..n).find(|&i| sleep_watts[i] > power_watts[i]).map(|i| {
+                Error::invalid_input(
+                    "sleep_watts",
+                    format!("[{i}] must not exceed power_watts, got {}", sleep_watts[i]),
+                )
+            })
+        })
+        .or_else(|| first_bad("electricity_usd_per_kwh", electricity_usd_per_kwh, |x| at_least(x, 0.0), ">= 0"));
+    Err(err.unwrap_or_else(|| Error::invalid_input("hashrate_ths", "invalid input")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,6 +390,54 @@ mod tests {
         }
         let (res, _) = run(&[1.0], &[1.0, 2.0], None);
         assert!(res.unwrap_err().message().starts_with("power_watts"));
+    }
+
+    #[test]
+    fn curtail_batch_matches_best_action_device_by_device() {
+        use crate::econ::{best_action, Action, DeviceModel};
+        let terms = Terms { pool_fee: 0.02, pue: 1.1, demand_response_usd_per_mwh: 30.0, ..Default::default() };
+        let fleet = [models::S21(), models::S21_XP(), models::S19_XP(), models::S21_HYDRO()];
+        let prices = [0.0, 0.02, 0.08, 0.12, 0.2, 0.6];
+        let mut rows: Vec<(DeviceModel, f64)> = Vec::new();
+        for m in &fleet {
+            for &p in &prices {
+                rows.push((m.clone(), p));
+            }
+        }
+        let n = rows.len();
+        let ths: Vec<f64> = rows.iter().map(|(m, _)| m.hashrate_ths).collect();
+        let w: Vec<f64> = rows.iter().map(|(m, _)| m.power_watts).collect();
+        let s: Vec<f64> = rows.iter().map(|(m, _)| m.sleep_watts).collect();
+        let e: Vec<f64> = rows.iter().map(|(_, p)| *p).collect();
+        let (mut mine, mut profit, mut be) = (vec![9u8; n], vec![9.0; n], vec![9.0; n]);
+        let out =
+            CurtailBatchOutput { mine: &mut mine, profit_usd_per_hour: &mut profit, breakeven_usd_per_kwh: &mut be };
+        miner_curtail_batch(&market(), &terms, &ths, &w, &s, &e, out).unwrap();
+        let mut both = [false, false];
+        for (i, (m, p)) in rows.iter().enumerate() {
+            let mk = market().with_electricity_usd_per_kwh(*p).unwrap();
+            let best = best_action(m, &mk, &terms).unwrap();
+            assert_eq!(mine[i] == 1, best.action == Action::Mine, "device {i} at {p}");
+            assert!(
+                (profit[i] - best.profit_usd_per_hour).abs() < 1e-9,
+                "{} vs {}",
+                profit[i],
+                best.profit_usd_per_hour
+            );
+            both[mine[i] as usize] = true;
+            // At the break-even price mining and sleeping are worth the same.
+            let at = market().with_electricity_usd_per_kwh(be[i]).unwrap();
+            let v = crate::econ::action_values(m, &at, &terms).unwrap();
+            assert!((v[0].profit_usd_per_hour - v[1].profit_usd_per_hour).abs() < 1e-9);
+        }
+        assert!(both[0] && both[1], "the cases cover both decisions");
+        let out =
+            CurtailBatchOutput { mine: &mut mine, profit_usd_per_hour: &mut profit, breakeven_usd_per_kwh: &mut be };
+        let err =
+            miner_curtail_batch(&market(), &terms, &ths, &w, &w.iter().map(|x| x + 1.0).collect::<Vec<_>>(), &e, out)
+                .unwrap_err();
+        assert!(err.message().starts_with("sleep_watts: [0]"), "{}", err.message());
+        assert!(mine.iter().all(|&x| x == 0));
     }
 
     #[test]

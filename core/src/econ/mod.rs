@@ -57,7 +57,7 @@ pub mod models;
 pub mod site;
 pub mod terms;
 
-pub use batch::{gpu_daily_batch, miner_daily_batch, DailyBatchOutput};
+pub use batch::{gpu_daily_batch, miner_curtail_batch, miner_daily_batch, CurtailBatchOutput, DailyBatchOutput};
 pub use bitcoin::{
     block_reward_btc, block_subsidy_btc, block_subsidy_sats, breakeven_btc_usd, expected_btc_per_day,
     hashcost_usd_per_th_day, hashprice_btc_per_ph_day, hashprice_btc_per_th_day, hashprice_usd_per_ph_day,

@@ -162,6 +162,25 @@ def miner_daily_batch(
     out: tuple[_F64, _F64, _F64, _F64] | None = None,
     **terms: float | None,
 ) -> Record: ...
+def miner_curtail_batch(
+    market: Market,
+    hashrate_ths: _F64,
+    power_watts: _F64,
+    sleep_watts: _F64,
+    electricity_usd_per_kwh: _F64,
+    *,
+    out: tuple[npt.NDArray[np.uint8], _F64, _F64] | None = None,
+    **terms: float | None,
+) -> Record: ...
+def _bench_native_miner_curtail_batch(
+    market: Market,
+    hashrate_ths: _F64,
+    power_watts: _F64,
+    sleep_watts: _F64,
+    electricity_usd_per_kwh: _F64,
+    repeats: int,
+) -> float: ...
+def _bench_native_miner_daily_batch(market: Market, hashrate_ths: _F64, power_watts: _F64, repeats: int) -> float: ...
 def gpu_daily_batch(
     market: Market,
     power_watts: _F64,

@@ -93,6 +93,28 @@ def gpu_daily_batch(
     return result
 
 
+def miner_curtail_batch(
+    market: Market,
+    hashrate_ths: npt.ArrayLike,
+    power_watts: npt.ArrayLike,
+    sleep_watts: npt.ArrayLike,
+    electricity_usd_per_kwh: npt.ArrayLike,
+    *,
+    out: tuple[npt.NDArray[np.uint8], npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
+    **terms: Any,
+) -> Record:
+    """Mine or sleep, per miner, at one snapshot: a fleet spread over sites and tariffs in one call.
+
+    Returns a :class:`Record` with ``mine`` (uint8, 1 = mine), ``profit_usd_per_hour`` of the chosen
+    action and ``breakeven_usd_per_kwh`` (mine below it). Same rule as :func:`best_action`.
+    """
+    result: Record = _hcp.miner_curtail_batch(
+        market, _f64(hashrate_ths), _f64(power_watts), _f64(sleep_watts), _f64(electricity_usd_per_kwh),
+        out=out, **terms,
+    )
+    return result
+
+
 __all__ = [
     "Decider",
     "Market",
@@ -117,6 +139,7 @@ __all__ = [
     "hashprice_usd_per_th_day",
     "joules_per_th",
     "miner_daily",
+    "miner_curtail_batch",
     "miner_daily_batch",
     "network_hashrate_hs",
     "payback_days",
