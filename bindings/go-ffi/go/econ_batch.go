@@ -117,3 +117,57 @@ func GPUDailyBatch(m Market, t Terms, powerWatts, idleWatts, utilisation, electr
 	}
 	return takeError(e)
 }
+
+// CurtailColumns are a fleet's curtailment decisions at one snapshot, one entry per device.
+type CurtailColumns struct {
+	Mine               []bool    // true where the device should mine, false where it should sleep
+	ProfitUSDPerHour   []float64 // of the chosen action: revenue + demand-response credit − energy
+	BreakevenUSDPerKWh []float64 // electricity price at which mining and sleeping are worth the same
+}
+
+// MinerCurtailBatch decides mine or sleep for a fleet of miners in one call across the boundary:
+// per device hashrate (TH/s, >= 0), power (W, > 0), sleep power (W, 0 to power) and the electricity
+// price it pays (USD/kWh, >= 0) — e.g. miners spread over sites and tariffs under a price-spike
+// scenario. Each device mines when that earns at least as much as sleeping (with
+// t.DemandResponseUSDPerMWh credited for the load held off), as BestAction decides one device. The
+// columns of out are resized to len(hashrateTHs), reusing their capacity, and filled; errors as
+// MinerDailyBatch.
+func MinerCurtailBatch(m Market, t Terms, hashrateTHs, powerWatts, sleepWatts, electricityUSDPerKWh []float64, out *CurtailColumns) error {
+	if out == nil {
+		return invalidInput("out", "must not be nil")
+	}
+	n := len(hashrateTHs)
+	if cap(out.Mine) >= n {
+		out.Mine = out.Mine[:n]
+	} else {
+		out.Mine = make([]bool, n)
+	}
+	out.ProfitUSDPerHour = resize(out.ProfitUSDPerHour, n)
+	out.BreakevenUSDPerKWh = resize(out.BreakevenUSDPerKWh, n)
+	// The output addresses sit in a struct passed to C: pin them. A Go bool is one byte holding 0
+	// or 1, the values the library writes.
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	cols := C.hcp_curtail_columns_t{mine_len: C.size_t(n), profit_len: C.size_t(n), breakeven_len: C.size_t(n)}
+	if n > 0 {
+		pin.Pin(&out.Mine[0])
+		pin.Pin(&out.ProfitUSDPerHour[0])
+		pin.Pin(&out.BreakevenUSDPerKWh[0])
+		cols.mine = (*C.uint8_t)(unsafe.Pointer(&out.Mine[0]))
+		cols.profit_usd_per_hour = ptr(out.ProfitUSDPerHour)
+		cols.breakeven_usd_per_kwh = ptr(out.BreakevenUSDPerKWh)
+	}
+	cm, ct := m.c(), t.c()
+	var e *C.hcp_error_t
+	C.hcp_miner_curtail_batch(&cm, &ct,
+		ptr(hashrateTHs), C.size_t(len(hashrateTHs)),
+		ptr(powerWatts), C.size_t(len(powerWatts)),
+		ptr(sleepWatts), C.size_t(len(sleepWatts)),
+		ptr(electricityUSDPerKWh), C.size_t(len(electricityUSDPerKWh)),
+		&cols, &e)
+	runtime.KeepAlive(hashrateTHs)
+	runtime.KeepAlive(powerWatts)
+	runtime.KeepAlive(sleepWatts)
+	runtime.KeepAlive(electricityUSDPerKWh)
+	return takeError(e)
+}

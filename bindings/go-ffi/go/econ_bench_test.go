@@ -153,3 +153,21 @@ func BenchmarkDeciderStepSeries96(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/96, "ns/step")
 }
+
+// Mine or sleep for the fleet, each device at its own price, in one call.
+func BenchmarkMinerCurtailBatch1e6(b *testing.B) {
+	ths, watts := fleet()
+	sleep, price := make([]float64, fleetSize), make([]float64, fleetSize)
+	for i := range sleep {
+		sleep[i], price[i] = 25, 0.03+float64(i%41)*0.005
+	}
+	m, t := refMarket(), benchTerms()
+	var out CurtailColumns
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := MinerCurtailBatch(m, t, ths, watts, sleep, price, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/fleetSize, "ns/device")
+}

@@ -492,3 +492,54 @@ func TestFinalizersReleaseForgottenHandles(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // the finalizer goroutine runs between collections
 	}
 }
+
+// The fleet curtailment batch decides each device as BestAction does, one device at a time.
+func TestMinerCurtailBatchMatchesBestAction(t *testing.T) {
+	terms := DefaultTerms()
+	terms.PoolFee, terms.PUE, terms.DemandResponseUSDPerMWh = 0.02, 1.1, 40
+	fleet := []DeviceModel{S21, S21XP, S19XP, S21Hydro}
+	prices := []float64{0.03, 0.09, 0.15, 0.4, 2.0}
+	var ths, watts, sleep, price []float64
+	var models []DeviceModel
+	for _, m := range fleet {
+		for _, p := range prices {
+			ths, watts, sleep, price = append(ths, m.HashrateTHs), append(watts, m.PowerWatts), append(sleep, m.SleepWatts), append(price, p)
+			models = append(models, m)
+		}
+	}
+	var out CurtailColumns
+	if err := MinerCurtailBatch(refMarket(), terms, ths, watts, sleep, price, &out); err != nil {
+		t.Fatal(err)
+	}
+	mined, slept := 0, 0
+	for i, model := range models {
+		m := refMarket()
+		m.ElectricityUSDPerKWh = price[i]
+		best, err := BestAction(model, m, terms)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Mine[i] != (best.Action == ActionMine) {
+			t.Fatalf("device %d (%s at $%v): batch mine=%v, BestAction %v", i, model.Name, price[i], out.Mine[i], best.Action)
+		}
+		near(t, "profit", out.ProfitUSDPerHour[i], best.ProfitUSDPerHour, 1e-9)
+		if out.Mine[i] {
+			mined++
+		} else {
+			slept++
+		}
+	}
+	if mined == 0 || slept == 0 {
+		t.Fatalf("the prices should split the fleet: %d mine, %d sleep", mined, slept)
+	}
+	sleep[3] = watts[3] + 1
+	err := MinerCurtailBatch(refMarket(), terms, ths, watts, sleep, price, &out)
+	wantField(t, err, ErrInvalidInput, "sleep_watts")
+	for i := range out.Mine {
+		if out.Mine[i] || out.ProfitUSDPerHour[i] != 0 {
+			t.Fatalf("outputs not zeroed at %d", i)
+		}
+	}
+	err = MinerCurtailBatch(refMarket(), terms, ths, watts, sleep[:2], price, &out)
+	wantField(t, err, ErrInvalidInput, "sleep_watts")
+}

@@ -304,6 +304,37 @@ typedef struct {
 } hcp_daily_columns_t;
 
 /*
+ Output columns of hcp_miner_curtail_batch: three caller-owned arrays with their lengths (each
+ must equal the input length).
+ */
+typedef struct {
+  /*
+   1 where the device should mine, 0 where it should sleep.
+   */
+  uint8_t *mine;
+  /*
+   Length of `mine`.
+   */
+  size_t mine_len;
+  /*
+   Profit per hour of the chosen action (revenue + demand-response credit − energy), USD.
+   */
+  double *profit_usd_per_hour;
+  /*
+   Length of `profit_usd_per_hour`.
+   */
+  size_t profit_len;
+  /*
+   Electricity price at which mining and sleeping are worth the same, USD/kWh.
+   */
+  double *breakeven_usd_per_kwh;
+  /*
+   Length of `breakeven_usd_per_kwh`.
+   */
+  size_t breakeven_len;
+} hcp_curtail_columns_t;
+
+/*
  What switching costs a device and how long it must stay in an action (`hcp::econ::SwitchPolicy`).
  */
 typedef struct {
@@ -771,6 +802,29 @@ bool hcp_gpu_daily_batch(const hcp_market_t *market,
                          size_t electricity_len,
                          const hcp_daily_columns_t *out,
                          hcp_error_t **err);
+
+/*
+ The curtailment decision for a fleet of miners at one snapshot (`hcp::econ::miner_curtail_batch`):
+ per device hashrate (TH/s), power and sleep power (W) and the electricity price it pays
+ (USD/kWh); each device mines when that earns at least as much as sleeping (with the terms'
+ demand-response credit for the load held off). Fills `*out`; a bad value anywhere is
+ HCP_ERROR_INVALID_INPUT naming the column and index, with every output zeroed.
+
+ # Safety
+ As hcp_miner_daily_batch.
+ */
+bool hcp_miner_curtail_batch(const hcp_market_t *market,
+                             const hcp_terms_t *terms,
+                             const double *hashrate_ths,
+                             size_t hashrate_len,
+                             const double *power_watts,
+                             size_t power_len,
+                             const double *sleep_watts,
+                             size_t sleep_len,
+                             const double *electricity_usd_per_kwh,
+                             size_t electricity_len,
+                             const hcp_curtail_columns_t *out,
+                             hcp_error_t **err);
 
 /*
  Opens a decider for one device of `model` starting in `initial` (HCP_ACTION_*). Release with
