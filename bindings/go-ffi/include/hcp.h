@@ -22,17 +22,7 @@
 /*
  Version of this C ABI. The Go package checks it at init and refuses a mismatched library.
  */
-#define HCP_ABI_VERSION 1
-
-/*
- `hcp_market_t.fee_mode`: `fees` is BTC per block.
- */
-#define HCP_FEES_BTC_PER_BLOCK 0
-
-/*
- `hcp_market_t.fee_mode`: `fees` is the fee share of the total reward, in [0, 1).
- */
-#define HCP_FEES_SHARE 1
+#define HCP_ABI_VERSION 2
 
 /*
  `hcp_device_model_t.kind` of a mining ASIC.
@@ -43,6 +33,26 @@
  `hcp_device_model_t.kind` of a GPU.
  */
 #define HCP_KIND_GPU 1
+
+/*
+ `hcp_action_value_t.action` etc.: an ASIC hashing.
+ */
+#define HCP_ACTION_MINE 0
+
+/*
+ A GPU serving inference.
+ */
+#define HCP_ACTION_SERVE 1
+
+/*
+ Curtailed, at sleep power.
+ */
+#define HCP_ACTION_SLEEP 2
+
+/*
+ Powered on doing nothing useful, at idle power.
+ */
+#define HCP_ACTION_IDLE 3
 
 /*
  Error code of `hcp::ErrorKind::InvalidInput`.
@@ -95,6 +105,11 @@
 typedef struct hcp_catalog_t hcp_catalog_t;
 
 /*
+ A stateful per-device decider. Not synchronised: serialise calls on one handle.
+ */
+typedef struct hcp_decider_t hcp_decider_t;
+
+/*
  An error owned by the caller: read it with `hcp_error_kind` / `hcp_error_message`, release it
  with `hcp_error_free`.
  */
@@ -111,8 +126,14 @@ typedef struct hcp_fleet_t hcp_fleet_t;
 typedef struct hcp_h100_t hcp_h100_t;
 
 /*
+ A site: device groups (merged by model name), a facility power cap and terms.
+ */
+typedef struct hcp_site_t hcp_site_t;
+
+/*
  A market snapshot, validated on every call (NaN, infinities, negative prices, difficulty <= 0,
- height < 0 and a fee share outside [0, 1) are HCP_ERROR_INVALID_INPUT).
+ height < 0, a fee share outside [0, 1) and both fee forms at once are HCP_ERROR_INVALID_INPUT).
+ The fee fields mirror `hcp::econ::MarketFields`: at most one of them is set; neither means no fees.
  */
 typedef struct {
   /*
@@ -128,13 +149,21 @@ typedef struct {
    */
   int64_t height;
   /*
-   HCP_FEES_BTC_PER_BLOCK or HCP_FEES_SHARE.
+   Whether `fees_btc_per_block` is given.
    */
-  int32_t fee_mode;
+  bool has_fees_btc_per_block;
   /*
-   Fees, in the unit `fee_mode` says.
+   Average fees per block, BTC.
    */
-  double fees;
+  double fees_btc_per_block;
+  /*
+   Whether `fee_share` is given.
+   */
+  bool has_fee_share;
+  /*
+   Fee share of the total reward, in [0, 1).
+   */
+  double fee_share;
   /*
    All-in electricity price, USD per kWh.
    */
@@ -153,6 +182,16 @@ typedef struct {
  Nameplate figures of a device model (see `hcp::econ::DeviceModel`).
  */
 typedef struct {
+  /*
+   Model name: `name_len` bytes of UTF-8 (no NUL needed), borrowed for the call; a length of
+   0 reads as "custom". Structs this library writes set it to NULL / 0: the name comes back
+   through a separate `char **`.
+   */
+  const char *name;
+  /*
+   Length of `name` in bytes.
+   */
+  size_t name_len;
   /*
    HCP_KIND_ASIC or HCP_KIND_GPU.
    */
@@ -180,6 +219,36 @@ typedef struct {
 } hcp_device_model_t;
 
 /*
+ Site operating terms (see `hcp::econ::Terms`; its defaults are 0, 1, 1, none, 0).
+ */
+typedef struct {
+  /*
+   Pool fee, fraction of mining revenue in [0, 1).
+   */
+  double pool_fee;
+  /*
+   Power usage effectiveness, in [1, 10].
+   */
+  double pue;
+  /*
+   Fraction of hours a serving GPU is billed or busy, in [0, 1].
+   */
+  double gpu_utilisation;
+  /*
+   Whether GPUs earn from tokens at `tokens_per_second` instead of rental.
+   */
+  bool has_tokens_per_second;
+  /*
+   Throughput of a GPU at full load, tokens per second.
+   */
+  double tokens_per_second;
+  /*
+   Credit for curtailed load, USD per MWh.
+   */
+  double demand_response_usd_per_mwh;
+} hcp_terms_t;
+
+/*
  One miner's expected day.
  */
 typedef struct {
@@ -204,6 +273,291 @@ typedef struct {
    */
   double profit_usd;
 } hcp_miner_daily_t;
+
+/*
+ Output columns of the daily batch functions: four caller-owned arrays of doubles with their
+ lengths (each must equal the input length).
+ */
+typedef struct {
+  /*
+   Revenue per day, USD.
+   */
+  double *revenue_usd_per_day;
+  /*
+   Length of `revenue_usd_per_day`.
+   */
+  size_t revenue_len;
+  /*
+   Facility energy cost per day, USD.
+   */
+  double *energy_cost_usd_per_day;
+  /*
+   Length of `energy_cost_usd_per_day`.
+   */
+  size_t energy_cost_len;
+  /*
+   Revenue − energy cost per day, USD.
+   */
+  double *profit_usd_per_day;
+  /*
+   Length of `profit_usd_per_day`.
+   */
+  size_t profit_len;
+  /*
+   Break-even electricity price, USD/kWh.
+   */
+  double *breakeven_usd_per_kwh;
+  /*
+   Length of `breakeven_usd_per_kwh`.
+   */
+  size_t breakeven_len;
+} hcp_daily_columns_t;
+
+/*
+ Output columns of hcp_miner_curtail_batch: three caller-owned arrays with their lengths (each
+ must equal the input length).
+ */
+typedef struct {
+  /*
+   1 where the device should mine, 0 where it should sleep.
+   */
+  uint8_t *mine;
+  /*
+   Length of `mine`.
+   */
+  size_t mine_len;
+  /*
+   Profit per hour of the chosen action (revenue + demand-response credit − energy), USD.
+   */
+  double *profit_usd_per_hour;
+  /*
+   Length of `profit_usd_per_hour`.
+   */
+  size_t profit_len;
+  /*
+   Electricity price at which mining and sleeping are worth the same, USD/kWh.
+   */
+  double *breakeven_usd_per_kwh;
+  /*
+   Length of `breakeven_usd_per_kwh`.
+   */
+  size_t breakeven_len;
+} hcp_curtail_columns_t;
+
+/*
+ What switching costs a device and how long it must stay in an action (`hcp::econ::SwitchPolicy`).
+ */
+typedef struct {
+  /*
+   Time a switch takes, s.
+   */
+  double switch_seconds;
+  /*
+   Wear and handling cost of one switch, USD.
+   */
+  double wear_usd_per_switch;
+  /*
+   Minimum time in an action before leaving it, s.
+   */
+  double min_dwell_seconds;
+  /*
+   Whether a large enough gain waives the minimum dwell.
+   */
+  bool has_override_gain_usd_per_hour;
+  /*
+   The gain per hour that waives the dwell, USD/h.
+   */
+  double override_gain_usd_per_hour;
+} hcp_switch_policy_t;
+
+/*
+ One device's expected economics per hour in one action (`hcp::econ::ActionValue`).
+ */
+typedef struct {
+  /*
+   HCP_ACTION_*.
+   */
+  int32_t action;
+  /*
+   Facility power (device power × PUE), W.
+   */
+  double facility_watts;
+  /*
+   BTC mined per hour after the pool fee.
+   */
+  double btc_per_hour;
+  /*
+   Revenue from mining or serving, USD/h.
+   */
+  double revenue_usd_per_hour;
+  /*
+   Energy cost, USD/h.
+   */
+  double energy_cost_usd_per_hour;
+  /*
+   Demand-response credit (sleep only), USD/h.
+   */
+  double credit_usd_per_hour;
+  /*
+   Revenue + credit − energy cost, USD/h.
+   */
+  double profit_usd_per_hour;
+} hcp_action_value_t;
+
+/*
+ The outcome of one decider step (`hcp::econ::Decision`).
+ */
+typedef struct {
+  /*
+   The action for the next interval (HCP_ACTION_*).
+   */
+  int32_t action;
+  /*
+   Whether this step changed the action.
+   */
+  bool switched;
+  /*
+   Expected value per hour of `action` at this snapshot.
+   */
+  hcp_action_value_t value;
+  /*
+   Cost charged by this step's switch, USD (0 when not switching).
+   */
+  double switch_cost_usd;
+} hcp_decision_t;
+
+/*
+ A serving GPU's expected economics over a period (`hcp::econ::GpuEconomics`).
+ */
+typedef struct {
+  /*
+   Length of the period, h.
+   */
+  double hours;
+  /*
+   Revenue, USD.
+   */
+  double revenue_usd;
+  /*
+   Facility energy, kWh.
+   */
+  double energy_kwh;
+  /*
+   Energy cost, USD.
+   */
+  double energy_cost_usd;
+  /*
+   Revenue minus energy cost, USD.
+   */
+  double profit_usd;
+} hcp_gpu_economics_t;
+
+/*
+ A number of identical devices.
+ */
+typedef struct {
+  /*
+   The model of every device in the group (its `name` identifies the group).
+   */
+  hcp_device_model_t model;
+  /*
+   How many devices.
+   */
+  uint32_t count;
+} hcp_device_group_t;
+
+/*
+ A site plan's totals per hour (`hcp::econ::SitePlan` without its groups).
+ */
+typedef struct {
+  /*
+   The cap, facility kW.
+   */
+  double cap_kw;
+  /*
+   Facility power drawn, kW.
+   */
+  double facility_kw;
+  /*
+   Facility power of the running miners, kW.
+   */
+  double mining_kw;
+  /*
+   Facility power of the running GPUs, kW.
+   */
+  double gpu_kw;
+  /*
+   Load held off by curtailment, facility kW.
+   */
+  double curtailed_kw;
+  /*
+   Devices running.
+   */
+  uint64_t devices_running;
+  /*
+   Devices curtailed.
+   */
+  uint64_t devices_curtailed;
+  /*
+   BTC mined per hour, after the pool fee.
+   */
+  double btc_per_hour;
+  /*
+   Mining revenue, USD/h.
+   */
+  double mining_revenue_usd_per_hour;
+  /*
+   GPU revenue, USD/h.
+   */
+  double gpu_revenue_usd_per_hour;
+  /*
+   Energy cost, USD/h.
+   */
+  double energy_cost_usd_per_hour;
+  /*
+   Demand-response credit, USD/h.
+   */
+  double credit_usd_per_hour;
+  /*
+   Mining + GPU revenue + credit − energy cost, USD/h.
+   */
+  double profit_usd_per_hour;
+} hcp_site_plan_t;
+
+/*
+ What one device group does under a plan (`hcp::econ::GroupPlan`; the model name is
+ `hcp_site_group_name` at the same index).
+ */
+typedef struct {
+  /*
+   HCP_KIND_ASIC or HCP_KIND_GPU.
+   */
+  int32_t kind;
+  /*
+   Devices in the group.
+   */
+  uint32_t count;
+  /*
+   Devices running (mining or serving).
+   */
+  uint32_t running;
+  /*
+   Devices curtailed.
+   */
+  uint32_t curtailed;
+  /*
+   Value per hour of one running device.
+   */
+  hcp_action_value_t running_value;
+  /*
+   Value per hour of one curtailed device.
+   */
+  hcp_action_value_t curtailed_value;
+  /*
+   Marginal profit of running one device, USD per facility kWh.
+   */
+  double usd_per_kwh;
+} hcp_group_plan_t;
 
 #ifdef __cplusplus
 extern "C" {
@@ -345,12 +699,11 @@ double hcp_hashprice_btc_per_th_day(const hcp_market_t *market, hcp_error_t **er
  A miner's expected day into `*out`.
 
  # Safety
- `model`, `market` readable; `out` writable; `err` NULL or writable.
+ `model`, `market`, `terms` readable; `out` writable; `err` NULL or writable.
  */
 bool hcp_miner_daily(const hcp_device_model_t *model,
                      const hcp_market_t *market,
-                     double pool_fee,
-                     double pue,
+                     const hcp_terms_t *terms,
                      hcp_miner_daily_t *out,
                      hcp_error_t **err);
 
@@ -366,36 +719,34 @@ double hcp_joules_per_th(const hcp_device_model_t *model, hcp_error_t **err);
  Hashcost: break-even hashprice at the market's electricity price, USD per TH/s per day.
 
  # Safety
- `model`, `market` readable; `err` NULL or writable.
+ `model`, `market`, `terms` readable; `err` NULL or writable.
  */
 double hcp_hashcost_usd_per_th_day(const hcp_device_model_t *model,
                                    const hcp_market_t *market,
-                                   double pool_fee,
-                                   double pue,
+                                   const hcp_terms_t *terms,
                                    hcp_error_t **err);
 
 /*
  BTC price at which the miner breaks even, USD.
 
  # Safety
- `model`, `market` readable; `err` NULL or writable.
+ `model`, `market`, `terms` readable; `err` NULL or writable.
  */
 double hcp_breakeven_btc_usd(const hcp_device_model_t *model,
                              const hcp_market_t *market,
-                             double pool_fee,
-                             double pue,
+                             const hcp_terms_t *terms,
                              hcp_error_t **err);
 
 /*
- Electricity price at which the device breaks even, USD per kWh.
+ Electricity price at which the device's productive use breaks even, USD per kWh, whatever its
+ kind: an ASIC's mining break-even or a GPU's serving break-even (`hcp::econ::breakeven_usd_per_kwh`).
 
  # Safety
- `model`, `market` readable; `err` NULL or writable.
+ `model`, `market`, `terms` readable; `err` NULL or writable.
  */
 double hcp_breakeven_usd_per_kwh(const hcp_device_model_t *model,
                                  const hcp_market_t *market,
-                                 double pool_fee,
-                                 double pue,
+                                 const hcp_terms_t *terms,
                                  hcp_error_t **err);
 
 /*
@@ -416,6 +767,306 @@ bool hcp_payback_days(double hardware_usd,
  `err` NULL or writable.
  */
 double hcp_roi(double hardware_usd, double profit_usd_per_day, double days, hcp_error_t **err);
+
+/*
+ Mining economics per day for a fleet given as columns: hashrate (TH/s) and power (W) per
+ device, and, when `has_electricity`, an electricity price per device (USD/kWh; the market's
+ otherwise). Fills `*out`. A bad value anywhere is HCP_ERROR_INVALID_INPUT naming the column
+ and index, with every output zeroed.
+
+ # Safety
+ `market`, `terms`, `out` readable; each input array readable for its length (NULL only when
+ the length is 0); the output arrays writable for theirs and not overlapping any other; `err`
+ NULL or writable.
+ */
+bool hcp_miner_daily_batch(const hcp_market_t *market,
+                           const hcp_terms_t *terms,
+                           const double *hashrate_ths,
+                           size_t hashrate_len,
+                           const double *power_watts,
+                           size_t power_len,
+                           bool has_electricity,
+                           const double *electricity_usd_per_kwh,
+                           size_t electricity_len,
+                           const hcp_daily_columns_t *out,
+                           hcp_error_t **err);
+
+/*
+ GPU economics per day for serving GPUs given as columns: TDP and idle power (W) and
+ utilisation (0–1) per device, and optionally an electricity price per device. The terms'
+ `gpu_utilisation` is ignored in favour of the column. Fills `*out` as hcp_miner_daily_batch.
+
+ # Safety
+ As hcp_miner_daily_batch.
+ */
+bool hcp_gpu_daily_batch(const hcp_market_t *market,
+                         const hcp_terms_t *terms,
+                         const double *power_watts,
+                         size_t power_len,
+                         const double *idle_watts,
+                         size_t idle_len,
+                         const double *utilisation,
+                         size_t utilisation_len,
+                         bool has_electricity,
+                         const double *electricity_usd_per_kwh,
+                         size_t electricity_len,
+                         const hcp_daily_columns_t *out,
+                         hcp_error_t **err);
+
+/*
+ The curtailment decision for a fleet of miners at one snapshot (`hcp::econ::miner_curtail_batch`):
+ per device hashrate (TH/s), power and sleep power (W) and the electricity price it pays
+ (USD/kWh); each device mines when that earns at least as much as sleeping (with the terms'
+ demand-response credit for the load held off). Fills `*out`; a bad value anywhere is
+ HCP_ERROR_INVALID_INPUT naming the column and index, with every output zeroed.
+
+ # Safety
+ As hcp_miner_daily_batch.
+ */
+bool hcp_miner_curtail_batch(const hcp_market_t *market,
+                             const hcp_terms_t *terms,
+                             const double *hashrate_ths,
+                             size_t hashrate_len,
+                             const double *power_watts,
+                             size_t power_len,
+                             const double *sleep_watts,
+                             size_t sleep_len,
+                             const double *electricity_usd_per_kwh,
+                             size_t electricity_len,
+                             const hcp_curtail_columns_t *out,
+                             hcp_error_t **err);
+
+/*
+ Opens a decider for one device of `model` starting in `initial` (HCP_ACTION_*). Release with
+ hcp_decider_free.
+
+ # Safety
+ `model`, `terms`, `policy` readable; `err` NULL or writable.
+ */
+hcp_decider_t *hcp_decider_new(const hcp_device_model_t *model,
+                               const hcp_terms_t *terms,
+                               const hcp_switch_policy_t *policy,
+                               int32_t initial,
+                               hcp_error_t **err);
+
+/*
+ Releases a decider. NULL is a no-op.
+
+ # Safety
+ `decider` is NULL or a live decider, freed at most once.
+ */
+void hcp_decider_free(hcp_decider_t *decider);
+
+/*
+ Decides the action for the next `dt_seconds` at `market`, advances the clock, and writes the
+ decision into `*out`.
+
+ # Safety
+ `decider` live and not used concurrently; `market` readable; `out` writable; `err` NULL or writable.
+ */
+bool hcp_decider_step(hcp_decider_t *decider,
+                      const hcp_market_t *market,
+                      double dt_seconds,
+                      hcp_decision_t *out,
+                      hcp_error_t **err);
+
+/*
+ Steps once per market of `markets[0..n]` (one boundary crossing for a series), writing the
+ action after each step into `out_actions[0..n]`. On an error the steps before the bad market
+ have been taken (as with one call per step) and the error names the market's field.
+
+ # Safety
+ `decider` live and not used concurrently; `markets` readable and `out_actions` writable for `n`
+ elements (NULL only when `n` is 0); `err` NULL or writable.
+ */
+bool hcp_decider_step_series(hcp_decider_t *decider,
+                             const hcp_market_t *markets,
+                             size_t n,
+                             double dt_seconds,
+                             int32_t *out_actions,
+                             hcp_error_t **err);
+
+/*
+ The decider's current action (HCP_ACTION_*), or -1 for a NULL handle.
+
+ # Safety
+ `decider` is NULL or live.
+ */
+int32_t hcp_decider_current(const hcp_decider_t *decider);
+
+/*
+ Number of switches so far (0 for a NULL handle).
+
+ # Safety
+ `decider` is NULL or live.
+ */
+uint64_t hcp_decider_switches(const hcp_decider_t *decider);
+
+/*
+ Seconds spent in the current action (DBL_MAX before the first switch).
+
+ # Safety
+ `decider` is NULL or live; `err` NULL or writable.
+ */
+double hcp_decider_seconds_in_action(const hcp_decider_t *decider, hcp_error_t **err);
+
+/*
+ A serving GPU's expected economics over one hour into `*out`.
+
+ # Safety
+ `model`, `market`, `terms` readable; `out` writable; `err` NULL or writable.
+ */
+bool hcp_gpu_hourly(const hcp_device_model_t *model,
+                    const hcp_market_t *market,
+                    const hcp_terms_t *terms,
+                    hcp_gpu_economics_t *out,
+                    hcp_error_t **err);
+
+/*
+ A serving GPU's expected economics over one day into `*out`.
+
+ # Safety
+ `model`, `market`, `terms` readable; `out` writable; `err` NULL or writable.
+ */
+bool hcp_gpu_daily(const hcp_device_model_t *model,
+                   const hcp_market_t *market,
+                   const hcp_terms_t *terms,
+                   hcp_gpu_economics_t *out,
+                   hcp_error_t **err);
+
+/*
+ The values per hour of the three actions open to the device (its productive action, sleep,
+ idle, in that order) into `out[0..3]`; `out_len` must be at least 3.
+
+ # Safety
+ `model`, `market`, `terms` readable; `out` NULL or writable for `out_len` values; `err` NULL or writable.
+ */
+bool hcp_action_values(const hcp_device_model_t *model,
+                       const hcp_market_t *market,
+                       const hcp_terms_t *terms,
+                       hcp_action_value_t *out,
+                       size_t out_len,
+                       hcp_error_t **err);
+
+/*
+ The most profitable action at this snapshot, ignoring switching costs, into `*out`.
+
+ # Safety
+ `model`, `market`, `terms` readable; `out` writable; `err` NULL or writable.
+ */
+bool hcp_best_action(const hcp_device_model_t *model,
+                     const hcp_market_t *market,
+                     const hcp_terms_t *terms,
+                     hcp_action_value_t *out,
+                     hcp_error_t **err);
+
+/*
+ An ASIC given by hashrate (TH/s) and efficiency (J/TH), as `hcp::econ::DeviceModel::asic`,
+ into `*out` (its `name` is NULL: the name is the one given).
+
+ # Safety
+ `name` NUL-terminated; `out` writable; `err` NULL or writable.
+ */
+bool hcp_asic_model(const char *name,
+                    double hashrate_ths,
+                    double joules_per_th,
+                    hcp_device_model_t *out,
+                    hcp_error_t **err);
+
+/*
+ The HCP_ACTION_* code of an action name ("mine", "serve", "sleep", "idle"); -1 and
+ HCP_ERROR_INVALID_INPUT naming `action` for any other name.
+
+ # Safety
+ `name` NUL-terminated; `err` NULL or writable.
+ */
+int32_t hcp_action_parse(const char *name, hcp_error_t **err);
+
+/*
+ Opens a site from `groups[0..n]`, a facility cap in kW and terms. Groups with the same model
+ name are merged (their figures must agree); the cap must hold the whole site curtailed.
+ Release with hcp_site_free.
+
+ # Safety
+ `groups` readable for `n` elements (NULL only when `n` is 0), with valid names; `terms`
+ readable; `err` NULL or writable.
+ */
+hcp_site_t *hcp_site_new(const hcp_device_group_t *groups,
+                         size_t n,
+                         double cap_kw,
+                         const hcp_terms_t *terms,
+                         hcp_error_t **err);
+
+/*
+ Opens a site from the JSON form of `hcp::econ::SiteSpec` (`{"devices": [{"model": "S21",
+ "count": 1000}], "cap_kw": 4000, "pue": 1.1, ...}`), model names looked up in the built-in
+ catalog. Release with hcp_site_free.
+
+ # Safety
+ `json` NUL-terminated; `err` NULL or writable.
+ */
+hcp_site_t *hcp_site_from_json(const char *json, hcp_error_t **err);
+
+/*
+ Releases a site. NULL is a no-op.
+
+ # Safety
+ `site` is NULL or a live site, freed at most once.
+ */
+void hcp_site_free(hcp_site_t *site);
+
+/*
+ Number of device groups after merging (0 for a NULL handle).
+
+ # Safety
+ `site` is NULL or live.
+ */
+size_t hcp_site_group_count(const hcp_site_t *site);
+
+/*
+ The model name of group `index` (owned; release with hcp_string_free), or NULL out of range.
+
+ # Safety
+ `site` is NULL or live.
+ */
+char *hcp_site_group_name(const hcp_site_t *site, size_t index);
+
+/*
+ The site's facility power cap, kW (0 for a NULL handle).
+
+ # Safety
+ `site` is NULL or live.
+ */
+double hcp_site_cap_kw(const hcp_site_t *site);
+
+/*
+ The plan earning the most per hour at `market` under the cap: totals into `*out`, one entry
+ per group into `out_groups[0..groups_len]` (`groups_len` = hcp_site_group_count).
+
+ # Safety
+ `site` live; `market` readable; `out` writable; `out_groups` writable for `groups_len`
+ elements; `err` NULL or writable.
+ */
+bool hcp_site_plan(const hcp_site_t *site,
+                   const hcp_market_t *market,
+                   hcp_site_plan_t *out,
+                   hcp_group_plan_t *out_groups,
+                   size_t groups_len,
+                   hcp_error_t **err);
+
+/*
+ The always-on baseline (GPUs first, then miners by TH per W, up to the cap, never curtailing
+ on price), written as hcp_site_plan writes.
+
+ # Safety
+ As hcp_site_plan.
+ */
+bool hcp_site_plan_always_on(const hcp_site_t *site,
+                             const hcp_market_t *market,
+                             hcp_site_plan_t *out,
+                             hcp_group_plan_t *out_groups,
+                             size_t groups_len,
+                             hcp_error_t **err);
 
 /*
  The error's code (`HCP_ERROR_*`, the `hcp::ErrorKind` in order from 1); 0 for a NULL error.
