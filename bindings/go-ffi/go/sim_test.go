@@ -121,7 +121,7 @@ func TestFleetErrorsAndDeterminism(t *testing.T) {
 
 // --- shared vectors ---------------------------------------------------------------------------
 
-func closeTo(t *testing.T, path string, got, want any, rel float64) {
+func simClose(t *testing.T, path string, got, want any, rel float64) {
 	t.Helper()
 	switch w := want.(type) {
 	case float64:
@@ -145,7 +145,7 @@ func closeTo(t *testing.T, path string, got, want any, rel float64) {
 				t.Errorf("%s: missing key %s", path, k)
 				continue
 			}
-			closeTo(t, path+"."+k, gv, wv, rel)
+			simClose(t, path+"."+k, gv, wv, rel)
 		}
 	case []any:
 		ga, ok := got.([]any)
@@ -154,7 +154,7 @@ func closeTo(t *testing.T, path string, got, want any, rel float64) {
 			return
 		}
 		for i := range w {
-			closeTo(t, fmt.Sprintf("%s[%d]", path, i), ga[i], w[i], rel)
+			simClose(t, fmt.Sprintf("%s[%d]", path, i), ga[i], w[i], rel)
 		}
 	default:
 		if got != want {
@@ -163,80 +163,83 @@ func closeTo(t *testing.T, path string, got, want any, rel float64) {
 	}
 }
 
-// generic turns a Go value into the JSON-shaped value (map / slice / float64) the vectors hold.
-func generic(v any) any {
+// simGeneric turns a Go value into the JSON-shaped value (map / slice / float64) the vectors hold.
+func simGeneric(v any) any {
 	b, _ := json.Marshal(v)
 	var out any
 	_ = json.Unmarshal(b, &out)
 	return out
 }
 
-func str(v any) string  { s, _ := v.(string); return s }
-func num(v any) float64 { f, _ := v.(float64); return f }
+func simStr(v any) string { s, _ := v.(string); return s }
+func simNum(v any) float64 {
+	f, _ := v.(float64)
+	return f
+}
 
 func runSimCase(root, section string, c map[string]any) (any, error) {
 	switch section {
 	case "decode":
-		gpu, err := NewH100(str(c["gpu"]), "")
+		gpu, err := NewH100(simStr(c["gpu"]), "")
 		if err != nil {
 			return nil, err
 		}
 		defer gpu.Close()
 		var m ModelSpec
-		if err := json.Unmarshal([]byte(jsonOf(c["model"])), &m); err != nil {
+		if err := json.Unmarshal([]byte(simJSON(c["model"])), &m); err != nil {
 			return nil, err
 		}
-		d, err := gpu.Decode(m, int64(num(c["batch"])), uint64(num(c["context_tokens"])))
-		return generic(d), err
+		d, err := gpu.Decode(m, int64(simNum(c["batch"])), uint64(simNum(c["context_tokens"])))
+		return simGeneric(d), err
 	case "switch":
-		gpu, err := NewH100(str(c["gpu"]), "")
+		gpu, err := NewH100(simStr(c["gpu"]), "")
 		if err != nil {
 			return nil, err
 		}
 		defer gpu.Close()
-		p, err := gpu.Switch(num(c["kv_bytes"]), num(c["weights_bytes"]), str(c["host_memory"]), c["warm_context"] == true)
-		return generic(p), err
+		p, err := gpu.Switch(simNum(c["kv_bytes"]), simNum(c["weights_bytes"]), simStr(c["host_memory"]), c["warm_context"] == true)
+		return simGeneric(p), err
 	case "market":
 		cfg := "{}"
 		if c["config"] != nil {
-			cfg = jsonOf(c["config"])
+			cfg = simJSON(c["config"])
 		}
-		s, err := MarketSeries("synthetic", cfg, "", uint64(num(c["seed"])), uint64(num(c["steps"])), num(c["dt_seconds"]))
-		return generic(s), err
+		s, err := MarketSeries("synthetic", cfg, "", uint64(simNum(c["seed"])), uint64(simNum(c["steps"])), simNum(c["dt_seconds"]))
+		return simGeneric(s), err
 	case "replay":
-		s, err := MarketSeries("replay", filepath.Join(root, str(c["dir"])), str(c["start"]), 0, uint64(num(c["steps"])), num(c["dt_seconds"]))
-		return generic(s), err
+		s, err := MarketSeries("replay", filepath.Join(root, simStr(c["dir"])), simStr(c["start"]), 0, uint64(simNum(c["steps"])), simNum(c["dt_seconds"]))
+		return simGeneric(s), err
 	case "fleet":
-		f, err := NewFleet(jsonOf(c["config"]))
+		f, err := NewFleet(simJSON(c["config"]))
 		if err != nil {
 			return nil, err
 		}
 		defer f.Close()
 		for _, pair := range c["gpus"].([]any) {
 			p := pair.([]any)
-			if _, err := f.AddGPUs(str(p[0]), uint32(num(p[1]))); err != nil {
+			if _, err := f.AddGPUs(simStr(p[0]), uint32(simNum(p[1]))); err != nil {
 				return nil, err
 			}
 		}
 		for _, pair := range c["miners"].([]any) {
 			p := pair.([]any)
-			if _, err := f.AddMiners(str(p[0]), uint32(num(p[1]))); err != nil {
+			if _, err := f.AddMiners(simStr(p[0]), uint32(simNum(p[1]))); err != nil {
 				return nil, err
 			}
 		}
 		if m, ok := c["market"].(map[string]any); ok {
 			if s, ok := m["synthetic"].(map[string]any); ok {
-				if err := f.SetMarketSynthetic(uint64(num(s["seed"])), ""); err != nil {
+				if err := f.SetMarketSynthetic(uint64(simNum(s["seed"])), ""); err != nil {
 					return nil, err
 				}
 			}
 		}
-		steps := int(num(c["steps"]))
+		steps := int(simNum(c["steps"]))
 		for step := 0; step < steps; step++ {
 			for _, x := range c["commands"].([]any) {
 				cmd := x.(map[string]any)
-				if int(num(cmd["step"])) == step {
-					if err := f.Command([]int64{int64(num(cmd["device"]))}, jsonOf(cmd["command"])); err != nil {
+				if int(simNum(cmd["step"])) == step {
+					if err := f.Command([]int64{int64(simNum(cmd["device"]))}, simJSON(cmd["command"])); err != nil {
 						return nil, err
 					}
 				}
@@ -263,7 +266,7 @@ func runSimCase(root, section string, c map[string]any) (any, error) {
 		}
 		kinds := map[string]any{}
 		for _, k := range ev.KindName {
-			kinds[k] = num(kinds[k]) + 1
+			kinds[k] = simNum(kinds[k]) + 1
 		}
 		sum, err := f.Summary()
 		return map[string]any{"summary": sum, "last": last, "power_watts_sum": total, "events_by_kind": kinds}, err
@@ -271,7 +274,7 @@ func runSimCase(root, section string, c map[string]any) (any, error) {
 	return nil, fmt.Errorf("unknown section %s", section)
 }
 
-func jsonOf(v any) string {
+func simJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
@@ -286,11 +289,11 @@ func TestSimVectors(t *testing.T) {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	rel := num(doc["tolerance"].(map[string]any)["relative"])
+	rel := simNum(doc["tolerance"].(map[string]any)["relative"])
 	for _, section := range []string{"decode", "switch", "market", "replay", "fleet"} {
 		for _, x := range doc[section].([]any) {
 			c := x.(map[string]any)
-			name := section + "/" + str(c["name"])
+			name := section + "/" + simStr(c["name"])
 			t.Run(name, func(t *testing.T) {
 				got, err := runSimCase(root, section, c)
 				if want, ok := c["error"].(string); ok {
@@ -298,7 +301,7 @@ func TestSimVectors(t *testing.T) {
 					if !errors.As(err, &he) || he.Kind().String() != want {
 						t.Fatalf("want %s error, got %v", want, err)
 					}
-					if m := str(c["message_contains"]); m != "" && !strings.Contains(err.Error(), m) {
+					if m := simStr(c["message_contains"]); m != "" && !strings.Contains(err.Error(), m) {
 						t.Fatalf("message %q lacks %q", err.Error(), m)
 					}
 					return
@@ -306,7 +309,7 @@ func TestSimVectors(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				closeTo(t, name, got, c["expect"], rel)
+				simClose(t, name, got, c["expect"], rel)
 			})
 		}
 	}

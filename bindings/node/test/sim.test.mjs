@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 
-const hcp = createRequire(import.meta.url)('../index.js')
+const hcp = createRequire(import.meta.url)('../hcp.js')
 const llama8b = { params: 8e9, bytesPerParam: 2 }
 
 test('decode and switch give step time, tokens/s, power and phases', () => {

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { load, camel, close } from './vectors.mjs'
 
-const hcp = createRequire(import.meta.url)('../index.js')
+const hcp = createRequire(import.meta.url)('../hcp.js')
 const doc = load('sim')
 const REL = doc.tolerance.relative
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
