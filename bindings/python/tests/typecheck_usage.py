@@ -14,3 +14,13 @@ try:
     hcp.Market(btc_usd=-1, difficulty=1, height=0)
 except hcp.InvalidInputError as err:
     message: str = str(err)
+
+gpu = hcp.sim.H100("sxm")
+step = gpu.decode(hcp.sim.ModelSpec(params=8e9, bytes_per_param=2), batch=32)
+switch = gpu.switch(kv_bytes=8e9, weights_bytes=16e9, host_memory="pinned", warm_context=True)
+fleet = hcp.sim.Fleet(dt_seconds=60, seed=1)
+first_gpu: int = fleet.add_many("sxm", 2, "S21", 3)
+fleet.command(first_gpu, "serve", model=hcp.sim.ModelSpec(params=8e9), batch=32)
+fleet.run(10)
+series = fleet.series()
+metrics: str = fleet.dcgm_metrics("node")
