@@ -1,0 +1,177 @@
+//! Counters and histograms that many threads bump without sharing a cache line: each thread
+//! writes to its own stripe (picked once per thread), readers sum the stripes. Recording is a
+//! relaxed `fetch_add` on a line no other core is writing — no lock, no contention.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
+
+use crossbeam::utils::CachePadded;
+
+/// Number of stripes; a power of two ≥ the cores we expect to share a router.
+pub(crate) const STRIPES: usize = 16;
+
+static NEXT_STRIPE: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    static STRIPE: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+/// This thread's stripe.
+#[inline]
+pub(crate) fn stripe() -> usize {
+    STRIPE.with(|s| {
+        let v = s.get();
+        if v != usize::MAX {
+            return v;
+        }
+        let v = NEXT_STRIPE.fetch_add(1, Relaxed) % STRIPES;
+        s.set(v);
+        v
+    })
+}
+
+/// `N` signed counters striped across threads.
+#[derive(Debug)]
+pub(crate) struct Counters<const N: usize> {
+    stripes: Box<[CachePadded<[AtomicI64; N]>]>,
+}
+
+impl<const N: usize> Counters<N> {
+    pub(crate) fn new() -> Self {
+        Counters { stripes: (0..STRIPES).map(|_| CachePadded::new(std::array::from_fn(|_| AtomicI64::new(0)))).collect() }
+    }
+
+    #[inline]
+    pub(crate) fn add(&self, index: usize, delta: i64) {
+        self.stripes[stripe()][index].fetch_add(delta, Relaxed);
+    }
+
+    /// Moves one unit from counter `from` to counter `to` (a state transition).
+    #[inline]
+    pub(crate) fn shift(&self, from: usize, to: usize) {
+        let s = &self.stripes[stripe()];
+        s[from].fetch_sub(1, Relaxed);
+        s[to].fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn get(&self, index: usize) -> i64 {
+        self.stripes.iter().map(|s| s[index].load(Relaxed)).sum()
+    }
+}
+
+/// Bucket `i` counts values in `[2^(i+5), 2^(i+6))` ns (bucket 0 also takes everything below
+/// 64 ns); the last bucket is open-ended. 32 buckets reach ~2.3 minutes.
+pub(crate) const BUCKETS: usize = 32;
+
+/// Upper bound of bucket `i` in seconds (the Prometheus `le` label).
+pub(crate) fn bucket_upper_seconds(i: usize) -> f64 {
+    (1u64 << (i + 6)) as f64 * 1e-9
+}
+
+#[inline]
+fn bucket_of(nanos: u64) -> usize {
+    let bits = 64 - nanos.leading_zeros() as usize; // 0 for 0 ns
+    bits.saturating_sub(6).min(BUCKETS - 1)
+}
+
+/// A latency histogram with atomic buckets (log2 scale), plus count and sum.
+#[derive(Debug)]
+pub(crate) struct Histogram {
+    stripes: Box<[CachePadded<HistogramStripe>]>,
+}
+
+#[derive(Debug)]
+struct HistogramStripe {
+    buckets: [AtomicU64; BUCKETS],
+    sum_nanos: AtomicU64,
+}
+
+/// A read-out of a [`Histogram`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct HistogramSnapshot {
+    pub buckets: [u64; BUCKETS],
+    pub count: u64,
+    pub sum_seconds: f64,
+}
+
+impl Histogram {
+    pub(crate) fn new() -> Self {
+        Histogram {
+            stripes: (0..STRIPES)
+                .map(|_| {
+                    CachePadded::new(HistogramStripe {
+                        buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+                        sum_nanos: AtomicU64::new(0),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn record_nanos(&self, nanos: u64) {
+        let s = &self.stripes[stripe()];
+        s.buckets[bucket_of(nanos)].fetch_add(1, Relaxed);
+        s.sum_nanos.fetch_add(nanos, Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> HistogramSnapshot {
+        let mut buckets = [0u64; BUCKETS];
+        let mut sum = 0u64;
+        for s in self.stripes.iter() {
+            for (b, a) in buckets.iter_mut().zip(s.buckets.iter()) {
+                *b += a.load(Relaxed);
+            }
+            sum = sum.wrapping_add(s.sum_nanos.load(Relaxed));
+        }
+        HistogramSnapshot { count: buckets.iter().sum(), buckets, sum_seconds: sum as f64 * 1e-9 }
+    }
+}
+
+impl HistogramSnapshot {
+    /// The `q`-quantile in seconds, interpolated linearly inside its bucket; 0 when empty.
+    pub(crate) fn quantile_seconds(&self, q: f64) -> f64 {
+        if self.count == 0 {
+            return 0.0;
+        }
+        let rank = (q.clamp(0.0, 1.0) * self.count as f64).max(1.0);
+        let mut seen = 0.0;
+        for (i, &n) in self.buckets.iter().enumerate() {
+            let next = seen + n as f64;
+            if n > 0 && next >= rank {
+                let lo = if i == 0 { 0.0 } else { bucket_upper_seconds(i - 1) };
+                let hi = bucket_upper_seconds(i);
+                return lo + (hi - lo) * ((rank - seen) / n as f64);
+            }
+            seen = next;
+        }
+        bucket_upper_seconds(BUCKETS - 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_and_quantiles() {
+        assert_eq!(bucket_of(0), 0);
+        assert_eq!(bucket_of(63), 0);
+        assert_eq!(bucket_of(64), 1);
+        assert_eq!(bucket_of(u64::MAX), BUCKETS - 1);
+        let h = Histogram::new();
+        for _ in 0..99 {
+            h.record_nanos(1000);
+        }
+        h.record_nanos(1_000_000);
+        let s = h.snapshot();
+        assert_eq!(s.count, 100);
+        let p50 = s.quantile_seconds(0.5);
+        assert!(p50 > 512e-9 && p50 <= 1024e-9, "{p50}");
+        let p999 = s.quantile_seconds(0.999);
+        assert!(p999 > 524_288e-9 && p999 <= 1_048_576e-9, "{p999}");
+        let c: Counters<2> = Counters::new();
+        c.add(0, 3);
+        c.shift(0, 1);
+        assert_eq!((c.get(0), c.get(1)), (2, 1));
+    }
+}
