@@ -35,12 +35,21 @@ fn bad_input_gives_the_documented_errors() {
     assert_eq!(kind(r.submit(&SubmitRequest::new("c", "nope"))), ErrorKind::InvalidInput);
     assert_eq!(kind(r.submit(&SubmitRequest::new("c", "ai_inference_batch").priority(0))), ErrorKind::InvalidInput);
     assert_eq!(kind(r.submit(&SubmitRequest::new("c", "ai_inference_batch").priority(11))), ErrorKind::InvalidInput);
-    assert_eq!(kind(r.submit(&SubmitRequest::new("c", "ai_inference_batch").gpu_memory_gb(-1.0))), ErrorKind::InvalidInput);
-    assert_eq!(kind(r.submit(&SubmitRequest::new("c", "ai_inference_batch").gpu_memory_gb(f64::NAN))), ErrorKind::InvalidInput);
+    assert_eq!(
+        kind(r.submit(&SubmitRequest::new("c", "ai_inference_batch").gpu_memory_gb(-1.0))),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        kind(r.submit(&SubmitRequest::new("c", "ai_inference_batch").gpu_memory_gb(f64::NAN))),
+        ErrorKind::InvalidInput
+    );
     assert_eq!(kind(r.submit(&SubmitRequest::new("", "ai_inference_batch"))), ErrorKind::InvalidInput);
     assert_eq!(kind(r.submit(&SubmitRequest::new("c", "ai_inference_batch").gpus(0))), ErrorKind::InvalidInput);
     // Bigger than any registered GPU.
-    assert_eq!(kind(r.submit(&SubmitRequest::new("c", "ai_inference_batch").gpu_memory_gb(200.0))), ErrorKind::CapacityExceeded);
+    assert_eq!(
+        kind(r.submit(&SubmitRequest::new("c", "ai_inference_batch").gpu_memory_gb(200.0))),
+        ErrorKind::CapacityExceeded
+    );
     let e = r.submit(&SubmitRequest::new("c", "ai_inference_batch").priority(42)).unwrap_err();
     assert!(e.message().starts_with("priority"), "{e}");
     assert_eq!(r.complete(999).unwrap_err().kind(), ErrorKind::NotFound);
@@ -221,7 +230,10 @@ fn quotas_and_isolation() {
     r.add_device("g1", "gpu", "H100_SXM", "a", None).unwrap();
     let a = r.submit(&SubmitRequest::new("small", "model_training")).unwrap();
     let b = r.submit(&SubmitRequest::new("small", "model_training")).unwrap();
-    assert_eq!(r.submit(&SubmitRequest::new("small", "model_training")).unwrap_err().kind(), ErrorKind::CapacityExceeded);
+    assert_eq!(
+        r.submit(&SubmitRequest::new("small", "model_training")).unwrap_err().kind(),
+        ErrorKind::CapacityExceeded
+    );
     assert_eq!(r.dispatch().unwrap().workload_id, a);
     assert!(r.dispatch().is_none(), "max_gpus = 1: b waits although g1 is free");
     let other = r.submit(&SubmitRequest::new("big", "model_training")).unwrap();

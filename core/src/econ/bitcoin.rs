@@ -162,7 +162,9 @@ pub struct MinerDaily {
 fn require_asic(model: &DeviceModel) -> Result<()> {
     match model.kind {
         DeviceKind::Asic if model.hashrate_ths > 0.0 && model.power_watts > 0.0 => Ok(()),
-        DeviceKind::Asic => Err(Error::invalid_input("model", format!("{} has no positive hashrate/power", model.name))),
+        DeviceKind::Asic => {
+            Err(Error::invalid_input("model", format!("{} has no positive hashrate/power", model.name)))
+        }
         DeviceKind::Gpu => Err(Error::invalid_input("model", format!("{} is a GPU, not a mining ASIC", model.name))),
     }
 }

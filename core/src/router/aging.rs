@@ -9,7 +9,7 @@
 
 use std::sync::atomic::Ordering::*;
 
-use super::router::Router;
+use super::engine::Router;
 use super::state::{Word, WorkloadState};
 
 impl Router {

@@ -47,7 +47,10 @@ fn yes() -> bool {
 impl WorkloadTypeConfig {
     fn validated(self, name: &str) -> Result<Self> {
         if !(1..=10).contains(&self.priority) {
-            return Err(Error::invalid_input("priority", format!("type {name}: must be in 1..=10, got {}", self.priority)));
+            return Err(Error::invalid_input(
+                "priority",
+                format!("type {name}: must be in 1..=10, got {}", self.priority),
+            ));
         }
         check::non_negative("gpu_memory_gb", self.gpu_memory_gb)?;
         if let Some(ms) = self.latency_bound_ms {
@@ -217,10 +220,16 @@ impl RouterConfig {
         check::non_negative("placement_weights.locality", w.locality)?;
         check::non_negative("placement_weights.thermal", w.thermal)?;
         if self.max_candidates == 0 || self.max_candidates > 64 {
-            return Err(Error::invalid_input("max_candidates", format!("must be in 1..=64, got {}", self.max_candidates)));
+            return Err(Error::invalid_input(
+                "max_candidates",
+                format!("must be in 1..=64, got {}", self.max_candidates),
+            ));
         }
         if self.max_customers == 0 || self.max_customers > 1 << 20 {
-            return Err(Error::invalid_input("max_customers", format!("must be in 1..=1048576, got {}", self.max_customers)));
+            return Err(Error::invalid_input(
+                "max_customers",
+                format!("must be in 1..=1048576, got {}", self.max_customers),
+            ));
         }
         if self.first_workload_id == 0 || self.first_workload_id >= 1 << 40 {
             return Err(Error::invalid_input("first_workload_id", "must be in 1..2^40"));

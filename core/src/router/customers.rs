@@ -110,7 +110,10 @@ impl Customers {
             }
             if self.count.fetch_add(1, Relaxed) >= self.max {
                 self.count.fetch_sub(1, Relaxed);
-                return Err(Error::new(ErrorKind::CapacityExceeded, format!("customer_id: more than {} customers", self.max)));
+                return Err(Error::new(
+                    ErrorKind::CapacityExceeded,
+                    format!("customer_id: more than {} customers", self.max),
+                ));
             }
             let mut created = false;
             let c = slot.get_or_init(|| {

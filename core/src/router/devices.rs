@@ -92,7 +92,11 @@ pub(crate) struct Pool {
 
 impl Pool {
     fn new() -> Pool {
-        Pool { mask: AtomicU64::new(0), classes: (0..CLASSES).map(|_| Queue::new()).collect(), registered: AtomicUsize::new(0) }
+        Pool {
+            mask: AtomicU64::new(0),
+            classes: (0..CLASSES).map(|_| Queue::new()).collect(),
+            registered: AtomicUsize::new(0),
+        }
     }
 
     /// Publishes an entry `(device, generation)` in `class` (class 0 = no room: not published).

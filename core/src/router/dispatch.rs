@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use super::customers::try_add;
 use super::devices::{class_needed, class_of, pack, unpack, Site, AVAILABLE};
-use super::router::{Meta, Router, WorkloadSlot};
+use super::engine::{Meta, Router, WorkloadSlot};
 use super::state::{entry, entry_parts, Word, WorkloadState};
 use crate::econ::DeviceKind;
 
@@ -137,7 +137,8 @@ impl Router {
             let Some(&e) = parked.get(&key) else { continue };
             let (id, stamp, level) = entry_parts(e);
             let slot = self.workloads.get(id)?;
-            let fresh = slot.word().filter(|w| w.state == WorkloadState::Queued && w.stamp == stamp && w.level == level);
+            let fresh =
+                slot.word().filter(|w| w.state == WorkloadState::Queued && w.stamp == stamp && w.level == level);
             let Some(word) = fresh else {
                 parked.remove(&key);
                 self.parked_len.fetch_sub(1, AcqRel);
@@ -181,7 +182,8 @@ impl Router {
             customer.gpus.fetch_sub(meta.gpus, Relaxed);
             return Err(NoFit::Capacity);
         };
-        let assigned = Word { state: WorkloadState::Assigned, level: word.level, stamp: word.stamp, device: devices[0] + 1 };
+        let assigned =
+            Word { state: WorkloadState::Assigned, level: word.level, stamp: word.stamp, device: devices[0] + 1 };
         if devices.len() > 1 {
             self.multi.lock().insert(id, devices.clone());
         }
@@ -441,7 +443,8 @@ impl Router {
             for id in (lowest..end).rev() {
                 let Some(slot) = self.workloads.get(id) else { continue };
                 let Some(word) = slot.word() else { continue };
-                if word.level != victim_level || !matches!(word.state, WorkloadState::Assigned | WorkloadState::Running) {
+                if word.level != victim_level || !matches!(word.state, WorkloadState::Assigned | WorkloadState::Running)
+                {
                     continue;
                 }
                 let vm = slot.meta();

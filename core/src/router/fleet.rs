@@ -6,8 +6,10 @@
 use std::sync::atomic::Ordering::*;
 use std::sync::Arc;
 
-use super::devices::{base_mw, class_of, curtail_mw, pack, unpack, DeviceInfo, Site, AVAILABLE, CURTAILED, DRAINED, MAX_SITES};
-use super::router::Router;
+use super::devices::{
+    base_mw, class_of, curtail_mw, pack, unpack, DeviceInfo, Site, AVAILABLE, CURTAILED, DRAINED, MAX_SITES,
+};
+use super::engine::Router;
 use crate::econ::{models::Catalog, DeviceKind, DeviceModel, Market, MiningTerms};
 use crate::error::check;
 use crate::{Error, ErrorKind, Result};
@@ -42,7 +44,10 @@ fn model_for(kind: DeviceKind, name: &str) -> Result<DeviceModel> {
         Err(e) => return Err(e),
     };
     if model.kind != kind {
-        return Err(Error::invalid_input("model", format!("{} is a {}, not a {}", model.name, model.kind.name(), kind.name())));
+        return Err(Error::invalid_input(
+            "model",
+            format!("{} is a {}, not a {}", model.name, model.kind.name(), kind.name()),
+        ));
     }
     Ok(model)
 }
@@ -51,7 +56,14 @@ impl Router {
     /// Registers a device. `kind` is `"gpu"` or `"asic"`, `model` a catalog name (`"H100_SXM"`,
     /// `"S21"`, …); `gpu_memory_gb` overrides the model's memory for a GPU (an ASIC takes none).
     /// A duplicate id is `Conflict`. ASICs start mining.
-    pub fn add_device(&self, device_id: &str, kind: &str, model: &str, site: &str, gpu_memory_gb: Option<f64>) -> Result<()> {
+    pub fn add_device(
+        &self,
+        device_id: &str,
+        kind: &str,
+        model: &str,
+        site: &str,
+        gpu_memory_gb: Option<f64>,
+    ) -> Result<()> {
         if device_id.is_empty() || device_id.len() > 256 {
             return Err(Error::invalid_input("device_id", "must be 1..=256 bytes"));
         }
@@ -83,7 +95,8 @@ impl Router {
             .get_or_alloc(device as u64)
             .ok_or_else(|| Error::new(ErrorKind::CapacityExceeded, "device_id: device table full"))?;
         let base = base_mw(&model);
-        let site_ref = self.sites[site_index as usize].get().ok_or_else(|| Error::new(ErrorKind::Internal, "site vanished"))?;
+        let site_ref =
+            self.sites[site_index as usize].get().ok_or_else(|| Error::new(ErrorKind::Internal, "site vanished"))?;
         let _ = slot.info.set(DeviceInfo { id: Arc::from(device_id), kind, model, site: site_index, capacity_units });
         slot.word.store(pack(capacity_units, 0), Release);
         slot.thermal_milli.store(1000, Relaxed);
@@ -135,7 +148,10 @@ impl Router {
         let info = slot.info.get().ok_or_else(|| Error::not_found("device", device_id))?;
         let status = if available { AVAILABLE } else { DRAINED };
         if slot.status.swap(status, AcqRel) == CURTAILED && available {
-            return Err(Error::new(ErrorKind::Conflict, format!("device_id: {device_id} is curtailed; resume it with resume_miners")));
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("device_id: {device_id} is curtailed; resume it with resume_miners"),
+            ));
         }
         // Bump the generation so old entries go stale; publish a fresh one if back in service.
         let mut cur = slot.word.load(Acquire);
@@ -278,7 +294,7 @@ impl Router {
         }
         // Slow path: the cap binds. One curtailment decision per site at a time.
         let miners = site.miners.lock();
-        let market = self.market.read().clone();
+        let market = *self.market.read();
         let mut ranked: Vec<(f64, u32, i64)> = miners
             .iter()
             .filter_map(|&d| {
@@ -305,7 +321,9 @@ impl Router {
             let cur = slot.word.load(Acquire);
             let (free, generation) = unpack(cur);
             // Take the miner's one unit so no mining work lands on it while it sleeps.
-            if free != 1 || slot.word.compare_exchange(cur, pack(0, generation.wrapping_add(1)), AcqRel, Acquire).is_err() {
+            if free != 1
+                || slot.word.compare_exchange(cur, pack(0, generation.wrapping_add(1)), AcqRel, Acquire).is_err()
+            {
                 continue;
             }
             slot.status.store(CURTAILED, Release);
@@ -324,7 +342,7 @@ impl Router {
         let i = self.site_index.lock().get(site).copied().ok_or_else(|| Error::not_found("site", site))?;
         let Some(s) = self.sites[i as usize].get() else { return Ok(Vec::new()) };
         let miners = s.miners.lock();
-        let market = self.market.read().clone();
+        let market = *self.market.read();
         let mut ranked: Vec<(f64, u32, i64)> = miners
             .iter()
             .filter_map(|&d| {

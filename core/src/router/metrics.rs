@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
 
+use super::engine::{Router, StateCounts};
 use super::queues::LEVELS;
-use super::router::{Router, StateCounts};
 use super::stripes::{bucket_upper_seconds, HistogramSnapshot, BUCKETS};
 
 /// Median and 99th percentile of a latency, seconds, and how many were recorded.
@@ -56,7 +56,11 @@ fn write_histogram(out: &mut String, name: &str, help: &str, h: &HistogramSnapsh
         cumulative += n;
         let _ = writeln!(out, "{name}_bucket{{le=\"{:e}\"}} {cumulative}", bucket_upper_seconds(i));
     }
-    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}\n{name}_sum {}\n{name}_count {}", h.count, h.sum_seconds, h.count);
+    let _ = writeln!(
+        out,
+        "{name}_bucket{{le=\"+Inf\"}} {}\n{name}_sum {}\n{name}_count {}",
+        h.count, h.sum_seconds, h.count
+    );
 }
 
 impl Router {
@@ -85,9 +89,15 @@ impl Router {
         let _ = writeln!(out, "# HELP router_workloads_queued_total Workloads accepted into a priority queue.");
         let _ = writeln!(out, "# TYPE router_workloads_queued_total counter");
         for l in 0..LEVELS {
-            let _ = writeln!(out, "router_workloads_queued_total{{priority=\"{}\"}} {}", l + 1, counter(self.queued_total.get(l)));
+            let _ = writeln!(
+                out,
+                "router_workloads_queued_total{{priority=\"{}\"}} {}",
+                l + 1,
+                counter(self.queued_total.get(l))
+            );
         }
-        let _ = writeln!(out, "# HELP router_queue_depth Workloads waiting, by priority.\n# TYPE router_queue_depth gauge");
+        let _ =
+            writeln!(out, "# HELP router_queue_depth Workloads waiting, by priority.\n# TYPE router_queue_depth gauge");
         for (l, d) in depth.iter().enumerate() {
             let _ = writeln!(out, "router_queue_depth{{priority=\"{}\"}} {d}", l + 1);
         }
@@ -105,10 +115,19 @@ impl Router {
             let _ = writeln!(out, "router_workloads{{state=\"{name}\"}} {v}");
         }
         let _ = writeln!(out, "# HELP router_workloads_submitted_total Submissions, accepted or rejected.");
-        let _ = writeln!(out, "# TYPE router_workloads_submitted_total counter\nrouter_workloads_submitted_total {}", c.submitted);
+        let _ = writeln!(
+            out,
+            "# TYPE router_workloads_submitted_total counter\nrouter_workloads_submitted_total {}",
+            c.submitted
+        );
         let _ = writeln!(out, "# HELP router_preemptions_total Workloads preempted.");
         let _ = writeln!(out, "# TYPE router_preemptions_total counter\nrouter_preemptions_total {}", c.preemptions);
-        write_histogram(&mut out, "router_wait_duration_seconds", "Time from submission to dispatch.", &self.wait_hist.snapshot());
+        write_histogram(
+            &mut out,
+            "router_wait_duration_seconds",
+            "Time from submission to dispatch.",
+            &self.wait_hist.snapshot(),
+        );
         write_histogram(
             &mut out,
             "router_decision_duration_seconds",
@@ -118,9 +137,17 @@ impl Router {
         let _ = writeln!(out, "# HELP orchestrator_allocations_total Device allocations by result.");
         let _ = writeln!(out, "# TYPE orchestrator_allocations_total counter");
         for (label, i) in [("gpu", 0), ("asic", 1)] {
-            let _ = writeln!(out, "orchestrator_allocations_total{{kind=\"{label}\",result=\"success\"}} {}", counter(self.allocations.get(i)));
+            let _ = writeln!(
+                out,
+                "orchestrator_allocations_total{{kind=\"{label}\",result=\"success\"}} {}",
+                counter(self.allocations.get(i))
+            );
         }
-        let _ = writeln!(out, "orchestrator_allocations_total{{kind=\"any\",result=\"wait\"}} {}", counter(self.allocations.get(2)));
+        let _ = writeln!(
+            out,
+            "orchestrator_allocations_total{{kind=\"any\",result=\"wait\"}} {}",
+            counter(self.allocations.get(2))
+        );
         write_histogram(
             &mut out,
             "orchestrator_allocation_duration_seconds",
@@ -128,7 +155,11 @@ impl Router {
             &self.allocation_hist.snapshot(),
         );
         let _ = writeln!(out, "# HELP orchestrator_active_workloads Workloads assigned or running.");
-        let _ = writeln!(out, "# TYPE orchestrator_active_workloads gauge\norchestrator_active_workloads {}", c.assigned + c.running);
+        let _ = writeln!(
+            out,
+            "# TYPE orchestrator_active_workloads gauge\norchestrator_active_workloads {}",
+            c.assigned + c.running
+        );
         out
     }
 }

@@ -50,10 +50,10 @@ mod config;
 mod customers;
 mod devices;
 mod dispatch;
+mod engine;
 mod fleet;
 mod metrics;
 mod queues;
-mod router;
 mod slab;
 mod state;
 mod stripes;
@@ -61,10 +61,10 @@ mod sync;
 
 pub use config::{builtin_types, CustomerConfig, PlacementWeights, RouterConfig, SiteConfig, WorkloadTypeConfig};
 pub use dispatch::Assignment;
+pub use engine::{Router, StateCounts, SubmitRequest, WorkloadInfo};
 pub use fleet::DeviceInfoView;
 pub use metrics::{Quantiles, RouterMetrics};
 pub use queues::{LevelQueues, LEVELS};
-pub use router::{Router, StateCounts, SubmitRequest, WorkloadInfo};
 pub use state::WorkloadState;
 
 #[cfg(test)]

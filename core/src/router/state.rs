@@ -94,7 +94,10 @@ impl WorkloadState {
 
     /// Completed, failed, cancelled or rejected: nothing more happens to it.
     pub fn is_terminal(self) -> bool {
-        matches!(self, WorkloadState::Completed | WorkloadState::Failed | WorkloadState::Cancelled | WorkloadState::Rejected)
+        matches!(
+            self,
+            WorkloadState::Completed | WorkloadState::Failed | WorkloadState::Cancelled | WorkloadState::Rejected
+        )
     }
 
     fn code(self) -> u64 {

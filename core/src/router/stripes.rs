@@ -37,7 +37,9 @@ pub(crate) struct Counters<const N: usize> {
 
 impl<const N: usize> Counters<N> {
     pub(crate) fn new() -> Self {
-        Counters { stripes: (0..STRIPES).map(|_| CachePadded::new(std::array::from_fn(|_| AtomicI64::new(0)))).collect() }
+        Counters {
+            stripes: (0..STRIPES).map(|_| CachePadded::new(std::array::from_fn(|_| AtomicI64::new(0)))).collect(),
+        }
     }
 
     #[inline]

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{RouterConfig, WorkloadTypeConfig};
 use super::customers::{try_add, Customers, FnvBuild};
-use super::devices::{SiteSlots, DeviceSlot};
+use super::devices::{DeviceSlot, SiteSlots};
 use super::queues::{LevelQueues, LEVELS};
 use super::slab::Slab;
 use super::state::{entry, Word, WorkloadState};
@@ -381,7 +381,9 @@ impl Router {
                 let n = match req.gpus {
                     None => 1,
                     Some(g) if (1..=1024).contains(&g) => g,
-                    Some(g) => return Err(Error::invalid_input("gpus", format!("miners: must be in 1..=1024, got {g}"))),
+                    Some(g) => {
+                        return Err(Error::invalid_input("gpus", format!("miners: must be in 1..=1024, got {g}")))
+                    }
                 };
                 if let Some(gb) = req.gpu_memory_gb {
                     check::non_negative("gpu_memory_gb", gb)?;
@@ -391,14 +393,19 @@ impl Router {
         };
         let site = match req.site {
             None => None,
-            Some(name) => Some(self.site_index.lock().get(name).copied().ok_or_else(|| Error::not_found("site", name))?),
+            Some(name) => {
+                Some(self.site_index.lock().get(name).copied().ok_or_else(|| Error::not_found("site", name))?)
+            }
         };
         let k = kind_index(ty.device_kind);
         let max_units = self.max_units[k].load(Acquire);
         if max_units > 0 && (units > max_units || gpus as u64 > self.max_site_devices[k].load(Acquire)) {
             return Err(Error::new(
                 ErrorKind::CapacityExceeded,
-                format!("gpu_memory_gb: no registered {} site can ever hold {gpus} × {units} MB", ty.device_kind.name()),
+                format!(
+                    "gpu_memory_gb: no registered {} site can ever hold {gpus} × {units} MB",
+                    ty.device_kind.name()
+                ),
             ));
         }
         let customer = self.customers.intern(
@@ -456,7 +463,10 @@ impl Router {
     }
 
     fn illegal(id: u64, from: WorkloadState, to: WorkloadState) -> Error {
-        Error::new(ErrorKind::IllegalTransition, format!("workload {id}: {} -> {} is not allowed", from.name(), to.name()))
+        Error::new(
+            ErrorKind::IllegalTransition,
+            format!("workload {id}: {} -> {} is not allowed", from.name(), to.name()),
+        )
     }
 
     /// Moves a workload along one edge of the state machine (retrying if another thread moved
