@@ -169,6 +169,7 @@ fn work_that_power_cannot_admit_waits() {
     assert!(r.dispatch().is_none());
     assert_eq!(r.workload(id).unwrap().state, WorkloadState::Queued);
     assert_eq!(r.metrics().waits_for_capacity, 1);
+    assert!((r.site_load_kw("s").unwrap() - 0.125).abs() < 1e-9, "a refused admission leaves the load as it was");
     r.set_site_power_cap_kw("s", Some(1.0)).unwrap();
     assert_eq!(r.dispatch().unwrap().workload_id, id);
 }

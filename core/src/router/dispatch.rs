@@ -102,7 +102,15 @@ impl Router {
             }
         }
         for _ in 0..MAX_POPS_PER_DISPATCH {
-            let (_, _, e) = self.queues.pop()?;
+            let Some((_, _, e)) = self.queues.pop() else {
+                // Queues drained: parked work skipped earlier for queued higher-priority work
+                // gets its turn now.
+                if self.parked_len.load(Acquire) > 0 && self.parked_seen.load(Acquire) == -1 {
+                    self.parked_seen.store(self.capacity_events.get(0), Release);
+                    return self.retry_parked(now);
+                }
+                return None;
+            };
             let (id, stamp, level) = entry_parts(e);
             let Some(slot) = self.workloads.get(id) else { continue };
             let Some(word) = slot.word() else { continue };
@@ -133,6 +141,11 @@ impl Router {
         let best_queued = self.queues.mask().trailing_zeros() as usize;
         let mut parked = self.parked.lock();
         let keys: Vec<(usize, u64)> = parked.range(..(best_queued + 1, 0)).map(|(k, _)| *k).collect();
+        if keys.len() < parked.len() {
+            // Lower-priority parked work was not tried (higher work is queued): try again on
+            // the next call rather than waiting for the next capacity change.
+            self.parked_seen.store(-1, Release);
+        }
         for key in keys {
             let Some(&e) = parked.get(&key) else { continue };
             let (id, stamp, level) = entry_parts(e);
@@ -149,6 +162,8 @@ impl Router {
                 Ok(a) => {
                     parked.remove(&key);
                     self.parked_len.fetch_sub(1, AcqRel);
+                    // More parked work may fit the capacity that woke us: look again next call.
+                    self.parked_seen.store(-1, Release);
                     return Some(a);
                 }
                 Err(NoFit::Stale) => {
@@ -373,7 +388,7 @@ impl Router {
             match self.admit_power(site, delta) {
                 Some(cut) => curtailed = cut,
                 None => {
-                    self.release_device(kind, c.device, units);
+                    self.give_back(kind, c.device, units, false);
                     return None;
                 }
             }
@@ -381,8 +396,12 @@ impl Router {
         Some(curtailed)
     }
 
-    /// Gives `units` back to a device and republishes it.
+    /// Gives `units` back to a device (and the power its work drew) and republishes it.
     pub(crate) fn release_device(&self, kind: DeviceKind, device: u32, units: u64) {
+        self.give_back(kind, device, units, true)
+    }
+
+    fn give_back(&self, kind: DeviceKind, device: u32, units: u64, with_power: bool) {
         let Some(slot) = self.devices.get(device as u64) else { return };
         let Some(info) = slot.info.get() else { return };
         let mut cur = slot.word.load(Acquire);
@@ -393,7 +412,7 @@ impl Router {
                 Ok(_) => {
                     slot.workloads.fetch_sub(1, Relaxed);
                     if let Some(site) = self.sites[info.site as usize].get() {
-                        if kind == DeviceKind::Gpu {
+                        if kind == DeviceKind::Gpu && with_power {
                             let delta = super::devices::gpu_work_mw(&info.model, units, info.capacity_units);
                             site.load_mw.fetch_sub(delta, AcqRel);
                         }
