@@ -43,7 +43,7 @@ proptest! {
     /// Every call's outcome matches a model of the state machine, and counts match the model.
     #[test]
     fn state_machine_matches_model(ops in proptest::collection::vec(op(), 1..120)) {
-        let r = router(r#"{"preemption": false}"#);
+        let r = router("{}");
         for i in 0..3 {
             r.add_device(&format!("g{i}"), "gpu", "H100_SXM", "a", None).unwrap();
         }
@@ -52,7 +52,10 @@ proptest! {
         for op in ops {
             let (target, to) = match op {
                 Op::Submit(p) => {
-                    let id = r.submit(&SubmitRequest::new("c", "model_training").priority(p as i64)).unwrap();
+                    // Every third is realtime work, which may preempt lower-priority training.
+                    let ty = if p % 3 == 0 { "ai_inference_realtime" } else { "model_training" };
+                    let req = SubmitRequest::new("c", ty).priority(p as i64).gpu_memory_gb(80.0);
+                    let id = r.submit(&req).unwrap();
                     ids.push(id);
                     model.insert(id, WorkloadState::Queued);
                     continue;
@@ -63,6 +66,11 @@ proptest! {
                     match r.dispatch() {
                         Some(a) => {
                             prop_assert_eq!(model.get(&a.workload_id), Some(&WorkloadState::Queued));
+                            for v in &a.preempted_workload_ids {
+                                let was = model.get(v).copied();
+                                prop_assert!(matches!(was, Some(WorkloadState::Assigned | WorkloadState::Running)), "{:?}", was);
+                                model.insert(*v, WorkloadState::Queued);
+                            }
                             model.insert(a.workload_id, WorkloadState::Assigned);
                         }
                         None => prop_assert!(!waiting || busy == 3, "idle GPU and waiting work"),
