@@ -165,6 +165,10 @@ pub struct RouterConfig {
     pub placement_weights: PlacementWeights,
     /// Devices scored per placement (bounded candidate set), ≥ 1.
     pub max_candidates: usize,
+    /// Best-fit candidates taken from each site (the set spans `max_candidates /
+    /// candidates_per_site` sites); more per site weighs thermal headroom and opportunity cost
+    /// among a site's devices at the price of extra queue operations.
+    pub candidates_per_site: usize,
     /// Customers known in advance (others get `default_customer`).
     pub customers: BTreeMap<String, CustomerConfig>,
     /// Weight and quotas of customers not listed.
@@ -189,6 +193,7 @@ impl Default for RouterConfig {
             aging_seconds: 60.0,
             placement_weights: PlacementWeights::default(),
             max_candidates: 4,
+            candidates_per_site: 1,
             customers: BTreeMap::new(),
             default_customer: CustomerConfig::default(),
             sites: BTreeMap::new(),
@@ -224,6 +229,9 @@ impl RouterConfig {
                 "max_candidates",
                 format!("must be in 1..=64, got {}", self.max_candidates),
             ));
+        }
+        if self.candidates_per_site == 0 || self.candidates_per_site > self.max_candidates {
+            return Err(Error::invalid_input("candidates_per_site", "must be in 1..=max_candidates"));
         }
         if self.max_customers == 0 || self.max_customers > 1 << 20 {
             return Err(Error::invalid_input(

@@ -2,7 +2,7 @@
 //! table of write-once slots), and each customer's quotas and live counters.
 
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::*};
 use std::sync::OnceLock;
 
 use super::config::CustomerConfig;
@@ -42,12 +42,32 @@ pub(crate) struct Customer {
     pub name: Box<str>,
     pub max_queued: u32,
     pub max_gpus: u32,
-    /// Workloads waiting (queued or parked).
+    /// Workloads waiting (queued or parked); counted only under a `max_queued` quota.
     pub queued: AtomicU32,
-    /// GPUs (or miners) held by its assigned and running workloads.
+    /// GPUs (or miners) held by its active workloads; counted only under a `max_gpus` quota.
     pub gpus: AtomicU32,
-    /// Workloads dispatched, ever (fair-share accounting and tests).
-    pub dispatched: AtomicU64,
+}
+
+impl Customer {
+    /// Counts one more waiting workload unless `max_queued` is reached. Unlimited customers are
+    /// not counted at all: no shared write on the hot path for a quota nobody set.
+    pub(crate) fn take_queued(&self) -> bool {
+        self.max_queued == u32::MAX || try_add(&self.queued, 1, self.max_queued)
+    }
+    pub(crate) fn give_queued(&self) {
+        if self.max_queued != u32::MAX {
+            self.queued.fetch_sub(1, Relaxed);
+        }
+    }
+    /// Takes `n` GPUs of the customer's `max_gpus` quota (always succeeds when unlimited).
+    pub(crate) fn take_gpus(&self, n: u32) -> bool {
+        self.max_gpus == u32::MAX || try_add(&self.gpus, n, self.max_gpus)
+    }
+    pub(crate) fn give_gpus(&self, n: u32) {
+        if self.max_gpus != u32::MAX {
+            self.gpus.fetch_sub(n, Relaxed);
+        }
+    }
 }
 
 /// Open-addressing table from customer id to index; slots are written once, read without lock.
@@ -126,7 +146,6 @@ impl Customers {
                     max_gpus: cfg.max_gpus.unwrap_or(u32::MAX),
                     queued: AtomicU32::new(0),
                     gpus: AtomicU32::new(0),
-                    dispatched: AtomicU64::new(0),
                 }
             });
             if !created {

@@ -10,7 +10,6 @@ use std::sync::atomic::Ordering::*;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::customers::try_add;
 use super::devices::{class_needed, class_of, pack, unpack, Site, AVAILABLE};
 use super::engine::{Meta, Router, WorkloadSlot};
 use super::state::{entry, entry_parts, Word, WorkloadState};
@@ -75,8 +74,11 @@ impl Router {
         if now >= self.next_aging_ns.load(Relaxed) {
             self.age_at(now);
         }
-        let result = self.dispatch_at(now);
-        self.decision_hist.record_nanos(t0.elapsed().as_nanos() as u64);
+        let sampled = super::stripes::sample();
+        let result = self.dispatch_at(now, sampled);
+        if sampled {
+            self.decision_hist.record_nanos(t0.elapsed().as_nanos() as u64);
+        }
         result
     }
 
@@ -92,11 +94,11 @@ impl Router {
         out
     }
 
-    fn dispatch_at(&self, now: u64) -> Option<Assignment> {
+    fn dispatch_at(&self, now: u64, sampled: bool) -> Option<Assignment> {
         if self.parked_len.load(Acquire) > 0 {
             let events = self.capacity_events.get(0);
             if self.parked_seen.swap(events, AcqRel) != events {
-                if let Some(a) = self.retry_parked(now) {
+                if let Some(a) = self.retry_parked(now, sampled) {
                     return Some(a);
                 }
             }
@@ -107,7 +109,7 @@ impl Router {
                 // gets its turn now.
                 if self.parked_len.load(Acquire) > 0 && self.parked_seen.load(Acquire) == -1 {
                     self.parked_seen.store(self.capacity_events.get(0), Release);
-                    return self.retry_parked(now);
+                    return self.retry_parked(now, sampled);
                 }
                 return None;
             };
@@ -118,7 +120,7 @@ impl Router {
                 continue; // stale entry: cancelled, aged or requeued since
             }
             let meta = slot.meta();
-            match self.place(id, slot, word, &meta, now) {
+            match self.place(id, slot, word, &meta, now, sampled) {
                 Ok(a) => return Some(a),
                 Err(NoFit::Stale) => {}
                 Err(NoFit::Capacity | NoFit::Quota) => self.park(id, word, e),
@@ -137,7 +139,7 @@ impl Router {
     }
 
     /// Tries parked workloads in priority order (those at or above the best queued level).
-    fn retry_parked(&self, now: u64) -> Option<Assignment> {
+    fn retry_parked(&self, now: u64, sampled: bool) -> Option<Assignment> {
         let best_queued = self.queues.mask().trailing_zeros() as usize;
         let mut parked = self.parked.lock();
         let keys: Vec<(usize, u64)> = parked.range(..(best_queued + 1, 0)).map(|(k, _)| *k).collect();
@@ -158,7 +160,7 @@ impl Router {
                 continue;
             };
             let meta = slot.meta();
-            match self.place(id, slot, word, &meta, now) {
+            match self.place(id, slot, word, &meta, now, sampled) {
                 Ok(a) => {
                     parked.remove(&key);
                     self.parked_len.fetch_sub(1, AcqRel);
@@ -177,12 +179,20 @@ impl Router {
     }
 
     /// Claims devices (and power, and quota) for a queued workload, then moves it to Assigned.
-    fn place(&self, id: u64, slot: &WorkloadSlot, word: Word, meta: &Meta, now: u64) -> Result<Assignment, NoFit> {
-        let t0 = Instant::now();
+    fn place(
+        &self,
+        id: u64,
+        slot: &WorkloadSlot,
+        word: Word,
+        meta: &Meta,
+        now: u64,
+        sampled: bool,
+    ) -> Result<Assignment, NoFit> {
+        let t0 = sampled.then(Instant::now);
         let ty = self.type_config(meta.type_index);
         let kind = ty.device_kind;
         let customer = self.customers.get(meta.customer).ok_or(NoFit::Stale)?;
-        if !try_add(&customer.gpus, meta.gpus, customer.max_gpus) {
+        if !customer.take_gpus(meta.gpus) {
             return Err(NoFit::Quota);
         }
         let mut preempted = Vec::new();
@@ -194,7 +204,7 @@ impl Router {
             }
         }
         let Some((devices, curtailed)) = claimed else {
-            customer.gpus.fetch_sub(meta.gpus, Relaxed);
+            customer.give_gpus(meta.gpus);
             return Err(NoFit::Capacity);
         };
         let assigned =
@@ -209,18 +219,19 @@ impl Router {
             for &d in &devices {
                 self.release_device(kind, d, meta.units);
             }
-            customer.gpus.fetch_sub(meta.gpus, Relaxed);
+            customer.give_gpus(meta.gpus);
             return Err(NoFit::Stale);
         }
         self.states.shift(WorkloadState::Queued.index(), WorkloadState::Assigned.index());
         self.depth.add(word.level, -1);
         self.active_by_level.add(word.level, 1);
-        customer.queued.fetch_sub(1, Relaxed);
-        customer.dispatched.fetch_add(1, Relaxed);
+        customer.give_queued();
         let wait = now.saturating_sub(meta.submit_ns);
         self.wait_hist.record_nanos(wait);
         self.allocations.add(if kind == DeviceKind::Gpu { 0 } else { 1 }, 1);
-        self.allocation_hist.record_nanos(t0.elapsed().as_nanos() as u64);
+        if let Some(t0) = t0 {
+            self.allocation_hist.record_nanos(t0.elapsed().as_nanos() as u64);
+        }
         let mut names = devices.iter().map(|&d| self.device_name(d));
         let device_id = names.next().unwrap_or_else(|| Arc::from(""));
         Ok(Assignment {
@@ -285,7 +296,7 @@ impl Router {
             return None;
         }
         let max = self.config.max_candidates;
-        let per_site = max.div_ceil(sites.min(max));
+        let per_site = self.config.candidates_per_site.min(max);
         let first = meta.site.map_or(id as usize % sites, |s| s as usize);
         let mut cands = [Candidate { device: 0, generation: 0, free: 0, site: 0, score: 0.0 }; 64];
         let mut n = 0;
@@ -412,7 +423,7 @@ impl Router {
                 Ok(_) => {
                     slot.workloads.fetch_sub(1, Relaxed);
                     if let Some(site) = self.sites[info.site as usize].get() {
-                        if kind == DeviceKind::Gpu && with_power {
+                        if kind == DeviceKind::Gpu && with_power && site.cap_mw.load(Acquire) != u64::MAX {
                             let delta = super::devices::gpu_work_mw(&info.model, units, info.capacity_units);
                             site.load_mw.fetch_sub(delta, AcqRel);
                         }
@@ -442,7 +453,7 @@ impl Router {
             self.release_device(kind, d, meta.units);
         }
         if let Some(c) = self.customers.get(meta.customer) {
-            c.gpus.fetch_sub(meta.gpus, Relaxed);
+            c.give_gpus(meta.gpus);
         }
         self.active_by_level.add(word.level, -1);
         if self.parked_len.load(Acquire) > 0 {

@@ -10,7 +10,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use super::config::{RouterConfig, WorkloadTypeConfig};
-use super::customers::{try_add, Customers, FnvBuild};
+use super::customers::{Customers, FnvBuild};
 use super::devices::{DeviceSlot, SiteSlots};
 use super::queues::{LevelQueues, LEVELS};
 use super::slab::Slab;
@@ -327,10 +327,8 @@ impl Router {
         &self.types[index.min(self.types.len() - 1)].1
     }
 
+    /// The slot of `id`, if its segment exists (a never-used slot reads as vacant).
     pub(crate) fn slot(&self, id: u64) -> Option<&WorkloadSlot> {
-        if id >= self.next_id.load(Acquire) {
-            return None;
-        }
         self.workloads.get(id)
     }
 
@@ -414,7 +412,7 @@ impl Router {
             |index, cfg| self.queues.set_weight(index, cfg.weight),
         )?;
         let c = self.customers.get(customer).ok_or_else(|| Error::new(ErrorKind::Internal, "customer vanished"))?;
-        if !try_add(&c.queued, 1, c.max_queued) {
+        if !c.take_queued() {
             return Err(Error::new(
                 ErrorKind::CapacityExceeded,
                 format!("max_queued: customer {} already has {} workloads waiting", req.customer_id, c.max_queued),
@@ -422,7 +420,7 @@ impl Router {
         }
         let id = self.next_id.fetch_add(1, AcqRel);
         let Some(slot) = (id < 1 << 40).then(|| self.workloads.get_or_alloc(id)).flatten() else {
-            c.queued.fetch_sub(1, Relaxed);
+            c.give_queued();
             return Err(Error::new(ErrorKind::CapacityExceeded, "workload ids exhausted"));
         };
         slot.owner.store((customer as u64) << 32 | (type_index as u64) << 16 | gpus as u64, Relaxed);
@@ -500,7 +498,7 @@ impl Router {
                 WorkloadState::Queued => {
                     self.depth.add(word.level, -1);
                     if let Some(c) = self.customers.get(meta.customer) {
-                        c.queued.fetch_sub(1, Relaxed);
+                        c.give_queued();
                     }
                 }
                 WorkloadState::Assigned | WorkloadState::Running if to != WorkloadState::Running => {
@@ -583,7 +581,10 @@ impl Router {
         slot.state.store(queued.pack(), Release);
         self.states.shift(WorkloadState::Preempted.index(), WorkloadState::Queued.index());
         if let Some(c) = self.customers.get(meta.customer) {
-            c.queued.fetch_add(1, Relaxed);
+            // A requeued victim may pass max_queued: it was admitted once and is owed its place.
+            if c.max_queued != u32::MAX {
+                c.queued.fetch_add(1, Relaxed);
+            }
         }
         self.depth.add(level, 1);
         self.queues.push(meta.customer, level, entry(id, stamp, level));
@@ -697,10 +698,5 @@ impl Router {
             Some(i) => self.queues.weight(i),
             None => self.config.customers.get(customer_id).map_or(self.config.default_customer.weight, |c| c.weight),
         }
-    }
-
-    /// Workloads ever dispatched for a customer (fair-share accounting).
-    pub fn customer_dispatched(&self, customer_id: &str) -> u64 {
-        self.customers.find(customer_id).and_then(|i| self.customers.get(i)).map_or(0, |c| c.dispatched.load(Relaxed))
     }
 }

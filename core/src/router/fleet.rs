@@ -229,6 +229,9 @@ impl Router {
         };
         let i = self.site_index.lock().get(site).copied().ok_or_else(|| Error::not_found("site", site))?;
         if let Some(s) = self.sites[i as usize].get() {
+            if s.cap_mw.load(Acquire) == u64::MAX {
+                s.load_mw.store(self.scan_site_load_mw(i), Release);
+            }
             s.cap_mw.store(cap, Release);
         }
         self.capacity_events.add(0, 1);
@@ -238,7 +241,31 @@ impl Router {
     /// A site's estimated device draw, kW.
     pub fn site_load_kw(&self, site: &str) -> Result<f64> {
         let i = self.site_index.lock().get(site).copied().ok_or_else(|| Error::not_found("site", site))?;
-        Ok(self.sites[i as usize].get().map_or(0.0, |s| s.load_mw.load(Acquire) as f64 / 1e6))
+        let Some(s) = self.sites[i as usize].get() else { return Ok(0.0) };
+        let mw = if s.cap_mw.load(Acquire) == u64::MAX { self.scan_site_load_mw(i) } else { s.load_mw.load(Acquire) };
+        Ok(mw as f64 / 1e6)
+    }
+
+    /// A site's draw summed over its devices (O(fleet); cold path).
+    fn scan_site_load_mw(&self, site: u32) -> i64 {
+        let mut total = 0;
+        for d in 0..self.device_count.load(Acquire) as u64 {
+            let Some(slot) = self.devices.get(d) else { continue };
+            let Some(info) = slot.info.get() else { continue };
+            if info.site != site {
+                continue;
+            }
+            let (free, _) = unpack(slot.word.load(Acquire));
+            total += base_mw(&info.model);
+            match info.kind {
+                DeviceKind::Gpu => {
+                    total += super::devices::gpu_work_mw(&info.model, info.capacity_units - free, info.capacity_units)
+                }
+                DeviceKind::Asic if slot.status.load(Acquire) == CURTAILED => total -= curtail_mw(&info.model),
+                DeviceKind::Asic => {}
+            }
+        }
+        total
     }
 
     /// Sets the market: miners' profit (opportunity cost) and the order in which they are
@@ -281,7 +308,8 @@ impl Router {
     pub(crate) fn admit_power(&self, site: &Site, delta_mw: i64) -> Option<Vec<u32>> {
         let cap = site.cap_mw.load(Acquire);
         if cap == u64::MAX {
-            site.load_mw.fetch_add(delta_mw, AcqRel);
+            // Uncapped sites keep no running total (no shared write on the hot path); their
+            // load is summed from the devices when asked for or when a cap is set.
             return Some(Vec::new());
         }
         let cap = cap as i64;
