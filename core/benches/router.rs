@@ -1,7 +1,11 @@
 //! Router benchmarks, side by side in one run on the same work:
-//! * submit + dispatch (+ complete, so devices free up) cycles per second through the lock-free
-//!   `hcp::router::Router` and through a conventional router (`Mutex` around a `BinaryHeap`, a
-//!   workload table and a best-fit `BTreeMap` of free memory), at 1 and 2 threads;
+//! * the queue core: push+pop pairs through `LevelQueues` (lock-free levels, occupancy mask,
+//!   per-customer tickets) against a `Mutex<BinaryHeap>` doing the same ordering;
+//! * the whole router: submit + dispatch (+ complete, so devices free up) cycles per second
+//!   through `hcp::router::Router` with its lock-free queues, the same router with the
+//!   `mutex_heap` queue backend (same work, only the queue differs), and a minimal conventional
+//!   router (one `Mutex` around a `BinaryHeap`, a workload table and a best-fit `BTreeMap`; no
+//!   fair share, metrics, power or validation — a floor, not the same work), at 1 and 2 threads;
 //! * placement latency among 100,000 registered GPUs (criterion mean, then p50/p99 of single
 //!   dispatch calls measured one by one).
 //!
@@ -14,7 +18,7 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use hcp::router::{Router, RouterConfig, SubmitRequest};
+use hcp::router::{LevelQueues, QueueBackend, Router, RouterConfig, SubmitRequest};
 
 /// Cycles per batch: each thread submits this many, dispatches them, completes them.
 const BATCH: usize = 64;
@@ -84,8 +88,8 @@ impl HeapRouter {
     }
 }
 
-fn lockfree_router() -> Router {
-    let r = Router::new(RouterConfig { aging_seconds: 0.0, ..RouterConfig::default() }).unwrap();
+fn router_with(queue_backend: QueueBackend) -> Router {
+    let r = Router::new(RouterConfig { aging_seconds: 0.0, queue_backend, ..RouterConfig::default() }).unwrap();
     for i in 0..GPUS {
         r.add_device(&format!("g{i}"), "gpu", "H100_SXM", "a", None).unwrap();
     }
@@ -111,17 +115,18 @@ fn run_threads(threads: usize, cycles: u64, work: impl Fn(u64) + Sync) -> Durati
     })
 }
 
-fn lockfree_cycles(r: &Router, n: u64) {
-    let mut ids = [0u64; BATCH];
+fn router_cycles(r: &Router, n: u64) {
+    let reqs: Vec<SubmitRequest> = (0..BATCH)
+        .map(|i| SubmitRequest::new("bench", "ai_inference_batch").priority((i % 10) as i64 + 1).gpu_memory_gb(1.0))
+        .collect();
     let mut done = 0;
     while done < n {
-        for (i, id) in ids.iter_mut().enumerate() {
-            let req = SubmitRequest::new("bench", "ai_inference_batch").priority((i % 10) as i64 + 1).gpu_memory_gb(1.0);
-            *id = r.submit(&req).unwrap();
+        for id in r.submit_batch(&reqs) {
+            black_box(id.unwrap());
         }
         let mut got = 0;
         while got < BATCH {
-            if let Some(a) = r.dispatch() {
+            for a in r.dispatch_batch(BATCH - got) {
                 r.complete(black_box(a.workload_id)).unwrap();
                 got += 1;
             }
@@ -154,18 +159,72 @@ fn thread_counts() -> Vec<usize> {
         .unwrap_or_else(|| vec![1, 2])
 }
 
-fn pairs(c: &mut Criterion) {
-    let mut g = c.benchmark_group("router_submit_dispatch");
+fn queue_core(c: &mut Criterion) {
+    let mut g = c.benchmark_group("router_queue_core");
     g.throughput(Throughput::Elements(1));
-    g.measurement_time(Duration::from_secs(4)).sample_size(20);
+    g.measurement_time(Duration::from_secs(3)).sample_size(20);
     for threads in thread_counts() {
-        g.bench_with_input(BenchmarkId::new("lockfree", threads), &threads, |b, &t| {
+        g.bench_with_input(BenchmarkId::new("level_queues", threads), &threads, |b, &t| {
             b.iter_custom(|iters| {
-                let r = lockfree_router();
-                run_threads(t, iters.max(t as u64 * BATCH as u64), |n| lockfree_cycles(&r, n))
+                let q = LevelQueues::new(16);
+                run_threads(t, iters.max(t as u64 * BATCH as u64), |n| {
+                    let mut done = 0;
+                    while done < n {
+                        for i in 0..BATCH as u64 {
+                            q.push((i % 4) as u32, (i % 10) as usize, i);
+                        }
+                        let mut got = 0;
+                        while got < BATCH {
+                            if black_box(q.pop()).is_some() {
+                                got += 1;
+                            }
+                        }
+                        done += BATCH as u64;
+                    }
+                })
             })
         });
         g.bench_with_input(BenchmarkId::new("mutex_binaryheap", threads), &threads, |b, &t| {
+            b.iter_custom(|iters| {
+                let q = Mutex::new((BinaryHeap::new(), 0u64));
+                run_threads(t, iters.max(t as u64 * BATCH as u64), |n| {
+                    let mut done = 0;
+                    while done < n {
+                        for i in 0..BATCH as u64 {
+                            let mut g = q.lock().unwrap();
+                            let seq = g.1;
+                            g.1 += 1;
+                            g.0.push(Reverse(((i % 10) as u8, seq, (i % 4) as u32, i)));
+                        }
+                        let mut got = 0;
+                        while got < BATCH {
+                            if black_box(q.lock().unwrap().0.pop()).is_some() {
+                                got += 1;
+                            }
+                        }
+                        done += BATCH as u64;
+                    }
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
+fn pairs(c: &mut Criterion) {
+    let mut g = c.benchmark_group("router_submit_dispatch");
+    g.throughput(Throughput::Elements(1));
+    g.measurement_time(Duration::from_secs(3)).sample_size(20);
+    for threads in thread_counts() {
+        for (name, backend) in [("lockfree", QueueBackend::LockFree), ("router_mutex_heap", QueueBackend::MutexHeap)] {
+            g.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &t| {
+                b.iter_custom(|iters| {
+                    let r = router_with(backend);
+                    run_threads(t, iters.max(t as u64 * BATCH as u64), |n| router_cycles(&r, n))
+                })
+            });
+        }
+        g.bench_with_input(BenchmarkId::new("minimal_mutex_binaryheap", threads), &threads, |b, &t| {
             b.iter_custom(|iters| {
                 let r = HeapRouter::new(GPUS, 80 * 1024);
                 run_threads(t, iters.max(t as u64 * BATCH as u64), |n| heap_cycles(&r, n))
@@ -245,6 +304,7 @@ fn placement_percentiles(r: &Router) {
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
+    queue_core(&mut c);
     pairs(&mut c);
     let (r, held) = big_fleet();
     placement(&mut c, &r);

@@ -119,6 +119,22 @@ impl Default for PlacementWeights {
     }
 }
 
+/// Upper bound of `max_candidates`.
+pub const MAX_CANDIDATES: usize = 16;
+
+/// Which queue holds waiting work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueBackend {
+    /// The lock-free level queues with weighted fair share (the default).
+    #[default]
+    LockFree,
+    /// A `std::sync::Mutex<BinaryHeap>` ordered by (priority, arrival): the conventional design,
+    /// kept as the benchmark baseline (same router, same work, only the queue differs; no fair
+    /// share between customers).
+    MutexHeap,
+}
+
 /// Fair-share weight and quotas of one customer.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -184,6 +200,8 @@ pub struct RouterConfig {
     pub max_customers: usize,
     /// Id of the first workload.
     pub first_workload_id: u64,
+    /// Queue implementation (benchmarks compare the two).
+    pub queue_backend: QueueBackend,
 }
 
 impl Default for RouterConfig {
@@ -201,6 +219,7 @@ impl Default for RouterConfig {
             manual_clock: false,
             max_customers: 4096,
             first_workload_id: 1,
+            queue_backend: QueueBackend::LockFree,
         }
     }
 }
@@ -224,10 +243,10 @@ impl RouterConfig {
         check::non_negative("placement_weights.opportunity_cost", w.opportunity_cost)?;
         check::non_negative("placement_weights.locality", w.locality)?;
         check::non_negative("placement_weights.thermal", w.thermal)?;
-        if self.max_candidates == 0 || self.max_candidates > 64 {
+        if self.max_candidates == 0 || self.max_candidates > MAX_CANDIDATES {
             return Err(Error::invalid_input(
                 "max_candidates",
-                format!("must be in 1..=64, got {}", self.max_candidates),
+                format!("must be in 1..={MAX_CANDIDATES}, got {}", self.max_candidates),
             ));
         }
         if self.candidates_per_site == 0 || self.candidates_per_site > self.max_candidates {

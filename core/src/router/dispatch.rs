@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering::*;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::config::MAX_CANDIDATES;
 use super::devices::{class_needed, class_of, pack, unpack, Site, AVAILABLE};
 use super::engine::{Meta, Router, WorkloadSlot};
 use super::state::{entry, entry_parts, Word, WorkloadState};
@@ -82,14 +83,25 @@ impl Router {
         result
     }
 
-    /// Places up to `max` workloads in one call.
+    /// Places up to `max` workloads in one call (one clock read for the batch; the decision-time
+    /// histogram then records the batch's mean per decision).
     pub fn dispatch_batch(&self, max: usize) -> Vec<Assignment> {
         let mut out = Vec::with_capacity(max.min(4096));
+        let t0 = Instant::now();
+        let now = self.instant_ns(t0);
+        if now >= self.next_aging_ns.load(Relaxed) {
+            self.age_at(now);
+        }
+        let sampled = super::stripes::sample();
         while out.len() < max {
-            match self.dispatch() {
+            match self.dispatch_at(now, sampled && out.is_empty()) {
                 Some(a) => out.push(a),
                 None => break,
             }
+        }
+        if sampled {
+            let n = out.len().max(1) as u64;
+            self.decision_hist.record_nanos(t0.elapsed().as_nanos() as u64 / n);
         }
         out
     }
@@ -140,7 +152,7 @@ impl Router {
 
     /// Tries parked workloads in priority order (those at or above the best queued level).
     fn retry_parked(&self, now: u64, sampled: bool) -> Option<Assignment> {
-        let best_queued = self.queues.mask().trailing_zeros() as usize;
+        let best_queued = self.queues.best_level();
         let mut parked = self.parked.lock();
         let keys: Vec<(usize, u64)> = parked.range(..(best_queued + 1, 0)).map(|(k, _)| *k).collect();
         if keys.len() < parked.len() {
@@ -298,7 +310,7 @@ impl Router {
         let max = self.config.max_candidates;
         let per_site = self.config.candidates_per_site.min(max);
         let first = meta.site.map_or(id as usize % sites, |s| s as usize);
-        let mut cands = [Candidate { device: 0, generation: 0, free: 0, site: 0, score: 0.0 }; 64];
+        let mut cands = [Candidate { device: 0, generation: 0, free: 0, site: 0, score: 0.0 }; MAX_CANDIDATES];
         let mut n = 0;
         'sites: for k in 0..sites {
             let site_index = ((first + k) % sites) as u32;
@@ -319,8 +331,10 @@ impl Router {
         if n == 0 {
             return None;
         }
-        self.score(&mut cands[..n], meta);
-        cands[..n].sort_by(|a, b| b.score.total_cmp(&a.score).then(a.device.cmp(&b.device)));
+        if n > 1 {
+            self.score(&mut cands[..n], meta);
+            cands[..n].sort_by(|a, b| b.score.total_cmp(&a.score).then(a.device.cmp(&b.device)));
+        }
         let mut result = None;
         for c in &cands[..n] {
             if result.is_none() {

@@ -9,10 +9,11 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::backend::Queues;
 use super::config::{RouterConfig, WorkloadTypeConfig};
 use super::customers::{Customers, FnvBuild};
 use super::devices::{DeviceSlot, SiteSlots};
-use super::queues::{LevelQueues, LEVELS};
+use super::queues::LEVELS;
 use super::slab::Slab;
 use super::state::{entry, Word, WorkloadState};
 use super::stripes::{Counters, Histogram};
@@ -183,7 +184,7 @@ pub struct Router {
     pub(crate) config: RouterConfig,
     pub(crate) types: Vec<(Box<str>, WorkloadTypeConfig)>,
     pub(crate) type_index: HashMap<Box<str>, u16, FnvBuild>,
-    pub(crate) queues: LevelQueues,
+    pub(crate) queues: Queues,
     pub(crate) workloads: Slab<WorkloadSlot>,
     pub(crate) next_id: AtomicU64,
     pub(crate) customers: Customers,
@@ -235,7 +236,7 @@ impl Router {
             config.workload_types.iter().map(|(k, v)| (k.as_str().into(), v.clone())).collect();
         let type_index = types.iter().enumerate().map(|(i, (k, _))| (k.clone(), i as u16)).collect();
         let customers = Customers::new(config.max_customers);
-        let queues = LevelQueues::new(customers.capacity());
+        let queues = Queues::new(config.queue_backend, customers.capacity());
         let aging_ns = (config.aging_seconds * 1e9) as u64;
         Ok(Router {
             types,
@@ -342,10 +343,10 @@ impl Router {
     /// rejected); a quota or a request no registered device could ever hold is
     /// `CapacityExceeded`. Lock-free.
     pub fn submit(&self, req: &SubmitRequest<'_>) -> Result<u64> {
-        self.submit_inner(req).map_err(|e| self.reject(e))
+        self.submit_inner(req, self.now_ns()).map_err(|e| self.reject(e))
     }
 
-    fn submit_inner(&self, req: &SubmitRequest<'_>) -> Result<u64> {
+    fn submit_inner(&self, req: &SubmitRequest<'_>, now: u64) -> Result<u64> {
         if req.customer_id.is_empty() || req.customer_id.len() > 256 {
             return Err(Error::invalid_input("customer_id", "must be 1..=256 bytes"));
         }
@@ -425,7 +426,7 @@ impl Router {
         };
         slot.owner.store((customer as u64) << 32 | (type_index as u64) << 16 | gpus as u64, Relaxed);
         slot.need.store(units | (level as u64) << 32 | (site.map_or(0, |s| s as u64 + 1)) << 40, Relaxed);
-        slot.submit_ns.store(self.now_ns(), Relaxed);
+        slot.submit_ns.store(now, Relaxed);
         slot.state.store(Word { state: WorkloadState::Queued, level, stamp: 0, device: 0 }.pack(), Release);
         self.states.add(SUBMITTED, 1);
         self.states.add(WorkloadState::Queued.index(), 1);
@@ -435,9 +436,11 @@ impl Router {
         Ok(id)
     }
 
-    /// Submits many workloads in one call (one result per request, in order).
+    /// Submits many workloads in one call (one result per request, in order). The batch shares
+    /// one submit time (one clock read for the batch).
     pub fn submit_batch(&self, requests: &[SubmitRequest<'_>]) -> Vec<Result<u64>> {
-        requests.iter().map(|r| self.submit(r)).collect()
+        let now = self.now_ns();
+        requests.iter().map(|r| self.submit_inner(r, now).map_err(|e| self.reject(e))).collect()
     }
 
     /// The workload's slot and current word, `NotFound` for an unknown id — or, when `customer`

@@ -46,6 +46,7 @@
 //! behind it may backfill free devices.
 
 mod aging;
+mod backend;
 mod config;
 mod customers;
 mod devices;
@@ -59,7 +60,10 @@ mod state;
 mod stripes;
 mod sync;
 
-pub use config::{builtin_types, CustomerConfig, PlacementWeights, RouterConfig, SiteConfig, WorkloadTypeConfig};
+pub use config::{
+    builtin_types, CustomerConfig, PlacementWeights, QueueBackend, RouterConfig, SiteConfig, WorkloadTypeConfig,
+    MAX_CANDIDATES,
+};
 pub use dispatch::Assignment;
 pub use engine::{Router, StateCounts, SubmitRequest, WorkloadInfo};
 pub use fleet::DeviceInfoView;

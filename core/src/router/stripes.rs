@@ -1,6 +1,7 @@
 //! Counters and histograms that many threads bump without sharing a cache line: each thread
-//! writes to its own stripe (picked once per thread), readers sum the stripes. Recording is a
-//! relaxed `fetch_add` on a line no other core is writing — no lock, no contention.
+//! writes to its own stripe (picked once per thread), readers sum the stripes. A thread that owns
+//! its stripe records with a plain relaxed load + store (no locked instruction, no contention);
+//! threads beyond the stripe count share the last stripe through `fetch_add`.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -15,7 +16,13 @@ thread_local! {
     static STRIPE: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
-/// This thread's stripe.
+/// The last stripe is shared by every thread past the first `STRIPES - 1`; the others each
+/// belong to one thread for life.
+const SHARED: usize = STRIPES - 1;
+
+/// This thread's stripe. Stripes below `SHARED` have a single writer, so their counters are
+/// bumped with a plain load + store (no locked instruction); the shared stripe uses
+/// `fetch_add`.
 #[inline]
 pub(crate) fn stripe() -> usize {
     STRIPE.with(|s| {
@@ -23,10 +30,28 @@ pub(crate) fn stripe() -> usize {
         if v != usize::MAX {
             return v;
         }
-        let v = NEXT_STRIPE.fetch_add(1, Relaxed) % STRIPES;
+        let v = NEXT_STRIPE.fetch_add(1, Relaxed).min(SHARED);
         s.set(v);
         v
     })
+}
+
+#[inline]
+fn bump_i64(a: &AtomicI64, stripe: usize, delta: i64) {
+    if stripe == SHARED {
+        a.fetch_add(delta, Relaxed);
+    } else {
+        a.store(a.load(Relaxed).wrapping_add(delta), Relaxed);
+    }
+}
+
+#[inline]
+fn bump_u64(a: &AtomicU64, stripe: usize, delta: u64) {
+    if stripe == SHARED {
+        a.fetch_add(delta, Relaxed);
+    } else {
+        a.store(a.load(Relaxed).wrapping_add(delta), Relaxed);
+    }
 }
 
 thread_local! {
@@ -62,15 +87,17 @@ impl<const N: usize> Counters<N> {
 
     #[inline]
     pub(crate) fn add(&self, index: usize, delta: i64) {
-        self.stripes[stripe()][index].fetch_add(delta, Relaxed);
+        let k = stripe();
+        bump_i64(&self.stripes[k][index], k, delta);
     }
 
     /// Moves one unit from counter `from` to counter `to` (a state transition).
     #[inline]
     pub(crate) fn shift(&self, from: usize, to: usize) {
-        let s = &self.stripes[stripe()];
-        s[from].fetch_sub(1, Relaxed);
-        s[to].fetch_add(1, Relaxed);
+        let k = stripe();
+        let s = &self.stripes[k];
+        bump_i64(&s[from], k, -1);
+        bump_i64(&s[to], k, 1);
     }
 
     pub(crate) fn get(&self, index: usize) -> i64 {
@@ -129,9 +156,10 @@ impl Histogram {
 
     #[inline]
     pub(crate) fn record_nanos(&self, nanos: u64) {
-        let s = &self.stripes[stripe()];
-        s.buckets[bucket_of(nanos)].fetch_add(1, Relaxed);
-        s.sum_nanos.fetch_add(nanos, Relaxed);
+        let k = stripe();
+        let s = &self.stripes[k];
+        bump_u64(&s.buckets[bucket_of(nanos)], k, 1);
+        bump_u64(&s.sum_nanos, k, nanos);
     }
 
     pub(crate) fn snapshot(&self) -> HistogramSnapshot {
