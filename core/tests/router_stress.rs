@@ -15,7 +15,7 @@ const DISPATCHERS: usize = 3;
 
 fn per_producer() -> usize {
     std::env::var("HCP_STRESS_PER_PRODUCER").ok().and_then(|v| v.parse().ok()).unwrap_or(if cfg!(debug_assertions) {
-        15_000
+        50_000
     } else {
         250_000
     })
@@ -101,6 +101,8 @@ fn producers_and_dispatchers_lose_nothing_and_keep_order() {
             assert!(tag_of.insert(id, tag).is_none(), "id {id} handed out twice");
         }
     }
+    let waits = router.metrics().waits_for_capacity;
+    eprintln!("waits for capacity: {waits}");
     let mut seen = vec![0u8; total as usize + 2];
     for d in dispatchers {
         let order = d.join().unwrap();

@@ -58,6 +58,24 @@ enum NoFit {
     Stale,
 }
 
+/// Rounds of candidate collection before a placement that keeps losing claim races gives up.
+const CLAIM_ATTEMPTS: usize = 8;
+
+enum Claim {
+    /// Claimed; the miners curtailed to power it.
+    Got(Vec<u32>),
+    /// The device changed between pop and CAS.
+    Raced,
+    /// Its site's power cap refused the work.
+    Refused,
+}
+
+enum Attempt {
+    Claimed((Vec<u32>, Vec<u32>)),
+    NoCandidates,
+    LostRaces,
+}
+
 #[derive(Clone, Copy)]
 struct Candidate {
     device: u32,
@@ -281,11 +299,12 @@ impl Router {
                     continue;
                 }
                 match self.claim(kind, c, meta.units, site) {
-                    Some(mut cut) => {
+                    Claim::Got(mut cut) => {
                         got.push(c.device);
                         curtailed.append(&mut cut);
                     }
-                    None => break,
+                    Claim::Raced => continue,
+                    Claim::Refused => break,
                 }
             }
             for c in skipped {
@@ -301,11 +320,25 @@ impl Router {
         None
     }
 
-    /// Scores a bounded set of best-fit candidates across sites and claims the best.
+    /// Claims one device; retries when candidates existed but every claim lost a race (another
+    /// thread changed the device between pop and CAS), so contention is not mistaken for a full
+    /// fleet.
     fn claim_one(&self, kind: DeviceKind, meta: &Meta, id: u64) -> Option<(Vec<u32>, Vec<u32>)> {
+        for _ in 0..CLAIM_ATTEMPTS {
+            match self.claim_one_attempt(kind, meta, id) {
+                Attempt::Claimed(found) => return Some(found),
+                Attempt::NoCandidates => return None,
+                Attempt::LostRaces => continue,
+            }
+        }
+        None
+    }
+
+    /// Scores a bounded set of best-fit candidates across sites and claims the best.
+    fn claim_one_attempt(&self, kind: DeviceKind, meta: &Meta, id: u64) -> Attempt {
         let sites = self.site_count.load(Acquire);
         if sites == 0 {
-            return None;
+            return Attempt::NoCandidates;
         }
         let max = self.config.max_candidates;
         let per_site = self.config.candidates_per_site.min(max);
@@ -329,20 +362,23 @@ impl Router {
             }
         }
         if n == 0 {
-            return None;
+            return Attempt::NoCandidates;
         }
         if n > 1 {
             self.score(&mut cands[..n], meta);
             cands[..n].sort_by(|a, b| b.score.total_cmp(&a.score).then(a.device.cmp(&b.device)));
         }
         let mut result = None;
+        let mut refused = false;
         for c in &cands[..n] {
             if result.is_none() {
                 // Claimed, or the claim failed because the device changed (whoever changed it
-                // published a fresh entry): either way this entry is spent.
+                // published a fresh entry) or power refused it: either way this entry is spent.
                 if let Some(site) = self.sites[c.site as usize].get() {
-                    if let Some(curtailed) = self.claim(kind, *c, meta.units, site) {
-                        result = Some((vec![c.device], curtailed));
+                    match self.claim(kind, *c, meta.units, site) {
+                        Claim::Got(curtailed) => result = Some((vec![c.device], curtailed)),
+                        Claim::Raced => {}
+                        Claim::Refused => refused = true,
                     }
                 }
                 continue;
@@ -352,7 +388,11 @@ impl Router {
                 site.pool(kind).push(class_of(kind, c.free), c.device, c.generation);
             }
         }
-        result
+        match result {
+            Some(found) => Attempt::Claimed(found),
+            None if refused => Attempt::NoCandidates,
+            None => Attempt::LostRaces,
+        }
     }
 
     /// Pops the best-fit live entry of a site's pool, dropping stale ones.
@@ -396,14 +436,14 @@ impl Router {
     }
 
     /// CAS the candidate's capacity down; admit its power. Returns the miners curtailed.
-    fn claim(&self, kind: DeviceKind, c: Candidate, units: u64, site: &Site) -> Option<Vec<u32>> {
-        let slot = self.devices.get(c.device as u64)?;
-        let info = slot.info.get()?;
+    fn claim(&self, kind: DeviceKind, c: Candidate, units: u64, site: &Site) -> Claim {
+        let Some(slot) = self.devices.get(c.device as u64) else { return Claim::Raced };
+        let Some(info) = slot.info.get() else { return Claim::Raced };
         let old = pack(c.free, c.generation);
         let next_gen = c.generation.wrapping_add(1);
         let left = c.free - units;
         if slot.word.compare_exchange(old, pack(left, next_gen), AcqRel, Acquire).is_err() {
-            return None; // changed under us; whoever changed it published a fresh entry
+            return Claim::Raced; // changed under us; whoever changed it published a fresh entry
         }
         slot.workloads.fetch_add(1, Relaxed);
         site.pool(kind).push(class_of(kind, left), c.device, next_gen);
@@ -414,11 +454,11 @@ impl Router {
                 Some(cut) => curtailed = cut,
                 None => {
                     self.give_back(kind, c.device, units, false);
-                    return None;
+                    return Claim::Refused;
                 }
             }
         }
-        Some(curtailed)
+        Claim::Got(curtailed)
     }
 
     /// Gives `units` back to a device (and the power its work drew) and republishes it.
