@@ -241,6 +241,25 @@ impl Catalog {
         Ok(c)
     }
 
+    /// A catalog read from a JSON file (`{"models": [...]}`), replacing the built-in one. An
+    /// unreadable file is `NotFound` (missing) or `Storage`; malformed content is `InvalidInput`.
+    ///
+    /// ```
+    /// let e = hcp::econ::Catalog::from_path("/no/such/catalog.json").unwrap_err();
+    /// assert_eq!(e.kind(), hcp::ErrorKind::NotFound);
+    /// ```
+    pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Catalog> {
+        Catalog::from_json(&read_catalog_file(path.as_ref())?)
+    }
+
+    /// The built-in catalog with the models of a JSON file added or replaced (an override file
+    /// need only list what it changes).
+    pub fn builtin_with_overrides(path: impl AsRef<std::path::Path>) -> Result<Catalog> {
+        let mut c = Catalog::builtin();
+        c.merge_json(&read_catalog_file(path.as_ref())?)?;
+        Ok(c)
+    }
+
     /// Adds or replaces the models in a JSON document `{"models": [...]}`.
     pub fn merge_json(&mut self, json: &str) -> Result<()> {
         let parsed: Catalog =
@@ -250,6 +269,13 @@ impl Catalog {
         }
         Ok(())
     }
+}
+
+fn read_catalog_file(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::not_found("catalog file", path.display()),
+        _ => Error::storage(format!("catalog file {}: {e}", path.display())),
+    })
 }
 
 fn normalise(name: &str) -> String {
@@ -275,6 +301,20 @@ mod tests {
         for m in Catalog::builtin().models() {
             m.clone().validated().unwrap();
         }
+    }
+
+    #[test]
+    fn catalog_files_load_and_override() {
+        let path = std::env::temp_dir().join(format!("hcp-catalog-{}.json", std::process::id()));
+        std::fs::write(&path, r#"{"models":[{"name":"S21","kind":"asic","power_watts":3300,"idle_watts":100,"sleep_watts":20,"hashrate_ths":200}]}"#).unwrap();
+        let only = Catalog::from_path(&path).unwrap();
+        assert_eq!(only.models().len(), 1);
+        let merged = Catalog::builtin_with_overrides(&path).unwrap();
+        assert_eq!(merged.models().len(), 7);
+        assert_eq!(merged.get("s21").unwrap().power_watts, 3300.0);
+        std::fs::write(&path, "not json").unwrap();
+        assert_eq!(Catalog::from_path(&path).unwrap_err().kind(), crate::ErrorKind::InvalidInput);
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

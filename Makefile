@@ -1,0 +1,114 @@
+# hcp — the two commands a newcomer needs are `make demo` and `make test`; `make bench` measures.
+# Every target installs what it needs into the tree (.venv, node_modules, Go module cache), so a
+# fresh clone on a machine with Rust, Python 3, Node and Go works without any manual step.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+NODE_DIR := bindings/node
+GO_DIR   := bindings/go-ffi/go
+CARGO  ?= cargo
+export CARGO_TERM_PROGRESS_WHEN = never
+
+.PHONY: help demo test bench setup python node go header lint rust-test loom examples \
+        python-test node-test go-test check-generated clean
+
+help:
+	@echo "make demo   — replay real ERCOT + Bitcoin history for a reference site; writes out/site_report.html"
+	@echo "make test   — every suite: Rust (+loom, doctests), Python, Node, Go, lints and generated-file checks"
+	@echo "make bench  — criterion benches and the cross-language comparisons (see benches/RESULTS.md)"
+
+# ---------------------------------------------------------------- set-up -----------------------
+
+$(VENV)/.installed: Makefile
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "maturin>=1.5,<2" numpy pytest mypy pandas ruff
+	touch $@
+
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed
+
+# Release builds of the three bindings (they share one release build of the core).
+python: $(VENV)/.installed
+	cd bindings/python && VIRTUAL_ENV=$(CURDIR)/$(VENV) ../../$(VENV)/bin/maturin develop --release -q
+
+node: $(NODE_DIR)/node_modules/.installed
+	cp $(NODE_DIR)/index.d.ts $(NODE_DIR)/.index.d.ts.checked-in
+	cd $(NODE_DIR) && npx napi build --platform --release --js index.js --dts index.d.ts >/dev/null
+
+go:
+	$(CARGO) build --release -q -p hcp-ffi
+	cd $(GO_DIR) && go mod download
+
+header:
+	$(CARGO) run -q -p hcp-header-gen -- write
+
+# ---------------------------------------------------------------- demo -------------------------
+
+demo:
+	$(CARGO) run --release -q -p hcp-site-replay -- --config examples/site.json --data data/market --out out/site_report.html
+
+# ---------------------------------------------------------------- test -------------------------
+
+test: lint rust-test loom python-test node-test go-test check-generated examples
+	@echo "make test: every suite passed"
+
+lint: $(VENV)/.installed
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
+	$(VENV)/bin/ruff check bindings/python examples benches
+	test -z "$$(gofmt -l $(GO_DIR) examples/go 2>/dev/null)" || { gofmt -l $(GO_DIR) examples/go; echo "gofmt: files above need formatting"; exit 1; }
+
+rust-test:
+	$(CARGO) test -q --workspace --exclude hcp-python --exclude hcp-node
+
+# loom models of the router's lock-free core, bounded as tokio does.
+loom:
+	RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom \
+	  $(CARGO) test -q -p hcp --release --test router_loom
+
+python-test: python
+	cd bindings/python && ../../$(PY) -m pytest -q tests
+	cd /tmp && $(CURDIR)/$(PY) -m mypy.stubtest --allowlist $(CURDIR)/bindings/python/stubtest-allowlist.txt hcp
+	$(PY) -m mypy --strict bindings/python/tests/typecheck_usage.py
+
+node-test: node
+	cd $(NODE_DIR) && node --test test/
+	cd $(NODE_DIR) && npx tsc --noEmit -p tsconfig.json
+
+go-test: go
+	cd $(GO_DIR) && go vet ./... && go test -count=1 ./...
+
+# The checked-in C header and index.d.ts must be what the build generates.
+check-generated: node
+	$(CARGO) run -q -p hcp-header-gen -- check
+	@if ! cmp -s $(NODE_DIR)/index.d.ts $(NODE_DIR)/.index.d.ts.checked-in; then \
+	  diff -u $(NODE_DIR)/.index.d.ts.checked-in $(NODE_DIR)/index.d.ts | head -40; \
+	  echo "bindings/node/index.d.ts differed from the build's output (now regenerated): commit it"; exit 1; fi
+
+# Every language's example runs end to end, so none of them rots.
+examples: python node go
+	$(PY) examples/python/what_if.py > /dev/null
+	node examples/node/site_dashboard.mjs > /dev/null
+	@if [ -d examples/go ]; then cd examples/go && go run . > /dev/null; fi
+	@echo "examples: all ran"
+
+# ---------------------------------------------------------------- bench ------------------------
+
+bench: python node go
+	mkdir -p out
+	$(CARGO) bench -p hcp -q 2>/dev/null | tee out/bench-criterion.txt
+	$(PY) benches/python_bench.py
+	cd $(NODE_DIR) && node ../../benches/node_bench.mjs
+	cd $(GO_DIR) && go test -run '^$$' -bench . -benchtime 1s ./... 
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV) $(NODE_DIR)/node_modules out

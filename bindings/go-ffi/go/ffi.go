@@ -1,0 +1,170 @@
+// Package hcp is the Go face of hcp, the embeddable core of a hybrid compute platform: sites that
+// mine Bitcoin on ASICs beside AI-inference GPUs on one power budget. The maths and the rules run
+// in Rust behind a C ABI (include/hcp.h); this package converts arguments and maps errors.
+//
+// # Lifetimes
+//
+// Values such as Market, DeviceModel and Terms are plain Go structs copied into C on each call.
+// Handles (Catalog, Decider, Site, and the router, ledger and fleet types) own memory on the Rust side: each has an
+// idempotent Close, a finalizer as a safety net for a forgotten Close, and every method calls
+// runtime.KeepAlive on its receiver after the C call so the finalizer cannot run mid-call. A
+// method on a closed handle returns an error matching ErrClosed; it never crashes. Handles are
+// safe to use from many goroutines unless their doc says otherwise.
+//
+// # Errors
+//
+// Every error returned is an *Error with Kind(); errors.Is(err, hcp.ErrInvalidInput) and the other
+// sentinels match on the kind. There is no thread-local "last error": goroutines move between OS
+// threads, so each C call returns its own error object.
+//
+// # Bulk data
+//
+// Column functions (MinerDailyBatch, GPUDailyBatch, Decider.StepSeries) hand whole Go slices to
+// Rust in one call; the library reads and writes them in place, without copying. A per-item call
+// in a loop costs a cgo crossing each time (about 0.1 to 0.5 µs): use the batch form for fleets.
+//
+// # Building
+//
+// The package links the static library target/release/libhcp_ffi.a built by
+// `cargo build --release -p hcp-ffi` at the repository root (`make go` does it).
+package hcp
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../include
+#cgo LDFLAGS: ${SRCDIR}/../../../target/release/libhcp_ffi.a -lm -ldl -lpthread
+#include "hcp.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// ABIVersion is the C ABI version this package was written against.
+const ABIVersion = 2
+
+func init() {
+	if got := uint32(C.hcp_abi_version()); got != ABIVersion {
+		panic(fmt.Sprintf("hcp: linked libhcp_ffi has ABI version %d, this package needs %d; rebuild with `make go`", got, ABIVersion))
+	}
+}
+
+// ErrorKind says what went wrong, mirroring hcp::ErrorKind.
+type ErrorKind int32
+
+// The error kinds, with the C ABI's codes.
+const (
+	KindInvalidInput      ErrorKind = C.HCP_ERROR_INVALID_INPUT
+	KindNotFound          ErrorKind = C.HCP_ERROR_NOT_FOUND
+	KindConflict          ErrorKind = C.HCP_ERROR_CONFLICT
+	KindCapacityExceeded  ErrorKind = C.HCP_ERROR_CAPACITY_EXCEEDED
+	KindIllegalTransition ErrorKind = C.HCP_ERROR_ILLEGAL_TRANSITION
+	KindStorage           ErrorKind = C.HCP_ERROR_STORAGE
+	KindOutOfMemory       ErrorKind = C.HCP_ERROR_OUT_OF_MEMORY
+	KindClosed            ErrorKind = C.HCP_ERROR_CLOSED
+	KindInternal          ErrorKind = C.HCP_ERROR_INTERNAL
+)
+
+var kindNames = map[ErrorKind]string{
+	KindInvalidInput:      "InvalidInput",
+	KindNotFound:          "NotFound",
+	KindConflict:          "Conflict",
+	KindCapacityExceeded:  "CapacityExceeded",
+	KindIllegalTransition: "IllegalTransition",
+	KindStorage:           "Storage",
+	KindOutOfMemory:       "OutOfMemory",
+	KindClosed:            "Closed",
+	KindInternal:          "Internal",
+}
+
+// String is the kind's name as every hcp binding spells it ("InvalidInput", ...).
+func (k ErrorKind) String() string {
+	if n, ok := kindNames[k]; ok {
+		return n
+	}
+	return fmt.Sprintf("ErrorKind(%d)", int32(k))
+}
+
+// Error is the error type of every hcp call.
+type Error struct {
+	kind    ErrorKind
+	message string
+}
+
+// Kind says what went wrong.
+func (e *Error) Kind() ErrorKind { return e.kind }
+
+// Message is the core's message without the "hcp: " prefix: it starts with the offending field
+// ("btc_usd: must be finite and > 0, got NaN"), exactly as every other binding reports it.
+func (e *Error) Message() string { return e.message }
+
+// Error returns "hcp: " and the message, which names the offending field.
+func (e *Error) Error() string {
+	if e.message == "" {
+		return "hcp: " + e.kind.String()
+	}
+	return "hcp: " + e.message
+}
+
+// Is matches the sentinel of the same kind, so errors.Is(err, hcp.ErrInvalidInput) works.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.message == "" && t.kind == e.kind
+}
+
+// Sentinels for errors.Is.
+var (
+	ErrInvalidInput      = &Error{kind: KindInvalidInput}
+	ErrNotFound          = &Error{kind: KindNotFound}
+	ErrConflict          = &Error{kind: KindConflict}
+	ErrCapacityExceeded  = &Error{kind: KindCapacityExceeded}
+	ErrIllegalTransition = &Error{kind: KindIllegalTransition}
+	ErrStorage           = &Error{kind: KindStorage}
+	ErrOutOfMemory       = &Error{kind: KindOutOfMemory}
+	ErrClosed            = &Error{kind: KindClosed}
+	ErrInternal          = &Error{kind: KindInternal}
+)
+
+// takeError converts and frees an error returned through an hcp_error_t** (nil stays nil).
+func takeError(e *C.hcp_error_t) error {
+	if e == nil {
+		return nil
+	}
+	err := &Error{kind: ErrorKind(C.hcp_error_kind(e)), message: C.GoString(C.hcp_error_message(e))}
+	C.hcp_error_free(e)
+	return err
+}
+
+// closedError is returned by methods of a handle after Close.
+func closedError(what string) error {
+	return &Error{kind: KindClosed, message: what + " is closed"}
+}
+
+// invalidInput is an InvalidInput error raised by the Go side's own argument checks.
+func invalidInput(field, reason string) error {
+	return &Error{kind: KindInvalidInput, message: field + ": " + reason}
+}
+
+// cString copies a Go string into C memory (free with freeCString). A string holding NUL is
+// refused, since C would silently cut it.
+func cString(field, s string) (*C.char, error) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return nil, invalidInput(field, "must not contain NUL bytes")
+		}
+	}
+	return C.CString(s), nil
+}
+
+func freeCString(p *C.char) { C.free(unsafe.Pointer(p)) }
+
+// takeString converts and frees a string returned by the library.
+func takeString(p *C.char) string {
+	if p == nil {
+		return ""
+	}
+	s := C.GoString(p)
+	C.hcp_string_free(p)
+	return s
+}

@@ -1,0 +1,3 @@
+module github.com/hcp-project/hcp/bindings/go-ffi/go
+
+go 1.22

@@ -1,0 +1,1 @@
+//! `billing`: JavaScript adapters over `hcp::billing`.

@@ -1,0 +1,1 @@
+//! `router`: JavaScript adapters over `hcp::router`.

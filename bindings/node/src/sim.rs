@@ -1,0 +1,1 @@
+//! `sim`: JavaScript adapters over `hcp::sim`.

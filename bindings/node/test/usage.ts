@@ -1,0 +1,18 @@
+// Compiled with `tsc --noEmit` in `make test`: a dashboard developer's first lines, type-checked
+// against the generated index.d.ts.
+import * as hcp from '../index'
+
+const market = new hcp.Market({ btcUsd: 100_000, difficulty: 1e14, height: 840_000, feeShare: 0.02, electricityUsdPerKwh: 0.05 })
+const hashprice: number = hcp.hashpriceUsdPerPhDay(market)
+const day: hcp.MinerDaily = hcp.minerDaily('S21', market, { poolFee: 0.02 })
+const profit: number = day.profitUsd
+const models: hcp.DeviceModel[] = hcp.catalog()
+try {
+  new hcp.Market({ btcUsd: -1, difficulty: 1, height: 0 })
+} catch (e) {
+  const code: string = (e as Error & { code: string }).code
+  void code
+}
+void hashprice
+void profit
+void models

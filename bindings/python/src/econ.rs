@@ -1,0 +1,784 @@
+//! `hcp.econ` and `hcp.models`: market snapshots, the model catalog and the economics functions.
+//! Conversion only; every formula lives in `hcp::econ`.
+
+use hcp::econ::{self, Action, Decider, DeviceGroup, DeviceModel, Market, MarketFields, Site, SwitchPolicy, Terms};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadwriteArray1};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::convert::{kwargs_to, to_py};
+use crate::errors::{invalid_input, IntoPy};
+
+/// A validated market snapshot (`hcp.Market`).
+#[pyclass(name = "Market", module = "hcp", frozen)]
+#[derive(Clone)]
+pub struct PyMarket {
+    pub inner: Market,
+}
+
+#[pymethods]
+impl PyMarket {
+    #[new]
+    #[pyo3(signature = (*, btc_usd, difficulty, height, fees_btc_per_block=None, fee_share=None,
+                        electricity_usd_per_kwh=0.0, gpu_usd_per_hour=0.0, usd_per_million_tokens=0.0))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        btc_usd: f64,
+        difficulty: f64,
+        height: i64,
+        fees_btc_per_block: Option<f64>,
+        fee_share: Option<f64>,
+        electricity_usd_per_kwh: f64,
+        gpu_usd_per_hour: f64,
+        usd_per_million_tokens: f64,
+    ) -> PyResult<Self> {
+        let fields = MarketFields {
+            btc_usd,
+            difficulty,
+            height,
+            fees_btc_per_block,
+            fee_share,
+            electricity_usd_per_kwh,
+            gpu_usd_per_hour,
+            usd_per_million_tokens,
+        };
+        Ok(PyMarket { inner: Market::try_from(fields).py()? })
+    }
+
+    /// A market from a JSON object with the same field names.
+    #[staticmethod]
+    fn from_json(json: &str) -> PyResult<Self> {
+        let inner: Market =
+            serde_json::from_str(json).map_err(|e| invalid_input("market", format!("malformed JSON: {e}")))?;
+        Ok(PyMarket { inner })
+    }
+
+    /// The market as a JSON object.
+    fn to_json(&self) -> String {
+        serde_json::to_string(&self.inner).unwrap_or_default()
+    }
+
+    #[getter]
+    fn btc_usd(&self) -> f64 {
+        self.inner.btc_usd()
+    }
+    #[getter]
+    fn difficulty(&self) -> f64 {
+        self.inner.difficulty()
+    }
+    #[getter]
+    fn height(&self) -> u64 {
+        self.inner.height()
+    }
+    #[getter]
+    fn fees_btc_per_block(&self) -> Option<f64> {
+        self.inner.fields().fees_btc_per_block
+    }
+    #[getter]
+    fn fee_share(&self) -> Option<f64> {
+        self.inner.fields().fee_share
+    }
+    #[getter]
+    fn electricity_usd_per_kwh(&self) -> f64 {
+        self.inner.electricity_usd_per_kwh()
+    }
+    #[getter]
+    fn gpu_usd_per_hour(&self) -> f64 {
+        self.inner.gpu_usd_per_hour()
+    }
+    #[getter]
+    fn usd_per_million_tokens(&self) -> f64 {
+        self.inner.usd_per_million_tokens()
+    }
+
+    /// A copy with some fields replaced (validated like the constructor).
+    #[pyo3(signature = (**changes))]
+    fn replace(&self, changes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let mut value = serde_json::to_value(self.inner.fields()).map_err(|e| invalid_input("market", e))?;
+        if let Some(changes) = changes {
+            for (k, v) in changes.iter() {
+                let key: String = k.extract()?;
+                let json = if v.is_none() {
+                    serde_json::Value::Null
+                } else if let Ok(i) = v.extract::<i64>() {
+                    serde_json::Value::from(i)
+                } else {
+                    serde_json::Value::from(v.extract::<f64>().map_err(|_| invalid_input(&key, "must be a number"))?)
+                };
+                if key == "fee_share" && !json.is_null() {
+                    value["fees_btc_per_block"] = serde_json::Value::Null;
+                }
+                if key == "fees_btc_per_block" && !json.is_null() {
+                    value["fee_share"] = serde_json::Value::Null;
+                }
+                value[key.as_str()] = json;
+            }
+        }
+        let fields: MarketFields = serde_json::from_value(value).map_err(|e| invalid_input("market", e.to_string()))?;
+        Ok(PyMarket { inner: Market::try_from(fields).py()? })
+    }
+
+    fn __eq__(&self, other: &Self) -> bool {
+        self.inner == other.inner
+    }
+
+    fn __repr__(&self) -> String {
+        let f = self.inner.fields();
+        let fees = match (f.fees_btc_per_block, f.fee_share) {
+            (_, Some(s)) => format!("fee_share={s}"),
+            (b, None) => format!("fees_btc_per_block={}", b.unwrap_or(0.0)),
+        };
+        format!(
+            "Market(btc_usd={}, difficulty={:e}, height={}, {fees}, electricity_usd_per_kwh={}, gpu_usd_per_hour={}, usd_per_million_tokens={})",
+            f.btc_usd, f.difficulty, f.height, f.electricity_usd_per_kwh, f.gpu_usd_per_hour, f.usd_per_million_tokens
+        )
+    }
+}
+
+/// A device model from the catalog (`hcp.models.S21`, …).
+#[pyclass(name = "DeviceModel", module = "hcp", frozen)]
+#[derive(Clone)]
+pub struct PyDeviceModel {
+    pub inner: DeviceModel,
+}
+
+#[pymethods]
+impl PyDeviceModel {
+    /// A model from explicit figures (validated).
+    #[new]
+    #[pyo3(signature = (*, name, kind, power_watts, idle_watts=0.0, sleep_watts=0.0, hashrate_ths=0.0, gpu_memory_gb=0.0))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        name: String,
+        kind: &str,
+        power_watts: f64,
+        idle_watts: f64,
+        sleep_watts: f64,
+        hashrate_ths: f64,
+        gpu_memory_gb: f64,
+    ) -> PyResult<Self> {
+        let kind = econ::DeviceKind::parse(kind).py()?;
+        let inner = DeviceModel { name, kind, power_watts, idle_watts, sleep_watts, hashrate_ths, gpu_memory_gb };
+        Ok(PyDeviceModel { inner: inner.validated().py()? })
+    }
+
+    /// An ASIC given by hashrate and efficiency, e.g. for a what-if on a future model.
+    #[staticmethod]
+    fn asic(name: &str, hashrate_ths: f64, joules_per_th: f64) -> PyResult<Self> {
+        Ok(PyDeviceModel { inner: DeviceModel::asic(name, hashrate_ths, joules_per_th).py()? })
+    }
+
+    #[getter]
+    fn name(&self) -> &str {
+        &self.inner.name
+    }
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.inner.kind.name()
+    }
+    #[getter]
+    fn power_watts(&self) -> f64 {
+        self.inner.power_watts
+    }
+    #[getter]
+    fn idle_watts(&self) -> f64 {
+        self.inner.idle_watts
+    }
+    #[getter]
+    fn sleep_watts(&self) -> f64 {
+        self.inner.sleep_watts
+    }
+    #[getter]
+    fn hashrate_ths(&self) -> f64 {
+        self.inner.hashrate_ths
+    }
+    #[getter]
+    fn gpu_memory_gb(&self) -> f64 {
+        self.inner.gpu_memory_gb
+    }
+    #[getter]
+    fn joules_per_th(&self) -> f64 {
+        self.inner.joules_per_th()
+    }
+    fn __eq__(&self, other: &Self) -> bool {
+        self.inner == other.inner
+    }
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.inner.name.hash(&mut h);
+        for x in [self.inner.power_watts, self.inner.hashrate_ths, self.inner.gpu_memory_gb] {
+            x.to_bits().hash(&mut h);
+        }
+        h.finish()
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "DeviceModel(name={:?}, kind={:?}, power_watts={}, hashrate_ths={}, gpu_memory_gb={})",
+            self.inner.name,
+            self.inner.kind.name(),
+            self.inner.power_watts,
+            self.inner.hashrate_ths,
+            self.inner.gpu_memory_gb
+        )
+    }
+}
+
+/// A model argument: a `DeviceModel` or a catalog name such as `"S21"`.
+pub fn model_arg(model: &Bound<'_, PyAny>) -> PyResult<DeviceModel> {
+    if let Ok(m) = model.cast::<PyDeviceModel>() {
+        return Ok(m.get().inner.clone());
+    }
+    if let Ok(name) = model.extract::<String>() {
+        return econ::models::get(&name).py();
+    }
+    Err(invalid_input("model", "must be a hcp.DeviceModel or a model name"))
+}
+
+/// One miner's expected day.
+#[pyclass(name = "MinerDaily", module = "hcp", frozen, get_all)]
+pub struct PyMinerDaily {
+    btc: f64,
+    revenue_usd: f64,
+    energy_kwh: f64,
+    energy_cost_usd: f64,
+    profit_usd: f64,
+}
+
+#[pymethods]
+impl PyMinerDaily {
+    fn __repr__(&self) -> String {
+        format!(
+            "MinerDaily(btc={}, revenue_usd={}, energy_kwh={}, energy_cost_usd={}, profit_usd={})",
+            self.btc, self.revenue_usd, self.energy_kwh, self.energy_cost_usd, self.profit_usd
+        )
+    }
+}
+
+/// The built-in model with this name.
+#[pyfunction]
+fn get_model(name: &str) -> PyResult<PyDeviceModel> {
+    Ok(PyDeviceModel { inner: econ::models::get(name).py()? })
+}
+
+/// Every model in the built-in catalog, or in the catalog JSON file at `path` merged over it.
+#[pyfunction]
+#[pyo3(signature = (path=None))]
+fn catalog(path: Option<std::path::PathBuf>) -> PyResult<Vec<PyDeviceModel>> {
+    let mut c = econ::Catalog::builtin();
+    if let Some(path) = path {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| invalid_input("path", format!("cannot read {}: {e}", path.display())))?;
+        c.merge_json(&text).py()?;
+    }
+    Ok(c.models().iter().cloned().map(|inner| PyDeviceModel { inner }).collect())
+}
+
+#[pyfunction]
+fn block_subsidy_btc(height: i64) -> PyResult<f64> {
+    Ok(econ::block_subsidy_btc(econ::validate_height(height).py()?))
+}
+
+#[pyfunction]
+fn block_subsidy_sats(height: i64) -> PyResult<u64> {
+    Ok(econ::block_subsidy_sats(econ::validate_height(height).py()?))
+}
+
+#[pyfunction]
+fn network_hashrate_hs(difficulty: f64) -> PyResult<f64> {
+    econ::network_hashrate_hs(difficulty).py()
+}
+
+#[pyfunction]
+fn block_reward_btc(market: &PyMarket) -> f64 {
+    econ::block_reward_btc(&market.inner)
+}
+
+#[pyfunction]
+fn expected_btc_per_day(hashrate_ths: f64, market: &PyMarket) -> PyResult<f64> {
+    econ::expected_btc_per_day(hashrate_ths, &market.inner).py()
+}
+
+#[pyfunction]
+fn hashprice_usd_per_ph_day(market: &PyMarket) -> f64 {
+    econ::hashprice_usd_per_ph_day(&market.inner)
+}
+
+#[pyfunction]
+fn hashprice_usd_per_th_day(market: &PyMarket) -> f64 {
+    econ::hashprice_usd_per_th_day(&market.inner)
+}
+
+#[pyfunction]
+fn hashprice_btc_per_ph_day(market: &PyMarket) -> f64 {
+    econ::hashprice_btc_per_ph_day(&market.inner)
+}
+
+#[pyfunction]
+fn hashprice_btc_per_th_day(market: &PyMarket) -> f64 {
+    econ::hashprice_btc_per_th_day(&market.inner)
+}
+
+/// Site terms from keyword arguments: pool_fee, pue, gpu_utilisation, tokens_per_second,
+/// demand_response_usd_per_mwh (unknown keywords are `InvalidInputError`).
+fn terms(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Terms> {
+    kwargs_to::<Terms>(kwargs, "terms")?.validated().py()
+}
+
+#[pyfunction]
+#[pyo3(signature = (model, market, **terms))]
+fn miner_daily(
+    model: &Bound<'_, PyAny>,
+    market: &PyMarket,
+    terms: Option<&Bound<'_, PyDict>>,
+) -> PyResult<PyMinerDaily> {
+    let t = self::terms(terms)?;
+    let d = econ::miner_daily(&model_arg(model)?, &market.inner, t.mining()).py()?;
+    Ok(PyMinerDaily {
+        btc: d.btc,
+        revenue_usd: d.revenue_usd,
+        energy_kwh: d.energy_kwh,
+        energy_cost_usd: d.energy_cost_usd,
+        profit_usd: d.profit_usd,
+    })
+}
+
+#[pyfunction]
+fn joules_per_th(model: &Bound<'_, PyAny>) -> PyResult<f64> {
+    econ::joules_per_th(&model_arg(model)?).py()
+}
+
+#[pyfunction]
+#[pyo3(signature = (model, market, **terms))]
+fn hashcost_usd_per_th_day(
+    model: &Bound<'_, PyAny>,
+    market: &PyMarket,
+    terms: Option<&Bound<'_, PyDict>>,
+) -> PyResult<f64> {
+    econ::hashcost_usd_per_th_day(&model_arg(model)?, &market.inner, self::terms(terms)?.mining()).py()
+}
+
+#[pyfunction]
+#[pyo3(signature = (model, market, **terms))]
+fn breakeven_btc_usd(model: &Bound<'_, PyAny>, market: &PyMarket, terms: Option<&Bound<'_, PyDict>>) -> PyResult<f64> {
+    econ::breakeven_btc_usd(&model_arg(model)?, &market.inner, self::terms(terms)?.mining()).py()
+}
+
+/// Break-even electricity price of a miner (mining) or a GPU (serving), USD/kWh.
+#[pyfunction]
+#[pyo3(signature = (model, market, **terms))]
+fn breakeven_usd_per_kwh(
+    model: &Bound<'_, PyAny>,
+    market: &PyMarket,
+    terms: Option<&Bound<'_, PyDict>>,
+) -> PyResult<f64> {
+    econ::breakeven_usd_per_kwh(&model_arg(model)?, &market.inner, &self::terms(terms)?).py()
+}
+
+#[pyfunction]
+#[pyo3(signature = (model, market, **terms))]
+fn gpu_hourly<'py>(
+    py: Python<'py>,
+    model: &Bound<'py, PyAny>,
+    market: &PyMarket,
+    terms: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_py(py, &econ::gpu_hourly(&model_arg(model)?, &market.inner, &self::terms(terms)?).py()?)
+}
+
+#[pyfunction]
+#[pyo3(signature = (model, market, **terms))]
+fn gpu_daily<'py>(
+    py: Python<'py>,
+    model: &Bound<'py, PyAny>,
+    market: &PyMarket,
+    terms: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_py(py, &econ::gpu_daily(&model_arg(model)?, &market.inner, &self::terms(terms)?).py()?)
+}
+
+/// Value per hour of each action open to the device (productive, sleep, idle).
+#[pyfunction]
+#[pyo3(signature = (model, market, **terms))]
+fn action_values<'py>(
+    py: Python<'py>,
+    model: &Bound<'py, PyAny>,
+    market: &PyMarket,
+    terms: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_py(py, &econ::action_values(&model_arg(model)?, &market.inner, &self::terms(terms)?).py()?)
+}
+
+/// The most profitable action at this snapshot, ignoring switching costs.
+#[pyfunction]
+#[pyo3(signature = (model, market, **terms))]
+fn best_action<'py>(
+    py: Python<'py>,
+    model: &Bound<'py, PyAny>,
+    market: &PyMarket,
+    terms: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    to_py(py, &econ::best_action(&model_arg(model)?, &market.inner, &self::terms(terms)?).py()?)
+}
+
+/// A stateful per-device decider with switching cost and minimum dwell (`hcp.econ.Decider`).
+#[pyclass(name = "Decider", module = "hcp")]
+pub struct PyDecider {
+    inner: Decider,
+}
+
+#[pymethods]
+impl PyDecider {
+    #[new]
+    #[pyo3(signature = (model, *, initial=None, policy=None, **terms))]
+    fn new(
+        model: &Bound<'_, PyAny>,
+        initial: Option<&str>,
+        policy: Option<&Bound<'_, PyDict>>,
+        terms: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let model = model_arg(model)?;
+        let initial = match initial {
+            Some(name) => Action::parse(name).py()?,
+            None => Action::productive(model.kind),
+        };
+        let policy: SwitchPolicy = kwargs_to(policy, "policy")?;
+        Ok(PyDecider { inner: Decider::new(model, self::terms(terms)?, policy, initial).py()? })
+    }
+
+    /// Decides the action for the next `dt_seconds` at `market` and advances the clock.
+    fn step<'py>(&mut self, py: Python<'py>, market: &PyMarket, dt_seconds: f64) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.step(&market.inner, dt_seconds).py()?)
+    }
+
+    /// Steps once per market, returning the action names (one boundary crossing for a series).
+    fn step_series(&mut self, markets: Vec<PyRef<'_, PyMarket>>, dt_seconds: f64) -> PyResult<Vec<&'static str>> {
+        markets.iter().map(|m| self.inner.step(&m.inner, dt_seconds).map(|d| d.action.name()).py()).collect()
+    }
+
+    #[getter]
+    fn current(&self) -> &'static str {
+        self.inner.current().name()
+    }
+    #[getter]
+    fn switches(&self) -> u64 {
+        self.inner.switches()
+    }
+    #[getter]
+    fn seconds_in_action(&self) -> f64 {
+        self.inner.seconds_in_action()
+    }
+}
+
+/// A site: device groups, a power cap and terms (`hcp.econ.Site`).
+#[pyclass(name = "Site", module = "hcp", frozen)]
+pub struct PySite {
+    inner: Site,
+}
+
+#[pymethods]
+impl PySite {
+    /// `devices`: a dict `{model: count}` or a list of `(model, count)` pairs; models are
+    /// `DeviceModel`s or catalog names.
+    #[new]
+    #[pyo3(signature = (devices, cap_kw, **terms))]
+    fn new(devices: &Bound<'_, PyAny>, cap_kw: f64, terms: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let pairs: Vec<(Bound<'_, PyAny>, i64)> = if let Ok(d) = devices.cast::<PyDict>() {
+            d.iter().map(|(k, v)| Ok((k, v.extract::<i64>()?))).collect::<PyResult<_>>()?
+        } else {
+            devices
+                .try_iter()
+                .map_err(|_| invalid_input("devices", "must be a dict or a list of (model, count)"))?
+                .map(|item| {
+                    let item = item?;
+                    let t =
+                        item.cast::<PyTuple>().map_err(|_| invalid_input("devices", "items must be (model, count)"))?;
+                    Ok((t.get_item(0)?, t.get_item(1)?.extract::<i64>()?))
+                })
+                .collect::<PyResult<_>>()?
+        };
+        let mut groups = Vec::with_capacity(pairs.len());
+        for (model, count) in pairs {
+            let count = u32::try_from(count)
+                .map_err(|_| invalid_input("count", format!("must be in [0, 2^32), got {count}")))?;
+            groups.push(DeviceGroup { model: model_arg(&model)?, count });
+        }
+        Ok(PySite { inner: Site::new(groups, cap_kw, self::terms(terms)?).py()? })
+    }
+
+    /// The plan maximising expected USD/h under the cap at `market`.
+    fn plan<'py>(&self, py: Python<'py>, market: &PyMarket) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.plan(&market.inner).py()?)
+    }
+
+    /// The always-on baseline: GPUs first, then miners up to the cap, never curtailing on price.
+    fn plan_always_on<'py>(&self, py: Python<'py>, market: &PyMarket) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.plan_always_on(&market.inner).py()?)
+    }
+
+    #[getter]
+    fn cap_kw(&self) -> f64 {
+        self.inner.cap_kw()
+    }
+}
+
+type Columns<'py> =
+    (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
+
+fn out_columns<'py>(py: Python<'py>, n: usize, out: Option<Columns<'py>>) -> Columns<'py> {
+    out.unwrap_or_else(|| {
+        (
+            PyArray1::<f64>::zeros(py, n, false),
+            PyArray1::<f64>::zeros(py, n, false),
+            PyArray1::<f64>::zeros(py, n, false),
+            PyArray1::<f64>::zeros(py, n, false),
+        )
+    })
+}
+
+fn slice<'a>(a: &'a PyReadonlyArray1<'_, f64>, field: &str) -> PyResult<&'a [f64]> {
+    a.as_slice().map_err(|_| invalid_input(field, "must be a contiguous float64 array"))
+}
+
+fn slice_mut<'a>(a: &'a mut PyReadwriteArray1<'_, f64>, field: &str) -> PyResult<&'a mut [f64]> {
+    a.as_slice_mut().map_err(|_| invalid_input(field, "must be a contiguous float64 array"))
+}
+
+fn columns_record<'py>(py: Python<'py>, cols: Columns<'py>) -> PyResult<Bound<'py, PyAny>> {
+    let d = PyDict::new(py);
+    d.set_item("revenue_usd_per_day", cols.0)?;
+    d.set_item("energy_cost_usd_per_day", cols.1)?;
+    d.set_item("profit_usd_per_day", cols.2)?;
+    d.set_item("breakeven_usd_per_kwh", cols.3)?;
+    py.import("hcp._record")?.getattr("Record")?.call1((d,))
+}
+
+/// Mining economics per day over arrays of miners (GIL released while computing). Returns a
+/// `Record` of four float64 arrays; pass `out=(revenue, cost, profit, breakeven)` to reuse arrays.
+#[pyfunction]
+#[pyo3(signature = (market, hashrate_ths, power_watts, electricity_usd_per_kwh=None, *, out=None, **terms))]
+fn miner_daily_batch<'py>(
+    py: Python<'py>,
+    market: &PyMarket,
+    hashrate_ths: PyReadonlyArray1<'py, f64>,
+    power_watts: PyReadonlyArray1<'py, f64>,
+    electricity_usd_per_kwh: Option<PyReadonlyArray1<'py, f64>>,
+    out: Option<Columns<'py>>,
+    terms: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let t = self::terms(terms)?;
+    let cols = out_columns(py, hashrate_ths.len()?, out);
+    {
+        let ths = slice(&hashrate_ths, "hashrate_ths")?;
+        let watts = slice(&power_watts, "power_watts")?;
+        let price = electricity_usd_per_kwh.as_ref().map(|e| slice(e, "electricity_usd_per_kwh")).transpose()?;
+        let (mut r, mut c, mut p, mut b) =
+            (cols.0.readwrite(), cols.1.readwrite(), cols.2.readwrite(), cols.3.readwrite());
+        let out = econ::DailyBatchOutput {
+            revenue_usd_per_day: slice_mut(&mut r, "out[0]")?,
+            energy_cost_usd_per_day: slice_mut(&mut c, "out[1]")?,
+            profit_usd_per_day: slice_mut(&mut p, "out[2]")?,
+            breakeven_usd_per_kwh: slice_mut(&mut b, "out[3]")?,
+        };
+        let m = market.inner;
+        py.detach(|| econ::miner_daily_batch(&m, t.mining(), ths, watts, price, out)).py()?;
+    }
+    columns_record(py, cols)
+}
+
+/// GPU economics per day over arrays of serving GPUs (TDP, idle power, utilisation per device).
+#[pyfunction]
+#[pyo3(signature = (market, power_watts, idle_watts, utilisation, electricity_usd_per_kwh=None, *, out=None, **terms))]
+#[allow(clippy::too_many_arguments)]
+fn gpu_daily_batch<'py>(
+    py: Python<'py>,
+    market: &PyMarket,
+    power_watts: PyReadonlyArray1<'py, f64>,
+    idle_watts: PyReadonlyArray1<'py, f64>,
+    utilisation: PyReadonlyArray1<'py, f64>,
+    electricity_usd_per_kwh: Option<PyReadonlyArray1<'py, f64>>,
+    out: Option<Columns<'py>>,
+    terms: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let t = self::terms(terms)?;
+    let cols = out_columns(py, power_watts.len()?, out);
+    {
+        let tdp = slice(&power_watts, "power_watts")?;
+        let idle = slice(&idle_watts, "idle_watts")?;
+        let u = slice(&utilisation, "utilisation")?;
+        let price = electricity_usd_per_kwh.as_ref().map(|e| slice(e, "electricity_usd_per_kwh")).transpose()?;
+        let (mut r, mut c, mut p, mut b) =
+            (cols.0.readwrite(), cols.1.readwrite(), cols.2.readwrite(), cols.3.readwrite());
+        let out = econ::DailyBatchOutput {
+            revenue_usd_per_day: slice_mut(&mut r, "out[0]")?,
+            energy_cost_usd_per_day: slice_mut(&mut c, "out[1]")?,
+            profit_usd_per_day: slice_mut(&mut p, "out[2]")?,
+            breakeven_usd_per_kwh: slice_mut(&mut b, "out[3]")?,
+        };
+        let m = market.inner;
+        py.detach(|| econ::gpu_daily_batch(&m, &t, tdp, idle, u, price, out)).py()?;
+    }
+    columns_record(py, cols)
+}
+
+/// The mine-or-sleep decision for a fleet of miners at one snapshot (GIL released). Returns a
+/// `Record` with `mine` (uint8: 1 mine, 0 sleep), `profit_usd_per_hour` and
+/// `breakeven_usd_per_kwh`; `out=(mine, profit, breakeven)` reuses arrays.
+#[pyfunction]
+#[pyo3(signature = (market, hashrate_ths, power_watts, sleep_watts, electricity_usd_per_kwh, *, out=None, **terms))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn miner_curtail_batch<'py>(
+    py: Python<'py>,
+    market: &PyMarket,
+    hashrate_ths: PyReadonlyArray1<'py, f64>,
+    power_watts: PyReadonlyArray1<'py, f64>,
+    sleep_watts: PyReadonlyArray1<'py, f64>,
+    electricity_usd_per_kwh: PyReadonlyArray1<'py, f64>,
+    out: Option<(Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)>,
+    terms: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let t = self::terms(terms)?;
+    let n = hashrate_ths.len()?;
+    let (mine, profit, breakeven) = out.unwrap_or_else(|| {
+        (
+            PyArray1::<u8>::zeros(py, n, false),
+            PyArray1::<f64>::zeros(py, n, false),
+            PyArray1::<f64>::zeros(py, n, false),
+        )
+    });
+    {
+        let ths = slice(&hashrate_ths, "hashrate_ths")?;
+        let watts = slice(&power_watts, "power_watts")?;
+        let sleep = slice(&sleep_watts, "sleep_watts")?;
+        let price = slice(&electricity_usd_per_kwh, "electricity_usd_per_kwh")?;
+        let (mut mine_rw, mut profit_rw, mut be_rw) = (mine.readwrite(), profit.readwrite(), breakeven.readwrite());
+        let out = econ::CurtailBatchOutput {
+            mine: mine_rw.as_slice_mut().map_err(|_| invalid_input("out[0]", "must be a contiguous uint8 array"))?,
+            profit_usd_per_hour: slice_mut(&mut profit_rw, "out[1]")?,
+            breakeven_usd_per_kwh: slice_mut(&mut be_rw, "out[2]")?,
+        };
+        let m = market.inner;
+        py.detach(|| econ::miner_curtail_batch(&m, &t, ths, watts, sleep, price, out)).py()?;
+    }
+    let d = PyDict::new(py);
+    d.set_item("mine", mine)?;
+    d.set_item("profit_usd_per_hour", profit)?;
+    d.set_item("breakeven_usd_per_kwh", breakeven)?;
+    py.import("hcp._record")?.getattr("Record")?.call1((d,))
+}
+
+/// Benchmark hook: like `_bench_native_miner_daily_batch`, for `miner_curtail_batch`.
+#[pyfunction]
+#[pyo3(signature = (market, hashrate_ths, power_watts, sleep_watts, electricity_usd_per_kwh, repeats))]
+fn _bench_native_miner_curtail_batch(
+    py: Python<'_>,
+    market: &PyMarket,
+    hashrate_ths: PyReadonlyArray1<'_, f64>,
+    power_watts: PyReadonlyArray1<'_, f64>,
+    sleep_watts: PyReadonlyArray1<'_, f64>,
+    electricity_usd_per_kwh: PyReadonlyArray1<'_, f64>,
+    repeats: u32,
+) -> PyResult<f64> {
+    let (ths, watts) = (slice(&hashrate_ths, "hashrate_ths")?, slice(&power_watts, "power_watts")?);
+    let (sleep, price) =
+        (slice(&sleep_watts, "sleep_watts")?, slice(&electricity_usd_per_kwh, "electricity_usd_per_kwh")?);
+    let n = ths.len();
+    let m = market.inner;
+    py.detach(|| {
+        let (mut mine, mut profit, mut be) = (vec![0u8; n], vec![0.0; n], vec![0.0; n]);
+        let mut best = f64::INFINITY;
+        for _ in 0..repeats.max(1) {
+            let start = std::time::Instant::now();
+            let out = econ::CurtailBatchOutput {
+                mine: &mut mine,
+                profit_usd_per_hour: &mut profit,
+                breakeven_usd_per_kwh: &mut be,
+            };
+            econ::miner_curtail_batch(&m, &Terms::default(), ths, watts, sleep, price, out)?;
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        Ok(best)
+    })
+    .py()
+}
+
+/// Benchmark hook: runs the core batch `repeats` times on these arrays inside Rust (no boundary
+/// crossing per repeat) and returns the best wall-clock seconds of one pass. `make bench` uses it
+/// to compare the binding with native Rust on the same data in the same run.
+#[pyfunction]
+#[pyo3(signature = (market, hashrate_ths, power_watts, repeats))]
+fn _bench_native_miner_daily_batch(
+    py: Python<'_>,
+    market: &PyMarket,
+    hashrate_ths: PyReadonlyArray1<'_, f64>,
+    power_watts: PyReadonlyArray1<'_, f64>,
+    repeats: u32,
+) -> PyResult<f64> {
+    let ths = slice(&hashrate_ths, "hashrate_ths")?;
+    let watts = slice(&power_watts, "power_watts")?;
+    let n = ths.len();
+    let m = market.inner;
+    py.detach(|| {
+        let (mut r, mut c, mut p, mut b) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        let mut best = f64::INFINITY;
+        for _ in 0..repeats.max(1) {
+            let start = std::time::Instant::now();
+            let out = econ::DailyBatchOutput {
+                revenue_usd_per_day: &mut r,
+                energy_cost_usd_per_day: &mut c,
+                profit_usd_per_day: &mut p,
+                breakeven_usd_per_kwh: &mut b,
+            };
+            econ::miner_daily_batch(&m, econ::MiningTerms::default(), ths, watts, None, out)?;
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        Ok(best)
+    })
+    .py()
+}
+
+#[pyfunction]
+fn payback_days(hardware_usd: f64, profit_usd_per_day: f64) -> PyResult<Option<f64>> {
+    econ::payback_days(hardware_usd, profit_usd_per_day).py()
+}
+
+#[pyfunction]
+fn roi(hardware_usd: f64, profit_usd_per_day: f64, days: f64) -> PyResult<f64> {
+    econ::roi(hardware_usd, profit_usd_per_day, days).py()
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyMarket>()?;
+    m.add_class::<PyDeviceModel>()?;
+    m.add_class::<PyMinerDaily>()?;
+    m.add_function(wrap_pyfunction!(get_model, m)?)?;
+    m.add_function(wrap_pyfunction!(catalog, m)?)?;
+    m.add_function(wrap_pyfunction!(block_subsidy_btc, m)?)?;
+    m.add_function(wrap_pyfunction!(block_subsidy_sats, m)?)?;
+    m.add_function(wrap_pyfunction!(network_hashrate_hs, m)?)?;
+    m.add_function(wrap_pyfunction!(block_reward_btc, m)?)?;
+    m.add_function(wrap_pyfunction!(expected_btc_per_day, m)?)?;
+    m.add_function(wrap_pyfunction!(hashprice_usd_per_ph_day, m)?)?;
+    m.add_function(wrap_pyfunction!(hashprice_usd_per_th_day, m)?)?;
+    m.add_function(wrap_pyfunction!(hashprice_btc_per_ph_day, m)?)?;
+    m.add_function(wrap_pyfunction!(hashprice_btc_per_th_day, m)?)?;
+    m.add_function(wrap_pyfunction!(miner_daily, m)?)?;
+    m.add_function(wrap_pyfunction!(joules_per_th, m)?)?;
+    m.add_function(wrap_pyfunction!(hashcost_usd_per_th_day, m)?)?;
+    m.add_function(wrap_pyfunction!(breakeven_btc_usd, m)?)?;
+    m.add_function(wrap_pyfunction!(breakeven_usd_per_kwh, m)?)?;
+    m.add_function(wrap_pyfunction!(gpu_hourly, m)?)?;
+    m.add_function(wrap_pyfunction!(gpu_daily, m)?)?;
+    m.add_function(wrap_pyfunction!(action_values, m)?)?;
+    m.add_function(wrap_pyfunction!(best_action, m)?)?;
+    m.add_class::<PyDecider>()?;
+    m.add_class::<PySite>()?;
+    m.add_function(wrap_pyfunction!(miner_daily_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(gpu_daily_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(_bench_native_miner_daily_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(miner_curtail_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(_bench_native_miner_curtail_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(payback_days, m)?)?;
+    m.add_function(wrap_pyfunction!(roi, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! Maps `hcp::Error` onto the Python exception hierarchy declared in `hcp/errors.py`
+//! (`HcpError` and one subclass per kind; `InvalidInputError` is also a `ValueError`,
+//! `NotFoundError` also a `KeyError`). The classes live in Python so that they can inherit from
+//! two bases; Rust looks each up once and caches it.
+
+use hcp::ErrorKind;
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
+
+static CLASSES: PyOnceLock<Vec<(ErrorKind, Py<PyType>)>> = PyOnceLock::new();
+
+fn class_for(py: Python<'_>, kind: ErrorKind) -> PyResult<Bound<'_, PyType>> {
+    let classes = CLASSES.get_or_try_init(py, || -> PyResult<_> {
+        let module = py.import("hcp.errors")?;
+        ErrorKind::ALL
+            .iter()
+            .map(|k| {
+                let class = module.getattr(format!("{}Error", k.name()))?.cast_into::<PyType>()?;
+                Ok((*k, class.unbind()))
+            })
+            .collect()
+    })?;
+    classes
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, c)| c.bind(py).clone())
+        .ok_or_else(|| PyRuntimeError::new_err(format!("no Python class for error kind {kind}")))
+}
+
+/// Converts an `hcp::Error` into the matching Python exception.
+pub fn to_py_err(err: hcp::Error) -> PyErr {
+    Python::attach(|py| match class_for(py, err.kind()) {
+        Ok(class) => PyErr::from_type(class, err.message().to_string()),
+        Err(lookup_failed) => lookup_failed,
+    })
+}
+
+/// Makes error mapping a one-liner at every call site: `core_call().py()?`.
+pub trait IntoPy<T> {
+    /// Maps the error into a Python exception.
+    fn py(self) -> PyResult<T>;
+}
+
+impl<T> IntoPy<T> for hcp::Result<T> {
+    fn py(self) -> PyResult<T> {
+        self.map_err(to_py_err)
+    }
+}
+
+/// An `InvalidInputError` raised by the binding itself (argument conversion).
+pub fn invalid_input(field: &str, reason: impl std::fmt::Display) -> PyErr {
+    to_py_err(hcp::Error::invalid_input(field, reason))
+}

@@ -1,0 +1,16 @@
+"""Type-checked (mypy --strict) against the shipped stubs: a notebook user's first lines."""
+
+from __future__ import annotations
+
+import hcp
+
+m = hcp.Market(btc_usd=100_000, difficulty=1e14, height=840_000, fee_share=0.02, electricity_usd_per_kwh=0.05)
+hashprice: float = hcp.econ.hashprice_usd_per_ph_day(m)
+day: hcp.econ.MinerDaily = hcp.econ.miner_daily(hcp.models.S21, m, pool_fee=0.02)
+profit: float = day.profit_usd
+breakeven: float = hcp.econ.breakeven_usd_per_kwh(hcp.models.S21_XP, m)
+subsidy: float = hcp.econ.block_subsidy_btc(840_000)
+try:
+    hcp.Market(btc_usd=-1, difficulty=1, height=0)
+except hcp.InvalidInputError as err:
+    message: str = str(err)
