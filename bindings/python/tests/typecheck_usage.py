@@ -14,3 +14,12 @@ try:
     hcp.Market(btc_usd=-1, difficulty=1, height=0)
 except hcp.InvalidInputError as err:
     message: str = str(err)
+
+router = hcp.Router(manual_clock=True)
+router.add_device("gpu-0", kind="gpu", model="H100_SXM", site="austin", gpu_memory_gb=80)
+wid: int = router.submit(customer_id="acme", workload_type="ai_inference_realtime", priority=1)
+assignment = router.dispatch()
+if assignment is not None:
+    device: str = assignment.device_id
+router.complete(wid)
+prom: str = router.metrics_text()
