@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.Decider = nativeBinding.Decider
 module.exports.Market = nativeBinding.Market
+module.exports.Router = nativeBinding.Router
 module.exports.Site = nativeBinding.Site
 module.exports.actionValues = nativeBinding.actionValues
 module.exports.asicModel = nativeBinding.asicModel
