@@ -58,6 +58,12 @@ fn bad_input_gives_the_documented_errors() {
     assert_eq!(r.add_device("g1", "gpu", "S21", "a", None).unwrap_err().kind(), ErrorKind::InvalidInput);
     assert_eq!(r.add_device("g1", "gpu", "H100_SXM", "a", Some(-80.0)).unwrap_err().kind(), ErrorKind::InvalidInput);
     assert_eq!(r.set_device_available("zz", false).unwrap_err().kind(), ErrorKind::NotFound);
+    // Vendor names and the bare "H100" are understood; unknown models are not.
+    r.add_device("g2", "gpu", "NVIDIA H100 SXM", "a", None).unwrap();
+    r.add_device("g3", "gpu", "h100", "a", None).unwrap();
+    r.add_device("m0", "asic", "Antminer S21 XP", "a", None).unwrap();
+    assert_eq!(r.device("m0").unwrap().model, "S21_XP");
+    assert_eq!(r.add_device("g4", "gpu", "A100", "a", None).unwrap_err().kind(), ErrorKind::InvalidInput);
     let c = r.counts();
     assert_eq!(c.rejected, 9);
     assert_eq!(c.submitted, 9);

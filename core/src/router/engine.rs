@@ -179,7 +179,6 @@ pub struct StateCounts {
 /// r.complete(id).unwrap();
 /// assert_eq!(r.counts().completed, 1);
 /// ```
-#[derive(Debug)]
 pub struct Router {
     pub(crate) config: RouterConfig,
     pub(crate) types: Vec<(Box<str>, WorkloadTypeConfig)>,
@@ -219,6 +218,18 @@ pub struct Router {
     pub(crate) allocation_hist: Histogram,
     pub(crate) next_aging_ns: AtomicU64,
     pub(crate) aging_watermark: parking_lot::Mutex<u64>,
+}
+
+impl std::fmt::Debug for Router {
+    /// A summary (the tables themselves can hold millions of slots).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field("devices", &self.device_count())
+            .field("sites", &self.site_count.load(Relaxed))
+            .field("counts", &self.counts())
+            .field("queue_depths", &self.queue_depths())
+            .finish_non_exhaustive()
+    }
 }
 
 fn kind_index(kind: DeviceKind) -> usize {

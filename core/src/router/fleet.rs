@@ -37,11 +37,18 @@ pub struct DeviceInfoView {
 
 fn model_for(kind: DeviceKind, name: &str) -> Result<DeviceModel> {
     let catalog = Catalog::builtin();
-    let model = match catalog.get(name) {
+    // Vendor prefixes as operators write them ("Antminer S21 XP", "NVIDIA H100 SXM").
+    let trimmed = name.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    let bare = ["antminer", "nvidia"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p).map(|_| trimmed[p.len()..].trim_start_matches([' ', '-', '_'])))
+        .unwrap_or(trimmed);
+    let model = match catalog.get(bare) {
         Ok(m) => m.clone(),
         // "H100" alone means the SXM part, the common data-centre form.
-        Err(_) if name.trim().eq_ignore_ascii_case("h100") => crate::econ::models::H100_SXM(),
-        Err(e) => return Err(e),
+        Err(_) if bare.eq_ignore_ascii_case("h100") => crate::econ::models::H100_SXM(),
+        Err(_) => return Err(catalog.get(name).err().unwrap_or_else(|| Error::invalid_input("model", name))),
     };
     if model.kind != kind {
         return Err(Error::invalid_input(
