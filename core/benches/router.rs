@@ -159,50 +159,53 @@ fn thread_counts() -> Vec<usize> {
         .unwrap_or_else(|| vec![1, 2])
 }
 
+/// Push+pop pairs; each thread pushes `batch` items, then pops as many (batch 1 interleaves
+/// every push with a pop, the most contended pattern).
 fn queue_core(c: &mut Criterion) {
     let mut g = c.benchmark_group("router_queue_core");
     g.throughput(Throughput::Elements(1));
     g.measurement_time(Duration::from_secs(3)).sample_size(20);
-    for threads in thread_counts() {
-        g.bench_with_input(BenchmarkId::new("level_queues", threads), &threads, |b, &t| {
+    for (threads, batch) in thread_counts().into_iter().flat_map(|t| [(t, BATCH), (t, 1)]) {
+        let id = format!("threads={threads}/batch={batch}");
+        g.bench_with_input(BenchmarkId::new("level_queues", &id), &threads, |b, &t| {
             b.iter_custom(|iters| {
                 let q = LevelQueues::new(16);
-                run_threads(t, iters.max(t as u64 * BATCH as u64), |n| {
+                run_threads(t, iters.max(t as u64 * batch as u64), |n| {
                     let mut done = 0;
                     while done < n {
-                        for i in 0..BATCH as u64 {
+                        for i in 0..batch as u64 {
                             q.push((i % 4) as u32, (i % 10) as usize, i);
                         }
                         let mut got = 0;
-                        while got < BATCH {
+                        while got < batch {
                             if black_box(q.pop()).is_some() {
                                 got += 1;
                             }
                         }
-                        done += BATCH as u64;
+                        done += batch as u64;
                     }
                 })
             })
         });
-        g.bench_with_input(BenchmarkId::new("mutex_binaryheap", threads), &threads, |b, &t| {
+        g.bench_with_input(BenchmarkId::new("mutex_binaryheap", &id), &threads, |b, &t| {
             b.iter_custom(|iters| {
                 let q = Mutex::new((BinaryHeap::new(), 0u64));
-                run_threads(t, iters.max(t as u64 * BATCH as u64), |n| {
+                run_threads(t, iters.max(t as u64 * batch as u64), |n| {
                     let mut done = 0;
                     while done < n {
-                        for i in 0..BATCH as u64 {
+                        for i in 0..batch as u64 {
                             let mut g = q.lock().unwrap();
                             let seq = g.1;
                             g.1 += 1;
                             g.0.push(Reverse(((i % 10) as u8, seq, (i % 4) as u32, i)));
                         }
                         let mut got = 0;
-                        while got < BATCH {
+                        while got < batch {
                             if black_box(q.lock().unwrap().0.pop()).is_some() {
                                 got += 1;
                             }
                         }
-                        done += BATCH as u64;
+                        done += batch as u64;
                     }
                 })
             })
