@@ -53,6 +53,10 @@ fn bad_input_gives_the_documented_errors() {
     let e = r.submit(&SubmitRequest::new("c", "ai_inference_batch").priority(42)).unwrap_err();
     assert!(e.message().starts_with("priority"), "{e}");
     assert_eq!(r.complete(999).unwrap_err().kind(), ErrorKind::NotFound);
+    for id in [0, u64::MAX, 1 << 40, (1 << 40) - 1] {
+        assert_eq!(r.cancel(id).unwrap_err().kind(), ErrorKind::NotFound, "{id}");
+        assert_eq!(r.workload(id).unwrap_err().kind(), ErrorKind::NotFound, "{id}");
+    }
     assert_eq!(r.add_device("g0", "gpu", "H100_SXM", "a", None).unwrap_err().kind(), ErrorKind::Conflict);
     assert_eq!(r.add_device("g1", "tpu", "H100_SXM", "a", None).unwrap_err().kind(), ErrorKind::InvalidInput);
     assert_eq!(r.add_device("g1", "gpu", "S21", "a", None).unwrap_err().kind(), ErrorKind::InvalidInput);
