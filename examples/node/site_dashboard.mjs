@@ -8,7 +8,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
-const hcp = createRequire(import.meta.url)(`${root}bindings/node/index.js`)
+const hcp = createRequire(import.meta.url)(`${root}bindings/node/hcp.js`)
 const site = JSON.parse(readFileSync(`${root}examples/site.json`, 'utf8'))
 const day = process.argv[2] ?? '2024-08-20'
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const hcp = require('../index.js')
+const hcp = require('../hcp.js')
 
 const market = (over = {}) =>
   new hcp.Market({ btcUsd: 100_000, difficulty: 1e14, height: 840_000, feesBtcPerBlock: 0, electricityUsdPerKwh: 0.05, ...over })
@@ -76,4 +76,10 @@ test('site plan and decider', () => {
   assert.equal(d.step(m, 900).action, 'sleep')
   assert.equal(d.switches, 1)
   assert.throws(() => d.step(m, 0), (e) => e.code === 'InvalidInput' && e.message.startsWith('dt_seconds'))
+})
+
+test('N-API conversion errors are InvalidInput too', () => {
+  assert.throws(() => hcp.hashpriceUsdPerPhDay({}), (e) => e.code === 'InvalidInput' && e.napiCode === 'InvalidArg')
+  assert.throws(() => new hcp.Market({ btcUsd: 'x', difficulty: 1, height: 1 }), (e) => e.code === 'InvalidInput')
+  assert.throws(() => new hcp.Decider('S21').step(market(), 'soon'), (e) => e.code === 'InvalidInput')
 })

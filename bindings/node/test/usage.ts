@@ -1,6 +1,6 @@
 // Compiled with `tsc --noEmit` in `make test`: a dashboard developer's first lines, type-checked
 // against the generated index.d.ts.
-import * as hcp from '../index'
+import * as hcp from '../hcp'
 
 const market = new hcp.Market({ btcUsd: 100_000, difficulty: 1e14, height: 840_000, feeShare: 0.02, electricityUsdPerKwh: 0.05 })
 const hashprice: number = hcp.hashpriceUsdPerPhDay(market)
