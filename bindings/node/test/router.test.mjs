@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 
-const hcp = createRequire(import.meta.url)('../index.js')
+const hcp = createRequire(import.meta.url)('../hcp.js')
 
 function fleet(n = 4, config = {}) {
   const r = new hcp.Router(config)
@@ -46,6 +46,8 @@ test('bad input and unknown ids give the documented codes', () => {
   assert.equal(code(() => r.setDeviceAvailable('nope', false)), 'NotFound')
   assert.equal(code(() => new hcp.Router({ max_candidates: 0 })), 'InvalidInput')
   assert.equal(code(() => new hcp.Router('{not json')), 'InvalidInput')
+  assert.equal(code(() => r.submit(42, 'ai_inference_batch')), 'InvalidInput')
+  assert.equal(code(() => r.complete('seven')), 'InvalidInput')
   const id = r.submit('acme', 'ai_inference_batch')
   assert.equal(code(() => r.start(id)), 'IllegalTransition')
   assert.equal(code(() => r.cancel(id, 'globex')), 'NotFound')

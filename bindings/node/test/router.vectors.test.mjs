@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { load, camel, close } from './vectors.mjs'
 
-const hcp = createRequire(import.meta.url)('../index.js')
+const hcp = createRequire(import.meta.url)('../hcp.js')
 const doc = load('router')
 
 function run(r, s) {
