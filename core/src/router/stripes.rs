@@ -1,39 +1,56 @@
 //! Counters and histograms that many threads bump without sharing a cache line: each thread
 //! writes to its own stripe (picked once per thread), readers sum the stripes. A thread that owns
 //! its stripe records with a plain relaxed load + store (no locked instruction, no contention);
-//! threads beyond the stripe count share the last stripe through `fetch_add`.
+//! threads beyond the stripe count share the last stripe through `fetch_add`. A thread returns
+//! its stripe when it exits.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
 use crossbeam::utils::CachePadded;
 
 /// Number of stripes; a power of two ≥ the cores we expect to share a router.
 pub(crate) const STRIPES: usize = 16;
 
-static NEXT_STRIPE: AtomicUsize = AtomicUsize::new(0);
-thread_local! {
-    static STRIPE: Cell<usize> = const { Cell::new(usize::MAX) };
+/// The last stripe is shared (through `fetch_add`) by threads that find every other stripe
+/// taken; the others each belong to one live thread.
+const SHARED: usize = STRIPES - 1;
+
+/// Stripes not owned by a live thread. A thread takes one on its first counter update and gives
+/// it back when it exits, so pools that start and stop threads (criterion samples, Python thread
+/// pools) do not run out of single-writer stripes.
+static FREE: parking_lot::Mutex<Option<Vec<usize>>> = parking_lot::Mutex::new(None);
+
+struct Owned(usize);
+
+impl Owned {
+    fn take() -> Owned {
+        let mut free = FREE.lock();
+        Owned(free.get_or_insert_with(|| (0..SHARED).rev().collect()).pop().unwrap_or(SHARED))
+    }
 }
 
-/// The last stripe is shared by every thread past the first `STRIPES - 1`; the others each
-/// belong to one thread for life.
-const SHARED: usize = STRIPES - 1;
+impl Drop for Owned {
+    fn drop(&mut self) {
+        if self.0 != SHARED {
+            if let Some(free) = FREE.lock().as_mut() {
+                free.push(self.0);
+            }
+        }
+    }
+}
+
+thread_local! {
+    static STRIPE: Owned = Owned::take();
+}
 
 /// This thread's stripe. Stripes below `SHARED` have a single writer, so their counters are
 /// bumped with a plain load + store (no locked instruction); the shared stripe uses
 /// `fetch_add`.
 #[inline]
 pub(crate) fn stripe() -> usize {
-    STRIPE.with(|s| {
-        let v = s.get();
-        if v != usize::MAX {
-            return v;
-        }
-        let v = NEXT_STRIPE.fetch_add(1, Relaxed).min(SHARED);
-        s.set(v);
-        v
-    })
+    // A thread past its TLS teardown falls back to the shared stripe.
+    STRIPE.try_with(|s| s.0).unwrap_or(SHARED)
 }
 
 #[inline]
@@ -199,6 +216,15 @@ impl HistogramSnapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exiting_threads_give_their_stripe_back() {
+        // Far more threads than stripes, one after another: each still gets a stripe of its own.
+        for _ in 0..4 * STRIPES {
+            let s = std::thread::spawn(stripe).join().unwrap();
+            assert_ne!(s, SHARED);
+        }
+    }
 
     #[test]
     fn buckets_and_quantiles() {
