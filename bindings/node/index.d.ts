@@ -129,6 +129,81 @@ export declare class Market {
   toJSON(): MarketInit
 }
 
+/** A lock-free priority router of workloads onto devices. */
+export declare class Router {
+  /**
+   * A router. `config` is an object (or JSON string) with the RouterConfig fields, in their
+   * snake_case JSON names as in `tests/vectors/router.json` (e.g. `{ manual_clock: true }`).
+   */
+  constructor(config?: any | undefined | null)
+  /** Registers a device (`kind` `"gpu"` or `"asic"`, `model` a catalog name such as `"H100_SXM"`). */
+  addDevice(deviceId: string, kind: string, model: string, site: string, gpuMemoryGb?: number | undefined | null): void
+  /** Submits a workload; returns its id. */
+  submit(customerId: string, workloadType: string, options?: SubmitOptions | undefined | null): number
+  /** Submits many workloads in one call; returns their ids (`-1` where rejected). */
+  submitBatch(requests: Array<SubmitInit>): Float64Array
+  /**
+   * Submits `priorities.length` workloads of one customer and type, with per-workload
+   * priorities (and optionally memory): the typed-array bulk path. Ids as in `submitBatch`.
+   */
+  submitMany(customerId: string, workloadType: string, priorities: Float64Array, gpuMemoryGb?: Float64Array | undefined | null): Float64Array
+  /** Places the next workload, or `null` when nothing waiting can be placed now. */
+  dispatch(): Assignment | null
+  /** Places up to `max` workloads in one call. */
+  dispatchBatch(max: number): AssignmentColumns
+  /** Marks an assigned workload running (`customerId` scopes the call to that customer). */
+  start(workloadId: number, customerId?: string | undefined | null): void
+  /** Completes a workload and frees its devices. */
+  complete(workloadId: number, customerId?: string | undefined | null): void
+  /** Marks a workload failed and frees its devices. */
+  fail(workloadId: number, customerId?: string | undefined | null): void
+  /** Cancels a queued, assigned or running workload. */
+  cancel(workloadId: number, customerId?: string | undefined | null): void
+  /** Takes a running or assigned workload off its devices and queues it again. */
+  preempt(workloadId: number): void
+  /**
+   * Completes many workloads; 1 where it worked, 0 where the id was unknown or the
+   * transition illegal.
+   */
+  completeBatch(workloadIds: Float64Array): Uint8Array
+  /** What a workload looks like now (`customerId` scopes it: others' ids are NotFound). */
+  workload(workloadId: number, customerId?: string | undefined | null): WorkloadInfo
+  /** Counts by state. */
+  counts(): StateCounts
+  /** Waiting workloads per priority (index 0 = priority 1). */
+  queueDepths(): Array<number>
+  /** Depths, counts and latency quantiles, as the core's JSON (snake_case keys). */
+  metrics(): any
+  /** Prometheus text exposition. */
+  metricsText(): string
+  /** Registry view of a device. */
+  device(deviceId: string): DeviceView
+  /** Takes a device out of service (`false`) or back in (`true`). */
+  setDeviceAvailable(deviceId: string, available: boolean): void
+  /** Thermal headroom in [0, 1]. */
+  setDeviceThermalHeadroom(deviceId: string, headroom: number): void
+  /** Profit of a device's current use, USD per hour. */
+  setDeviceProfitUsdPerHour(deviceId: string, usdPerHour: number): void
+  /** Sets (or with `null` lifts) a site's power cap, kW. */
+  setSitePowerCapKw(site: string, powerCapKw?: number | undefined | null): void
+  /** A site's estimated device draw, kW. */
+  siteLoadKw(site: string): number
+  /** Wakes curtailed miners while the cap allows; returns their ids. */
+  resumeMiners(site: string): Array<string>
+  /** Sets the market that prices miners' power. */
+  setMarket(market: Market): void
+  /** Moves the manual clock forward (config `manual_clock: true`). */
+  advanceTime(seconds: number): void
+  /** Runs an aging sweep now; returns how many workloads climbed a level. */
+  age(): number
+  /** The workload types this router knows. */
+  workloadTypes(): Array<string>
+  /** Closes the handle and frees the router; later calls throw `code === 'Closed'`. Idempotent. */
+  close(): void
+  /** Whether `close()` was called. */
+  get closed(): boolean
+}
+
 /** A site: device groups, a power cap and terms. */
 export declare class Site {
   constructor(devices: Array<DeviceGroupInit>, capKw: number, termsInit?: TermsInit | undefined | null)
@@ -156,6 +231,36 @@ export declare function actionValues(model: string | DeviceModel, market: Market
 
 /** An ASIC given by hashrate and efficiency, e.g. for a what-if on a future model. */
 export declare function asicModel(name: string, hashrateThs: number, joulesPerTh: number): DeviceModel
+
+/** A placement decision. */
+export interface Assignment {
+  /** The workload placed. */
+  workloadId: number
+  /** Its (first) device. */
+  deviceId: string
+  /** All its devices. */
+  deviceIds: Array<string>
+  /** Priority it was dispatched at (after aging). */
+  priority: number
+  /** Seconds it waited. */
+  waitSeconds: number
+  /** Miners to put to sleep first (power cap). */
+  curtailedDeviceIds: Array<string>
+  /** Workloads preempted to make room. */
+  preemptedWorkloadIds: Array<number>
+}
+
+/** The columns of `dispatchBatch`. */
+export interface AssignmentColumns {
+  /** Workload ids, in dispatch order. */
+  workloadIds: Float64Array
+  /** Their (first) devices. */
+  deviceIds: Array<string>
+  /** Miners to curtail, over the whole batch. */
+  curtailedDeviceIds: Array<string>
+  /** Workloads preempted, over the whole batch. */
+  preemptedWorkloadIds: Array<number>
+}
 
 /** The most profitable action at this snapshot, ignoring switching costs. */
 export declare function bestAction(model: string | DeviceModel, market: Market, termsInit?: TermsInit | undefined | null): ActionValue
@@ -247,6 +352,26 @@ export interface DeviceModel {
   sleepWatts: number
   hashrateThs: number
   gpuMemoryGb: number
+}
+
+/** Registry view of a device. */
+export interface DeviceView {
+  /** Id. */
+  deviceId: string
+  /** `"gpu"` or `"asic"`. */
+  kind: string
+  /** Model. */
+  model: string
+  /** Site. */
+  site: string
+  /** Memory, GB. */
+  gpuMemoryGb: number
+  /** Free memory, GB. */
+  freeGpuMemoryGb: number
+  /** Workloads on it. */
+  workloads: number
+  /** `"available"`, `"drained"` or `"curtailed"`. */
+  status: string
 }
 
 export declare function expectedBtcPerDay(hashrateThs: number, market: Market): number
@@ -418,6 +543,54 @@ export interface SitePlan {
   profitUsdPerHour: number
 }
 
+/** Counts by state (`submitted` = the sum of the others). */
+export interface StateCounts {
+  /** Every submission. */
+  submitted: number
+  /** Waiting. */
+  queued: number
+  /** Assigned. */
+  assigned: number
+  /** Running. */
+  running: number
+  /** Completed. */
+  completed: number
+  /** Failed. */
+  failed: number
+  /** Cancelled. */
+  cancelled: number
+  /** Rejected at submission. */
+  rejected: number
+  /** Preemptions so far. */
+  preemptions: number
+}
+
+/** One request of `submitBatch`. */
+export interface SubmitInit {
+  /** Owner. */
+  customerId: string
+  /** Workload type. */
+  workloadType: string
+  /** 1 (highest) … 10 (lowest). */
+  priority?: number
+  /** GPUs wanted. */
+  gpus?: number
+  /** GPU memory per GPU, GB. */
+  gpuMemoryGb?: number
+}
+
+/** Optional fields of a submission (the workload type supplies the rest). */
+export interface SubmitOptions {
+  /** 1 (highest) … 10 (lowest). */
+  priority?: number
+  /** GPUs wanted. */
+  gpus?: number
+  /** GPU memory per GPU, GB. */
+  gpuMemoryGb?: number
+  /** Preferred site. */
+  site?: string
+}
+
 /**
  * What a switch moves: `{ kvBytes, weightsBytes, hostMemory?: 'pinned' | 'pageable',
  * warmContext?: boolean, clearBytes? }`.
@@ -470,3 +643,27 @@ export interface TermsInit {
 
 /** Version of the hcp core this module was built from. */
 export declare function version(): string
+
+/** What one workload looks like now. */
+export interface WorkloadInfo {
+  /** Id. */
+  id: number
+  /** Owner. */
+  customerId: string
+  /** Type. */
+  workloadType: string
+  /** Submitted priority. */
+  priority: number
+  /** Priority after aging. */
+  effectivePriority: number
+  /** `"queued"`, `"assigned"`, `"running"`, `"completed"`, `"failed"` or `"cancelled"`. */
+  state: string
+  /** GPUs. */
+  gpus: number
+  /** Memory per GPU, GB. */
+  gpuMemoryGb: number
+  /** Devices held. */
+  deviceIds: Array<string>
+  /** Router-clock seconds at submission. */
+  submitSeconds: number
+}

@@ -839,6 +839,7 @@ module.exports.Decider = nativeBinding.Decider
 module.exports.Fleet = nativeBinding.Fleet
 module.exports.H100 = nativeBinding.H100
 module.exports.Market = nativeBinding.Market
+module.exports.Router = nativeBinding.Router
 module.exports.Site = nativeBinding.Site
 module.exports.actionValues = nativeBinding.actionValues
 module.exports.asicModel = nativeBinding.asicModel

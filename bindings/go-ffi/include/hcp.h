@@ -100,6 +100,32 @@
 #define HCP_ERROR_INTERNAL 9
 
 /*
+ `hcp_router_transition` op: Assigned → Running.
+ */
+#define HCP_ROUTER_START 0
+
+/*
+ `hcp_router_transition` op: Assigned/Running → Completed.
+ */
+#define HCP_ROUTER_COMPLETE 1
+
+/*
+ `hcp_router_transition` op: Assigned/Running → Failed.
+ */
+#define HCP_ROUTER_FAIL 2
+
+/*
+ `hcp_router_transition` op: Queued/Assigned/Running → Cancelled.
+ */
+#define HCP_ROUTER_CANCEL 3
+
+/*
+ `hcp_router_transition` op: Assigned/Running → Preempted → Queued (operator only:
+ `customer_id` must be NULL).
+ */
+#define HCP_ROUTER_PREEMPT 4
+
+/*
  A model catalog (the built-in models, optionally with JSON overrides).
  */
 typedef struct hcp_catalog_t hcp_catalog_t;
@@ -124,6 +150,11 @@ typedef struct hcp_fleet_t hcp_fleet_t;
  A simulated H100 (opaque). Not safe for concurrent use: the Go wrapper serialises calls.
  */
 typedef struct hcp_h100_t hcp_h100_t;
+
+/*
+ A router handle (opaque). Make with `hcp_router_new`, release with `hcp_router_free`.
+ */
+typedef struct hcp_router_t hcp_router_t;
 
 /*
  A site: device groups (merged by model name), a facility power cap and terms.
@@ -558,6 +589,78 @@ typedef struct {
    */
   double usd_per_kwh;
 } hcp_group_plan_t;
+
+/*
+ Optional fields of a submission; a field whose `has_` flag is false comes from the type.
+ */
+typedef struct {
+  /*
+   Whether `priority` is given.
+   */
+  bool has_priority;
+  /*
+   1 (highest) … 10 (lowest).
+   */
+  int64_t priority;
+  /*
+   Whether `gpus` is given.
+   */
+  bool has_gpus;
+  /*
+   GPUs wanted.
+   */
+  int64_t gpus;
+  /*
+   Whether `gpu_memory_gb` is given.
+   */
+  bool has_gpu_memory_gb;
+  /*
+   GPU memory per GPU, GB.
+   */
+  double gpu_memory_gb;
+} hcp_submit_opts_t;
+
+/*
+ Counts by state (`submitted` = the sum of the seven that follow it).
+ */
+typedef struct {
+  /*
+   Every submission.
+   */
+  uint64_t submitted;
+  /*
+   Waiting.
+   */
+  uint64_t queued;
+  /*
+   Assigned.
+   */
+  uint64_t assigned;
+  /*
+   Running.
+   */
+  uint64_t running;
+  /*
+   Completed.
+   */
+  uint64_t completed;
+  /*
+   Failed.
+   */
+  uint64_t failed;
+  /*
+   Cancelled.
+   */
+  uint64_t cancelled;
+  /*
+   Rejected at submission.
+   */
+  uint64_t rejected;
+  /*
+   Preemptions so far.
+   */
+  uint64_t preemptions;
+} hcp_state_counts_t;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1099,6 +1202,230 @@ void hcp_error_free(hcp_error_t *err);
  `s` is NULL or a `char *` returned by an hcp function, freed at most once.
  */
 void hcp_string_free(char *s);
+
+/*
+ Opens a router. `config_json` (NULL for defaults) is a RouterConfig JSON object.
+
+ # Safety
+ `config_json` is NULL or NUL-terminated; `err` is NULL or writable.
+ */
+hcp_router_t *hcp_router_new(const char *config_json, hcp_error_t **err);
+
+/*
+ Releases a router. NULL is a no-op. No other call may be in flight on it.
+
+ # Safety
+ `router` is NULL or a live router, freed at most once.
+ */
+void hcp_router_free(hcp_router_t *router);
+
+/*
+ Registers a device (`kind` "gpu" or "asic", `model` a catalog name); `has_gpu_memory_gb`
+ false takes the model's memory.
+
+ # Safety
+ `router` live; strings NUL-terminated; `err` NULL or writable.
+ */
+bool hcp_router_add_device(const hcp_router_t *router,
+                           const char *device_id,
+                           const char *kind,
+                           const char *model,
+                           const char *site,
+                           bool has_gpu_memory_gb,
+                           double gpu_memory_gb,
+                           hcp_error_t **err);
+
+/*
+ Submits a workload; returns its id (0 on error). `opts` may be NULL.
+
+ # Safety
+ `router` live; strings NUL-terminated; `opts` NULL or readable; `err` NULL or writable.
+ */
+uint64_t hcp_router_submit(const hcp_router_t *router,
+                           const char *customer_id,
+                           const char *workload_type,
+                           const hcp_submit_opts_t *opts,
+                           hcp_error_t **err);
+
+/*
+ Submits `n` workloads of one customer and type in one call. `priorities` and `gpu_memory_gb`
+ are NULL (type default) or arrays of `n`. Writes each id to `ids_out[i]` (-1 where rejected)
+ and returns how many were accepted.
+
+ # Safety
+ `router` live; strings NUL-terminated; arrays NULL or of `n` elements; `ids_out` writable for
+ `n` elements; `err` NULL or writable.
+ */
+size_t hcp_router_submit_batch(const hcp_router_t *router,
+                               const char *customer_id,
+                               const char *workload_type,
+                               const int64_t *priorities,
+                               const double *gpu_memory_gb,
+                               size_t n,
+                               int64_t *ids_out,
+                               hcp_error_t **err);
+
+/*
+ Places the next workload. Returns the assignment as an owned JSON object (`workload_id`,
+ `device_id`, `device_ids`, `priority`, `wait_seconds`, `curtailed_device_ids`,
+ `preempted_workload_ids`), or NULL with `*err` NULL when nothing can be placed now.
+
+ # Safety
+ `router` live; `err` NULL or writable.
+ */
+char *hcp_router_dispatch(const hcp_router_t *router, hcp_error_t **err);
+
+/*
+ Places up to `max` workloads. Writes their ids to `workload_ids_out` and their (first) device
+ ids, joined by '\n', to `*device_ids_out` (owned; NULL when none placed); when any
+ assignment curtailed miners or preempted work, `*extra_json_out` (if not NULL) receives an
+ owned JSON object `{"curtailed_device_ids": [...], "preempted_workload_ids": [...]}`, else
+ NULL. Returns how many were placed.
+
+ # Safety
+ `router` live; `workload_ids_out` writable for `max` elements; `device_ids_out` writable;
+ `extra_json_out` NULL or writable; `err` NULL or writable.
+ */
+size_t hcp_router_dispatch_batch(const hcp_router_t *router,
+                                 size_t max,
+                                 uint64_t *workload_ids_out,
+                                 char **device_ids_out,
+                                 char **extra_json_out,
+                                 hcp_error_t **err);
+
+/*
+ Moves a workload along the state machine (`op` one of the `HCP_ROUTER_*` ops; any other
+ value is HCP_ERROR_INVALID_INPUT). With a non-NULL `customer_id` the call acts on
+ that customer's behalf: another customer's workload is HCP_ERROR_NOT_FOUND.
+
+ # Safety
+ `router` live; `customer_id` NULL or NUL-terminated; `err` NULL or writable.
+ */
+bool hcp_router_transition(const hcp_router_t *router,
+                           uint64_t workload_id,
+                           int32_t op,
+                           const char *customer_id,
+                           hcp_error_t **err);
+
+/*
+ Completes `n` workloads; `ok_out[i]` (if not NULL) is 1 where it worked. Returns how many did.
+
+ # Safety
+ `router` live; `ids` of `n` elements; `ok_out` NULL or writable for `n`; `err` NULL or writable.
+ */
+size_t hcp_router_complete_batch(const hcp_router_t *router,
+                                 const uint64_t *ids,
+                                 size_t n,
+                                 uint8_t *ok_out,
+                                 hcp_error_t **err);
+
+/*
+ A workload as an owned JSON object (the core's `WorkloadInfo`); `customer_id` scopes it.
+
+ # Safety
+ `router` live; `customer_id` NULL or NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_router_workload_json(const hcp_router_t *router,
+                               uint64_t workload_id,
+                               const char *customer_id,
+                               hcp_error_t **err);
+
+/*
+ Counts by state into `*out`.
+
+ # Safety
+ `router` live; `out` writable; `err` NULL or writable.
+ */
+bool hcp_router_counts(const hcp_router_t *router, hcp_state_counts_t *out, hcp_error_t **err);
+
+/*
+ Waiting workloads per priority into `out[0..10]` (index 0 = priority 1).
+
+ # Safety
+ `router` live; `out` writable for 10 elements; `err` NULL or writable.
+ */
+bool hcp_router_queue_depths(const hcp_router_t *router, uint64_t *out, hcp_error_t **err);
+
+/*
+ Prometheus text exposition (owned string).
+
+ # Safety
+ `router` live; `err` NULL or writable.
+ */
+char *hcp_router_metrics_text(const hcp_router_t *router, hcp_error_t **err);
+
+/*
+ A device's registry view as an owned JSON object.
+
+ # Safety
+ `router` live; `device_id` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_router_device_json(const hcp_router_t *router, const char *device_id, hcp_error_t **err);
+
+/*
+ Takes a device out of service (`available` false) or back in.
+
+ # Safety
+ `router` live; `device_id` NUL-terminated; `err` NULL or writable.
+ */
+bool hcp_router_set_device_available(const hcp_router_t *router,
+                                     const char *device_id,
+                                     bool available,
+                                     hcp_error_t **err);
+
+/*
+ Sets a site's power cap in kW (`has_cap` false lifts it).
+
+ # Safety
+ `router` live; `site` NUL-terminated; `err` NULL or writable.
+ */
+bool hcp_router_set_site_power_cap_kw(const hcp_router_t *router,
+                                      const char *site,
+                                      bool has_cap,
+                                      double power_cap_kw,
+                                      hcp_error_t **err);
+
+/*
+ A site's estimated device draw, kW.
+
+ # Safety
+ `router` live; `site` NUL-terminated; `err` NULL or writable.
+ */
+double hcp_router_site_load_kw(const hcp_router_t *router, const char *site, hcp_error_t **err);
+
+/*
+ Wakes curtailed miners while the cap allows; their ids joined by '\n' (owned; "" if none).
+
+ # Safety
+ `router` live; `site` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_router_resume_miners(const hcp_router_t *router, const char *site, hcp_error_t **err);
+
+/*
+ Sets the market that prices miners' power (validated).
+
+ # Safety
+ `router` live; `market` readable; `err` NULL or writable.
+ */
+bool hcp_router_set_market(const hcp_router_t *router,
+                           const hcp_market_t *market,
+                           hcp_error_t **err);
+
+/*
+ Moves the manual clock forward (config `manual_clock: true`).
+
+ # Safety
+ `router` live; `err` NULL or writable.
+ */
+bool hcp_router_advance_time(const hcp_router_t *router, double seconds, hcp_error_t **err);
+
+/*
+ Runs an aging sweep now; returns how many workloads climbed a level.
+
+ # Safety
+ `router` live; `err` NULL or writable.
+ */
+size_t hcp_router_age(const hcp_router_t *router, hcp_error_t **err);
 
 /*
  Opens an H100 of `variant` (`"sxm"` / `"pcie"`), with optional spec overrides (JSON object or

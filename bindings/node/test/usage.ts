@@ -28,3 +28,17 @@ const power: Float64Array = fleet.series().powerWatts
 void d
 void phases
 void power
+const router = new hcp.Router({ manual_clock: true })
+router.addDevice('gpu-0', 'gpu', 'H100_SXM', 'austin', 80)
+const wid: number = router.submit('acme', 'ai_inference_realtime', { priority: 1, gpuMemoryGb: 20 })
+const assignment: hcp.Assignment | null = router.dispatch()
+if (assignment !== null) {
+  const device: string = assignment.deviceId
+  void device
+}
+router.complete(wid)
+const prometheus: string = router.metricsText()
+const counts: hcp.StateCounts = router.counts()
+router.close()
+void prometheus
+void counts

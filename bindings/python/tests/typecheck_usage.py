@@ -24,3 +24,11 @@ fleet.command(first_gpu, "serve", model=hcp.sim.ModelSpec(params=8e9), batch=32)
 fleet.run(10)
 series = fleet.series()
 metrics: str = fleet.dcgm_metrics("node")
+router = hcp.Router(manual_clock=True)
+router.add_device("gpu-0", kind="gpu", model="H100_SXM", site="austin", gpu_memory_gb=80)
+wid: int = router.submit(customer_id="acme", workload_type="ai_inference_realtime", priority=1)
+assignment = router.dispatch()
+if assignment is not None:
+    device: str = assignment.device_id
+router.complete(wid)
+prom: str = router.metrics_text()
