@@ -13,7 +13,7 @@ GO_DIR   := bindings/go-ffi/go
 CARGO  ?= cargo
 export CARGO_TERM_PROGRESS_WHEN = never
 
-.PHONY: help demo test bench setup python node go header lint rust-test loom \
+.PHONY: help demo test bench setup python node go header lint rust-test loom examples \
         python-test node-test go-test check-generated clean
 
 help:
@@ -30,7 +30,7 @@ $(VENV)/.installed: Makefile
 	touch $@
 
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
-	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 setup: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed
@@ -57,7 +57,7 @@ demo:
 
 # ---------------------------------------------------------------- test -------------------------
 
-test: lint rust-test loom python-test node-test go-test check-generated
+test: lint rust-test loom python-test node-test go-test check-generated examples
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
@@ -93,9 +93,17 @@ check-generated: node
 	  diff -u $(NODE_DIR)/.index.d.ts.checked-in $(NODE_DIR)/index.d.ts | head -40; \
 	  echo "bindings/node/index.d.ts differed from the build's output (now regenerated): commit it"; exit 1; fi
 
+# Every language's example runs end to end, so none of them rots.
+examples: python node go
+	$(PY) examples/python/what_if.py > /dev/null
+	node examples/node/site_dashboard.mjs > /dev/null
+	@if [ -d examples/go ]; then cd examples/go && go run . > /dev/null; fi
+	@echo "examples: all ran"
+
 # ---------------------------------------------------------------- bench ------------------------
 
 bench: python node go
+	mkdir -p out
 	$(CARGO) bench -p hcp -q 2>/dev/null | tee out/bench-criterion.txt
 	$(PY) benches/python_bench.py
 	cd $(NODE_DIR) && node ../../benches/node_bench.mjs

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module'
 import os from 'node:os'
 
-const hcp = createRequire(import.meta.url)(`${process.cwd()}/index.js`)
+const hcp = createRequire(import.meta.url)(`${process.cwd()}/hcp.js`)
 const quick = process.env.HCP_BENCH_QUICK === '1'
 
 function nsPerCall(fn, n) {

@@ -8,22 +8,36 @@ import "C"
 import (
 	"runtime"
 	"sync"
+	"unsafe"
 )
 
 // Market is one snapshot of prices. It is validated by every call that takes it (NaN, infinities,
-// negative prices, Difficulty <= 0, Height < 0 and a fee share outside [0, 1) give ErrInvalidInput);
-// call Validate to check it up front.
+// negative prices, Difficulty <= 0, Height < 0, a fee share outside [0, 1) and both fee forms at
+// once give ErrInvalidInput); call Validate to check it up front.
+//
+// Fees are given as BTC per block or as the fee share of the total reward, at most one of the two
+// (nil for both means no fees), as in hcp::econ::MarketFields:
+//
+//	m := hcp.Market{BTCUSD: 100_000, Difficulty: 1e14, Height: 840_000, FeeShare: hcp.Float64(0.02)}
 type Market struct {
-	BTCUSD     float64 // BTC price, USD
-	Difficulty float64 // network difficulty
-	Height     int64   // block height (sets the subsidy)
-	// Fees: BTC per block, or, when UseFeeShare is set, the fee share of the total reward.
-	FeesBTCPerBlock      float64
-	FeeShare             float64
-	UseFeeShare          bool
-	ElectricityUSDPerKWh float64 // all-in electricity price
-	GPUUSDPerHour        float64 // GPU rental rate, USD per GPU-hour
-	USDPerMillionTokens  float64 // token price
+	BTCUSD               float64  // BTC price, USD
+	Difficulty           float64  // network difficulty
+	Height               int64    // block height (sets the subsidy)
+	FeesBTCPerBlock      *float64 // average fees per block, BTC
+	FeeShare             *float64 // fee share of the total reward, in [0, 1)
+	ElectricityUSDPerKWh float64  // all-in electricity price
+	GPUUSDPerHour        float64  // GPU rental rate, USD per GPU-hour
+	USDPerMillionTokens  float64  // token price
+}
+
+// Float64 returns a pointer to v, for the optional fields (Market.FeeShare, Terms.TokensPerSecond, ...).
+func Float64(v float64) *float64 { return &v }
+
+func optional(p *float64) (C.bool, C.double) {
+	if p == nil {
+		return false, 0
+	}
+	return true, C.double(*p)
 }
 
 func (m *Market) c() C.hcp_market_t {
@@ -31,16 +45,12 @@ func (m *Market) c() C.hcp_market_t {
 		btc_usd:                 C.double(m.BTCUSD),
 		difficulty:              C.double(m.Difficulty),
 		height:                  C.int64_t(m.Height),
-		fee_mode:                C.HCP_FEES_BTC_PER_BLOCK,
-		fees:                    C.double(m.FeesBTCPerBlock),
 		electricity_usd_per_kwh: C.double(m.ElectricityUSDPerKWh),
 		gpu_usd_per_hour:        C.double(m.GPUUSDPerHour),
 		usd_per_million_tokens:  C.double(m.USDPerMillionTokens),
 	}
-	if m.UseFeeShare {
-		cm.fee_mode = C.HCP_FEES_SHARE
-		cm.fees = C.double(m.FeeShare)
-	}
+	cm.has_fees_btc_per_block, cm.fees_btc_per_block = optional(m.FeesBTCPerBlock)
+	cm.has_fee_share, cm.fee_share = optional(m.FeeShare)
 	return cm
 }
 
@@ -80,14 +90,36 @@ type DeviceModel struct {
 	GPUMemoryGB float64 // GPU memory, GB
 }
 
-func (d *DeviceModel) c() C.hcp_device_model_t {
-	return C.hcp_device_model_t{
+// cModel converts a model for one call. The C struct borrows the Go string's bytes (no copy, no
+// NUL needed), so the struct holds a Go pointer: pin keeps it pinned, as cgo requires, until the
+// caller's Unpin after the C call. An empty name reads as "custom".
+func cModel(d *DeviceModel, pin *runtime.Pinner) C.hcp_device_model_t {
+	cm := C.hcp_device_model_t{
 		kind:          C.int32_t(d.Kind),
 		power_watts:   C.double(d.PowerWatts),
 		idle_watts:    C.double(d.IdleWatts),
 		sleep_watts:   C.double(d.SleepWatts),
 		hashrate_ths:  C.double(d.HashrateTHs),
 		gpu_memory_gb: C.double(d.GPUMemoryGB),
+	}
+	if len(d.Name) > 0 {
+		p := unsafe.StringData(d.Name)
+		pin.Pin(p)
+		cm.name = (*C.char)(unsafe.Pointer(p))
+		cm.name_len = C.size_t(len(d.Name))
+	}
+	return cm
+}
+
+func goModel(name string, c *C.hcp_device_model_t) DeviceModel {
+	return DeviceModel{
+		Name:        name,
+		Kind:        DeviceKind(c.kind),
+		PowerWatts:  float64(c.power_watts),
+		IdleWatts:   float64(c.idle_watts),
+		SleepWatts:  float64(c.sleep_watts),
+		HashrateTHs: float64(c.hashrate_ths),
+		GPUMemoryGB: float64(c.gpu_memory_gb),
 	}
 }
 
@@ -157,15 +189,7 @@ func (c *Catalog) Get(name string) (DeviceModel, error) {
 	if err := takeError(e); err != nil {
 		return DeviceModel{}, err
 	}
-	return DeviceModel{
-		Name:        takeString(outName),
-		Kind:        DeviceKind(out.kind),
-		PowerWatts:  float64(out.power_watts),
-		IdleWatts:   float64(out.idle_watts),
-		SleepWatts:  float64(out.sleep_watts),
-		HashrateTHs: float64(out.hashrate_ths),
-		GPUMemoryGB: float64(out.gpu_memory_gb),
-	}, nil
+	return goModel(takeString(outName), &out), nil
 }
 
 // Names lists the catalog's model names in order.
@@ -283,14 +307,31 @@ func ExpectedBTCPerDay(hashrateTHs float64, m Market) (float64, error) {
 	return float64(v), takeError(e)
 }
 
-// MiningTerms are a miner's pool fee (fraction in [0, 1)) and the site's PUE (>= 1).
-type MiningTerms struct {
-	PoolFee float64
-	PUE     float64
+// Terms are a site's operating terms, shared by the mining and the GPU maths (hcp::econ::Terms).
+// Start from DefaultTerms(): the zero value has a PUE of 0, which every call refuses.
+type Terms struct {
+	PoolFee        float64 // pool fee, fraction of mining revenue in [0, 1)
+	PUE            float64 // power usage effectiveness (facility / device power), in [1, 10]
+	GPUUtilisation float64 // fraction of hours a serving GPU is billed (rental) or busy (tokens), in [0, 1]
+	// TokensPerSecond, when set, makes a GPU earn from tokens (tokens/s at full load × the market's
+	// USD per million tokens) instead of rental.
+	TokensPerSecond         *float64
+	DemandResponseUSDPerMWh float64 // credit for curtailed facility load, USD per MWh (0: none)
 }
 
-// DefaultTerms is no pool fee and a PUE of 1.
-var DefaultTerms = MiningTerms{PoolFee: 0, PUE: 1}
+// DefaultTerms is no pool fee, a PUE of 1, GPUs rented 100 % of hours, no demand-response credit.
+func DefaultTerms() Terms { return Terms{PoolFee: 0, PUE: 1, GPUUtilisation: 1} }
+
+func (t *Terms) c() C.hcp_terms_t {
+	ct := C.hcp_terms_t{
+		pool_fee:                    C.double(t.PoolFee),
+		pue:                         C.double(t.PUE),
+		gpu_utilisation:             C.double(t.GPUUtilisation),
+		demand_response_usd_per_mwh: C.double(t.DemandResponseUSDPerMWh),
+	}
+	ct.has_tokens_per_second, ct.tokens_per_second = optional(t.TokensPerSecond)
+	return ct
+}
 
 // MinerDaily is one miner's expected day.
 type MinerDaily struct {
@@ -301,13 +342,24 @@ type MinerDaily struct {
 	ProfitUSD     float64
 }
 
-// MinerDailyFor computes a miner's expected day: BTC, revenue, energy, cost and profit.
-func MinerDailyFor(model DeviceModel, m Market, t MiningTerms) (MinerDaily, error) {
-	cm, cd := m.c(), model.c()
-	var out C.hcp_miner_daily_t
+// modelCall runs call with the C forms of a model, a market and terms, and converts its error.
+func modelCall(model *DeviceModel, m *Market, t *Terms, call func(*C.hcp_device_model_t, *C.hcp_market_t, *C.hcp_terms_t, **C.hcp_error_t)) error {
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	cd, cm, ct := cModel(model, &pin), m.c(), t.c()
 	var e *C.hcp_error_t
-	C.hcp_miner_daily(&cd, &cm, C.double(t.PoolFee), C.double(t.PUE), &out, &e)
-	if err := takeError(e); err != nil {
+	call(&cd, &cm, &ct, &e)
+	return takeError(e)
+}
+
+// MinerDailyFor computes a miner's expected day: BTC, revenue, energy, cost and profit. Every
+// field of t is validated; the pool fee and PUE apply.
+func MinerDailyFor(model DeviceModel, m Market, t Terms) (MinerDaily, error) {
+	var out C.hcp_miner_daily_t
+	err := modelCall(&model, &m, &t, func(cd *C.hcp_device_model_t, cm *C.hcp_market_t, ct *C.hcp_terms_t, e **C.hcp_error_t) {
+		C.hcp_miner_daily(cd, cm, ct, &out, e)
+	})
+	if err != nil {
 		return MinerDaily{}, err
 	}
 	return MinerDaily{
@@ -321,34 +373,41 @@ func MinerDailyFor(model DeviceModel, m Market, t MiningTerms) (MinerDaily, erro
 
 // JoulesPerTH is a miner's efficiency; a GPU model gives ErrInvalidInput.
 func JoulesPerTH(model DeviceModel) (float64, error) {
-	cd := model.c()
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	cd := cModel(&model, &pin)
 	var e *C.hcp_error_t
 	v := C.hcp_joules_per_th(&cd, &e)
 	return float64(v), takeError(e)
 }
 
 // HashcostUSDPerTHDay is the hashprice at which the miner breaks even at the market's power price.
-func HashcostUSDPerTHDay(model DeviceModel, m Market, t MiningTerms) (float64, error) {
-	cm, cd := m.c(), model.c()
-	var e *C.hcp_error_t
-	v := C.hcp_hashcost_usd_per_th_day(&cd, &cm, C.double(t.PoolFee), C.double(t.PUE), &e)
-	return float64(v), takeError(e)
+func HashcostUSDPerTHDay(model DeviceModel, m Market, t Terms) (float64, error) {
+	var v C.double
+	err := modelCall(&model, &m, &t, func(cd *C.hcp_device_model_t, cm *C.hcp_market_t, ct *C.hcp_terms_t, e **C.hcp_error_t) {
+		v = C.hcp_hashcost_usd_per_th_day(cd, cm, ct, e)
+	})
+	return float64(v), err
 }
 
 // BreakevenBTCUSD is the BTC price at which the miner breaks even.
-func BreakevenBTCUSD(model DeviceModel, m Market, t MiningTerms) (float64, error) {
-	cm, cd := m.c(), model.c()
-	var e *C.hcp_error_t
-	v := C.hcp_breakeven_btc_usd(&cd, &cm, C.double(t.PoolFee), C.double(t.PUE), &e)
-	return float64(v), takeError(e)
+func BreakevenBTCUSD(model DeviceModel, m Market, t Terms) (float64, error) {
+	var v C.double
+	err := modelCall(&model, &m, &t, func(cd *C.hcp_device_model_t, cm *C.hcp_market_t, ct *C.hcp_terms_t, e **C.hcp_error_t) {
+		v = C.hcp_breakeven_btc_usd(cd, cm, ct, e)
+	})
+	return float64(v), err
 }
 
-// BreakevenUSDPerKWh is the electricity price at which the device breaks even.
-func BreakevenUSDPerKWh(model DeviceModel, m Market, t MiningTerms) (float64, error) {
-	cm, cd := m.c(), model.c()
-	var e *C.hcp_error_t
-	v := C.hcp_breakeven_usd_per_kwh(&cd, &cm, C.double(t.PoolFee), C.double(t.PUE), &e)
-	return float64(v), takeError(e)
+// BreakevenUSDPerKWh is the electricity price at which the device's productive use breaks even,
+// whatever its kind: an ASIC's mining break-even, or a GPU's serving break-even (rental or tokens
+// at t.GPUUtilisation).
+func BreakevenUSDPerKWh(model DeviceModel, m Market, t Terms) (float64, error) {
+	var v C.double
+	err := modelCall(&model, &m, &t, func(cd *C.hcp_device_model_t, cm *C.hcp_market_t, ct *C.hcp_terms_t, e **C.hcp_error_t) {
+		v = C.hcp_breakeven_usd_per_kwh(cd, cm, ct, e)
+	})
+	return float64(v), err
 }
 
 // PaybackDays is the days until hardware is paid back; ok is false when it never is.

@@ -25,7 +25,7 @@ func TestBadInputIsInvalidInput(t *testing.T) {
 		"nan price":       {BTCUSD: math.NaN(), Difficulty: 1e14, Height: 1},
 		"zero difficulty": {BTCUSD: 1, Difficulty: 0, Height: 1},
 		"negative height": {BTCUSD: 1, Difficulty: 1, Height: -1},
-		"fee share 1":     {BTCUSD: 1, Difficulty: 1, Height: 1, UseFeeShare: true, FeeShare: 1},
+		"fee share 1":     {BTCUSD: 1, Difficulty: 1, Height: 1, FeeShare: Float64(1)},
 	} {
 		_, err := HashpriceUSDPerPHDay(m)
 		if !errors.Is(err, ErrInvalidInput) {
@@ -61,7 +61,7 @@ func TestCatalogCloseIsIdempotent(t *testing.T) {
 }
 
 func TestMinerDaily(t *testing.T) {
-	d, err := MinerDailyFor(S21, refMarket(), DefaultTerms)
+	d, err := MinerDailyFor(S21, refMarket(), DefaultTerms())
 	if err != nil {
 		t.Fatal(err)
 	}

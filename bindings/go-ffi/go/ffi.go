@@ -4,8 +4,8 @@
 //
 // # Lifetimes
 //
-// Values such as Market and DeviceModel are plain Go structs copied into C on each call. Handles
-// (Catalog, and the router, ledger and fleet types) own memory on the Rust side: each has an
+// Values such as Market, DeviceModel and Terms are plain Go structs copied into C on each call.
+// Handles (Catalog, Decider, Site, and the router, ledger and fleet types) own memory on the Rust side: each has an
 // idempotent Close, a finalizer as a safety net for a forgotten Close, and every method calls
 // runtime.KeepAlive on its receiver after the C call so the finalizer cannot run mid-call. A
 // method on a closed handle returns an error matching ErrClosed; it never crashes. Handles are
@@ -16,6 +16,12 @@
 // Every error returned is an *Error with Kind(); errors.Is(err, hcp.ErrInvalidInput) and the other
 // sentinels match on the kind. There is no thread-local "last error": goroutines move between OS
 // threads, so each C call returns its own error object.
+//
+// # Bulk data
+//
+// Column functions (MinerDailyBatch, GPUDailyBatch, Decider.StepSeries) hand whole Go slices to
+// Rust in one call; the library reads and writes them in place, without copying. A per-item call
+// in a loop costs a cgo crossing each time (about 0.1 to 0.5 µs): use the batch form for fleets.
 //
 // # Building
 //
@@ -36,7 +42,7 @@ import (
 )
 
 // ABIVersion is the C ABI version this package was written against.
-const ABIVersion = 1
+const ABIVersion = 2
 
 func init() {
 	if got := uint32(C.hcp_abi_version()); got != ABIVersion {
@@ -89,7 +95,11 @@ type Error struct {
 // Kind says what went wrong.
 func (e *Error) Kind() ErrorKind { return e.kind }
 
-// Error returns the message, which names the offending field.
+// Message is the core's message without the "hcp: " prefix: it starts with the offending field
+// ("btc_usd: must be finite and > 0, got NaN"), exactly as every other binding reports it.
+func (e *Error) Message() string { return e.message }
+
+// Error returns "hcp: " and the message, which names the offending field.
 func (e *Error) Error() string {
 	if e.message == "" {
 		return "hcp: " + e.kind.String()

@@ -22,7 +22,7 @@
 /*
  Version of this C ABI. The Go package checks it at init and refuses a mismatched library.
  */
-#define HCP_ABI_VERSION 1
+#define HCP_ABI_VERSION 2
 
 /*
  `durability` of hcp_ledger_open: fsync every ingest (survives power loss).
@@ -35,16 +35,6 @@
 #define HCP_DURABILITY_NORMAL 1
 
 /*
- `hcp_market_t.fee_mode`: `fees` is BTC per block.
- */
-#define HCP_FEES_BTC_PER_BLOCK 0
-
-/*
- `hcp_market_t.fee_mode`: `fees` is the fee share of the total reward, in [0, 1).
- */
-#define HCP_FEES_SHARE 1
-
-/*
  `hcp_device_model_t.kind` of a mining ASIC.
  */
 #define HCP_KIND_ASIC 0
@@ -53,6 +43,26 @@
  `hcp_device_model_t.kind` of a GPU.
  */
 #define HCP_KIND_GPU 1
+
+/*
+ `hcp_action_value_t.action` etc.: an ASIC hashing.
+ */
+#define HCP_ACTION_MINE 0
+
+/*
+ A GPU serving inference.
+ */
+#define HCP_ACTION_SERVE 1
+
+/*
+ Curtailed, at sleep power.
+ */
+#define HCP_ACTION_SLEEP 2
+
+/*
+ Powered on doing nothing useful, at idle power.
+ */
+#define HCP_ACTION_IDLE 3
 
 /*
  Error code of `hcp::ErrorKind::InvalidInput`.
@@ -100,6 +110,32 @@
 #define HCP_ERROR_INTERNAL 9
 
 /*
+ `hcp_router_transition` op: Assigned → Running.
+ */
+#define HCP_ROUTER_START 0
+
+/*
+ `hcp_router_transition` op: Assigned/Running → Completed.
+ */
+#define HCP_ROUTER_COMPLETE 1
+
+/*
+ `hcp_router_transition` op: Assigned/Running → Failed.
+ */
+#define HCP_ROUTER_FAIL 2
+
+/*
+ `hcp_router_transition` op: Queued/Assigned/Running → Cancelled.
+ */
+#define HCP_ROUTER_CANCEL 3
+
+/*
+ `hcp_router_transition` op: Assigned/Running → Preempted → Queued (operator only:
+ `customer_id` must be NULL).
+ */
+#define HCP_ROUTER_PREEMPT 4
+
+/*
  A model catalog (the built-in models, optionally with JSON overrides).
  */
 typedef struct hcp_catalog_t hcp_catalog_t;
@@ -110,10 +146,25 @@ typedef struct hcp_catalog_t hcp_catalog_t;
 typedef struct hcp_charge_t hcp_charge_t;
 
 /*
+ A stateful per-device decider. Not synchronised: serialise calls on one handle.
+ */
+typedef struct hcp_decider_t hcp_decider_t;
+
+/*
  An error owned by the caller: read it with `hcp_error_kind` / `hcp_error_message`, release it
  with `hcp_error_free`.
  */
 typedef struct hcp_error_t hcp_error_t;
+
+/*
+ A simulated fleet (opaque). Not safe for concurrent use: the Go wrapper serialises calls.
+ */
+typedef struct hcp_fleet_t hcp_fleet_t;
+
+/*
+ A simulated H100 (opaque). Not safe for concurrent use: the Go wrapper serialises calls.
+ */
+typedef struct hcp_h100_t hcp_h100_t;
 
 /*
  A usage ledger (SQLite file or memory).
@@ -126,8 +177,19 @@ typedef struct hcp_ledger_t hcp_ledger_t;
 typedef struct hcp_plan_t hcp_plan_t;
 
 /*
+ A router handle (opaque). Make with `hcp_router_new`, release with `hcp_router_free`.
+ */
+typedef struct hcp_router_t hcp_router_t;
+
+/*
+ A site: device groups (merged by model name), a facility power cap and terms.
+ */
+typedef struct hcp_site_t hcp_site_t;
+
+/*
  A market snapshot, validated on every call (NaN, infinities, negative prices, difficulty <= 0,
- height < 0 and a fee share outside [0, 1) are HCP_ERROR_INVALID_INPUT).
+ height < 0, a fee share outside [0, 1) and both fee forms at once are HCP_ERROR_INVALID_INPUT).
+ The fee fields mirror `hcp::econ::MarketFields`: at most one of them is set; neither means no fees.
  */
 typedef struct {
   /*
@@ -143,13 +205,21 @@ typedef struct {
    */
   int64_t height;
   /*
-   HCP_FEES_BTC_PER_BLOCK or HCP_FEES_SHARE.
+   Whether `fees_btc_per_block` is given.
    */
-  int32_t fee_mode;
+  bool has_fees_btc_per_block;
   /*
-   Fees, in the unit `fee_mode` says.
+   Average fees per block, BTC.
    */
-  double fees;
+  double fees_btc_per_block;
+  /*
+   Whether `fee_share` is given.
+   */
+  bool has_fee_share;
+  /*
+   Fee share of the total reward, in [0, 1).
+   */
+  double fee_share;
   /*
    All-in electricity price, USD per kWh.
    */
@@ -168,6 +238,16 @@ typedef struct {
  Nameplate figures of a device model (see `hcp::econ::DeviceModel`).
  */
 typedef struct {
+  /*
+   Model name: `name_len` bytes of UTF-8 (no NUL needed), borrowed for the call; a length of
+   0 reads as "custom". Structs this library writes set it to NULL / 0: the name comes back
+   through a separate `char **`.
+   */
+  const char *name;
+  /*
+   Length of `name` in bytes.
+   */
+  size_t name_len;
   /*
    HCP_KIND_ASIC or HCP_KIND_GPU.
    */
@@ -195,6 +275,36 @@ typedef struct {
 } hcp_device_model_t;
 
 /*
+ Site operating terms (see `hcp::econ::Terms`; its defaults are 0, 1, 1, none, 0).
+ */
+typedef struct {
+  /*
+   Pool fee, fraction of mining revenue in [0, 1).
+   */
+  double pool_fee;
+  /*
+   Power usage effectiveness, in [1, 10].
+   */
+  double pue;
+  /*
+   Fraction of hours a serving GPU is billed or busy, in [0, 1].
+   */
+  double gpu_utilisation;
+  /*
+   Whether GPUs earn from tokens at `tokens_per_second` instead of rental.
+   */
+  bool has_tokens_per_second;
+  /*
+   Throughput of a GPU at full load, tokens per second.
+   */
+  double tokens_per_second;
+  /*
+   Credit for curtailed load, USD per MWh.
+   */
+  double demand_response_usd_per_mwh;
+} hcp_terms_t;
+
+/*
  One miner's expected day.
  */
 typedef struct {
@@ -219,6 +329,363 @@ typedef struct {
    */
   double profit_usd;
 } hcp_miner_daily_t;
+
+/*
+ Output columns of the daily batch functions: four caller-owned arrays of doubles with their
+ lengths (each must equal the input length).
+ */
+typedef struct {
+  /*
+   Revenue per day, USD.
+   */
+  double *revenue_usd_per_day;
+  /*
+   Length of `revenue_usd_per_day`.
+   */
+  size_t revenue_len;
+  /*
+   Facility energy cost per day, USD.
+   */
+  double *energy_cost_usd_per_day;
+  /*
+   Length of `energy_cost_usd_per_day`.
+   */
+  size_t energy_cost_len;
+  /*
+   Revenue − energy cost per day, USD.
+   */
+  double *profit_usd_per_day;
+  /*
+   Length of `profit_usd_per_day`.
+   */
+  size_t profit_len;
+  /*
+   Break-even electricity price, USD/kWh.
+   */
+  double *breakeven_usd_per_kwh;
+  /*
+   Length of `breakeven_usd_per_kwh`.
+   */
+  size_t breakeven_len;
+} hcp_daily_columns_t;
+
+/*
+ Output columns of hcp_miner_curtail_batch: three caller-owned arrays with their lengths (each
+ must equal the input length).
+ */
+typedef struct {
+  /*
+   1 where the device should mine, 0 where it should sleep.
+   */
+  uint8_t *mine;
+  /*
+   Length of `mine`.
+   */
+  size_t mine_len;
+  /*
+   Profit per hour of the chosen action (revenue + demand-response credit − energy), USD.
+   */
+  double *profit_usd_per_hour;
+  /*
+   Length of `profit_usd_per_hour`.
+   */
+  size_t profit_len;
+  /*
+   Electricity price at which mining and sleeping are worth the same, USD/kWh.
+   */
+  double *breakeven_usd_per_kwh;
+  /*
+   Length of `breakeven_usd_per_kwh`.
+   */
+  size_t breakeven_len;
+} hcp_curtail_columns_t;
+
+/*
+ What switching costs a device and how long it must stay in an action (`hcp::econ::SwitchPolicy`).
+ */
+typedef struct {
+  /*
+   Time a switch takes, s.
+   */
+  double switch_seconds;
+  /*
+   Wear and handling cost of one switch, USD.
+   */
+  double wear_usd_per_switch;
+  /*
+   Minimum time in an action before leaving it, s.
+   */
+  double min_dwell_seconds;
+  /*
+   Whether a large enough gain waives the minimum dwell.
+   */
+  bool has_override_gain_usd_per_hour;
+  /*
+   The gain per hour that waives the dwell, USD/h.
+   */
+  double override_gain_usd_per_hour;
+} hcp_switch_policy_t;
+
+/*
+ One device's expected economics per hour in one action (`hcp::econ::ActionValue`).
+ */
+typedef struct {
+  /*
+   HCP_ACTION_*.
+   */
+  int32_t action;
+  /*
+   Facility power (device power × PUE), W.
+   */
+  double facility_watts;
+  /*
+   BTC mined per hour after the pool fee.
+   */
+  double btc_per_hour;
+  /*
+   Revenue from mining or serving, USD/h.
+   */
+  double revenue_usd_per_hour;
+  /*
+   Energy cost, USD/h.
+   */
+  double energy_cost_usd_per_hour;
+  /*
+   Demand-response credit (sleep only), USD/h.
+   */
+  double credit_usd_per_hour;
+  /*
+   Revenue + credit − energy cost, USD/h.
+   */
+  double profit_usd_per_hour;
+} hcp_action_value_t;
+
+/*
+ The outcome of one decider step (`hcp::econ::Decision`).
+ */
+typedef struct {
+  /*
+   The action for the next interval (HCP_ACTION_*).
+   */
+  int32_t action;
+  /*
+   Whether this step changed the action.
+   */
+  bool switched;
+  /*
+   Expected value per hour of `action` at this snapshot.
+   */
+  hcp_action_value_t value;
+  /*
+   Cost charged by this step's switch, USD (0 when not switching).
+   */
+  double switch_cost_usd;
+} hcp_decision_t;
+
+/*
+ A serving GPU's expected economics over a period (`hcp::econ::GpuEconomics`).
+ */
+typedef struct {
+  /*
+   Length of the period, h.
+   */
+  double hours;
+  /*
+   Revenue, USD.
+   */
+  double revenue_usd;
+  /*
+   Facility energy, kWh.
+   */
+  double energy_kwh;
+  /*
+   Energy cost, USD.
+   */
+  double energy_cost_usd;
+  /*
+   Revenue minus energy cost, USD.
+   */
+  double profit_usd;
+} hcp_gpu_economics_t;
+
+/*
+ A number of identical devices.
+ */
+typedef struct {
+  /*
+   The model of every device in the group (its `name` identifies the group).
+   */
+  hcp_device_model_t model;
+  /*
+   How many devices.
+   */
+  uint32_t count;
+} hcp_device_group_t;
+
+/*
+ A site plan's totals per hour (`hcp::econ::SitePlan` without its groups).
+ */
+typedef struct {
+  /*
+   The cap, facility kW.
+   */
+  double cap_kw;
+  /*
+   Facility power drawn, kW.
+   */
+  double facility_kw;
+  /*
+   Facility power of the running miners, kW.
+   */
+  double mining_kw;
+  /*
+   Facility power of the running GPUs, kW.
+   */
+  double gpu_kw;
+  /*
+   Load held off by curtailment, facility kW.
+   */
+  double curtailed_kw;
+  /*
+   Devices running.
+   */
+  uint64_t devices_running;
+  /*
+   Devices curtailed.
+   */
+  uint64_t devices_curtailed;
+  /*
+   BTC mined per hour, after the pool fee.
+   */
+  double btc_per_hour;
+  /*
+   Mining revenue, USD/h.
+   */
+  double mining_revenue_usd_per_hour;
+  /*
+   GPU revenue, USD/h.
+   */
+  double gpu_revenue_usd_per_hour;
+  /*
+   Energy cost, USD/h.
+   */
+  double energy_cost_usd_per_hour;
+  /*
+   Demand-response credit, USD/h.
+   */
+  double credit_usd_per_hour;
+  /*
+   Mining + GPU revenue + credit − energy cost, USD/h.
+   */
+  double profit_usd_per_hour;
+} hcp_site_plan_t;
+
+/*
+ What one device group does under a plan (`hcp::econ::GroupPlan`; the model name is
+ `hcp_site_group_name` at the same index).
+ */
+typedef struct {
+  /*
+   HCP_KIND_ASIC or HCP_KIND_GPU.
+   */
+  int32_t kind;
+  /*
+   Devices in the group.
+   */
+  uint32_t count;
+  /*
+   Devices running (mining or serving).
+   */
+  uint32_t running;
+  /*
+   Devices curtailed.
+   */
+  uint32_t curtailed;
+  /*
+   Value per hour of one running device.
+   */
+  hcp_action_value_t running_value;
+  /*
+   Value per hour of one curtailed device.
+   */
+  hcp_action_value_t curtailed_value;
+  /*
+   Marginal profit of running one device, USD per facility kWh.
+   */
+  double usd_per_kwh;
+} hcp_group_plan_t;
+
+/*
+ Optional fields of a submission; a field whose `has_` flag is false comes from the type.
+ */
+typedef struct {
+  /*
+   Whether `priority` is given.
+   */
+  bool has_priority;
+  /*
+   1 (highest) … 10 (lowest).
+   */
+  int64_t priority;
+  /*
+   Whether `gpus` is given.
+   */
+  bool has_gpus;
+  /*
+   GPUs wanted.
+   */
+  int64_t gpus;
+  /*
+   Whether `gpu_memory_gb` is given.
+   */
+  bool has_gpu_memory_gb;
+  /*
+   GPU memory per GPU, GB.
+   */
+  double gpu_memory_gb;
+} hcp_submit_opts_t;
+
+/*
+ Counts by state (`submitted` = the sum of the seven that follow it).
+ */
+typedef struct {
+  /*
+   Every submission.
+   */
+  uint64_t submitted;
+  /*
+   Waiting.
+   */
+  uint64_t queued;
+  /*
+   Assigned.
+   */
+  uint64_t assigned;
+  /*
+   Running.
+   */
+  uint64_t running;
+  /*
+   Completed.
+   */
+  uint64_t completed;
+  /*
+   Failed.
+   */
+  uint64_t failed;
+  /*
+   Cancelled.
+   */
+  uint64_t cancelled;
+  /*
+   Rejected at submission.
+   */
+  uint64_t rejected;
+  /*
+   Preemptions so far.
+   */
+  uint64_t preemptions;
+} hcp_state_counts_t;
 
 #ifdef __cplusplus
 extern "C" {
@@ -575,12 +1042,11 @@ double hcp_hashprice_btc_per_th_day(const hcp_market_t *market, hcp_error_t **er
  A miner's expected day into `*out`.
 
  # Safety
- `model`, `market` readable; `out` writable; `err` NULL or writable.
+ `model`, `market`, `terms` readable; `out` writable; `err` NULL or writable.
  */
 bool hcp_miner_daily(const hcp_device_model_t *model,
                      const hcp_market_t *market,
-                     double pool_fee,
-                     double pue,
+                     const hcp_terms_t *terms,
                      hcp_miner_daily_t *out,
                      hcp_error_t **err);
 
@@ -596,36 +1062,34 @@ double hcp_joules_per_th(const hcp_device_model_t *model, hcp_error_t **err);
  Hashcost: break-even hashprice at the market's electricity price, USD per TH/s per day.
 
  # Safety
- `model`, `market` readable; `err` NULL or writable.
+ `model`, `market`, `terms` readable; `err` NULL or writable.
  */
 double hcp_hashcost_usd_per_th_day(const hcp_device_model_t *model,
                                    const hcp_market_t *market,
-                                   double pool_fee,
-                                   double pue,
+                                   const hcp_terms_t *terms,
                                    hcp_error_t **err);
 
 /*
  BTC price at which the miner breaks even, USD.
 
  # Safety
- `model`, `market` readable; `err` NULL or writable.
+ `model`, `market`, `terms` readable; `err` NULL or writable.
  */
 double hcp_breakeven_btc_usd(const hcp_device_model_t *model,
                              const hcp_market_t *market,
-                             double pool_fee,
-                             double pue,
+                             const hcp_terms_t *terms,
                              hcp_error_t **err);
 
 /*
- Electricity price at which the device breaks even, USD per kWh.
+ Electricity price at which the device's productive use breaks even, USD per kWh, whatever its
+ kind: an ASIC's mining break-even or a GPU's serving break-even (`hcp::econ::breakeven_usd_per_kwh`).
 
  # Safety
- `model`, `market` readable; `err` NULL or writable.
+ `model`, `market`, `terms` readable; `err` NULL or writable.
  */
 double hcp_breakeven_usd_per_kwh(const hcp_device_model_t *model,
                                  const hcp_market_t *market,
-                                 double pool_fee,
-                                 double pue,
+                                 const hcp_terms_t *terms,
                                  hcp_error_t **err);
 
 /*
@@ -646,6 +1110,306 @@ bool hcp_payback_days(double hardware_usd,
  `err` NULL or writable.
  */
 double hcp_roi(double hardware_usd, double profit_usd_per_day, double days, hcp_error_t **err);
+
+/*
+ Mining economics per day for a fleet given as columns: hashrate (TH/s) and power (W) per
+ device, and, when `has_electricity`, an electricity price per device (USD/kWh; the market's
+ otherwise). Fills `*out`. A bad value anywhere is HCP_ERROR_INVALID_INPUT naming the column
+ and index, with every output zeroed.
+
+ # Safety
+ `market`, `terms`, `out` readable; each input array readable for its length (NULL only when
+ the length is 0); the output arrays writable for theirs and not overlapping any other; `err`
+ NULL or writable.
+ */
+bool hcp_miner_daily_batch(const hcp_market_t *market,
+                           const hcp_terms_t *terms,
+                           const double *hashrate_ths,
+                           size_t hashrate_len,
+                           const double *power_watts,
+                           size_t power_len,
+                           bool has_electricity,
+                           const double *electricity_usd_per_kwh,
+                           size_t electricity_len,
+                           const hcp_daily_columns_t *out,
+                           hcp_error_t **err);
+
+/*
+ GPU economics per day for serving GPUs given as columns: TDP and idle power (W) and
+ utilisation (0–1) per device, and optionally an electricity price per device. The terms'
+ `gpu_utilisation` is ignored in favour of the column. Fills `*out` as hcp_miner_daily_batch.
+
+ # Safety
+ As hcp_miner_daily_batch.
+ */
+bool hcp_gpu_daily_batch(const hcp_market_t *market,
+                         const hcp_terms_t *terms,
+                         const double *power_watts,
+                         size_t power_len,
+                         const double *idle_watts,
+                         size_t idle_len,
+                         const double *utilisation,
+                         size_t utilisation_len,
+                         bool has_electricity,
+                         const double *electricity_usd_per_kwh,
+                         size_t electricity_len,
+                         const hcp_daily_columns_t *out,
+                         hcp_error_t **err);
+
+/*
+ The curtailment decision for a fleet of miners at one snapshot (`hcp::econ::miner_curtail_batch`):
+ per device hashrate (TH/s), power and sleep power (W) and the electricity price it pays
+ (USD/kWh); each device mines when that earns at least as much as sleeping (with the terms'
+ demand-response credit for the load held off). Fills `*out`; a bad value anywhere is
+ HCP_ERROR_INVALID_INPUT naming the column and index, with every output zeroed.
+
+ # Safety
+ As hcp_miner_daily_batch.
+ */
+bool hcp_miner_curtail_batch(const hcp_market_t *market,
+                             const hcp_terms_t *terms,
+                             const double *hashrate_ths,
+                             size_t hashrate_len,
+                             const double *power_watts,
+                             size_t power_len,
+                             const double *sleep_watts,
+                             size_t sleep_len,
+                             const double *electricity_usd_per_kwh,
+                             size_t electricity_len,
+                             const hcp_curtail_columns_t *out,
+                             hcp_error_t **err);
+
+/*
+ Opens a decider for one device of `model` starting in `initial` (HCP_ACTION_*). Release with
+ hcp_decider_free.
+
+ # Safety
+ `model`, `terms`, `policy` readable; `err` NULL or writable.
+ */
+hcp_decider_t *hcp_decider_new(const hcp_device_model_t *model,
+                               const hcp_terms_t *terms,
+                               const hcp_switch_policy_t *policy,
+                               int32_t initial,
+                               hcp_error_t **err);
+
+/*
+ Releases a decider. NULL is a no-op.
+
+ # Safety
+ `decider` is NULL or a live decider, freed at most once.
+ */
+void hcp_decider_free(hcp_decider_t *decider);
+
+/*
+ Decides the action for the next `dt_seconds` at `market`, advances the clock, and writes the
+ decision into `*out`.
+
+ # Safety
+ `decider` live and not used concurrently; `market` readable; `out` writable; `err` NULL or writable.
+ */
+bool hcp_decider_step(hcp_decider_t *decider,
+                      const hcp_market_t *market,
+                      double dt_seconds,
+                      hcp_decision_t *out,
+                      hcp_error_t **err);
+
+/*
+ Steps once per market of `markets[0..n]` (one boundary crossing for a series), writing the
+ action after each step into `out_actions[0..n]`. On an error the steps before the bad market
+ have been taken (as with one call per step) and the error names the market's field.
+
+ # Safety
+ `decider` live and not used concurrently; `markets` readable and `out_actions` writable for `n`
+ elements (NULL only when `n` is 0); `err` NULL or writable.
+ */
+bool hcp_decider_step_series(hcp_decider_t *decider,
+                             const hcp_market_t *markets,
+                             size_t n,
+                             double dt_seconds,
+                             int32_t *out_actions,
+                             hcp_error_t **err);
+
+/*
+ The decider's current action (HCP_ACTION_*), or -1 for a NULL handle.
+
+ # Safety
+ `decider` is NULL or live.
+ */
+int32_t hcp_decider_current(const hcp_decider_t *decider);
+
+/*
+ Number of switches so far (0 for a NULL handle).
+
+ # Safety
+ `decider` is NULL or live.
+ */
+uint64_t hcp_decider_switches(const hcp_decider_t *decider);
+
+/*
+ Seconds spent in the current action (DBL_MAX before the first switch).
+
+ # Safety
+ `decider` is NULL or live; `err` NULL or writable.
+ */
+double hcp_decider_seconds_in_action(const hcp_decider_t *decider, hcp_error_t **err);
+
+/*
+ A serving GPU's expected economics over one hour into `*out`.
+
+ # Safety
+ `model`, `market`, `terms` readable; `out` writable; `err` NULL or writable.
+ */
+bool hcp_gpu_hourly(const hcp_device_model_t *model,
+                    const hcp_market_t *market,
+                    const hcp_terms_t *terms,
+                    hcp_gpu_economics_t *out,
+                    hcp_error_t **err);
+
+/*
+ A serving GPU's expected economics over one day into `*out`.
+
+ # Safety
+ `model`, `market`, `terms` readable; `out` writable; `err` NULL or writable.
+ */
+bool hcp_gpu_daily(const hcp_device_model_t *model,
+                   const hcp_market_t *market,
+                   const hcp_terms_t *terms,
+                   hcp_gpu_economics_t *out,
+                   hcp_error_t **err);
+
+/*
+ The values per hour of the three actions open to the device (its productive action, sleep,
+ idle, in that order) into `out[0..3]`; `out_len` must be at least 3.
+
+ # Safety
+ `model`, `market`, `terms` readable; `out` NULL or writable for `out_len` values; `err` NULL or writable.
+ */
+bool hcp_action_values(const hcp_device_model_t *model,
+                       const hcp_market_t *market,
+                       const hcp_terms_t *terms,
+                       hcp_action_value_t *out,
+                       size_t out_len,
+                       hcp_error_t **err);
+
+/*
+ The most profitable action at this snapshot, ignoring switching costs, into `*out`.
+
+ # Safety
+ `model`, `market`, `terms` readable; `out` writable; `err` NULL or writable.
+ */
+bool hcp_best_action(const hcp_device_model_t *model,
+                     const hcp_market_t *market,
+                     const hcp_terms_t *terms,
+                     hcp_action_value_t *out,
+                     hcp_error_t **err);
+
+/*
+ An ASIC given by hashrate (TH/s) and efficiency (J/TH), as `hcp::econ::DeviceModel::asic`,
+ into `*out` (its `name` is NULL: the name is the one given).
+
+ # Safety
+ `name` NUL-terminated; `out` writable; `err` NULL or writable.
+ */
+bool hcp_asic_model(const char *name,
+                    double hashrate_ths,
+                    double joules_per_th,
+                    hcp_device_model_t *out,
+                    hcp_error_t **err);
+
+/*
+ The HCP_ACTION_* code of an action name ("mine", "serve", "sleep", "idle"); -1 and
+ HCP_ERROR_INVALID_INPUT naming `action` for any other name.
+
+ # Safety
+ `name` NUL-terminated; `err` NULL or writable.
+ */
+int32_t hcp_action_parse(const char *name, hcp_error_t **err);
+
+/*
+ Opens a site from `groups[0..n]`, a facility cap in kW and terms. Groups with the same model
+ name are merged (their figures must agree); the cap must hold the whole site curtailed.
+ Release with hcp_site_free.
+
+ # Safety
+ `groups` readable for `n` elements (NULL only when `n` is 0), with valid names; `terms`
+ readable; `err` NULL or writable.
+ */
+hcp_site_t *hcp_site_new(const hcp_device_group_t *groups,
+                         size_t n,
+                         double cap_kw,
+                         const hcp_terms_t *terms,
+                         hcp_error_t **err);
+
+/*
+ Opens a site from the JSON form of `hcp::econ::SiteSpec` (`{"devices": [{"model": "S21",
+ "count": 1000}], "cap_kw": 4000, "pue": 1.1, ...}`), model names looked up in the built-in
+ catalog. Release with hcp_site_free.
+
+ # Safety
+ `json` NUL-terminated; `err` NULL or writable.
+ */
+hcp_site_t *hcp_site_from_json(const char *json, hcp_error_t **err);
+
+/*
+ Releases a site. NULL is a no-op.
+
+ # Safety
+ `site` is NULL or a live site, freed at most once.
+ */
+void hcp_site_free(hcp_site_t *site);
+
+/*
+ Number of device groups after merging (0 for a NULL handle).
+
+ # Safety
+ `site` is NULL or live.
+ */
+size_t hcp_site_group_count(const hcp_site_t *site);
+
+/*
+ The model name of group `index` (owned; release with hcp_string_free), or NULL out of range.
+
+ # Safety
+ `site` is NULL or live.
+ */
+char *hcp_site_group_name(const hcp_site_t *site, size_t index);
+
+/*
+ The site's facility power cap, kW (0 for a NULL handle).
+
+ # Safety
+ `site` is NULL or live.
+ */
+double hcp_site_cap_kw(const hcp_site_t *site);
+
+/*
+ The plan earning the most per hour at `market` under the cap: totals into `*out`, one entry
+ per group into `out_groups[0..groups_len]` (`groups_len` = hcp_site_group_count).
+
+ # Safety
+ `site` live; `market` readable; `out` writable; `out_groups` writable for `groups_len`
+ elements; `err` NULL or writable.
+ */
+bool hcp_site_plan(const hcp_site_t *site,
+                   const hcp_market_t *market,
+                   hcp_site_plan_t *out,
+                   hcp_group_plan_t *out_groups,
+                   size_t groups_len,
+                   hcp_error_t **err);
+
+/*
+ The always-on baseline (GPUs first, then miners by TH per W, up to the cap, never curtailing
+ on price), written as hcp_site_plan writes.
+
+ # Safety
+ As hcp_site_plan.
+ */
+bool hcp_site_plan_always_on(const hcp_site_t *site,
+                             const hcp_market_t *market,
+                             hcp_site_plan_t *out,
+                             hcp_group_plan_t *out_groups,
+                             size_t groups_len,
+                             hcp_error_t **err);
 
 /*
  The error's code (`HCP_ERROR_*`, the `hcp::ErrorKind` in order from 1); 0 for a NULL error.
@@ -678,6 +1442,443 @@ void hcp_error_free(hcp_error_t *err);
  `s` is NULL or a `char *` returned by an hcp function, freed at most once.
  */
 void hcp_string_free(char *s);
+
+/*
+ Opens a router. `config_json` (NULL for defaults) is a RouterConfig JSON object.
+
+ # Safety
+ `config_json` is NULL or NUL-terminated; `err` is NULL or writable.
+ */
+hcp_router_t *hcp_router_new(const char *config_json, hcp_error_t **err);
+
+/*
+ Releases a router. NULL is a no-op. No other call may be in flight on it.
+
+ # Safety
+ `router` is NULL or a live router, freed at most once.
+ */
+void hcp_router_free(hcp_router_t *router);
+
+/*
+ Registers a device (`kind` "gpu" or "asic", `model` a catalog name); `has_gpu_memory_gb`
+ false takes the model's memory.
+
+ # Safety
+ `router` live; strings NUL-terminated; `err` NULL or writable.
+ */
+bool hcp_router_add_device(const hcp_router_t *router,
+                           const char *device_id,
+                           const char *kind,
+                           const char *model,
+                           const char *site,
+                           bool has_gpu_memory_gb,
+                           double gpu_memory_gb,
+                           hcp_error_t **err);
+
+/*
+ Submits a workload; returns its id (0 on error). `opts` may be NULL.
+
+ # Safety
+ `router` live; strings NUL-terminated; `opts` NULL or readable; `err` NULL or writable.
+ */
+uint64_t hcp_router_submit(const hcp_router_t *router,
+                           const char *customer_id,
+                           const char *workload_type,
+                           const hcp_submit_opts_t *opts,
+                           hcp_error_t **err);
+
+/*
+ Submits `n` workloads of one customer and type in one call. `priorities` and `gpu_memory_gb`
+ are NULL (type default) or arrays of `n`. Writes each id to `ids_out[i]` (-1 where rejected)
+ and returns how many were accepted.
+
+ # Safety
+ `router` live; strings NUL-terminated; arrays NULL or of `n` elements; `ids_out` writable for
+ `n` elements; `err` NULL or writable.
+ */
+size_t hcp_router_submit_batch(const hcp_router_t *router,
+                               const char *customer_id,
+                               const char *workload_type,
+                               const int64_t *priorities,
+                               const double *gpu_memory_gb,
+                               size_t n,
+                               int64_t *ids_out,
+                               hcp_error_t **err);
+
+/*
+ Places the next workload. Returns the assignment as an owned JSON object (`workload_id`,
+ `device_id`, `device_ids`, `priority`, `wait_seconds`, `curtailed_device_ids`,
+ `preempted_workload_ids`), or NULL with `*err` NULL when nothing can be placed now.
+
+ # Safety
+ `router` live; `err` NULL or writable.
+ */
+char *hcp_router_dispatch(const hcp_router_t *router, hcp_error_t **err);
+
+/*
+ Places up to `max` workloads. Writes their ids to `workload_ids_out` and their (first) device
+ ids, joined by '\n', to `*device_ids_out` (owned; NULL when none placed); when any
+ assignment curtailed miners or preempted work, `*extra_json_out` (if not NULL) receives an
+ owned JSON object `{"curtailed_device_ids": [...], "preempted_workload_ids": [...]}`, else
+ NULL. Returns how many were placed.
+
+ # Safety
+ `router` live; `workload_ids_out` writable for `max` elements; `device_ids_out` writable;
+ `extra_json_out` NULL or writable; `err` NULL or writable.
+ */
+size_t hcp_router_dispatch_batch(const hcp_router_t *router,
+                                 size_t max,
+                                 uint64_t *workload_ids_out,
+                                 char **device_ids_out,
+                                 char **extra_json_out,
+                                 hcp_error_t **err);
+
+/*
+ Moves a workload along the state machine (`op` one of the `HCP_ROUTER_*` ops; any other
+ value is HCP_ERROR_INVALID_INPUT). With a non-NULL `customer_id` the call acts on
+ that customer's behalf: another customer's workload is HCP_ERROR_NOT_FOUND.
+
+ # Safety
+ `router` live; `customer_id` NULL or NUL-terminated; `err` NULL or writable.
+ */
+bool hcp_router_transition(const hcp_router_t *router,
+                           uint64_t workload_id,
+                           int32_t op,
+                           const char *customer_id,
+                           hcp_error_t **err);
+
+/*
+ Completes `n` workloads; `ok_out[i]` (if not NULL) is 1 where it worked. Returns how many did.
+
+ # Safety
+ `router` live; `ids` of `n` elements; `ok_out` NULL or writable for `n`; `err` NULL or writable.
+ */
+size_t hcp_router_complete_batch(const hcp_router_t *router,
+                                 const uint64_t *ids,
+                                 size_t n,
+                                 uint8_t *ok_out,
+                                 hcp_error_t **err);
+
+/*
+ A workload as an owned JSON object (the core's `WorkloadInfo`); `customer_id` scopes it.
+
+ # Safety
+ `router` live; `customer_id` NULL or NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_router_workload_json(const hcp_router_t *router,
+                               uint64_t workload_id,
+                               const char *customer_id,
+                               hcp_error_t **err);
+
+/*
+ Counts by state into `*out`.
+
+ # Safety
+ `router` live; `out` writable; `err` NULL or writable.
+ */
+bool hcp_router_counts(const hcp_router_t *router, hcp_state_counts_t *out, hcp_error_t **err);
+
+/*
+ Waiting workloads per priority into `out[0..10]` (index 0 = priority 1).
+
+ # Safety
+ `router` live; `out` writable for 10 elements; `err` NULL or writable.
+ */
+bool hcp_router_queue_depths(const hcp_router_t *router, uint64_t *out, hcp_error_t **err);
+
+/*
+ Prometheus text exposition (owned string).
+
+ # Safety
+ `router` live; `err` NULL or writable.
+ */
+char *hcp_router_metrics_text(const hcp_router_t *router, hcp_error_t **err);
+
+/*
+ A device's registry view as an owned JSON object.
+
+ # Safety
+ `router` live; `device_id` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_router_device_json(const hcp_router_t *router, const char *device_id, hcp_error_t **err);
+
+/*
+ Takes a device out of service (`available` false) or back in.
+
+ # Safety
+ `router` live; `device_id` NUL-terminated; `err` NULL or writable.
+ */
+bool hcp_router_set_device_available(const hcp_router_t *router,
+                                     const char *device_id,
+                                     bool available,
+                                     hcp_error_t **err);
+
+/*
+ Sets a site's power cap in kW (`has_cap` false lifts it).
+
+ # Safety
+ `router` live; `site` NUL-terminated; `err` NULL or writable.
+ */
+bool hcp_router_set_site_power_cap_kw(const hcp_router_t *router,
+                                      const char *site,
+                                      bool has_cap,
+                                      double power_cap_kw,
+                                      hcp_error_t **err);
+
+/*
+ A site's estimated device draw, kW.
+
+ # Safety
+ `router` live; `site` NUL-terminated; `err` NULL or writable.
+ */
+double hcp_router_site_load_kw(const hcp_router_t *router, const char *site, hcp_error_t **err);
+
+/*
+ Wakes curtailed miners while the cap allows; their ids joined by '\n' (owned; "" if none).
+
+ # Safety
+ `router` live; `site` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_router_resume_miners(const hcp_router_t *router, const char *site, hcp_error_t **err);
+
+/*
+ Sets the market that prices miners' power (validated).
+
+ # Safety
+ `router` live; `market` readable; `err` NULL or writable.
+ */
+bool hcp_router_set_market(const hcp_router_t *router,
+                           const hcp_market_t *market,
+                           hcp_error_t **err);
+
+/*
+ Moves the manual clock forward (config `manual_clock: true`).
+
+ # Safety
+ `router` live; `err` NULL or writable.
+ */
+bool hcp_router_advance_time(const hcp_router_t *router, double seconds, hcp_error_t **err);
+
+/*
+ Runs an aging sweep now; returns how many workloads climbed a level.
+
+ # Safety
+ `router` live; `err` NULL or writable.
+ */
+size_t hcp_router_age(const hcp_router_t *router, hcp_error_t **err);
+
+/*
+ Opens an H100 of `variant` (`"sxm"` / `"pcie"`), with optional spec overrides (JSON object or
+ NULL). Release with hcp_h100_free.
+
+ # Safety
+ `variant` NUL-terminated; `overrides_json` NULL or NUL-terminated; `err` NULL or writable.
+ */
+hcp_h100_t *hcp_h100_new(const char *variant, const char *overrides_json, hcp_error_t **err);
+
+/*
+ Releases an H100. NULL is a no-op.
+
+ # Safety
+ `gpu` is NULL or a live handle, freed at most once.
+ */
+void hcp_h100_free(hcp_h100_t *gpu);
+
+/*
+ Steady-state decode of `model_json` (`{"params": 8e9, "bytes_per_param": 2}`) at `batch`, as
+ an owned JSON object (step_seconds, tokens_per_second, power_watts, …).
+
+ # Safety
+ `gpu` live; `model_json` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_h100_decode_json(const hcp_h100_t *gpu,
+                           const char *model_json,
+                           int64_t batch,
+                           uint64_t context_tokens,
+                           hcp_error_t **err);
+
+/*
+ Phases of a workload switch as an owned JSON object (each phase's seconds, total_seconds).
+ `host_memory` is `"pinned"` or `"pageable"`.
+
+ # Safety
+ `gpu` live; `host_memory` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_h100_switch_json(const hcp_h100_t *gpu,
+                           double kv_bytes,
+                           double weights_bytes,
+                           const char *host_memory,
+                           bool warm_context,
+                           hcp_error_t **err);
+
+/*
+ Advances the GPU `dt_seconds` under tensor and DRAM activity; the reading as owned JSON.
+
+ # Safety
+ `gpu` is a live handle not used concurrently; `err` NULL or writable.
+ */
+char *hcp_h100_step_json(hcp_h100_t *gpu,
+                         double dt_seconds,
+                         double tensor,
+                         double dram,
+                         hcp_error_t **err);
+
+/*
+ Opens a fleet from a FleetConfig JSON object (NULL or `{}` for defaults). Release with
+ hcp_fleet_free.
+
+ # Safety
+ `config_json` NULL or NUL-terminated; `err` NULL or writable.
+ */
+hcp_fleet_t *hcp_fleet_new(const char *config_json, hcp_error_t **err);
+
+/*
+ Releases a fleet. NULL is a no-op.
+
+ # Safety
+ `fleet` is NULL or a live handle, freed at most once.
+ */
+void hcp_fleet_free(hcp_fleet_t *fleet);
+
+/*
+ Adds `count` devices: GPUs when `kind` is `"gpu"` (name `"sxm"`/`"pcie"`), miners when it is
+ `"asic"` (name `"S21"`, …). Returns the first new device id (-1 on error).
+
+ # Safety
+ `fleet` live and not used concurrently; strings NUL-terminated; `err` NULL or writable.
+ */
+int64_t hcp_fleet_add(hcp_fleet_t *fleet,
+                      const char *kind,
+                      const char *name,
+                      uint32_t count,
+                      hcp_error_t **err);
+
+/*
+ Applies a command (JSON: `{"command":"serve","model":{...},"batch":32}`, `{"command":"mine",
+ "mode":"low"}`, `{"command":"sleep"}`, …) to each of `n` devices.
+
+ # Safety
+ `fleet` live and not used concurrently; `devices` points to `n` ids (NULL if 0);
+ `command_json` NUL-terminated; `err` NULL or writable.
+ */
+bool hcp_fleet_command(hcp_fleet_t *fleet,
+                       const int64_t *devices,
+                       size_t n,
+                       const char *command_json,
+                       hcp_error_t **err);
+
+/*
+ Advances `steps` steps.
+
+ # Safety
+ `fleet` live and not used concurrently; `err` NULL or writable.
+ */
+bool hcp_fleet_run(hcp_fleet_t *fleet, uint64_t steps, hcp_error_t **err);
+
+/*
+ Draws the shares found since the last settlement now.
+
+ # Safety
+ `fleet` live and not used concurrently; `err` NULL or writable.
+ */
+bool hcp_fleet_settle(hcp_fleet_t *fleet, hcp_error_t **err);
+
+/*
+ Sets the market: `kind` `"synthetic"` (`arg` = SyntheticConfig JSON or NULL, `seed`),
+ `"replay"` (`arg` = directory, `start` = start instant) or `"none"`.
+
+ # Safety
+ `fleet` live and not used concurrently; strings NULL or NUL-terminated; `err` NULL or writable.
+ */
+bool hcp_fleet_set_market(hcp_fleet_t *fleet,
+                          const char *kind,
+                          const char *arg,
+                          const char *start,
+                          uint64_t seed,
+                          hcp_error_t **err);
+
+/*
+ Sets the room temperature, °C.
+
+ # Safety
+ `fleet` live and not used concurrently; `err` NULL or writable.
+ */
+bool hcp_fleet_set_ambient_c(hcp_fleet_t *fleet, double ambient_c, hcp_error_t **err);
+
+/*
+ Number of recorded steps (rows of every series column).
+
+ # Safety
+ `fleet` is a live handle.
+ */
+size_t hcp_fleet_series_len(const hcp_fleet_t *fleet);
+
+/*
+ Copies series column `name` (e.g. `"power_watts"`, `"gpus_serving"`; counts as doubles) into
+ `out[0..len]`; `len` must equal hcp_fleet_series_len.
+
+ # Safety
+ `fleet` live; `name` NUL-terminated; `out` points to `len` writable doubles; `err` NULL or writable.
+ */
+bool hcp_fleet_series_column(const hcp_fleet_t *fleet,
+                             const char *name,
+                             double *out,
+                             size_t len,
+                             hcp_error_t **err);
+
+/*
+ Number of events logged.
+
+ # Safety
+ `fleet` is a live handle.
+ */
+size_t hcp_fleet_events_len(const hcp_fleet_t *fleet);
+
+/*
+ Copies the events into five columns of `len` (= hcp_fleet_events_len) entries: time, device,
+ kind code (see `hcp_event_kind_name`), code, value.
+
+ # Safety
+ `fleet` live; each out-pointer points to `len` writable elements; `err` NULL or writable.
+ */
+bool hcp_fleet_events(const hcp_fleet_t *fleet,
+                      double *time_seconds,
+                      uint32_t *device,
+                      uint8_t *kind,
+                      uint32_t *code,
+                      double *value,
+                      size_t len,
+                      hcp_error_t **err);
+
+/*
+ The snake_case name of an event kind code (static string; NULL for an unknown code).
+ */
+const char *hcp_event_kind_name(uint8_t code);
+
+/*
+ A JSON view of the fleet (owned): `what` is `"summary"`, `"devices"` (per-device columns),
+ `"state:<id>"`, `"gpu:<id>"` (telemetry), `"cgminer:<id>:<summary|stats|pools>"` or
+ `"dcgm:<hostname>"` (the Prometheus text as a JSON string).
+
+ # Safety
+ `fleet` live; `what` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_fleet_json(const hcp_fleet_t *fleet, const char *what, hcp_error_t **err);
+
+/*
+ A market series as owned JSON columns: `kind` `"synthetic"` (`arg` = SyntheticConfig JSON or
+ NULL, `seed`) or `"replay"` (`arg` = directory, `start`), `steps` points `dt_seconds` apart.
+
+ # Safety
+ Strings NULL or NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_market_series_json(const char *kind,
+                             const char *arg,
+                             const char *start,
+                             uint64_t seed,
+                             uint64_t steps,
+                             double dt_seconds,
+                             hcp_error_t **err);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,24 +1,30 @@
 //! C ABI of `hcp::econ`: markets and models cross as plain `#[repr(C)]` structs (validated on every
 //! call, a few comparisons), the catalog as a handle. Conversion only; the maths lives in core.
+//!
+//! This file holds the shared structs (market, model, terms) and the Bitcoin maths; the
+//! submodules hold the per-device economics (`device`), the decider handle (`decide`), the site
+//! handle and its plans (`site`) and the column batches (`batch`).
 
 use std::ffi::c_char;
 
-use hcp::econ::{self, Catalog, DeviceKind, DeviceModel, Fees, Market, MiningTerms};
+use hcp::econ::{self, Catalog, DeviceKind, DeviceModel, Market, MarketFields, MiningTerms, Terms};
 use hcp::Error;
 
-use crate::errors::{guard, handle, hcp_error_t, str_arg, write_out};
+use crate::errors::{guard, handle, hcp_error_t, slice_arg, str_arg, write_out};
 
-/// `hcp_market_t.fee_mode`: `fees` is BTC per block.
-pub const HCP_FEES_BTC_PER_BLOCK: i32 = 0;
-/// `hcp_market_t.fee_mode`: `fees` is the fee share of the total reward, in [0, 1).
-pub const HCP_FEES_SHARE: i32 = 1;
+pub mod batch;
+pub mod decide;
+pub mod device;
+pub mod site;
+
 /// `hcp_device_model_t.kind` of a mining ASIC.
 pub const HCP_KIND_ASIC: i32 = 0;
 /// `hcp_device_model_t.kind` of a GPU.
 pub const HCP_KIND_GPU: i32 = 1;
 
 /// A market snapshot, validated on every call (NaN, infinities, negative prices, difficulty <= 0,
-/// height < 0 and a fee share outside [0, 1) are HCP_ERROR_INVALID_INPUT).
+/// height < 0, a fee share outside [0, 1) and both fee forms at once are HCP_ERROR_INVALID_INPUT).
+/// The fee fields mirror `hcp::econ::MarketFields`: at most one of them is set; neither means no fees.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct hcp_market_t {
@@ -28,10 +34,14 @@ pub struct hcp_market_t {
     pub difficulty: f64,
     /// Block height.
     pub height: i64,
-    /// HCP_FEES_BTC_PER_BLOCK or HCP_FEES_SHARE.
-    pub fee_mode: i32,
-    /// Fees, in the unit `fee_mode` says.
-    pub fees: f64,
+    /// Whether `fees_btc_per_block` is given.
+    pub has_fees_btc_per_block: bool,
+    /// Average fees per block, BTC.
+    pub fees_btc_per_block: f64,
+    /// Whether `fee_share` is given.
+    pub has_fee_share: bool,
+    /// Fee share of the total reward, in [0, 1).
+    pub fee_share: f64,
     /// All-in electricity price, USD per kWh.
     pub electricity_usd_per_kwh: f64,
     /// GPU rental rate, USD per GPU-hour.
@@ -44,6 +54,12 @@ pub struct hcp_market_t {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct hcp_device_model_t {
+    /// Model name: `name_len` bytes of UTF-8 (no NUL needed), borrowed for the call; a length of
+    /// 0 reads as "custom". Structs this library writes set it to NULL / 0: the name comes back
+    /// through a separate `char **`.
+    pub name: *const c_char,
+    /// Length of `name` in bytes.
+    pub name_len: usize,
     /// HCP_KIND_ASIC or HCP_KIND_GPU.
     pub kind: i32,
     /// Power at nominal full use, W.
@@ -56,6 +72,24 @@ pub struct hcp_device_model_t {
     pub hashrate_ths: f64,
     /// GPU memory, GB (GPU).
     pub gpu_memory_gb: f64,
+}
+
+/// Site operating terms (see `hcp::econ::Terms`; its defaults are 0, 1, 1, none, 0).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct hcp_terms_t {
+    /// Pool fee, fraction of mining revenue in [0, 1).
+    pub pool_fee: f64,
+    /// Power usage effectiveness, in [1, 10].
+    pub pue: f64,
+    /// Fraction of hours a serving GPU is billed or busy, in [0, 1].
+    pub gpu_utilisation: f64,
+    /// Whether GPUs earn from tokens at `tokens_per_second` instead of rental.
+    pub has_tokens_per_second: bool,
+    /// Throughput of a GPU at full load, tokens per second.
+    pub tokens_per_second: f64,
+    /// Credit for curtailed load, USD per MWh.
+    pub demand_response_usd_per_mwh: f64,
 }
 
 /// One miner's expected day.
@@ -82,20 +116,16 @@ pub struct hcp_catalog_t {
 pub(crate) fn market(m: *const hcp_market_t) -> hcp::Result<Market> {
     // SAFETY: the C ABI contract: `m` is NULL or points to a readable hcp_market_t.
     let m = unsafe { m.as_ref() }.ok_or_else(|| Error::invalid_input("market", "must not be NULL"))?;
-    let fees = match m.fee_mode {
-        HCP_FEES_BTC_PER_BLOCK => Fees::BtcPerBlock(m.fees),
-        HCP_FEES_SHARE => Fees::Share(m.fees),
-        other => return Err(Error::invalid_input("fee_mode", format!("must be 0 or 1, got {other}"))),
-    };
-    Market::new(
-        m.btc_usd,
-        m.difficulty,
-        econ::validate_height(m.height)?,
-        fees,
-        m.electricity_usd_per_kwh,
-        m.gpu_usd_per_hour,
-        m.usd_per_million_tokens,
-    )
+    Market::try_from(MarketFields {
+        btc_usd: m.btc_usd,
+        difficulty: m.difficulty,
+        height: m.height,
+        fees_btc_per_block: m.has_fees_btc_per_block.then_some(m.fees_btc_per_block),
+        fee_share: m.has_fee_share.then_some(m.fee_share),
+        electricity_usd_per_kwh: m.electricity_usd_per_kwh,
+        gpu_usd_per_hour: m.gpu_usd_per_hour,
+        usd_per_million_tokens: m.usd_per_million_tokens,
+    })
 }
 
 pub(crate) fn model(m: *const hcp_device_model_t) -> hcp::Result<DeviceModel> {
@@ -106,8 +136,15 @@ pub(crate) fn model(m: *const hcp_device_model_t) -> hcp::Result<DeviceModel> {
         HCP_KIND_GPU => DeviceKind::Gpu,
         other => return Err(Error::invalid_input("kind", format!("must be 0 (asic) or 1 (gpu), got {other}"))),
     };
+    let name = if m.name_len == 0 {
+        "custom".to_string()
+    } else {
+        // SAFETY: `name` points to `name_len` readable bytes for the call (C ABI contract).
+        let bytes = unsafe { slice_arg(m.name.cast::<u8>(), m.name_len, "name") }?;
+        std::str::from_utf8(bytes).map_err(|_| Error::invalid_input("name", "is not valid UTF-8"))?.to_string()
+    };
     DeviceModel {
-        name: "custom".into(),
+        name,
         kind,
         power_watts: m.power_watts,
         idle_watts: m.idle_watts,
@@ -120,6 +157,8 @@ pub(crate) fn model(m: *const hcp_device_model_t) -> hcp::Result<DeviceModel> {
 
 pub(crate) fn to_c_model(m: &DeviceModel) -> hcp_device_model_t {
     hcp_device_model_t {
+        name: std::ptr::null(),
+        name_len: 0,
         kind: match m.kind {
             DeviceKind::Asic => HCP_KIND_ASIC,
             DeviceKind::Gpu => HCP_KIND_GPU,
@@ -132,8 +171,22 @@ pub(crate) fn to_c_model(m: &DeviceModel) -> hcp_device_model_t {
     }
 }
 
-fn terms(pool_fee: f64, pue: f64) -> MiningTerms {
-    MiningTerms { pool_fee, pue }
+/// The core's `Terms` from the C struct (validated by the core functions that take them).
+pub(crate) fn terms(t: *const hcp_terms_t) -> hcp::Result<Terms> {
+    // SAFETY: the C ABI contract: `t` is NULL or points to a readable hcp_terms_t.
+    let t = unsafe { t.as_ref() }.ok_or_else(|| Error::invalid_input("terms", "must not be NULL"))?;
+    Ok(Terms {
+        pool_fee: t.pool_fee,
+        pue: t.pue,
+        gpu_utilisation: t.gpu_utilisation,
+        tokens_per_second: t.has_tokens_per_second.then_some(t.tokens_per_second),
+        demand_response_usd_per_mwh: t.demand_response_usd_per_mwh,
+    })
+}
+
+/// The mining subset of validated terms (every field is checked, as the Python binding does).
+fn mining_terms(t: *const hcp_terms_t) -> hcp::Result<MiningTerms> {
+    Ok(terms(t)?.validated()?.mining())
 }
 
 /// Validates a market; returns false and sets `*err` if a field is bad.
@@ -318,18 +371,17 @@ pub unsafe extern "C" fn hcp_hashprice_btc_per_th_day(market: *const hcp_market_
 /// A miner's expected day into `*out`.
 ///
 /// # Safety
-/// `model`, `market` readable; `out` writable; `err` NULL or writable.
+/// `model`, `market`, `terms` readable; `out` writable; `err` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_miner_daily(
     model: *const hcp_device_model_t,
     market: *const hcp_market_t,
-    pool_fee: f64,
-    pue: f64,
+    terms: *const hcp_terms_t,
     out: *mut hcp_miner_daily_t,
     err: *mut *mut hcp_error_t,
 ) -> bool {
     guard(err, false, || {
-        let d = econ::miner_daily(&self::model(model)?, &self::market(market)?, terms(pool_fee, pue))?;
+        let d = econ::miner_daily(&self::model(model)?, &self::market(market)?, mining_terms(terms)?)?;
         let c = hcp_miner_daily_t {
             btc: d.btc,
             revenue_usd: d.revenue_usd,
@@ -355,50 +407,46 @@ pub unsafe extern "C" fn hcp_joules_per_th(model: *const hcp_device_model_t, err
 /// Hashcost: break-even hashprice at the market's electricity price, USD per TH/s per day.
 ///
 /// # Safety
-/// `model`, `market` readable; `err` NULL or writable.
+/// `model`, `market`, `terms` readable; `err` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_hashcost_usd_per_th_day(
     model: *const hcp_device_model_t,
     market: *const hcp_market_t,
-    pool_fee: f64,
-    pue: f64,
+    terms: *const hcp_terms_t,
     err: *mut *mut hcp_error_t,
 ) -> f64 {
     guard(err, 0.0, || {
-        econ::hashcost_usd_per_th_day(&self::model(model)?, &self::market(market)?, terms(pool_fee, pue))
+        econ::hashcost_usd_per_th_day(&self::model(model)?, &self::market(market)?, mining_terms(terms)?)
     })
 }
 
 /// BTC price at which the miner breaks even, USD.
 ///
 /// # Safety
-/// `model`, `market` readable; `err` NULL or writable.
+/// `model`, `market`, `terms` readable; `err` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_breakeven_btc_usd(
     model: *const hcp_device_model_t,
     market: *const hcp_market_t,
-    pool_fee: f64,
-    pue: f64,
+    terms: *const hcp_terms_t,
     err: *mut *mut hcp_error_t,
 ) -> f64 {
-    guard(err, 0.0, || econ::breakeven_btc_usd(&self::model(model)?, &self::market(market)?, terms(pool_fee, pue)))
+    guard(err, 0.0, || econ::breakeven_btc_usd(&self::model(model)?, &self::market(market)?, mining_terms(terms)?))
 }
 
-/// Electricity price at which the device breaks even, USD per kWh.
+/// Electricity price at which the device's productive use breaks even, USD per kWh, whatever its
+/// kind: an ASIC's mining break-even or a GPU's serving break-even (`hcp::econ::breakeven_usd_per_kwh`).
 ///
 /// # Safety
-/// `model`, `market` readable; `err` NULL or writable.
+/// `model`, `market`, `terms` readable; `err` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_breakeven_usd_per_kwh(
     model: *const hcp_device_model_t,
     market: *const hcp_market_t,
-    pool_fee: f64,
-    pue: f64,
+    terms: *const hcp_terms_t,
     err: *mut *mut hcp_error_t,
 ) -> f64 {
-    guard(err, 0.0, || {
-        econ::miner_breakeven_usd_per_kwh(&self::model(model)?, &self::market(market)?, terms(pool_fee, pue))
-    })
+    guard(err, 0.0, || econ::breakeven_usd_per_kwh(&self::model(model)?, &self::market(market)?, &self::terms(terms)?))
 }
 
 /// Days to pay back hardware; returns false (no payback) when the profit is not positive.

@@ -1,1 +1,613 @@
-//! C ABI of `hcp::router`.
+//! C ABI of `hcp::router`: an opaque `hcp_router_t` handle, safe to share between threads (the
+//! core router is `Send + Sync` and every call takes it by shared reference). Bulk calls
+//! (`hcp_router_submit_batch`, `hcp_router_dispatch_batch`, `hcp_router_complete_batch`) move
+//! whole arrays per crossing. Structured results come back as owned JSON strings (release with
+//! `hcp_string_free`), in the core's field names.
+
+use std::ffi::c_char;
+
+use hcp::router::{Router, RouterConfig, SubmitRequest};
+use hcp::Error;
+
+use crate::econ::hcp_market_t;
+use crate::errors::{guard, handle, hcp_error_t, out_string, slice_arg, slice_out, str_arg, write_out};
+
+/// A router handle (opaque). Make with `hcp_router_new`, release with `hcp_router_free`.
+pub struct hcp_router_t {
+    inner: Router,
+}
+
+/// Optional fields of a submission; a field whose `has_` flag is false comes from the type.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct hcp_submit_opts_t {
+    /// Whether `priority` is given.
+    pub has_priority: bool,
+    /// 1 (highest) … 10 (lowest).
+    pub priority: i64,
+    /// Whether `gpus` is given.
+    pub has_gpus: bool,
+    /// GPUs wanted.
+    pub gpus: i64,
+    /// Whether `gpu_memory_gb` is given.
+    pub has_gpu_memory_gb: bool,
+    /// GPU memory per GPU, GB.
+    pub gpu_memory_gb: f64,
+}
+
+/// `hcp_router_transition` op: Assigned → Running.
+pub const HCP_ROUTER_START: i32 = 0;
+/// `hcp_router_transition` op: Assigned/Running → Completed.
+pub const HCP_ROUTER_COMPLETE: i32 = 1;
+/// `hcp_router_transition` op: Assigned/Running → Failed.
+pub const HCP_ROUTER_FAIL: i32 = 2;
+/// `hcp_router_transition` op: Queued/Assigned/Running → Cancelled.
+pub const HCP_ROUTER_CANCEL: i32 = 3;
+/// `hcp_router_transition` op: Assigned/Running → Preempted → Queued (operator only:
+/// `customer_id` must be NULL).
+pub const HCP_ROUTER_PREEMPT: i32 = 4;
+
+/// Counts by state (`submitted` = the sum of the seven that follow it).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct hcp_state_counts_t {
+    /// Every submission.
+    pub submitted: u64,
+    /// Waiting.
+    pub queued: u64,
+    /// Assigned.
+    pub assigned: u64,
+    /// Running.
+    pub running: u64,
+    /// Completed.
+    pub completed: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Cancelled.
+    pub cancelled: u64,
+    /// Rejected at submission.
+    pub rejected: u64,
+    /// Preemptions so far.
+    pub preemptions: u64,
+}
+
+fn opt_str<'a>(p: *const c_char, field: &str) -> hcp::Result<Option<&'a str>> {
+    if p.is_null() {
+        Ok(None)
+    } else {
+        // SAFETY: non-NULL strings are NUL-terminated by the C ABI contract of every caller.
+        unsafe { str_arg(p, field) }.map(Some)
+    }
+}
+
+/// An owned C string from a serialisation result.
+fn json(text: serde_json::Result<String>) -> hcp::Result<*mut c_char> {
+    text.map(out_string).map_err(|e| Error::new(hcp::ErrorKind::Internal, e.to_string()))
+}
+
+/// Opens a router. `config_json` (NULL for defaults) is a RouterConfig JSON object.
+///
+/// # Safety
+/// `config_json` is NULL or NUL-terminated; `err` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_new(config_json: *const c_char, err: *mut *mut hcp_error_t) -> *mut hcp_router_t {
+    guard(err, std::ptr::null_mut(), || {
+        let cfg = match opt_str(config_json, "config")? {
+            Some(text) => RouterConfig::from_json(text)?,
+            None => RouterConfig::default(),
+        };
+        Ok(Box::into_raw(Box::new(hcp_router_t { inner: Router::new(cfg)? })))
+    })
+}
+
+/// Releases a router. NULL is a no-op. No other call may be in flight on it.
+///
+/// # Safety
+/// `router` is NULL or a live router, freed at most once.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_free(router: *mut hcp_router_t) {
+    if !router.is_null() {
+        // SAFETY: made by Box::into_raw in hcp_router_new, freed once by contract.
+        drop(unsafe { Box::from_raw(router) });
+    }
+}
+
+/// Registers a device (`kind` "gpu" or "asic", `model` a catalog name); `has_gpu_memory_gb`
+/// false takes the model's memory.
+///
+/// # Safety
+/// `router` live; strings NUL-terminated; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_add_device(
+    router: *const hcp_router_t,
+    device_id: *const c_char,
+    kind: *const c_char,
+    model: *const c_char,
+    site: *const c_char,
+    has_gpu_memory_gb: bool,
+    gpu_memory_gb: f64,
+    err: *mut *mut hcp_error_t,
+) -> bool {
+    guard(err, false, || {
+        // SAFETY: pointers valid per this function's contract (each line below).
+        let r = unsafe { handle(router, "router") }?;
+        // SAFETY: as above.
+        let (device_id, kind) = unsafe { (str_arg(device_id, "device_id")?, str_arg(kind, "kind")?) };
+        // SAFETY: as above.
+        let (model, site) = unsafe { (str_arg(model, "model")?, str_arg(site, "site")?) };
+        r.inner.add_device(device_id, kind, model, site, has_gpu_memory_gb.then_some(gpu_memory_gb))?;
+        Ok(true)
+    })
+}
+
+/// Submits a workload; returns its id (0 on error). `opts` may be NULL.
+///
+/// # Safety
+/// `router` live; strings NUL-terminated; `opts` NULL or readable; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_submit(
+    router: *const hcp_router_t,
+    customer_id: *const c_char,
+    workload_type: *const c_char,
+    opts: *const hcp_submit_opts_t,
+    err: *mut *mut hcp_error_t,
+) -> u64 {
+    guard(err, 0, || {
+        // SAFETY: pointers valid per this function's contract.
+        let r = unsafe { handle(router, "router") }?;
+        // SAFETY: as above.
+        let customer_id = unsafe { str_arg(customer_id, "customer_id") }?;
+        // SAFETY: as above.
+        let workload_type = unsafe { str_arg(workload_type, "workload_type") }?;
+        // SAFETY: NULL or readable by contract.
+        let o = unsafe { opts.as_ref() }.copied();
+        let req = SubmitRequest {
+            customer_id,
+            workload_type,
+            priority: o.filter(|o| o.has_priority).map(|o| o.priority),
+            gpus: o.filter(|o| o.has_gpus).map(|o| o.gpus),
+            gpu_memory_gb: o.filter(|o| o.has_gpu_memory_gb).map(|o| o.gpu_memory_gb),
+            site: None,
+        };
+        r.inner.submit(&req)
+    })
+}
+
+/// Submits `n` workloads of one customer and type in one call. `priorities` and `gpu_memory_gb`
+/// are NULL (type default) or arrays of `n`. Writes each id to `ids_out[i]` (-1 where rejected)
+/// and returns how many were accepted.
+///
+/// # Safety
+/// `router` live; strings NUL-terminated; arrays NULL or of `n` elements; `ids_out` writable for
+/// `n` elements; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_submit_batch(
+    router: *const hcp_router_t,
+    customer_id: *const c_char,
+    workload_type: *const c_char,
+    priorities: *const i64,
+    gpu_memory_gb: *const f64,
+    n: usize,
+    ids_out: *mut i64,
+    err: *mut *mut hcp_error_t,
+) -> usize {
+    guard(err, 0, || {
+        // SAFETY: pointers valid per this function's contract.
+        let r = unsafe { handle(router, "router") }?;
+        // SAFETY: as above.
+        let customer_id = unsafe { str_arg(customer_id, "customer_id") }?;
+        // SAFETY: as above.
+        let workload_type = unsafe { str_arg(workload_type, "workload_type") }?;
+        let priorities = if priorities.is_null() {
+            None
+        } else {
+            // SAFETY: non-NULL arrays hold `n` elements by contract.
+            Some(unsafe { slice_arg(priorities, n, "priorities") }?)
+        };
+        let memory = if gpu_memory_gb.is_null() {
+            None
+        } else {
+            // SAFETY: as above.
+            Some(unsafe { slice_arg(gpu_memory_gb, n, "gpu_memory_gb") }?)
+        };
+        // SAFETY: writable for `n` elements by contract.
+        let out = unsafe { slice_out(ids_out, n, "ids_out") }?;
+        let reqs: Vec<SubmitRequest<'_>> = (0..n)
+            .map(|i| SubmitRequest {
+                customer_id,
+                workload_type,
+                priority: priorities.map(|p| p[i]),
+                gpus: None,
+                gpu_memory_gb: memory.map(|m| m[i]),
+                site: None,
+            })
+            .collect();
+        let mut accepted = 0;
+        for (slot, res) in out.iter_mut().zip(r.inner.submit_batch(&reqs)) {
+            *slot = match res {
+                Ok(id) => {
+                    accepted += 1;
+                    id as i64
+                }
+                Err(_) => -1,
+            };
+        }
+        Ok(accepted)
+    })
+}
+
+/// Places the next workload. Returns the assignment as an owned JSON object (`workload_id`,
+/// `device_id`, `device_ids`, `priority`, `wait_seconds`, `curtailed_device_ids`,
+/// `preempted_workload_ids`), or NULL with `*err` NULL when nothing can be placed now.
+///
+/// # Safety
+/// `router` live; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_dispatch(router: *const hcp_router_t, err: *mut *mut hcp_error_t) -> *mut c_char {
+    guard(err, std::ptr::null_mut(), || {
+        // SAFETY: live by contract.
+        let r = unsafe { handle(router, "router") }?;
+        match r.inner.dispatch() {
+            None => Ok(std::ptr::null_mut()),
+            Some(a) => json(serde_json::to_string(&serde_json::json!({
+                "workload_id": a.workload_id,
+                "device_id": &*a.device_id,
+                "device_ids": a.device_ids().iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+                "priority": a.priority,
+                "wait_seconds": a.wait_seconds,
+                "curtailed_device_ids": a.curtailed_device_ids.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+                "preempted_workload_ids": a.preempted_workload_ids,
+            }))),
+        }
+    })
+}
+
+/// Places up to `max` workloads. Writes their ids to `workload_ids_out` and their (first) device
+/// ids, joined by '\n', to `*device_ids_out` (owned; NULL when none placed); when any
+/// assignment curtailed miners or preempted work, `*extra_json_out` (if not NULL) receives an
+/// owned JSON object `{"curtailed_device_ids": [...], "preempted_workload_ids": [...]}`, else
+/// NULL. Returns how many were placed.
+///
+/// # Safety
+/// `router` live; `workload_ids_out` writable for `max` elements; `device_ids_out` writable;
+/// `extra_json_out` NULL or writable; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_dispatch_batch(
+    router: *const hcp_router_t,
+    max: usize,
+    workload_ids_out: *mut u64,
+    device_ids_out: *mut *mut c_char,
+    extra_json_out: *mut *mut c_char,
+    err: *mut *mut hcp_error_t,
+) -> usize {
+    guard(err, 0, || {
+        // SAFETY: live by contract.
+        let r = unsafe { handle(router, "router") }?;
+        // SAFETY: writable for `max` elements by contract.
+        let ids = unsafe { slice_out(workload_ids_out, max, "workload_ids_out") }?;
+        if device_ids_out.is_null() {
+            return Err(Error::invalid_input("device_ids_out", "out-pointer must not be NULL"));
+        }
+        let batch = r.inner.dispatch_batch(max);
+        let mut names = String::with_capacity(batch.len() * 8);
+        let (mut curtailed, mut preempted) = (Vec::new(), Vec::new());
+        for (slot, a) in ids.iter_mut().zip(&batch) {
+            *slot = a.workload_id;
+            if !names.is_empty() {
+                names.push('\n');
+            }
+            names.push_str(&a.device_id);
+            curtailed.extend(a.curtailed_device_ids.iter().map(|d| d.to_string()));
+            preempted.extend(a.preempted_workload_ids.iter().copied());
+        }
+        let joined = if batch.is_empty() { std::ptr::null_mut() } else { out_string(names) };
+        // SAFETY: non-NULL and writable by contract.
+        unsafe { device_ids_out.write(joined) };
+        if !extra_json_out.is_null() {
+            let extra = if curtailed.is_empty() && preempted.is_empty() {
+                std::ptr::null_mut()
+            } else {
+                json(serde_json::to_string(
+                    &serde_json::json!({"curtailed_device_ids": curtailed, "preempted_workload_ids": preempted}),
+                ))?
+            };
+            // SAFETY: non-NULL and writable by contract.
+            unsafe { extra_json_out.write(extra) };
+        }
+        Ok(batch.len())
+    })
+}
+
+/// Moves a workload along the state machine (`op` one of the `HCP_ROUTER_*` ops; any other
+/// value is HCP_ERROR_INVALID_INPUT). With a non-NULL `customer_id` the call acts on
+/// that customer's behalf: another customer's workload is HCP_ERROR_NOT_FOUND.
+///
+/// # Safety
+/// `router` live; `customer_id` NULL or NUL-terminated; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_transition(
+    router: *const hcp_router_t,
+    workload_id: u64,
+    op: i32,
+    customer_id: *const c_char,
+    err: *mut *mut hcp_error_t,
+) -> bool {
+    guard(err, false, || {
+        // SAFETY: live by contract.
+        let r = &unsafe { handle(router, "router") }?.inner;
+        let id = workload_id;
+        match (op, opt_str(customer_id, "customer_id")?) {
+            (HCP_ROUTER_START, None) => r.start(id),
+            (HCP_ROUTER_START, Some(c)) => r.start_as(c, id),
+            (HCP_ROUTER_COMPLETE, None) => r.complete(id),
+            (HCP_ROUTER_COMPLETE, Some(c)) => r.complete_as(c, id),
+            (HCP_ROUTER_FAIL, None) => r.fail(id),
+            (HCP_ROUTER_FAIL, Some(c)) => r.fail_as(c, id),
+            (HCP_ROUTER_CANCEL, None) => r.cancel(id),
+            (HCP_ROUTER_CANCEL, Some(c)) => r.cancel_as(c, id),
+            (HCP_ROUTER_PREEMPT, None) => r.preempt(id),
+            (HCP_ROUTER_PREEMPT, Some(_)) => {
+                Err(Error::invalid_input("customer_id", "preemption is an operator action: pass NULL"))
+            }
+            (other, _) => Err(Error::invalid_input("op", format!("unknown router op {other}"))),
+        }?;
+        Ok(true)
+    })
+}
+
+/// Completes `n` workloads; `ok_out[i]` (if not NULL) is 1 where it worked. Returns how many did.
+///
+/// # Safety
+/// `router` live; `ids` of `n` elements; `ok_out` NULL or writable for `n`; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_complete_batch(
+    router: *const hcp_router_t,
+    ids: *const u64,
+    n: usize,
+    ok_out: *mut u8,
+    err: *mut *mut hcp_error_t,
+) -> usize {
+    guard(err, 0, || {
+        // SAFETY: live by contract.
+        let r = unsafe { handle(router, "router") }?;
+        // SAFETY: `n` readable elements by contract.
+        let ids = unsafe { slice_arg(ids, n, "ids") }?;
+        let results = r.inner.complete_batch(ids);
+        if !ok_out.is_null() {
+            // SAFETY: non-NULL and writable for `n` by contract.
+            let out = unsafe { slice_out(ok_out, n, "ok_out") }?;
+            for (o, res) in out.iter_mut().zip(&results) {
+                *o = res.is_ok() as u8;
+            }
+        }
+        Ok(results.iter().filter(|x| x.is_ok()).count())
+    })
+}
+
+/// A workload as an owned JSON object (the core's `WorkloadInfo`); `customer_id` scopes it.
+///
+/// # Safety
+/// `router` live; `customer_id` NULL or NUL-terminated; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_workload_json(
+    router: *const hcp_router_t,
+    workload_id: u64,
+    customer_id: *const c_char,
+    err: *mut *mut hcp_error_t,
+) -> *mut c_char {
+    guard(err, std::ptr::null_mut(), || {
+        // SAFETY: live by contract.
+        let r = &unsafe { handle(router, "router") }?.inner;
+        let info = match opt_str(customer_id, "customer_id")? {
+            Some(c) => r.workload_as(c, workload_id)?,
+            None => r.workload(workload_id)?,
+        };
+        json(serde_json::to_string(&info))
+    })
+}
+
+/// Counts by state into `*out`.
+///
+/// # Safety
+/// `router` live; `out` writable; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_counts(
+    router: *const hcp_router_t,
+    out: *mut hcp_state_counts_t,
+    err: *mut *mut hcp_error_t,
+) -> bool {
+    guard(err, false, || {
+        // SAFETY: live by contract.
+        let c = unsafe { handle(router, "router") }?.inner.counts();
+        let value = hcp_state_counts_t {
+            submitted: c.submitted,
+            queued: c.queued,
+            assigned: c.assigned,
+            running: c.running,
+            completed: c.completed,
+            failed: c.failed,
+            cancelled: c.cancelled,
+            rejected: c.rejected,
+            preemptions: c.preemptions,
+        };
+        // SAFETY: writable by contract.
+        unsafe { write_out(out, value, "out") }?;
+        Ok(true)
+    })
+}
+
+/// Waiting workloads per priority into `out[0..10]` (index 0 = priority 1).
+///
+/// # Safety
+/// `router` live; `out` writable for 10 elements; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_queue_depths(
+    router: *const hcp_router_t,
+    out: *mut u64,
+    err: *mut *mut hcp_error_t,
+) -> bool {
+    guard(err, false, || {
+        // SAFETY: live by contract.
+        let depths = unsafe { handle(router, "router") }?.inner.queue_depths();
+        // SAFETY: writable for 10 elements by contract.
+        unsafe { slice_out(out, depths.len(), "out") }?.copy_from_slice(&depths);
+        Ok(true)
+    })
+}
+
+/// Prometheus text exposition (owned string).
+///
+/// # Safety
+/// `router` live; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_metrics_text(
+    router: *const hcp_router_t,
+    err: *mut *mut hcp_error_t,
+) -> *mut c_char {
+    guard(err, std::ptr::null_mut(), || {
+        // SAFETY: live by contract.
+        Ok(out_string(unsafe { handle(router, "router") }?.inner.metrics_text()))
+    })
+}
+
+/// A device's registry view as an owned JSON object.
+///
+/// # Safety
+/// `router` live; `device_id` NUL-terminated; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_device_json(
+    router: *const hcp_router_t,
+    device_id: *const c_char,
+    err: *mut *mut hcp_error_t,
+) -> *mut c_char {
+    guard(err, std::ptr::null_mut(), || {
+        // SAFETY: pointers valid per contract.
+        let r = unsafe { handle(router, "router") }?;
+        // SAFETY: as above.
+        json(serde_json::to_string(&r.inner.device(unsafe { str_arg(device_id, "device_id") }?)?))
+    })
+}
+
+/// Takes a device out of service (`available` false) or back in.
+///
+/// # Safety
+/// `router` live; `device_id` NUL-terminated; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_set_device_available(
+    router: *const hcp_router_t,
+    device_id: *const c_char,
+    available: bool,
+    err: *mut *mut hcp_error_t,
+) -> bool {
+    guard(err, false, || {
+        // SAFETY: pointers valid per contract.
+        let r = unsafe { handle(router, "router") }?;
+        // SAFETY: as above.
+        r.inner.set_device_available(unsafe { str_arg(device_id, "device_id") }?, available)?;
+        Ok(true)
+    })
+}
+
+/// Sets a site's power cap in kW (`has_cap` false lifts it).
+///
+/// # Safety
+/// `router` live; `site` NUL-terminated; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_set_site_power_cap_kw(
+    router: *const hcp_router_t,
+    site: *const c_char,
+    has_cap: bool,
+    power_cap_kw: f64,
+    err: *mut *mut hcp_error_t,
+) -> bool {
+    guard(err, false, || {
+        // SAFETY: pointers valid per contract.
+        let r = unsafe { handle(router, "router") }?;
+        // SAFETY: as above.
+        r.inner.set_site_power_cap_kw(unsafe { str_arg(site, "site") }?, has_cap.then_some(power_cap_kw))?;
+        Ok(true)
+    })
+}
+
+/// A site's estimated device draw, kW.
+///
+/// # Safety
+/// `router` live; `site` NUL-terminated; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_site_load_kw(
+    router: *const hcp_router_t,
+    site: *const c_char,
+    err: *mut *mut hcp_error_t,
+) -> f64 {
+    guard(err, 0.0, || {
+        // SAFETY: pointers valid per contract.
+        let r = unsafe { handle(router, "router") }?;
+        // SAFETY: as above.
+        r.inner.site_load_kw(unsafe { str_arg(site, "site") }?)
+    })
+}
+
+/// Wakes curtailed miners while the cap allows; their ids joined by '\n' (owned; "" if none).
+///
+/// # Safety
+/// `router` live; `site` NUL-terminated; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_resume_miners(
+    router: *const hcp_router_t,
+    site: *const c_char,
+    err: *mut *mut hcp_error_t,
+) -> *mut c_char {
+    guard(err, std::ptr::null_mut(), || {
+        // SAFETY: pointers valid per contract.
+        let r = unsafe { handle(router, "router") }?;
+        // SAFETY: as above.
+        Ok(out_string(r.inner.resume_miners(unsafe { str_arg(site, "site") }?)?.join("\n")))
+    })
+}
+
+/// Sets the market that prices miners' power (validated).
+///
+/// # Safety
+/// `router` live; `market` readable; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_set_market(
+    router: *const hcp_router_t,
+    market: *const hcp_market_t,
+    err: *mut *mut hcp_error_t,
+) -> bool {
+    guard(err, false, || {
+        // SAFETY: live by contract.
+        let r = unsafe { handle(router, "router") }?;
+        r.inner.set_market(crate::econ::market(market)?);
+        Ok(true)
+    })
+}
+
+/// Moves the manual clock forward (config `manual_clock: true`).
+///
+/// # Safety
+/// `router` live; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_advance_time(
+    router: *const hcp_router_t,
+    seconds: f64,
+    err: *mut *mut hcp_error_t,
+) -> bool {
+    guard(err, false, || {
+        // SAFETY: live by contract.
+        unsafe { handle(router, "router") }?.inner.advance_time(seconds)?;
+        Ok(true)
+    })
+}
+
+/// Runs an aging sweep now; returns how many workloads climbed a level.
+///
+/// # Safety
+/// `router` live; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_age(router: *const hcp_router_t, err: *mut *mut hcp_error_t) -> usize {
+    guard(err, 0, || {
+        // SAFETY: live by contract.
+        Ok(unsafe { handle(router, "router") }?.inner.age())
+    })
+}

@@ -1,1 +1,500 @@
-//! `router`: JavaScript adapters over `hcp::router`.
+//! `Router`: JavaScript adapter over `hcp::router::Router`. Conversion only; every rule lives in
+//! the core. Bulk calls take and return typed arrays so a caller moving thousands of workloads
+//! crosses the boundary once. Workload ids are plain numbers (they stay below 2^40).
+
+use std::sync::Arc;
+
+use hcp::router::{Assignment as CoreAssignment, Router as CoreRouter, RouterConfig, SubmitRequest};
+use napi::bindgen_prelude::{Float64Array, Uint8Array};
+use napi_derive::napi;
+
+use crate::econ::Market;
+use crate::errors::{invalid_input, to_js, Code, IntoJs, Result};
+
+/// Optional fields of a submission (the workload type supplies the rest).
+#[napi(object)]
+#[derive(Default)]
+pub struct SubmitOptions {
+    /// 1 (highest) … 10 (lowest).
+    pub priority: Option<i64>,
+    /// GPUs wanted.
+    pub gpus: Option<i64>,
+    /// GPU memory per GPU, GB.
+    pub gpu_memory_gb: Option<f64>,
+    /// Preferred site.
+    pub site: Option<String>,
+}
+
+/// One request of `submitBatch`.
+#[napi(object)]
+pub struct SubmitInit {
+    /// Owner.
+    pub customer_id: String,
+    /// Workload type.
+    pub workload_type: String,
+    /// 1 (highest) … 10 (lowest).
+    pub priority: Option<i64>,
+    /// GPUs wanted.
+    pub gpus: Option<i64>,
+    /// GPU memory per GPU, GB.
+    pub gpu_memory_gb: Option<f64>,
+}
+
+/// A placement decision.
+#[napi(object)]
+pub struct Assignment {
+    /// The workload placed.
+    pub workload_id: i64,
+    /// Its (first) device.
+    pub device_id: String,
+    /// All its devices.
+    pub device_ids: Vec<String>,
+    /// Priority it was dispatched at (after aging).
+    pub priority: u32,
+    /// Seconds it waited.
+    pub wait_seconds: f64,
+    /// Miners to put to sleep first (power cap).
+    pub curtailed_device_ids: Vec<String>,
+    /// Workloads preempted to make room.
+    pub preempted_workload_ids: Vec<i64>,
+}
+
+impl From<&CoreAssignment> for Assignment {
+    fn from(a: &CoreAssignment) -> Self {
+        Assignment {
+            workload_id: a.workload_id as i64,
+            device_id: a.device_id.to_string(),
+            device_ids: a.device_ids().iter().map(|d| d.to_string()).collect(),
+            priority: a.priority as u32,
+            wait_seconds: a.wait_seconds,
+            curtailed_device_ids: a.curtailed_device_ids.iter().map(|d| d.to_string()).collect(),
+            preempted_workload_ids: a.preempted_workload_ids.iter().map(|&i| i as i64).collect(),
+        }
+    }
+}
+
+/// The columns of `dispatchBatch`.
+#[napi(object)]
+pub struct AssignmentColumns {
+    /// Workload ids, in dispatch order.
+    pub workload_ids: Float64Array,
+    /// Their (first) devices.
+    pub device_ids: Vec<String>,
+    /// Miners to curtail, over the whole batch.
+    pub curtailed_device_ids: Vec<String>,
+    /// Workloads preempted, over the whole batch.
+    pub preempted_workload_ids: Vec<i64>,
+}
+
+/// What one workload looks like now.
+#[napi(object)]
+pub struct WorkloadInfo {
+    /// Id.
+    pub id: i64,
+    /// Owner.
+    pub customer_id: String,
+    /// Type.
+    pub workload_type: String,
+    /// Submitted priority.
+    pub priority: u32,
+    /// Priority after aging.
+    pub effective_priority: u32,
+    /// `"queued"`, `"assigned"`, `"running"`, `"completed"`, `"failed"` or `"cancelled"`.
+    pub state: String,
+    /// GPUs.
+    pub gpus: u32,
+    /// Memory per GPU, GB.
+    pub gpu_memory_gb: f64,
+    /// Devices held.
+    pub device_ids: Vec<String>,
+    /// Router-clock seconds at submission.
+    pub submit_seconds: f64,
+}
+
+/// Counts by state (`submitted` = the sum of the others).
+#[napi(object)]
+pub struct StateCounts {
+    /// Every submission.
+    pub submitted: i64,
+    /// Waiting.
+    pub queued: i64,
+    /// Assigned.
+    pub assigned: i64,
+    /// Running.
+    pub running: i64,
+    /// Completed.
+    pub completed: i64,
+    /// Failed.
+    pub failed: i64,
+    /// Cancelled.
+    pub cancelled: i64,
+    /// Rejected at submission.
+    pub rejected: i64,
+    /// Preemptions so far.
+    pub preemptions: i64,
+}
+
+/// Registry view of a device.
+#[napi(object)]
+pub struct DeviceView {
+    /// Id.
+    pub device_id: String,
+    /// `"gpu"` or `"asic"`.
+    pub kind: String,
+    /// Model.
+    pub model: String,
+    /// Site.
+    pub site: String,
+    /// Memory, GB.
+    pub gpu_memory_gb: f64,
+    /// Free memory, GB.
+    pub free_gpu_memory_gb: f64,
+    /// Workloads on it.
+    pub workloads: u32,
+    /// `"available"`, `"drained"` or `"curtailed"`.
+    pub status: String,
+}
+
+/// A lock-free priority router of workloads onto devices.
+#[napi]
+pub struct Router {
+    inner: Option<Arc<CoreRouter>>,
+}
+
+fn closed() -> napi::Error<Code> {
+    to_js(hcp::Error::new(hcp::ErrorKind::Closed, "router: used after close()"))
+}
+
+#[napi]
+impl Router {
+    /// A router. `config` is an object (or JSON string) with the RouterConfig fields, in their
+    /// snake_case JSON names as in `tests/vectors/router.json` (e.g. `{ manual_clock: true }`).
+    #[napi(constructor, catch_unwind)]
+    pub fn new(config: Option<serde_json::Value>) -> Result<Self> {
+        let json = match config {
+            None | Some(serde_json::Value::Null) => "{}".to_string(),
+            Some(serde_json::Value::String(s)) => s,
+            Some(v @ serde_json::Value::Object(_)) => v.to_string(),
+            Some(_) => return Err(invalid_input("config", "must be an object or a JSON string")),
+        };
+        let cfg = RouterConfig::from_json(&json).js()?;
+        Ok(Router { inner: Some(Arc::new(CoreRouter::new(cfg).js()?)) })
+    }
+
+    fn r(&self) -> Result<&CoreRouter> {
+        self.inner.as_deref().ok_or_else(closed)
+    }
+
+    /// Registers a device (`kind` `"gpu"` or `"asic"`, `model` a catalog name such as `"H100_SXM"`).
+    #[napi(catch_unwind)]
+    pub fn add_device(
+        &self,
+        device_id: String,
+        kind: String,
+        model: String,
+        site: String,
+        gpu_memory_gb: Option<f64>,
+    ) -> Result<()> {
+        self.r()?.add_device(&device_id, &kind, &model, &site, gpu_memory_gb).js()
+    }
+
+    /// Submits a workload; returns its id.
+    #[napi(catch_unwind)]
+    pub fn submit(&self, customer_id: String, workload_type: String, options: Option<SubmitOptions>) -> Result<i64> {
+        let o = options.unwrap_or_default();
+        let req = SubmitRequest {
+            customer_id: &customer_id,
+            workload_type: &workload_type,
+            priority: o.priority,
+            gpus: o.gpus,
+            gpu_memory_gb: o.gpu_memory_gb,
+            site: o.site.as_deref(),
+        };
+        self.r()?.submit(&req).map(|id| id as i64).js()
+    }
+
+    /// Submits many workloads in one call; returns their ids (`-1` where rejected).
+    #[napi(catch_unwind)]
+    pub fn submit_batch(&self, requests: Vec<SubmitInit>) -> Result<Float64Array> {
+        let r = self.r()?;
+        let reqs: Vec<SubmitRequest<'_>> = requests
+            .iter()
+            .map(|q| SubmitRequest {
+                customer_id: &q.customer_id,
+                workload_type: &q.workload_type,
+                priority: q.priority,
+                gpus: q.gpus,
+                gpu_memory_gb: q.gpu_memory_gb,
+                site: None,
+            })
+            .collect();
+        let ids: Vec<f64> = r.submit_batch(&reqs).into_iter().map(|x| x.map_or(-1.0, |id| id as f64)).collect();
+        Ok(Float64Array::new(ids))
+    }
+
+    /// Submits `priorities.length` workloads of one customer and type, with per-workload
+    /// priorities (and optionally memory): the typed-array bulk path. Ids as in `submitBatch`.
+    #[napi(catch_unwind)]
+    pub fn submit_many(
+        &self,
+        customer_id: String,
+        workload_type: String,
+        priorities: Float64Array,
+        gpu_memory_gb: Option<Float64Array>,
+    ) -> Result<Float64Array> {
+        let r = self.r()?;
+        if let Some(m) = &gpu_memory_gb {
+            if m.len() != priorities.len() {
+                return Err(invalid_input("gpu_memory_gb", "must have one entry per priority"));
+            }
+        }
+        let reqs: Vec<SubmitRequest<'_>> = priorities
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| SubmitRequest {
+                customer_id: &customer_id,
+                workload_type: &workload_type,
+                priority: Some(if p.fract() == 0.0 { p as i64 } else { 0 }),
+                gpus: None,
+                gpu_memory_gb: gpu_memory_gb.as_ref().map(|m| m[i]),
+                site: None,
+            })
+            .collect();
+        let ids: Vec<f64> = r.submit_batch(&reqs).into_iter().map(|x| x.map_or(-1.0, |id| id as f64)).collect();
+        Ok(Float64Array::new(ids))
+    }
+
+    /// Places the next workload, or `null` when nothing waiting can be placed now.
+    #[napi(catch_unwind)]
+    pub fn dispatch(&self) -> Result<Option<Assignment>> {
+        Ok(self.r()?.dispatch().as_ref().map(Assignment::from))
+    }
+
+    /// Places up to `max` workloads in one call.
+    #[napi(catch_unwind)]
+    pub fn dispatch_batch(&self, max: u32) -> Result<AssignmentColumns> {
+        let batch = self.r()?.dispatch_batch(max as usize);
+        Ok(AssignmentColumns {
+            workload_ids: Float64Array::new(batch.iter().map(|a| a.workload_id as f64).collect()),
+            device_ids: batch.iter().map(|a| a.device_id.to_string()).collect(),
+            curtailed_device_ids: batch
+                .iter()
+                .flat_map(|a| a.curtailed_device_ids.iter().map(|d| d.to_string()))
+                .collect(),
+            preempted_workload_ids: batch
+                .iter()
+                .flat_map(|a| a.preempted_workload_ids.iter().map(|&i| i as i64))
+                .collect(),
+        })
+    }
+
+    /// Marks an assigned workload running (`customerId` scopes the call to that customer).
+    #[napi(catch_unwind)]
+    pub fn start(&self, workload_id: i64, customer_id: Option<String>) -> Result<()> {
+        let (r, id) = (self.r()?, id(workload_id)?);
+        match customer_id {
+            Some(c) => r.start_as(&c, id),
+            None => r.start(id),
+        }
+        .js()
+    }
+
+    /// Completes a workload and frees its devices.
+    #[napi(catch_unwind)]
+    pub fn complete(&self, workload_id: i64, customer_id: Option<String>) -> Result<()> {
+        let (r, id) = (self.r()?, id(workload_id)?);
+        match customer_id {
+            Some(c) => r.complete_as(&c, id),
+            None => r.complete(id),
+        }
+        .js()
+    }
+
+    /// Marks a workload failed and frees its devices.
+    #[napi(catch_unwind)]
+    pub fn fail(&self, workload_id: i64, customer_id: Option<String>) -> Result<()> {
+        let (r, id) = (self.r()?, id(workload_id)?);
+        match customer_id {
+            Some(c) => r.fail_as(&c, id),
+            None => r.fail(id),
+        }
+        .js()
+    }
+
+    /// Cancels a queued, assigned or running workload.
+    #[napi(catch_unwind)]
+    pub fn cancel(&self, workload_id: i64, customer_id: Option<String>) -> Result<()> {
+        let (r, id) = (self.r()?, id(workload_id)?);
+        match customer_id {
+            Some(c) => r.cancel_as(&c, id),
+            None => r.cancel(id),
+        }
+        .js()
+    }
+
+    /// Takes a running or assigned workload off its devices and queues it again.
+    #[napi(catch_unwind)]
+    pub fn preempt(&self, workload_id: i64) -> Result<()> {
+        self.r()?.preempt(id(workload_id)?).js()
+    }
+
+    /// Completes many workloads; 1 where it worked, 0 where the id was unknown or the
+    /// transition illegal.
+    #[napi(catch_unwind)]
+    pub fn complete_batch(&self, workload_ids: Float64Array) -> Result<Uint8Array> {
+        let r = self.r()?;
+        let ids: Vec<u64> = workload_ids.iter().map(|&x| if x >= 0.0 { x as u64 } else { 0 }).collect();
+        Ok(Uint8Array::new(r.complete_batch(&ids).into_iter().map(|x| x.is_ok() as u8).collect()))
+    }
+
+    /// What a workload looks like now (`customerId` scopes it: others' ids are NotFound).
+    #[napi(catch_unwind)]
+    pub fn workload(&self, workload_id: i64, customer_id: Option<String>) -> Result<WorkloadInfo> {
+        let (r, id) = (self.r()?, id(workload_id)?);
+        let w = match customer_id {
+            Some(c) => r.workload_as(&c, id),
+            None => r.workload(id),
+        }
+        .js()?;
+        Ok(WorkloadInfo {
+            id: w.id as i64,
+            customer_id: w.customer_id,
+            workload_type: w.workload_type,
+            priority: w.priority as u32,
+            effective_priority: w.effective_priority as u32,
+            state: w.state.name().to_string(),
+            gpus: w.gpus,
+            gpu_memory_gb: w.gpu_memory_gb,
+            device_ids: w.device_ids,
+            submit_seconds: w.submit_seconds,
+        })
+    }
+
+    /// Counts by state.
+    #[napi(catch_unwind)]
+    pub fn counts(&self) -> Result<StateCounts> {
+        let c = self.r()?.counts();
+        Ok(StateCounts {
+            submitted: c.submitted as i64,
+            queued: c.queued as i64,
+            assigned: c.assigned as i64,
+            running: c.running as i64,
+            completed: c.completed as i64,
+            failed: c.failed as i64,
+            cancelled: c.cancelled as i64,
+            rejected: c.rejected as i64,
+            preemptions: c.preemptions as i64,
+        })
+    }
+
+    /// Waiting workloads per priority (index 0 = priority 1).
+    #[napi(catch_unwind)]
+    pub fn queue_depths(&self) -> Result<Vec<i64>> {
+        Ok(self.r()?.queue_depths().iter().map(|&d| d as i64).collect())
+    }
+
+    /// Depths, counts and latency quantiles, as the core's JSON (snake_case keys).
+    #[napi(catch_unwind)]
+    pub fn metrics(&self) -> Result<serde_json::Value> {
+        serde_json::to_value(self.r()?.metrics()).map_err(|e| invalid_input("metrics", e))
+    }
+
+    /// Prometheus text exposition.
+    #[napi(catch_unwind)]
+    pub fn metrics_text(&self) -> Result<String> {
+        Ok(self.r()?.metrics_text())
+    }
+
+    /// Registry view of a device.
+    #[napi(catch_unwind)]
+    pub fn device(&self, device_id: String) -> Result<DeviceView> {
+        let d = self.r()?.device(&device_id).js()?;
+        Ok(DeviceView {
+            device_id: d.device_id,
+            kind: d.kind.name().to_string(),
+            model: d.model,
+            site: d.site,
+            gpu_memory_gb: d.gpu_memory_gb,
+            free_gpu_memory_gb: d.free_gpu_memory_gb,
+            workloads: d.workloads,
+            status: d.status,
+        })
+    }
+
+    /// Takes a device out of service (`false`) or back in (`true`).
+    #[napi(catch_unwind)]
+    pub fn set_device_available(&self, device_id: String, available: bool) -> Result<()> {
+        self.r()?.set_device_available(&device_id, available).js()
+    }
+
+    /// Thermal headroom in [0, 1].
+    #[napi(catch_unwind)]
+    pub fn set_device_thermal_headroom(&self, device_id: String, headroom: f64) -> Result<()> {
+        self.r()?.set_device_thermal_headroom(&device_id, headroom).js()
+    }
+
+    /// Profit of a device's current use, USD per hour.
+    #[napi(catch_unwind)]
+    pub fn set_device_profit_usd_per_hour(&self, device_id: String, usd_per_hour: f64) -> Result<()> {
+        self.r()?.set_device_profit_usd_per_hour(&device_id, usd_per_hour).js()
+    }
+
+    /// Sets (or with `null` lifts) a site's power cap, kW.
+    #[napi(catch_unwind)]
+    pub fn set_site_power_cap_kw(&self, site: String, power_cap_kw: Option<f64>) -> Result<()> {
+        self.r()?.set_site_power_cap_kw(&site, power_cap_kw).js()
+    }
+
+    /// A site's estimated device draw, kW.
+    #[napi(catch_unwind)]
+    pub fn site_load_kw(&self, site: String) -> Result<f64> {
+        self.r()?.site_load_kw(&site).js()
+    }
+
+    /// Wakes curtailed miners while the cap allows; returns their ids.
+    #[napi(catch_unwind)]
+    pub fn resume_miners(&self, site: String) -> Result<Vec<String>> {
+        self.r()?.resume_miners(&site).js()
+    }
+
+    /// Sets the market that prices miners' power.
+    #[napi(catch_unwind)]
+    pub fn set_market(&self, market: &Market) -> Result<()> {
+        self.r()?.set_market(market.inner);
+        Ok(())
+    }
+
+    /// Moves the manual clock forward (config `manual_clock: true`).
+    #[napi(catch_unwind)]
+    pub fn advance_time(&self, seconds: f64) -> Result<()> {
+        self.r()?.advance_time(seconds).js()
+    }
+
+    /// Runs an aging sweep now; returns how many workloads climbed a level.
+    #[napi(catch_unwind)]
+    pub fn age(&self) -> Result<u32> {
+        Ok(self.r()?.age() as u32)
+    }
+
+    /// The workload types this router knows.
+    #[napi(catch_unwind)]
+    pub fn workload_types(&self) -> Result<Vec<String>> {
+        Ok(self.r()?.workload_types())
+    }
+
+    /// Closes the handle and frees the router; later calls throw `code === 'Closed'`. Idempotent.
+    #[napi]
+    pub fn close(&mut self) {
+        self.inner = None;
+    }
+
+    /// Whether `close()` was called.
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.inner.is_none()
+    }
+}
+
+fn id(workload_id: i64) -> Result<u64> {
+    u64::try_from(workload_id).map_err(|_| to_js(hcp::Error::not_found("workload", workload_id)))
+}

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { load, num, camel, close } from './vectors.mjs'
 
-const hcp = createRequire(import.meta.url)('../index.js')
+const hcp = createRequire(import.meta.url)('../hcp.js')
 const doc = load('econ')
 const TERM_KEYS = ['pool_fee', 'pue', 'gpu_utilisation', 'tokens_per_second', 'demand_response_usd_per_mwh']
 

@@ -1,6 +1,6 @@
 // Compiled with `tsc --noEmit` in `make test`: a dashboard developer's first lines, type-checked
 // against the generated index.d.ts.
-import * as hcp from '../index'
+import * as hcp from '../hcp'
 
 const market = new hcp.Market({ btcUsd: 100_000, difficulty: 1e14, height: 840_000, feeShare: 0.02, electricityUsdPerKwh: 0.05 })
 const hashprice: number = hcp.hashpriceUsdPerPhDay(market)
@@ -17,6 +17,31 @@ void hashprice
 void profit
 void models
 
+const gpu = new hcp.H100('sxm')
+const d: hcp.Decode = gpu.decode({ params: 8e9, bytesPerParam: 2 }, 32)
+const phases: hcp.SwitchPhases = gpu.switch({ kvBytes: 8e9, weightsBytes: 16e9, hostMemory: 'pinned', warmContext: true })
+const fleet = new hcp.Fleet({ dtSeconds: 60, seed: 1 })
+fleet.addMany('sxm', 2, 'S21', 3)
+fleet.command(0, { command: 'serve', model: { params: 8e9, bytesPerParam: 2 }, batch: 32 })
+fleet.run(10)
+const power: Float64Array = fleet.series().powerWatts
+void d
+void phases
+void power
+const router = new hcp.Router({ manual_clock: true })
+router.addDevice('gpu-0', 'gpu', 'H100_SXM', 'austin', 80)
+const wid: number = router.submit('acme', 'ai_inference_realtime', { priority: 1, gpuMemoryGb: 20 })
+const assignment: hcp.Assignment | null = router.dispatch()
+if (assignment !== null) {
+  const device: string = assignment.deviceId
+  void device
+}
+router.complete(wid)
+const prometheus: string = router.metricsText()
+const counts: hcp.StateCounts = router.counts()
+router.close()
+void prometheus
+void counts
 // billing: decimal strings in and out, a ledger that counts each event once.
 const charge = hcp.Charge.fromDict({ model: 'graduated', tiers: [{ up_to: 10, per_unit_amount: '10', flat_amount: '2' }, { up_to: null, per_unit_amount: '5' }] })
 const cost: string = charge.amount('12')

@@ -10,8 +10,9 @@ import hcp
 
 
 def market(**kw: float) -> hcp.Market:
-    args: dict = dict(btc_usd=100_000, difficulty=1e14, height=840_000, fees_btc_per_block=0.0,
-                      electricity_usd_per_kwh=0.05)
+    args: dict = dict(
+        btc_usd=100_000, difficulty=1e14, height=840_000, fees_btc_per_block=0.0, electricity_usd_per_kwh=0.05
+    )
     args.update(kw)
     return hcp.Market(**args)
 
@@ -81,3 +82,63 @@ def test_catalog_lists_every_builtin_model() -> None:
     names = [m.name for m in hcp.models.catalog()]
     assert names == ["S21", "S21_PRO", "S21_XP", "S21_HYDRO", "S19_XP", "H100_SXM", "H100_PCIE"]
     assert hcp.models.get("s21 xp").joules_per_th == 13.5
+
+
+def test_batch_matches_scalar_and_names_bad_rows() -> None:
+    import numpy as np
+
+    m = market(fee_share=0.02, fees_btc_per_block=None)
+    models = [hcp.models.S21, hcp.models.S21_XP, hcp.models.S19_XP]
+    ths = np.array([x.hashrate_ths for x in models])
+    watts = np.array([x.power_watts for x in models])
+    r = hcp.econ.miner_daily_batch(m, ths, watts, pool_fee=0.02, pue=1.1)
+    for i, x in enumerate(models):
+        day = hcp.econ.miner_daily(x, m, pool_fee=0.02, pue=1.1)
+        assert r.profit_usd_per_day[i] == pytest.approx(day.profit_usd, rel=1e-12)
+        assert r["breakeven_usd_per_kwh"][i] == pytest.approx(
+            hcp.econ.breakeven_usd_per_kwh(x, m, pool_fee=0.02, pue=1.1), rel=1e-12
+        )
+    out = tuple(np.empty(3) for _ in range(4))
+    r2 = hcp.econ.miner_daily_batch(m, ths, watts, out=out, pool_fee=0.02, pue=1.1)  # type: ignore[arg-type]
+    assert r2.profit_usd_per_day is out[2]
+    with pytest.raises(hcp.InvalidInputError, match=r"power_watts: \[1\]"):
+        hcp.econ.miner_daily_batch(m, ths, np.array([1.0, -1.0, 1.0]))
+    with pytest.raises(hcp.InvalidInputError, match="power_watts"):
+        hcp.econ.miner_daily_batch(m, ths, np.array([1.0]))
+
+
+def test_curtail_batch_agrees_with_best_action() -> None:
+    import numpy as np
+
+    m = market()
+    prices = np.array([0.01, 0.05, 0.10, 0.20, 0.50])
+    n = len(prices)
+    r = hcp.econ.miner_curtail_batch(
+        m, np.full(n, 200.0), np.full(n, 3500.0), np.full(n, 25.0), prices, demand_response_usd_per_mwh=10.0
+    )
+    assert r.mine.dtype == np.uint8
+    for i, p in enumerate(prices):
+        best = hcp.econ.best_action(
+            "S21", m.replace(electricity_usd_per_kwh=float(p)), demand_response_usd_per_mwh=10.0
+        )
+        assert (r.mine[i] == 1) == (best.action == "mine")
+        assert r.profit_usd_per_hour[i] == pytest.approx(best.profit_usd_per_hour, rel=1e-9)
+
+
+def test_site_plan_respects_the_cap_and_decider_dwells() -> None:
+    m = market(gpu_usd_per_hour=2.0)
+    site = hcp.econ.Site({"S21": 1000, "H100_SXM": 512}, 4000.0, pue=1.1, gpu_utilisation=0.8)
+    plan = site.plan(m)
+    assert plan.facility_kw <= 4000.0 + 1e-9
+    assert plan.groups[1].running == 512 and plan.devices_curtailed > 0
+    base = site.plan_always_on(m)
+    assert plan.profit_usd_per_hour >= base.profit_usd_per_hour - 1e-9
+    d = hcp.econ.Decider("S21", policy={"min_dwell_seconds": 3600.0})
+    dear = m.replace(electricity_usd_per_kwh=0.5)
+    assert d.step(dear, 900).action == "sleep"
+    assert d.step(m, 900).action == "sleep"  # still dwelling
+    assert d.switches == 1
+    with pytest.raises(hcp.InvalidInputError, match="dt_seconds"):
+        d.step(m, 0.0)
+    with pytest.raises(hcp.InvalidInputError, match="policy"):
+        hcp.econ.Decider("S21", policy={"min_dwel": 1.0})

@@ -25,11 +25,13 @@ from hcp.errors import (
     OutOfMemoryError,
     StorageError,
 )
+from hcp.router import Router
 
 __all__ = [
     "ABI_VERSION",
     "DeviceModel",
     "Market",
+    "Router",
     "__version__",
     "billing",
     "econ",

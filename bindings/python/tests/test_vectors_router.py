@@ -1,0 +1,87 @@
+"""Replays tests/vectors/router.json, the scenarios the Rust, Node and Go suites replay too."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from vectors import close, load
+
+import hcp
+
+DOC = load("router")
+
+
+def run(r: hcp.Router, step: dict[str, Any]) -> Any:
+    op = step["op"]
+    wid = step.get("workload_id", 0)
+    cust = step.get("customer_id")
+    if op == "add_device":
+        return r.add_device(
+            step["device_id"],
+            kind=step["kind"],
+            model=step["model"],
+            site=step["site"],
+            gpu_memory_gb=step.get("gpu_memory_gb"),
+        )
+    if op == "submit":
+        return {
+            "workload_id": r.submit(
+                step["customer_id"],
+                step["workload_type"],
+                priority=step.get("priority"),
+                gpus=step.get("gpus"),
+                gpu_memory_gb=step.get("gpu_memory_gb"),
+            )
+        }
+    if op == "dispatch":
+        return r.dispatch()
+    if op in ("start", "complete", "fail", "cancel"):
+        return getattr(r, op)(wid, customer_id=cust)
+    if op == "preempt":
+        return r.preempt(wid)
+    if op == "workload":
+        return r.workload(wid, customer_id=cust)
+    if op == "counts":
+        return r.counts()
+    if op == "queue_depths":
+        return {"depths": r.queue_depths()}
+    if op == "device":
+        return r.device(step["device_id"])
+    if op == "advance_time":
+        return r.advance_time(step["seconds"])
+    if op == "age":
+        return {"promoted": r.age()}
+    if op == "set_market":
+        return r.set_market(hcp.Market.from_json(json.dumps(step["market"])))
+    if op == "set_site_power_cap_kw":
+        return r.set_site_power_cap_kw(step["site"], step.get("power_cap_kw"))
+    if op == "site_load_kw":
+        return {"kw": r.site_load_kw(step["site"])}
+    if op == "resume_miners":
+        return {"device_ids": r.resume_miners(step["site"])}
+    if op == "set_device_available":
+        return r.set_device_available(step["device_id"], step["available"])
+    raise AssertionError(f"unknown op {op}")
+
+
+@pytest.mark.parametrize("scenario", DOC["scenarios"], ids=[s["name"] for s in DOC["scenarios"]])
+def test_router_scenario(scenario: dict[str, Any]) -> None:
+    r = hcp.Router(scenario["config"])
+    for i, step in enumerate(scenario["steps"]):
+        where = f"step {i} {step}"
+        if "error" in step:
+            with pytest.raises(hcp.HcpError) as err:
+                run(r, step)
+            assert err.value.kind == step["error"], where
+            continue
+        got = run(r, step)
+        if "expect" not in step:
+            continue
+        if step["expect"] is None:
+            assert got is None, where
+            continue
+        close(got, step["expect"], 0.0, 1e-9, where)
+    c = r.counts()
+    assert c.submitted == c.queued + c.assigned + c.running + c.completed + c.failed + c.cancelled + c.rejected

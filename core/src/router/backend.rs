@@ -1,0 +1,75 @@
+//! The queue behind the router: the lock-free [`LevelQueues`] or, as a benchmark baseline, a
+//! conventional `Mutex<BinaryHeap>`. One enum, so both run inside the same router doing the same
+//! work and only the queue differs.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Mutex;
+
+use super::config::QueueBackend;
+use super::queues::{LevelQueues, LEVELS};
+
+/// (level, arrival sequence, customer, item), smallest first.
+type HeapEntry = Reverse<(u8, u64, u32, u64)>;
+
+#[derive(Debug)]
+pub(crate) enum Queues {
+    LockFree(LevelQueues),
+    MutexHeap(Mutex<(BinaryHeap<HeapEntry>, u64)>),
+}
+
+impl Queues {
+    pub(crate) fn new(backend: QueueBackend, max_customers: usize) -> Queues {
+        match backend {
+            QueueBackend::LockFree => Queues::LockFree(LevelQueues::new(max_customers)),
+            QueueBackend::MutexHeap => Queues::MutexHeap(Mutex::new((BinaryHeap::new(), 0))),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push(&self, customer: u32, level: usize, item: u64) {
+        match self {
+            Queues::LockFree(q) => q.push(customer, level, item),
+            Queues::MutexHeap(h) => {
+                let mut g = h.lock().unwrap_or_else(|e| e.into_inner());
+                let seq = g.1;
+                g.1 += 1;
+                g.0.push(Reverse((level as u8, seq, customer, item)));
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn pop(&self) -> Option<(usize, u32, u64)> {
+        match self {
+            Queues::LockFree(q) => q.pop(),
+            Queues::MutexHeap(h) => {
+                let Reverse((level, _, customer, item)) = h.lock().unwrap_or_else(|e| e.into_inner()).0.pop()?;
+                Some((level as usize, customer, item))
+            }
+        }
+    }
+
+    /// The highest level that may hold work, or `LEVELS` when all look empty.
+    pub(crate) fn best_level(&self) -> usize {
+        match self {
+            Queues::LockFree(q) => (q.mask().trailing_zeros() as usize).min(LEVELS),
+            Queues::MutexHeap(h) => {
+                h.lock().unwrap_or_else(|e| e.into_inner()).0.peek().map_or(LEVELS, |Reverse(e)| e.0 as usize)
+            }
+        }
+    }
+
+    pub(crate) fn set_weight(&self, customer: u32, weight: u32) {
+        if let Queues::LockFree(q) = self {
+            q.set_weight(customer, weight)
+        }
+    }
+
+    pub(crate) fn weight(&self, customer: u32) -> u32 {
+        match self {
+            Queues::LockFree(q) => q.weight(customer),
+            Queues::MutexHeap(_) => 1,
+        }
+    }
+}

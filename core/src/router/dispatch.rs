@@ -1,0 +1,556 @@
+//! Dispatch: take the next workload (strict priority, fair share within a level), place it on
+//! the best device among a bounded candidate set, admit it under its site's power cap, preempt
+//! lower-priority work when nothing fits, and park it when it must wait.
+//!
+//! The fast path — pop, score a few candidates, one CAS to claim the device, one CAS to move the
+//! workload to `Assigned` — takes no lock. Locks are taken only when work must wait for capacity
+//! (the parked set), when a site's power cap binds (curtailment), and for multi-GPU device lists.
+
+use std::sync::atomic::Ordering::*;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::config::MAX_CANDIDATES;
+use super::devices::{class_needed, class_of, pack, unpack, Site, AVAILABLE};
+use super::engine::{Meta, Router, WorkloadSlot};
+use super::state::{entry, entry_parts, Word, WorkloadState};
+use crate::econ::DeviceKind;
+
+/// Most queue pops one `dispatch` call makes before giving up (stale entries and work that
+/// must wait count against it), so a call is bounded whatever the backlog.
+const MAX_POPS_PER_DISPATCH: usize = 16;
+/// Most recent workloads scanned for a preemption victim.
+const VICTIM_SCAN: u64 = 65_536;
+
+/// A placement decision: `workload_id` goes to `device_id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    /// The workload placed.
+    pub workload_id: u64,
+    /// Its (first) device.
+    pub device_id: Arc<str>,
+    /// All its devices when it spans several GPUs (empty for one device).
+    pub extra_device_ids: Vec<Arc<str>>,
+    /// Priority it was dispatched at (after aging).
+    pub priority: u8,
+    /// Seconds it waited since submission.
+    pub wait_seconds: f64,
+    /// Miners to put to sleep first, so the site stays under its power cap.
+    pub curtailed_device_ids: Vec<Arc<str>>,
+    /// Workloads preempted to make room (they are queued again).
+    pub preempted_workload_ids: Vec<u64>,
+}
+
+impl Assignment {
+    /// Every device of the assignment, first device first.
+    pub fn device_ids(&self) -> Vec<Arc<str>> {
+        std::iter::once(self.device_id.clone()).chain(self.extra_device_ids.iter().cloned()).collect()
+    }
+}
+
+/// Why a workload could not be placed now.
+enum NoFit {
+    /// Not enough free devices / memory / power.
+    Capacity,
+    /// The customer holds its GPU quota.
+    Quota,
+    /// The workload was cancelled (or aged) while being placed: drop it.
+    Stale,
+}
+
+/// Rounds of candidate collection before a placement that keeps losing claim races gives up.
+const CLAIM_ATTEMPTS: usize = 8;
+
+enum Claim {
+    /// Claimed; the miners curtailed to power it.
+    Got(Vec<u32>),
+    /// The device changed between pop and CAS.
+    Raced,
+    /// Its site's power cap refused the work.
+    Refused,
+}
+
+enum Attempt {
+    Claimed((Vec<u32>, Vec<u32>)),
+    NoCandidates,
+    LostRaces,
+}
+
+#[derive(Clone, Copy)]
+struct Candidate {
+    device: u32,
+    generation: u32,
+    free: u64,
+    site: u32,
+    score: f64,
+}
+
+impl Router {
+    /// Places the next workload, or `None` when nothing waiting can be placed now.
+    pub fn dispatch(&self) -> Option<Assignment> {
+        let t0 = Instant::now();
+        let now = self.instant_ns(t0);
+        if now >= self.next_aging_ns.load(Relaxed) {
+            self.age_at(now);
+        }
+        let sampled = super::stripes::sample();
+        let result = self.dispatch_at(now, sampled);
+        if sampled {
+            self.decision_hist.record_nanos(t0.elapsed().as_nanos() as u64);
+        }
+        result
+    }
+
+    /// Places up to `max` workloads in one call (one clock read for the batch; the decision-time
+    /// histogram then records the batch's mean per decision).
+    pub fn dispatch_batch(&self, max: usize) -> Vec<Assignment> {
+        let mut out = Vec::with_capacity(max.min(4096));
+        let t0 = Instant::now();
+        let now = self.instant_ns(t0);
+        if now >= self.next_aging_ns.load(Relaxed) {
+            self.age_at(now);
+        }
+        let sampled = super::stripes::sample();
+        while out.len() < max {
+            match self.dispatch_at(now, sampled && out.is_empty()) {
+                Some(a) => out.push(a),
+                None => break,
+            }
+        }
+        if sampled {
+            let n = out.len().max(1) as u64;
+            self.decision_hist.record_nanos(t0.elapsed().as_nanos() as u64 / n);
+        }
+        out
+    }
+
+    fn dispatch_at(&self, now: u64, sampled: bool) -> Option<Assignment> {
+        if self.parked_len.load(Acquire) > 0 {
+            let events = self.capacity_events.get(0);
+            if self.parked_seen.swap(events, AcqRel) != events {
+                if let Some(a) = self.retry_parked(now, sampled) {
+                    return Some(a);
+                }
+            }
+        }
+        for _ in 0..MAX_POPS_PER_DISPATCH {
+            let Some((_, _, e)) = self.queues.pop() else {
+                // Queues drained: parked work skipped earlier for queued higher-priority work
+                // gets its turn now.
+                if self.parked_len.load(Acquire) > 0 && self.parked_seen.load(Acquire) == -1 {
+                    self.parked_seen.store(self.capacity_events.get(0), Release);
+                    return self.retry_parked(now, sampled);
+                }
+                return None;
+            };
+            let (id, stamp, level) = entry_parts(e);
+            let Some(slot) = self.workloads.get(id) else { continue };
+            let Some(word) = slot.word() else { continue };
+            if word.state != WorkloadState::Queued || word.stamp != stamp || word.level != level {
+                continue; // stale entry: cancelled, aged or requeued since
+            }
+            let meta = slot.meta();
+            match self.place(id, slot, word, &meta, now, sampled) {
+                Ok(a) => return Some(a),
+                Err(NoFit::Stale) => {}
+                Err(NoFit::Capacity | NoFit::Quota) => self.park(id, word, e),
+            }
+        }
+        None
+    }
+
+    fn park(&self, id: u64, word: Word, e: u64) {
+        self.parked.lock().insert((word.level, id), e);
+        self.parked_len.fetch_add(1, AcqRel);
+        self.allocations.add(2, 1);
+        // Capacity may have been freed between the failed placement and now: make the next
+        // dispatch look at the parked set once more.
+        self.capacity_events.add(0, 1);
+    }
+
+    /// Tries parked workloads in priority order (those at or above the best queued level).
+    fn retry_parked(&self, now: u64, sampled: bool) -> Option<Assignment> {
+        let best_queued = self.queues.best_level();
+        let mut parked = self.parked.lock();
+        let keys: Vec<(usize, u64)> = parked.range(..(best_queued + 1, 0)).map(|(k, _)| *k).collect();
+        if keys.len() < parked.len() {
+            // Lower-priority parked work was not tried (higher work is queued): try again on
+            // the next call rather than waiting for the next capacity change.
+            self.parked_seen.store(-1, Release);
+        }
+        for key in keys {
+            let Some(&e) = parked.get(&key) else { continue };
+            let (id, stamp, level) = entry_parts(e);
+            let slot = self.workloads.get(id)?;
+            let fresh =
+                slot.word().filter(|w| w.state == WorkloadState::Queued && w.stamp == stamp && w.level == level);
+            let Some(word) = fresh else {
+                parked.remove(&key);
+                self.parked_len.fetch_sub(1, AcqRel);
+                continue;
+            };
+            let meta = slot.meta();
+            match self.place(id, slot, word, &meta, now, sampled) {
+                Ok(a) => {
+                    parked.remove(&key);
+                    self.parked_len.fetch_sub(1, AcqRel);
+                    // More parked work may fit the capacity that woke us: look again next call.
+                    self.parked_seen.store(-1, Release);
+                    return Some(a);
+                }
+                Err(NoFit::Stale) => {
+                    parked.remove(&key);
+                    self.parked_len.fetch_sub(1, AcqRel);
+                }
+                Err(_) => {}
+            }
+        }
+        None
+    }
+
+    /// Claims devices (and power, and quota) for a queued workload, then moves it to Assigned.
+    fn place(
+        &self,
+        id: u64,
+        slot: &WorkloadSlot,
+        word: Word,
+        meta: &Meta,
+        now: u64,
+        sampled: bool,
+    ) -> Result<Assignment, NoFit> {
+        let t0 = sampled.then(Instant::now);
+        let ty = self.type_config(meta.type_index);
+        let kind = ty.device_kind;
+        let customer = self.customers.get(meta.customer).ok_or(NoFit::Stale)?;
+        if !customer.take_gpus(meta.gpus) {
+            return Err(NoFit::Quota);
+        }
+        let mut preempted = Vec::new();
+        let mut claimed = self.claim_devices(kind, meta, id);
+        if claimed.is_none() && self.config.preemption && ty.can_preempt && meta.gpus == 1 {
+            if let Some(victim) = self.preempt_for(kind, meta, word.level) {
+                preempted.push(victim);
+                claimed = self.claim_devices(kind, meta, id);
+            }
+        }
+        let Some((devices, curtailed)) = claimed else {
+            customer.give_gpus(meta.gpus);
+            return Err(NoFit::Capacity);
+        };
+        let assigned =
+            Word { state: WorkloadState::Assigned, level: word.level, stamp: word.stamp, device: devices[0] + 1 };
+        if devices.len() > 1 {
+            self.multi.lock().insert(id, devices.clone());
+        }
+        if !self.cas(slot, word, assigned) {
+            if devices.len() > 1 {
+                self.multi.lock().remove(&id);
+            }
+            for &d in &devices {
+                self.release_device(kind, d, meta.units);
+            }
+            customer.give_gpus(meta.gpus);
+            return Err(NoFit::Stale);
+        }
+        self.states.shift(WorkloadState::Queued.index(), WorkloadState::Assigned.index());
+        self.depth.add(word.level, -1);
+        self.active_by_level.add(word.level, 1);
+        customer.give_queued();
+        let wait = now.saturating_sub(meta.submit_ns);
+        self.wait_hist.record_nanos(wait);
+        self.allocations.add(if kind == DeviceKind::Gpu { 0 } else { 1 }, 1);
+        if let Some(t0) = t0 {
+            self.allocation_hist.record_nanos(t0.elapsed().as_nanos() as u64);
+        }
+        let mut names = devices.iter().map(|&d| self.device_name(d));
+        let device_id = names.next().unwrap_or_else(|| Arc::from(""));
+        Ok(Assignment {
+            workload_id: id,
+            device_id,
+            extra_device_ids: names.collect(),
+            priority: word.level as u8 + 1,
+            wait_seconds: wait as f64 * 1e-9,
+            curtailed_device_ids: curtailed.into_iter().map(|d| self.device_name(d)).collect(),
+            preempted_workload_ids: preempted,
+        })
+    }
+
+    /// Claims `meta.gpus` devices of `kind` at one site; returns them with the miners curtailed
+    /// to power them, or `None` (nothing held) when they cannot be had now.
+    fn claim_devices(&self, kind: DeviceKind, meta: &Meta, id: u64) -> Option<(Vec<u32>, Vec<u32>)> {
+        if meta.gpus == 1 {
+            return self.claim_one(kind, meta, id);
+        }
+        let sites = self.site_count.load(Acquire);
+        let first = meta.site.map_or(id as usize % sites.max(1), |s| s as usize);
+        for k in 0..sites {
+            let site_index = ((first + k) % sites) as u32;
+            let Some(site) = self.sites[site_index as usize].get() else { continue };
+            let mut got = Vec::with_capacity(meta.gpus as usize);
+            let mut curtailed = Vec::new();
+            let mut skipped = Vec::new();
+            for _ in 0..meta.gpus as usize * 4 {
+                if got.len() == meta.gpus as usize {
+                    break;
+                }
+                let Some(c) = self.pop_candidate(site, site_index, kind, meta.units) else { break };
+                if got.contains(&c.device) {
+                    skipped.push(c); // its remaining room came round again: one slot per device
+                    continue;
+                }
+                match self.claim(kind, c, meta.units, site) {
+                    Claim::Got(mut cut) => {
+                        got.push(c.device);
+                        curtailed.append(&mut cut);
+                    }
+                    Claim::Raced => continue,
+                    Claim::Refused => break,
+                }
+            }
+            for c in skipped {
+                site.pool(kind).push(class_of(kind, c.free), c.device, c.generation);
+            }
+            if got.len() == meta.gpus as usize {
+                return Some((got, curtailed));
+            }
+            for d in got {
+                self.release_device(kind, d, meta.units);
+            }
+        }
+        None
+    }
+
+    /// Claims one device; retries when candidates existed but every claim lost a race (another
+    /// thread changed the device between pop and CAS), so contention is not mistaken for a full
+    /// fleet.
+    fn claim_one(&self, kind: DeviceKind, meta: &Meta, id: u64) -> Option<(Vec<u32>, Vec<u32>)> {
+        for _ in 0..CLAIM_ATTEMPTS {
+            match self.claim_one_attempt(kind, meta, id) {
+                Attempt::Claimed(found) => return Some(found),
+                Attempt::NoCandidates => return None,
+                Attempt::LostRaces => continue,
+            }
+        }
+        None
+    }
+
+    /// Scores a bounded set of best-fit candidates across sites and claims the best.
+    fn claim_one_attempt(&self, kind: DeviceKind, meta: &Meta, id: u64) -> Attempt {
+        let sites = self.site_count.load(Acquire);
+        if sites == 0 {
+            return Attempt::NoCandidates;
+        }
+        let max = self.config.max_candidates;
+        let per_site = self.config.candidates_per_site.min(max);
+        let first = meta.site.map_or(id as usize % sites, |s| s as usize);
+        let mut cands = [Candidate { device: 0, generation: 0, free: 0, site: 0, score: 0.0 }; MAX_CANDIDATES];
+        let mut n = 0;
+        'sites: for k in 0..sites {
+            let site_index = ((first + k) % sites) as u32;
+            let Some(site) = self.sites[site_index as usize].get() else { continue };
+            for _ in 0..per_site {
+                if n == max {
+                    break 'sites;
+                }
+                match self.pop_candidate(site, site_index, kind, meta.units) {
+                    Some(c) => {
+                        cands[n] = c;
+                        n += 1;
+                    }
+                    None => break,
+                }
+            }
+        }
+        if n == 0 {
+            return Attempt::NoCandidates;
+        }
+        if n > 1 {
+            self.score(&mut cands[..n], meta);
+            cands[..n].sort_by(|a, b| b.score.total_cmp(&a.score).then(a.device.cmp(&b.device)));
+        }
+        let mut result = None;
+        let mut refused = false;
+        for c in &cands[..n] {
+            if result.is_none() {
+                // Claimed, or the claim failed because the device changed (whoever changed it
+                // published a fresh entry) or power refused it: either way this entry is spent.
+                if let Some(site) = self.sites[c.site as usize].get() {
+                    match self.claim(kind, *c, meta.units, site) {
+                        Claim::Got(curtailed) => result = Some((vec![c.device], curtailed)),
+                        Claim::Raced => {}
+                        Claim::Refused => refused = true,
+                    }
+                }
+                continue;
+            }
+            // Not chosen: give the entry back unchanged.
+            if let Some(site) = self.sites[c.site as usize].get() {
+                site.pool(kind).push(class_of(kind, c.free), c.device, c.generation);
+            }
+        }
+        match result {
+            Some(found) => Attempt::Claimed(found),
+            None if refused => Attempt::NoCandidates,
+            None => Attempt::LostRaces,
+        }
+    }
+
+    /// Pops the best-fit live entry of a site's pool, dropping stale ones.
+    fn pop_candidate(&self, site: &Site, site_index: u32, kind: DeviceKind, units: u64) -> Option<Candidate> {
+        let pool = site.pool(kind);
+        let min_class = class_needed(kind, units);
+        loop {
+            let (device, generation) = pool.pop_at_least(min_class)?;
+            let slot = self.devices.get(device as u64)?;
+            let (free, gen_now) = unpack(slot.word.load(Acquire));
+            if gen_now != generation || slot.status.load(Acquire) != AVAILABLE {
+                continue; // stale: a newer entry exists, or the device left service
+            }
+            if free < units {
+                // Class lower bound met but not the exact need (top class is open-ended).
+                pool.push(class_of(kind, free), device, generation);
+                return None;
+            }
+            return Some(Candidate { device, generation, free, site: site_index, score: 0.0 });
+        }
+    }
+
+    fn score(&self, cands: &mut [Candidate], meta: &Meta) {
+        let w = self.config.placement_weights;
+        let mut max_profit = 0i64;
+        for c in cands.iter() {
+            if let Some(d) = self.devices.get(c.device as u64) {
+                max_profit = max_profit.max(d.profit_milli_usd_per_hour.load(Relaxed));
+            }
+        }
+        for c in cands.iter_mut() {
+            let Some(d) = self.devices.get(c.device as u64) else { continue };
+            let capacity = d.info.get().map_or(1, |i| i.capacity_units.max(1));
+            let fit = 1.0 - (c.free - meta.units.min(c.free)) as f64 / capacity as f64;
+            let profit = d.profit_milli_usd_per_hour.load(Relaxed);
+            let opportunity = if max_profit > 0 { profit.max(0) as f64 / max_profit as f64 } else { 0.0 };
+            let local = if meta.site == Some(c.site) { 1.0 } else { 0.0 };
+            let thermal = d.thermal_milli.load(Relaxed) as f64 / 1000.0;
+            c.score = w.fit * fit - w.opportunity_cost * opportunity + w.locality * local + w.thermal * thermal;
+        }
+    }
+
+    /// CAS the candidate's capacity down; admit its power. Returns the miners curtailed.
+    fn claim(&self, kind: DeviceKind, c: Candidate, units: u64, site: &Site) -> Claim {
+        let Some(slot) = self.devices.get(c.device as u64) else { return Claim::Raced };
+        let Some(info) = slot.info.get() else { return Claim::Raced };
+        let old = pack(c.free, c.generation);
+        let next_gen = c.generation.wrapping_add(1);
+        let left = c.free - units;
+        if slot.word.compare_exchange(old, pack(left, next_gen), AcqRel, Acquire).is_err() {
+            return Claim::Raced; // changed under us; whoever changed it published a fresh entry
+        }
+        slot.workloads.fetch_add(1, Relaxed);
+        site.pool(kind).push(class_of(kind, left), c.device, next_gen);
+        let mut curtailed = Vec::new();
+        if kind == DeviceKind::Gpu {
+            let delta = super::devices::gpu_work_mw(&info.model, units, info.capacity_units);
+            match self.admit_power(site, delta) {
+                Some(cut) => curtailed = cut,
+                None => {
+                    self.give_back(kind, c.device, units, false);
+                    return Claim::Refused;
+                }
+            }
+        }
+        Claim::Got(curtailed)
+    }
+
+    /// Gives `units` back to a device (and the power its work drew) and republishes it.
+    pub(crate) fn release_device(&self, kind: DeviceKind, device: u32, units: u64) {
+        self.give_back(kind, device, units, true)
+    }
+
+    fn give_back(&self, kind: DeviceKind, device: u32, units: u64, with_power: bool) {
+        let Some(slot) = self.devices.get(device as u64) else { return };
+        let Some(info) = slot.info.get() else { return };
+        let mut cur = slot.word.load(Acquire);
+        loop {
+            let (free, generation) = unpack(cur);
+            let next = pack((free + units).min(info.capacity_units), generation.wrapping_add(1));
+            match slot.word.compare_exchange_weak(cur, next, AcqRel, Acquire) {
+                Ok(_) => {
+                    slot.workloads.fetch_sub(1, Relaxed);
+                    if let Some(site) = self.sites[info.site as usize].get() {
+                        if kind == DeviceKind::Gpu && with_power && site.cap_mw.load(Acquire) != u64::MAX {
+                            let delta = super::devices::gpu_work_mw(&info.model, units, info.capacity_units);
+                            site.load_mw.fetch_sub(delta, AcqRel);
+                        }
+                        if slot.status.load(Acquire) == AVAILABLE {
+                            let (free, generation) = unpack(next);
+                            site.pool(kind).push(class_of(kind, free), device, generation);
+                        }
+                    }
+                    return;
+                }
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    /// Frees everything a workload held when it leaves Assigned/Running.
+    pub(crate) fn release(&self, id: u64, word: Word, meta: &Meta) {
+        let kind = self.type_config(meta.type_index).device_kind;
+        let devices = if meta.gpus > 1 {
+            self.multi.lock().remove(&id).unwrap_or_default()
+        } else if word.device > 0 {
+            vec![word.device - 1]
+        } else {
+            Vec::new()
+        };
+        for d in devices {
+            self.release_device(kind, d, meta.units);
+        }
+        if let Some(c) = self.customers.get(meta.customer) {
+            c.give_gpus(meta.gpus);
+        }
+        self.active_by_level.add(word.level, -1);
+        if self.parked_len.load(Acquire) > 0 {
+            self.capacity_events.add(0, 1);
+        }
+    }
+
+    /// Finds and preempts the victim for a workload at `level`: among active, preemptible work
+    /// of a lower priority whose device would then fit, the lowest priority, then the newest.
+    fn preempt_for(&self, kind: DeviceKind, meta: &Meta, level: usize) -> Option<u64> {
+        let end = self.next_id.load(Acquire);
+        for victim_level in (level + 1..super::queues::LEVELS).rev() {
+            if self.active_by_level.get(victim_level) <= 0 {
+                continue;
+            }
+            let lowest = end.saturating_sub(VICTIM_SCAN).max(self.config.first_workload_id);
+            for id in (lowest..end).rev() {
+                let Some(slot) = self.workloads.get(id) else { continue };
+                let Some(word) = slot.word() else { continue };
+                if word.level != victim_level || !matches!(word.state, WorkloadState::Assigned | WorkloadState::Running)
+                {
+                    continue;
+                }
+                let vm = slot.meta();
+                let vt = self.type_config(vm.type_index);
+                if !vt.preemptible || vt.device_kind != kind || vm.gpus != 1 || word.device == 0 {
+                    continue;
+                }
+                let Some(dev) = self.devices.get(word.device as u64 - 1) else { continue };
+                let (free, _) = unpack(dev.word.load(Acquire));
+                if free + vm.units < meta.units || dev.status.load(Acquire) != AVAILABLE {
+                    continue;
+                }
+                if self.preempt_word(id, slot, word, &vm) {
+                    return Some(id);
+                }
+            }
+        }
+        None
+    }
+
+    /// A queue entry for a workload's current word (used by aging).
+    pub(crate) fn entry_for(id: u64, word: Word) -> u64 {
+        entry(id, word.stamp, word.level)
+    }
+}

@@ -1,0 +1,165 @@
+//! Observability: a snapshot of queue depths, state counts and latency quantiles, and the
+//! Prometheus text exposition with the platform's metric names.
+
+use std::fmt::Write;
+
+use serde::{Deserialize, Serialize};
+
+use super::engine::{Router, StateCounts};
+use super::queues::LEVELS;
+use super::stripes::{bucket_upper_seconds, HistogramSnapshot, BUCKETS};
+
+/// Median and 99th percentile of a latency, seconds, and how many were recorded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Quantiles {
+    /// Observations.
+    pub count: u64,
+    /// Median, s.
+    pub p50_seconds: f64,
+    /// 99th percentile, s.
+    pub p99_seconds: f64,
+}
+
+impl From<&HistogramSnapshot> for Quantiles {
+    fn from(h: &HistogramSnapshot) -> Self {
+        Quantiles { count: h.count, p50_seconds: h.quantile_seconds(0.5), p99_seconds: h.quantile_seconds(0.99) }
+    }
+}
+
+/// A point-in-time view of the router.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouterMetrics {
+    /// Waiting workloads per priority (index 0 = priority 1).
+    pub queue_depth: [u64; LEVELS],
+    /// Counts by state.
+    pub counts: StateCounts,
+    /// Time from submission to dispatch.
+    pub wait: Quantiles,
+    /// Time one `dispatch` call takes.
+    pub decision: Quantiles,
+    /// Time to place one workload (candidates, scoring, claim, power).
+    pub allocation: Quantiles,
+    /// Successful GPU and ASIC allocations.
+    pub allocations: u64,
+    /// Times work had to wait for capacity or quota.
+    pub waits_for_capacity: u64,
+}
+
+fn counter(value: i64) -> u64 {
+    value.max(0) as u64
+}
+
+fn write_histogram(out: &mut String, name: &str, help: &str, h: &HistogramSnapshot) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+    let mut cumulative = 0;
+    for (i, n) in h.buckets.iter().enumerate().take(BUCKETS - 1) {
+        cumulative += n;
+        let _ = writeln!(out, "{name}_bucket{{le=\"{:e}\"}} {cumulative}", bucket_upper_seconds(i));
+    }
+    let _ = writeln!(
+        out,
+        "{name}_bucket{{le=\"+Inf\"}} {}\n{name}_sum {}\n{name}_count {}",
+        h.count, h.sum_seconds, h.count
+    );
+}
+
+impl Router {
+    /// A snapshot of depths, counts and latency quantiles.
+    pub fn metrics(&self) -> RouterMetrics {
+        RouterMetrics {
+            queue_depth: self.queue_depths(),
+            counts: self.counts(),
+            wait: (&self.wait_hist.snapshot()).into(),
+            decision: (&self.decision_hist.snapshot()).into(),
+            allocation: (&self.allocation_hist.snapshot()).into(),
+            allocations: counter(self.allocations.get(0)) + counter(self.allocations.get(1)),
+            waits_for_capacity: counter(self.allocations.get(2)),
+        }
+    }
+
+    /// Prometheus text exposition (format 0.0.4).
+    ///
+    /// ```
+    /// let r = hcp::router::Router::new(Default::default()).unwrap();
+    /// assert!(r.metrics_text().contains("# TYPE router_queue_depth gauge"));
+    /// ```
+    pub fn metrics_text(&self) -> String {
+        let mut out = String::with_capacity(8192);
+        let depth = self.queue_depths();
+        let _ = writeln!(out, "# HELP router_workloads_queued_total Workloads accepted into a priority queue.");
+        let _ = writeln!(out, "# TYPE router_workloads_queued_total counter");
+        for l in 0..LEVELS {
+            let _ = writeln!(
+                out,
+                "router_workloads_queued_total{{priority=\"{}\"}} {}",
+                l + 1,
+                counter(self.queued_total.get(l))
+            );
+        }
+        let _ =
+            writeln!(out, "# HELP router_queue_depth Workloads waiting, by priority.\n# TYPE router_queue_depth gauge");
+        for (l, d) in depth.iter().enumerate() {
+            let _ = writeln!(out, "router_queue_depth{{priority=\"{}\"}} {d}", l + 1);
+        }
+        let c = self.counts();
+        let _ = writeln!(out, "# HELP router_workloads Workloads by state.\n# TYPE router_workloads gauge");
+        for (name, v) in [
+            ("queued", c.queued),
+            ("assigned", c.assigned),
+            ("running", c.running),
+            ("completed", c.completed),
+            ("failed", c.failed),
+            ("cancelled", c.cancelled),
+            ("rejected", c.rejected),
+        ] {
+            let _ = writeln!(out, "router_workloads{{state=\"{name}\"}} {v}");
+        }
+        let _ = writeln!(out, "# HELP router_workloads_submitted_total Submissions, accepted or rejected.");
+        let _ = writeln!(
+            out,
+            "# TYPE router_workloads_submitted_total counter\nrouter_workloads_submitted_total {}",
+            c.submitted
+        );
+        let _ = writeln!(out, "# HELP router_preemptions_total Workloads preempted.");
+        let _ = writeln!(out, "# TYPE router_preemptions_total counter\nrouter_preemptions_total {}", c.preemptions);
+        write_histogram(
+            &mut out,
+            "router_wait_duration_seconds",
+            "Time from submission to dispatch.",
+            &self.wait_hist.snapshot(),
+        );
+        write_histogram(
+            &mut out,
+            "router_decision_duration_seconds",
+            "Time one dispatch decision takes.",
+            &self.decision_hist.snapshot(),
+        );
+        let _ = writeln!(out, "# HELP orchestrator_allocations_total Device allocations by result.");
+        let _ = writeln!(out, "# TYPE orchestrator_allocations_total counter");
+        for (label, i) in [("gpu", 0), ("asic", 1)] {
+            let _ = writeln!(
+                out,
+                "orchestrator_allocations_total{{kind=\"{label}\",result=\"success\"}} {}",
+                counter(self.allocations.get(i))
+            );
+        }
+        let _ = writeln!(
+            out,
+            "orchestrator_allocations_total{{kind=\"any\",result=\"wait\"}} {}",
+            counter(self.allocations.get(2))
+        );
+        write_histogram(
+            &mut out,
+            "orchestrator_allocation_duration_seconds",
+            "Time to place one workload on devices.",
+            &self.allocation_hist.snapshot(),
+        );
+        let _ = writeln!(out, "# HELP orchestrator_active_workloads Workloads assigned or running.");
+        let _ = writeln!(
+            out,
+            "# TYPE orchestrator_active_workloads gauge\norchestrator_active_workloads {}",
+            c.assigned + c.running
+        );
+        out
+    }
+}

@@ -1,0 +1,205 @@
+//! The lock-free heart of the router: ten priority levels, each a weighted round robin of
+//! per-customer FIFO queues, with an atomic occupancy mask over the levels.
+//!
+//! Owns only queue mechanics (what is waiting, in which order it leaves); it knows nothing of
+//! workloads, devices or states — items are opaque `u64`s.
+//!
+//! # Protocol
+//! * Level `L` has a *ring* of customer tickets; customer `c` has, per level, a FIFO of items and
+//!   a ticket count. A customer holds at most `weight(c)` tickets per level, so when several
+//!   customers are backlogged a level serves them in proportion to their weights (deficit round
+//!   robin with quantum 1 per ticket).
+//! * Bit `L` of the mask is set whenever level `L`'s ring may be non-empty: a pusher sets it
+//!   *after* pushing the ticket; a popper that finds the ring empty clears it, then re-checks the
+//!   ring and sets it again if it became non-empty meanwhile. A `SeqCst` fence on both sides of
+//!   that store/load pair (Dekker's pattern) means a pusher and a clearer cannot both miss each
+//!   other, so no item is stranded behind a clear bit.
+//! * Tickets follow the same rule: an item push adds a ticket if the customer holds fewer than
+//!   its weight; a popper that serves an item puts the ticket back while the customer still has
+//!   items, otherwise drops it, re-checks the customer's queue and re-adds a ticket if needed.
+//!
+//! The highest non-empty level is `mask.trailing_zeros()`: O(1) whatever the depth.
+//! The loom models in `core/tests/router_loom.rs` check these protocols exhaustively.
+
+use std::sync::OnceLock;
+
+use super::sync::{fence, AtomicU32, Queue};
+use std::sync::atomic::Ordering::SeqCst;
+
+/// Number of priority levels: 1 (highest) … 10 (lowest).
+pub const LEVELS: usize = 10;
+
+#[derive(Debug)]
+struct CustomerLevel {
+    items: Queue<u64>,
+    tickets: AtomicU32,
+}
+
+#[derive(Debug)]
+struct CustomerQueues {
+    weight: AtomicU32,
+    levels: Vec<CustomerLevel>,
+}
+
+/// A lock-free multi-level, multi-customer queue of `u64` items.
+///
+/// `push` and `pop` take no lock; strict priority across levels, weighted round robin across
+/// customers within a level, FIFO per customer and level.
+///
+/// ```
+/// use hcp::router::LevelQueues;
+/// let q = LevelQueues::new(4);
+/// q.push(0, 5, 50);            // customer 0, level index 5 (priority 6)
+/// q.push(1, 0, 10);            // customer 1, level index 0 (priority 1)
+/// assert_eq!(q.pop(), Some((0, 1, 10)));
+/// assert_eq!(q.pop(), Some((5, 0, 50)));
+/// assert_eq!(q.pop(), None);
+/// ```
+#[derive(Debug)]
+pub struct LevelQueues {
+    mask: AtomicU32,
+    rings: Vec<Queue<u32>>,
+    customers: Box<[OnceLock<CustomerQueues>]>,
+}
+
+impl LevelQueues {
+    /// Queues for customers `0 .. max_customers`.
+    pub fn new(max_customers: usize) -> LevelQueues {
+        LevelQueues {
+            mask: AtomicU32::new(0),
+            rings: (0..LEVELS).map(|_| Queue::new()).collect(),
+            customers: (0..max_customers).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// How many customers these queues can hold.
+    pub fn max_customers(&self) -> usize {
+        self.customers.len()
+    }
+
+    fn customer(&self, customer: u32) -> &CustomerQueues {
+        // Callers pass indices from the customer table, which never exceeds `max_customers`;
+        // an index out of range would be a bug in hcp, so fall back to the last slot rather
+        // than panic (items stay accounted for, fairness degrades).
+        let slot = self.customers.get(customer as usize).unwrap_or_else(|| &self.customers[self.customers.len() - 1]);
+        slot.get_or_init(|| CustomerQueues {
+            weight: AtomicU32::new(1),
+            levels: (0..LEVELS).map(|_| CustomerLevel { items: Queue::new(), tickets: AtomicU32::new(0) }).collect(),
+        })
+    }
+
+    /// Sets a customer's fair-share weight (≥ 1): its share of a level when all are backlogged.
+    pub fn set_weight(&self, customer: u32, weight: u32) {
+        self.customer(customer).weight.store(weight.max(1), SeqCst);
+    }
+
+    /// A customer's fair-share weight.
+    pub fn weight(&self, customer: u32) -> u32 {
+        self.customer(customer).weight.load(SeqCst)
+    }
+
+    /// Makes sure a customer's queues exist (loom models call this before spawning threads).
+    pub fn touch(&self, customer: u32) {
+        let _ = self.customer(customer);
+    }
+
+    /// The occupancy mask: bit `i` set when level index `i` may hold items.
+    pub fn mask(&self) -> u32 {
+        self.mask.load(SeqCst)
+    }
+
+    /// Enqueues `item` for `customer` at level index `level` (0 = priority 1). Levels above 9 are
+    /// clamped to 9.
+    pub fn push(&self, customer: u32, level: usize, item: u64) {
+        let level = level.min(LEVELS - 1);
+        let cq = self.customer(customer);
+        let cl = &cq.levels[level];
+        cl.items.push(item);
+        fence(SeqCst);
+        self.add_ticket(customer, cq, level);
+    }
+
+    /// Adds one ticket for `customer` at `level` unless it already holds its weight's worth.
+    fn add_ticket(&self, customer: u32, cq: &CustomerQueues, level: usize) {
+        let cl = &cq.levels[level];
+        let weight = cq.weight.load(SeqCst).max(1);
+        let mut held = cl.tickets.load(SeqCst);
+        while held < weight {
+            match cl.tickets.compare_exchange(held, held + 1, SeqCst, SeqCst) {
+                Ok(_) => {
+                    self.rings[level].push(customer);
+                    self.mark(level);
+                    return;
+                }
+                Err(now) => held = now,
+            }
+        }
+    }
+
+    /// Sets bit `level` after a ring push.
+    #[inline]
+    fn mark(&self, level: usize) {
+        let bit = 1u32 << level;
+        fence(SeqCst);
+        if self.mask.load(SeqCst) & bit == 0 {
+            self.mask.fetch_or(bit, SeqCst);
+        }
+    }
+
+    /// Dequeues the next item: from the highest non-empty level, the customer whose ticket
+    /// comes up next. Returns `(level index, customer, item)`, or `None` when every level is
+    /// empty.
+    pub fn pop(&self) -> Option<(usize, u32, u64)> {
+        loop {
+            let mask = self.mask.load(SeqCst);
+            if mask == 0 {
+                return None;
+            }
+            let level = mask.trailing_zeros() as usize;
+            if let Some(found) = self.pop_level(level) {
+                return Some(found);
+            }
+        }
+    }
+
+    /// Pops from one level; `None` when the level turned out empty (its bit is then cleared).
+    fn pop_level(&self, level: usize) -> Option<(usize, u32, u64)> {
+        let ring = &self.rings[level];
+        loop {
+            let Some(customer) = ring.pop() else {
+                let bit = 1u32 << level;
+                self.mask.fetch_and(!bit, SeqCst);
+                fence(SeqCst);
+                if !ring.is_empty() {
+                    self.mark(level);
+                    continue;
+                }
+                return None;
+            };
+            let cq = self.customer(customer);
+            let cl = &cq.levels[level];
+            match cl.items.pop() {
+                Some(item) => {
+                    if cl.items.is_empty() {
+                        self.drop_ticket(customer, cq, level);
+                    } else {
+                        ring.push(customer);
+                        self.mark(level);
+                    }
+                    return Some((level, customer, item));
+                }
+                None => self.drop_ticket(customer, cq, level),
+            }
+        }
+    }
+
+    /// Gives a ticket back; re-adds one if items arrived while it was being given back.
+    fn drop_ticket(&self, customer: u32, cq: &CustomerQueues, level: usize) {
+        let cl = &cq.levels[level];
+        cl.tickets.fetch_sub(1, SeqCst);
+        fence(SeqCst);
+        if !cl.items.is_empty() {
+            self.add_ticket(customer, cq, level);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Stress: N producers × M dispatchers on one router. Every workload is dispatched exactly once
+//! (each id is counted), one producer's work at one level leaves in submission order (as seen by
+//! each dispatcher), and the state counts add up at every moment and match a full scan at the
+//! end. Sized for debug builds; set `HCP_STRESS_PER_PRODUCER` (e.g. 500000 in release via
+//! `make stress`) for millions of operations.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::Arc;
+
+use hcp::router::{Router, RouterConfig, SubmitRequest};
+
+const PRODUCERS: usize = 4;
+const DISPATCHERS: usize = 3;
+
+fn per_producer() -> usize {
+    std::env::var("HCP_STRESS_PER_PRODUCER").ok().and_then(|v| v.parse().ok()).unwrap_or(if cfg!(debug_assertions) {
+        50_000
+    } else {
+        250_000
+    })
+}
+
+#[test]
+fn producers_and_dispatchers_lose_nothing_and_keep_order() {
+    let cfg = RouterConfig { aging_seconds: 0.0, ..RouterConfig::default() };
+    let router = Arc::new(Router::new(cfg).unwrap());
+    for i in 0..64 {
+        router.add_device(&format!("g{i}"), "gpu", "H100_SXM", if i % 2 == 0 { "a" } else { "b" }, None).unwrap();
+    }
+    let per = per_producer();
+    let total = (PRODUCERS * per) as u64;
+    let dispatched = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+
+    // Observer: the counts add up at any moment.
+    let observer = {
+        let (router, done) = (router.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut reads = 0u64;
+            while !done.load(Acquire) {
+                let c = router.counts();
+                assert_eq!(
+                    c.submitted,
+                    c.queued + c.assigned + c.running + c.completed + c.failed + c.cancelled + c.rejected
+                );
+                reads += 1;
+                std::thread::yield_now();
+            }
+            reads
+        })
+    };
+
+    // Each producer returns, per id, (producer, level, sequence within producer and level).
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|p| {
+            let router = router.clone();
+            std::thread::spawn(move || {
+                let customer = if p % 2 == 0 { "even" } else { "odd" };
+                let mut tags = Vec::with_capacity(per);
+                let mut seq = [0u32; 10];
+                for i in 0..per {
+                    let level = (i * 7 + p) % 10;
+                    let req = SubmitRequest::new(customer, "ai_inference_batch")
+                        .priority(level as i64 + 1)
+                        .gpu_memory_gb(1.0);
+                    let id = router.submit(&req).unwrap();
+                    tags.push((id, (p as u8, level as u8, seq[level])));
+                    seq[level] += 1;
+                }
+                tags
+            })
+        })
+        .collect();
+
+    let dispatchers: Vec<_> = (0..DISPATCHERS)
+        .map(|_| {
+            let (router, dispatched) = (router.clone(), dispatched.clone());
+            std::thread::spawn(move || {
+                let mut order = Vec::new();
+                while dispatched.load(Acquire) < total {
+                    let batch = router.dispatch_batch(32);
+                    if batch.is_empty() {
+                        std::thread::yield_now();
+                        continue;
+                    }
+                    dispatched.fetch_add(batch.len() as u64, AcqRel);
+                    for a in batch {
+                        order.push(a.workload_id);
+                        router.complete(a.workload_id).unwrap();
+                    }
+                }
+                order
+            })
+        })
+        .collect();
+
+    let mut tag_of: HashMap<u64, (u8, u8, u32)> = HashMap::with_capacity(total as usize);
+    for p in producers {
+        for (id, tag) in p.join().unwrap() {
+            assert!(tag_of.insert(id, tag).is_none(), "id {id} handed out twice");
+        }
+    }
+    let waits = router.metrics().waits_for_capacity;
+    eprintln!("waits for capacity: {waits}");
+    let mut seen = vec![0u8; total as usize + 2];
+    for d in dispatchers {
+        let order = d.join().unwrap();
+        let mut last: HashMap<(u8, u8), u32> = HashMap::new();
+        for id in order {
+            seen[id as usize] += 1;
+            let (p, level, s) = tag_of[&id];
+            if let Some(prev) = last.insert((p, level), s) {
+                assert!(s > prev, "producer {p} level {level}: {s} dispatched after {prev}");
+            }
+        }
+    }
+    done.store(true, Release);
+    let reads = observer.join().unwrap();
+    assert!(reads > 0);
+    for id in tag_of.keys() {
+        assert_eq!(seen[*id as usize], 1, "workload {id} dispatched {} times", seen[*id as usize]);
+    }
+    let c = router.counts();
+    assert_eq!((c.submitted, c.completed, c.queued, c.assigned), (total, total, 0, 0));
+    assert_eq!(router.scan_counts(), c);
+    assert_eq!(router.queue_depths(), [0; 10]);
+    assert!(router.dispatch().is_none());
+}
