@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { load } from './vectors.mjs'
 
-const hcp = createRequire(import.meta.url)('../index.js')
+const hcp = createRequire(import.meta.url)('../hcp.js')
 const doc = load('billing')
 
 // Decimal strings compared by value: normalise "10.50" and "10.5" alike without floats.
