@@ -397,6 +397,10 @@ export interface SubmitOptions {
   gpuMemoryGb?: number
   /** Preferred site. */
   site?: string
+  /** Longest acceptable wait, ms. */
+  latencyBoundMs?: number
+  /** Dispatch deadline after submission, s. */
+  deadlineSeconds?: number
 }
 
 /** Switching cost and minimum dwell of a decider; every field optional (0 / none). */
@@ -449,4 +453,8 @@ export interface WorkloadInfo {
   deviceIds: Array<string>
   /** Router-clock seconds at submission. */
   submitSeconds: number
+  /** Longest acceptable wait, ms. */
+  latencyBoundMs?: number
+  /** Dispatch deadline after submission, s. */
+  deadlineSeconds?: number
 }
