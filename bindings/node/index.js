@@ -836,6 +836,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Decider = nativeBinding.Decider
+module.exports.Fleet = nativeBinding.Fleet
+module.exports.H100 = nativeBinding.H100
 module.exports.Market = nativeBinding.Market
 module.exports.Router = nativeBinding.Router
 module.exports.Site = nativeBinding.Site
@@ -864,5 +866,7 @@ module.exports.minerDaily = nativeBinding.minerDaily
 module.exports.minerDailyBatch = nativeBinding.minerDailyBatch
 module.exports.networkHashrateHs = nativeBinding.networkHashrateHs
 module.exports.paybackDays = nativeBinding.paybackDays
+module.exports.replayMarket = nativeBinding.replayMarket
 module.exports.roi = nativeBinding.roi
+module.exports.syntheticMarket = nativeBinding.syntheticMarket
 module.exports.version = nativeBinding.version

@@ -142,6 +142,16 @@ typedef struct hcp_decider_t hcp_decider_t;
 typedef struct hcp_error_t hcp_error_t;
 
 /*
+ A simulated fleet (opaque). Not safe for concurrent use: the Go wrapper serialises calls.
+ */
+typedef struct hcp_fleet_t hcp_fleet_t;
+
+/*
+ A simulated H100 (opaque). Not safe for concurrent use: the Go wrapper serialises calls.
+ */
+typedef struct hcp_h100_t hcp_h100_t;
+
+/*
  A router handle (opaque). Make with `hcp_router_new`, release with `hcp_router_free`.
  */
 typedef struct hcp_router_t hcp_router_t;
@@ -1432,6 +1442,219 @@ bool hcp_router_advance_time(const hcp_router_t *router, double seconds, hcp_err
  `router` live; `err` NULL or writable.
  */
 size_t hcp_router_age(const hcp_router_t *router, hcp_error_t **err);
+
+/*
+ Opens an H100 of `variant` (`"sxm"` / `"pcie"`), with optional spec overrides (JSON object or
+ NULL). Release with hcp_h100_free.
+
+ # Safety
+ `variant` NUL-terminated; `overrides_json` NULL or NUL-terminated; `err` NULL or writable.
+ */
+hcp_h100_t *hcp_h100_new(const char *variant, const char *overrides_json, hcp_error_t **err);
+
+/*
+ Releases an H100. NULL is a no-op.
+
+ # Safety
+ `gpu` is NULL or a live handle, freed at most once.
+ */
+void hcp_h100_free(hcp_h100_t *gpu);
+
+/*
+ Steady-state decode of `model_json` (`{"params": 8e9, "bytes_per_param": 2}`) at `batch`, as
+ an owned JSON object (step_seconds, tokens_per_second, power_watts, …).
+
+ # Safety
+ `gpu` live; `model_json` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_h100_decode_json(const hcp_h100_t *gpu,
+                           const char *model_json,
+                           int64_t batch,
+                           uint64_t context_tokens,
+                           hcp_error_t **err);
+
+/*
+ Phases of a workload switch as an owned JSON object (each phase's seconds, total_seconds).
+ `host_memory` is `"pinned"` or `"pageable"`.
+
+ # Safety
+ `gpu` live; `host_memory` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_h100_switch_json(const hcp_h100_t *gpu,
+                           double kv_bytes,
+                           double weights_bytes,
+                           const char *host_memory,
+                           bool warm_context,
+                           hcp_error_t **err);
+
+/*
+ Advances the GPU `dt_seconds` under tensor and DRAM activity; the reading as owned JSON.
+
+ # Safety
+ `gpu` is a live handle not used concurrently; `err` NULL or writable.
+ */
+char *hcp_h100_step_json(hcp_h100_t *gpu,
+                         double dt_seconds,
+                         double tensor,
+                         double dram,
+                         hcp_error_t **err);
+
+/*
+ Opens a fleet from a FleetConfig JSON object (NULL or `{}` for defaults). Release with
+ hcp_fleet_free.
+
+ # Safety
+ `config_json` NULL or NUL-terminated; `err` NULL or writable.
+ */
+hcp_fleet_t *hcp_fleet_new(const char *config_json, hcp_error_t **err);
+
+/*
+ Releases a fleet. NULL is a no-op.
+
+ # Safety
+ `fleet` is NULL or a live handle, freed at most once.
+ */
+void hcp_fleet_free(hcp_fleet_t *fleet);
+
+/*
+ Adds `count` devices: GPUs when `kind` is `"gpu"` (name `"sxm"`/`"pcie"`), miners when it is
+ `"asic"` (name `"S21"`, …). Returns the first new device id (-1 on error).
+
+ # Safety
+ `fleet` live and not used concurrently; strings NUL-terminated; `err` NULL or writable.
+ */
+int64_t hcp_fleet_add(hcp_fleet_t *fleet,
+                      const char *kind,
+                      const char *name,
+                      uint32_t count,
+                      hcp_error_t **err);
+
+/*
+ Applies a command (JSON: `{"command":"serve","model":{...},"batch":32}`, `{"command":"mine",
+ "mode":"low"}`, `{"command":"sleep"}`, …) to each of `n` devices.
+
+ # Safety
+ `fleet` live and not used concurrently; `devices` points to `n` ids (NULL if 0);
+ `command_json` NUL-terminated; `err` NULL or writable.
+ */
+bool hcp_fleet_command(hcp_fleet_t *fleet,
+                       const int64_t *devices,
+                       size_t n,
+                       const char *command_json,
+                       hcp_error_t **err);
+
+/*
+ Advances `steps` steps.
+
+ # Safety
+ `fleet` live and not used concurrently; `err` NULL or writable.
+ */
+bool hcp_fleet_run(hcp_fleet_t *fleet, uint64_t steps, hcp_error_t **err);
+
+/*
+ Draws the shares found since the last settlement now.
+
+ # Safety
+ `fleet` live and not used concurrently; `err` NULL or writable.
+ */
+bool hcp_fleet_settle(hcp_fleet_t *fleet, hcp_error_t **err);
+
+/*
+ Sets the market: `kind` `"synthetic"` (`arg` = SyntheticConfig JSON or NULL, `seed`),
+ `"replay"` (`arg` = directory, `start` = start instant) or `"none"`.
+
+ # Safety
+ `fleet` live and not used concurrently; strings NULL or NUL-terminated; `err` NULL or writable.
+ */
+bool hcp_fleet_set_market(hcp_fleet_t *fleet,
+                          const char *kind,
+                          const char *arg,
+                          const char *start,
+                          uint64_t seed,
+                          hcp_error_t **err);
+
+/*
+ Sets the room temperature, °C.
+
+ # Safety
+ `fleet` live and not used concurrently; `err` NULL or writable.
+ */
+bool hcp_fleet_set_ambient_c(hcp_fleet_t *fleet, double ambient_c, hcp_error_t **err);
+
+/*
+ Number of recorded steps (rows of every series column).
+
+ # Safety
+ `fleet` is a live handle.
+ */
+size_t hcp_fleet_series_len(const hcp_fleet_t *fleet);
+
+/*
+ Copies series column `name` (e.g. `"power_watts"`, `"gpus_serving"`; counts as doubles) into
+ `out[0..len]`; `len` must equal hcp_fleet_series_len.
+
+ # Safety
+ `fleet` live; `name` NUL-terminated; `out` points to `len` writable doubles; `err` NULL or writable.
+ */
+bool hcp_fleet_series_column(const hcp_fleet_t *fleet,
+                             const char *name,
+                             double *out,
+                             size_t len,
+                             hcp_error_t **err);
+
+/*
+ Number of events logged.
+
+ # Safety
+ `fleet` is a live handle.
+ */
+size_t hcp_fleet_events_len(const hcp_fleet_t *fleet);
+
+/*
+ Copies the events into five columns of `len` (= hcp_fleet_events_len) entries: time, device,
+ kind code (see `hcp_event_kind_name`), code, value.
+
+ # Safety
+ `fleet` live; each out-pointer points to `len` writable elements; `err` NULL or writable.
+ */
+bool hcp_fleet_events(const hcp_fleet_t *fleet,
+                      double *time_seconds,
+                      uint32_t *device,
+                      uint8_t *kind,
+                      uint32_t *code,
+                      double *value,
+                      size_t len,
+                      hcp_error_t **err);
+
+/*
+ The snake_case name of an event kind code (static string; NULL for an unknown code).
+ */
+const char *hcp_event_kind_name(uint8_t code);
+
+/*
+ A JSON view of the fleet (owned): `what` is `"summary"`, `"devices"` (per-device columns),
+ `"state:<id>"`, `"gpu:<id>"` (telemetry), `"cgminer:<id>:<summary|stats|pools>"` or
+ `"dcgm:<hostname>"` (the Prometheus text as a JSON string).
+
+ # Safety
+ `fleet` live; `what` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_fleet_json(const hcp_fleet_t *fleet, const char *what, hcp_error_t **err);
+
+/*
+ A market series as owned JSON columns: `kind` `"synthetic"` (`arg` = SyntheticConfig JSON or
+ NULL, `seed`) or `"replay"` (`arg` = directory, `start`), `steps` points `dt_seconds` apart.
+
+ # Safety
+ Strings NULL or NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_market_series_json(const char *kind,
+                             const char *arg,
+                             const char *start,
+                             uint64_t seed,
+                             uint64_t steps,
+                             double dt_seconds,
+                             hcp_error_t **err);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -17,6 +17,17 @@ void hashprice
 void profit
 void models
 
+const gpu = new hcp.H100('sxm')
+const d: hcp.Decode = gpu.decode({ params: 8e9, bytesPerParam: 2 }, 32)
+const phases: hcp.SwitchPhases = gpu.switch({ kvBytes: 8e9, weightsBytes: 16e9, hostMemory: 'pinned', warmContext: true })
+const fleet = new hcp.Fleet({ dtSeconds: 60, seed: 1 })
+fleet.addMany('sxm', 2, 'S21', 3)
+fleet.command(0, { command: 'serve', model: { params: 8e9, bytesPerParam: 2 }, batch: 32 })
+fleet.run(10)
+const power: Float64Array = fleet.series().powerWatts
+void d
+void phases
+void power
 const router = new hcp.Router({ manual_clock: true })
 router.addDevice('gpu-0', 'gpu', 'H100_SXM', 'austin', 80)
 const wid: number = router.submit('acme', 'ai_inference_realtime', { priority: 1, gpuMemoryGb: 20 })

@@ -1,8 +1,498 @@
-//! `hcp.sim`: Python adapters over `hcp::sim`.
+//! `hcp.sim`: Python adapters over `hcp::sim` — the H100 model, model specs, fleets, markets and
+//! telemetry. Columnar output (series, events, per-device state, market series) crosses as numpy
+//! arrays in one call; long runs release the GIL. Conversion only: the models live in core.
 
+use hcp::sim::{
+    Activity, AsicSpec, Command, DecodeOptions, Fleet, FleetConfig, GpuSpec, HostMemory, LayerShapes, MarketReplay,
+    MarketSeries, MarketSource, ModelSpec, SwitchRequest, SyntheticConfig, SyntheticMarket, H100,
+};
+use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use serde_json::Value;
+
+use crate::convert::{kwargs_to, py_to_json, to_py};
+use crate::errors::{invalid_input, IntoPy};
+
+fn record<'py>(py: Python<'py>, d: Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+    py.import("hcp._record")?.getattr("Record")?.call1((d,))
+}
+
+/// A model to serve (`hcp.sim.ModelSpec(params=8e9, bytes_per_param=2)`).
+#[pyclass(name = "ModelSpec", module = "hcp", frozen)]
+#[derive(Clone)]
+pub struct PyModelSpec {
+    inner: ModelSpec,
+}
+
+#[pymethods]
+impl PyModelSpec {
+    #[new]
+    #[pyo3(signature = (*, params, bytes_per_param=2.0, layers=None, kv_bytes_per_element=None))]
+    fn new(
+        params: f64,
+        bytes_per_param: f64,
+        layers: Option<&Bound<'_, PyDict>>,
+        kv_bytes_per_element: Option<f64>,
+    ) -> PyResult<Self> {
+        let layers: Option<LayerShapes> = match layers {
+            Some(d) => Some(kwargs_to(Some(d), "layers")?),
+            None => None,
+        };
+        let inner = ModelSpec { params, bytes_per_param, layers, kv_bytes_per_element }.validated().py()?;
+        Ok(PyModelSpec { inner })
+    }
+
+    #[getter]
+    fn params(&self) -> f64 {
+        self.inner.params
+    }
+    #[getter]
+    fn bytes_per_param(&self) -> f64 {
+        self.inner.bytes_per_param
+    }
+    /// Layer shapes (given, or assumed from the parameter count).
+    #[getter]
+    fn layers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.shapes())
+    }
+    /// Weight bytes.
+    #[getter]
+    fn weights_bytes(&self) -> f64 {
+        self.inner.weights_bytes()
+    }
+    /// KV-cache bytes per token.
+    #[getter]
+    fn kv_bytes_per_token(&self) -> f64 {
+        self.inner.kv_bytes_per_token()
+    }
+    /// The spec as a JSON object.
+    fn to_json(&self) -> String {
+        serde_json::to_string(&self.inner).unwrap_or_default()
+    }
+    fn __repr__(&self) -> String {
+        format!("ModelSpec(params={:e}, bytes_per_param={})", self.inner.params, self.inner.bytes_per_param)
+    }
+    fn __eq__(&self, other: &Self) -> bool {
+        self.inner == other.inner
+    }
+}
+
+/// A `ModelSpec` or a dict with its fields.
+fn model_arg(v: &Bound<'_, PyAny>) -> PyResult<ModelSpec> {
+    if let Ok(m) = v.cast::<PyModelSpec>() {
+        return Ok(m.get().inner);
+    }
+    let json = py_to_json(v, "model")?;
+    let m: ModelSpec = serde_json::from_value(json).map_err(|e| invalid_input("model", e))?;
+    m.validated().py()
+}
+
+/// An integer argument that may arrive as an int, a numpy integer or an integral float.
+fn int_arg(v: &Bound<'_, PyAny>, field: &str) -> PyResult<i64> {
+    if let Ok(i) = v.extract::<i64>() {
+        return Ok(i);
+    }
+    match v.extract::<f64>() {
+        Ok(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+        Ok(f) => Err(invalid_input(field, format!("must be a whole number, got {f}"))),
+        Err(_) => Err(invalid_input(field, "must be an integer")),
+    }
+}
+
+/// Overrides given as a JSON string or a dict.
+fn overrides_json(v: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    match v {
+        None => Ok(None),
+        Some(v) if v.is_none() => Ok(None),
+        Some(v) => {
+            if let Ok(s) = v.cast::<PyString>() {
+                return Ok(Some(s.to_string()));
+            }
+            Ok(Some(py_to_json(v, "overrides")?.to_string()))
+        }
+    }
+}
+
+/// One simulated H100 (`hcp.sim.H100("sxm")`).
+#[pyclass(name = "H100", module = "hcp")]
+pub struct PyH100 {
+    inner: H100,
+}
+
+#[pymethods]
+impl PyH100 {
+    #[new]
+    #[pyo3(signature = (variant="sxm", *, overrides=None, ambient_c=None))]
+    fn new(variant: &str, overrides: Option<&Bound<'_, PyAny>>, ambient_c: Option<f64>) -> PyResult<Self> {
+        let mut spec = GpuSpec::by_name(variant).py()?;
+        if let Some(json) = overrides_json(overrides)? {
+            spec = spec.with_overrides(&json).py()?;
+        }
+        let mut inner = H100::from_spec(spec).py()?;
+        if let Some(t) = ambient_c {
+            inner.set_inlet_c(t).py()?;
+        }
+        Ok(PyH100 { inner })
+    }
+
+    /// Steady-state decode of `model` at `batch`: step_seconds, tokens_per_second, power_watts, …
+    #[pyo3(signature = (model, batch, *, context_tokens=0))]
+    fn decode<'py>(
+        &self,
+        py: Python<'py>,
+        model: &Bound<'py, PyAny>,
+        batch: &Bound<'py, PyAny>,
+        context_tokens: i64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let model = model_arg(model)?;
+        let batch = int_arg(batch, "batch")?;
+        let context = u64::try_from(context_tokens).map_err(|_| invalid_input("context_tokens", "must be >= 0"))?;
+        to_py(py, &self.inner.decode_with(&model, batch, DecodeOptions { context_tokens: context }).py()?)
+    }
+
+    /// Phases of a workload switch, each in seconds, and `total_seconds`.
+    #[pyo3(signature = (*, kv_bytes, weights_bytes, host_memory="pinned", warm_context=true, clear_bytes=None))]
+    fn switch<'py>(
+        &self,
+        py: Python<'py>,
+        kv_bytes: f64,
+        weights_bytes: f64,
+        host_memory: &str,
+        warm_context: bool,
+        clear_bytes: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = SwitchRequest {
+            clear_bytes,
+            ..SwitchRequest::new(kv_bytes, weights_bytes, HostMemory::parse(host_memory).py()?, warm_context)
+        };
+        to_py(py, &self.inner.switch_with(&request).py()?)
+    }
+
+    /// Advances `dt_seconds` under tensor and DRAM activity (0–1); returns the reading.
+    #[pyo3(signature = (dt_seconds, *, tensor=0.0, dram=0.0))]
+    fn step<'py>(&mut self, py: Python<'py>, dt_seconds: f64, tensor: f64, dram: f64) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.step(dt_seconds, Activity { tensor, dram }).py()?)
+    }
+
+    /// Puts the card in the steady state of an activity.
+    #[pyo3(signature = (*, tensor=0.0, dram=0.0))]
+    fn settle(&mut self, tensor: f64, dram: f64) -> PyResult<()> {
+        if !tensor.is_finite() || !dram.is_finite() {
+            return Err(invalid_input("activity", "must be finite"));
+        }
+        self.inner.settle(Activity { tensor, dram });
+        Ok(())
+    }
+
+    /// The current reading (power, temperatures, clock, reasons, energy).
+    fn reading<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.reading())
+    }
+
+    /// Sets the power limit (200–700 W on the SXM).
+    fn set_power_limit_watts(&mut self, watts: f64) -> PyResult<()> {
+        self.inner.set_power_limit_watts(watts).py()
+    }
+
+    /// The spec in use (every fitted parameter) as a Record.
+    fn spec<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, self.inner.spec())
+    }
+}
+
+fn f64_col<'py>(d: &Bound<'py, PyDict>, name: &str, v: &[f64]) -> PyResult<()> {
+    d.set_item(name, PyArray1::from_slice(d.py(), v))
+}
+
+fn u32_col<'py>(d: &Bound<'py, PyDict>, name: &str, v: &[u32]) -> PyResult<()> {
+    d.set_item(name, PyArray1::from_slice(d.py(), v))
+}
+
+fn market_columns<'py>(py: Python<'py>, s: &MarketSeries) -> PyResult<Bound<'py, PyAny>> {
+    let d = PyDict::new(py);
+    f64_col(&d, "time_seconds", &s.time_seconds)?;
+    f64_col(&d, "btc_usd", &s.btc_usd)?;
+    f64_col(&d, "difficulty", &s.difficulty)?;
+    d.set_item("height", PyArray1::from_slice(py, &s.height))?;
+    f64_col(&d, "fees_btc_per_block", &s.fees_btc_per_block)?;
+    f64_col(&d, "electricity_usd_per_mwh", &s.electricity_usd_per_mwh)?;
+    f64_col(&d, "gpu_usd_per_hour", &s.gpu_usd_per_hour)?;
+    record(py, d)
+}
+
+/// A seeded synthetic market sampled `steps` times `dt_seconds` apart, as numpy columns.
+#[pyfunction]
+#[pyo3(signature = (seed, steps, dt_seconds, **config))]
+fn synthetic_market<'py>(
+    py: Python<'py>,
+    seed: u64,
+    steps: usize,
+    dt_seconds: f64,
+    config: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let config: SyntheticConfig = kwargs_to(config, "config")?;
+    let mut m = SyntheticMarket::new(config, seed).py()?;
+    let s = py.detach(|| m.series(steps, dt_seconds)).py()?;
+    market_columns(py, &s)
+}
+
+/// The real history in `directory` (e.g. `data/market`) from `start`, sampled as numpy columns.
+#[pyfunction]
+fn replay_market<'py>(
+    py: Python<'py>,
+    directory: &str,
+    start: &str,
+    steps: usize,
+    dt_seconds: f64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let r = MarketReplay::from_dir(directory, start).py()?;
+    let s = py.detach(|| r.series(steps, dt_seconds)).py()?;
+    market_columns(py, &s)
+}
+
+/// The built-in spec of a miner model (`"S21"`, `"S21 XP"`, …) as a Record.
+#[pyfunction]
+fn miner_spec<'py>(py: Python<'py>, model: &str) -> PyResult<Bound<'py, PyAny>> {
+    to_py(py, &AsicSpec::by_name(model).py()?)
+}
+
+/// A fleet of simulated GPUs and miners (`hcp.sim.Fleet(dt_seconds=60, seed=1)`).
+#[pyclass(name = "Fleet", module = "hcp")]
+pub struct PyFleet {
+    inner: Fleet,
+}
+
+fn command_from(command: &Bound<'_, PyAny>, args: Option<&Bound<'_, PyDict>>) -> PyResult<Command> {
+    let mut json = if let Ok(name) = command.cast::<PyString>() {
+        serde_json::json!({ "command": name.to_string() })
+    } else {
+        py_to_json(command, "command")?
+    };
+    if let Some(args) = args {
+        let Value::Object(map) = &mut json else {
+            return Err(invalid_input("command", "must be a name or a dict"));
+        };
+        for (k, v) in args.iter() {
+            let key: String = k.extract()?;
+            let value = if key == "model" {
+                serde_json::to_value(model_arg(&v)?).map_err(|e| invalid_input("model", e))?
+            } else {
+                py_to_json(&v, &key)?
+            };
+            map.insert(key, value);
+        }
+    }
+    if let Some(model) = json.get_mut("model") {
+        // A ModelSpec object inside a dict command.
+        if model.is_null() {
+            return Err(invalid_input("model", "must be given"));
+        }
+    }
+    Command::from_json(&json.to_string()).py()
+}
+
+#[pymethods]
+impl PyFleet {
+    #[new]
+    #[pyo3(signature = (**config))]
+    fn new(config: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let config: FleetConfig = kwargs_to(config, "config")?;
+        Ok(PyFleet { inner: Fleet::new(config).py()? })
+    }
+
+    /// Adds an idle GPU (`"sxm"` or `"pcie"`); returns its device id.
+    #[pyo3(signature = (variant="sxm"))]
+    fn add_gpu(&mut self, variant: &str) -> PyResult<i64> {
+        self.inner.add_gpu(variant).py()
+    }
+
+    /// Adds a miner hashing in normal mode; returns its device id.
+    #[pyo3(signature = (model="S21"))]
+    fn add_miner(&mut self, model: &str) -> PyResult<i64> {
+        self.inner.add_miner(model).py()
+    }
+
+    /// Adds `gpus` GPUs then `miners` miners; returns the first new id.
+    #[pyo3(signature = (gpu_variant="sxm", gpus=0, miner_model="S21", miners=0))]
+    fn add_many(&mut self, gpu_variant: &str, gpus: u32, miner_model: &str, miners: u32) -> PyResult<i64> {
+        self.inner.add_many(gpu_variant, gpus, miner_model, miners).py()
+    }
+
+    /// Applies a command: `fleet.command(0, "serve", model=ModelSpec(...), batch=32)`,
+    /// `fleet.command(5, "mine", mode="low")`, `"sleep"`, `"wake"`, `"switch"` (with
+    /// `host_memory`, `warm_context`), or a dict `{"command": "serve", ...}`.
+    #[pyo3(signature = (device, command, **args))]
+    fn command(&mut self, device: i64, command: &Bound<'_, PyAny>, args: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+        let c = command_from(command, args)?;
+        self.inner.command(device, c).py()
+    }
+
+    /// Applies one command to many devices (a sequence or an int64 array of ids).
+    #[pyo3(signature = (devices, command, **args))]
+    fn command_many(
+        &mut self,
+        devices: &Bound<'_, PyAny>,
+        command: &Bound<'_, PyAny>,
+        args: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        let c = command_from(command, args)?;
+        let ids: Vec<i64> = if let Ok(a) = devices.extract::<PyReadonlyArray1<'_, i64>>() {
+            a.as_slice().map_err(|_| invalid_input("devices", "must be contiguous"))?.to_vec()
+        } else {
+            devices.extract().map_err(|_| invalid_input("devices", "must be a sequence of ints"))?
+        };
+        self.inner.command_many(&ids, c).py()
+    }
+
+    /// Advances one step.
+    fn step(&mut self) -> PyResult<()> {
+        self.inner.step().py()
+    }
+
+    /// Advances `steps` steps with the GIL released.
+    fn run(&mut self, py: Python<'_>, steps: u64) -> PyResult<()> {
+        let fleet = &mut self.inner;
+        py.detach(|| fleet.run(steps)).py()
+    }
+
+    /// Draws the shares found since the last settlement now.
+    fn settle(&mut self) {
+        self.inner.settle();
+    }
+
+    /// Changes the room temperature, °C.
+    fn set_ambient_c(&mut self, ambient_c: f64) -> PyResult<()> {
+        self.inner.set_ambient_c(ambient_c).py()
+    }
+
+    /// Prices from a seeded synthetic market (keyword arguments override its parameters).
+    #[pyo3(signature = (seed, **config))]
+    fn set_market_synthetic(&mut self, seed: u64, config: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+        let config: SyntheticConfig = kwargs_to(config, "config")?;
+        let m = SyntheticMarket::new(config, seed).py()?;
+        self.inner.set_market(MarketSource::Synthetic(Box::new(m)));
+        Ok(())
+    }
+
+    /// Prices from the real history in `directory`, simulation time 0 at `start`.
+    fn set_market_replay(&mut self, directory: &str, start: &str) -> PyResult<()> {
+        let r = MarketReplay::from_dir(directory, start).py()?;
+        self.inner.set_market(MarketSource::Replay(Box::new(r)));
+        Ok(())
+    }
+
+    /// Fleet totals per recorded step as numpy columns (`pandas.DataFrame(fleet.series())`).
+    fn series<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let s = self.inner.series();
+        let d = PyDict::new(py);
+        f64_col(&d, "time_seconds", &s.time_seconds)?;
+        f64_col(&d, "power_watts", &s.power_watts)?;
+        f64_col(&d, "gpu_power_watts", &s.gpu_power_watts)?;
+        f64_col(&d, "asic_power_watts", &s.asic_power_watts)?;
+        f64_col(&d, "hashrate_ths", &s.hashrate_ths)?;
+        f64_col(&d, "tokens_per_second", &s.tokens_per_second)?;
+        u32_col(&d, "gpus_serving", &s.gpus_serving)?;
+        u32_col(&d, "gpus_switching", &s.gpus_switching)?;
+        u32_col(&d, "gpus_sleeping", &s.gpus_sleeping)?;
+        u32_col(&d, "gpus_faulted", &s.gpus_faulted)?;
+        u32_col(&d, "miners_hashing", &s.miners_hashing)?;
+        u32_col(&d, "miners_sleeping", &s.miners_sleeping)?;
+        u32_col(&d, "devices_throttled", &s.devices_throttled)?;
+        f64_col(&d, "max_gpu_temp_c", &s.max_gpu_temp_c)?;
+        f64_col(&d, "electricity_usd_per_mwh", &s.electricity_usd_per_mwh)?;
+        f64_col(&d, "energy_kwh", &s.energy_kwh)?;
+        f64_col(&d, "energy_cost_usd", &s.energy_cost_usd)?;
+        f64_col(&d, "mining_revenue_usd", &s.mining_revenue_usd)?;
+        f64_col(&d, "gpu_revenue_usd", &s.gpu_revenue_usd)?;
+        record(py, d)
+    }
+
+    /// Events as numpy columns: time_seconds, device, kind (code), code, value; `kind_name` as a
+    /// list of names.
+    fn events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let e = self.inner.events();
+        let d = PyDict::new(py);
+        f64_col(&d, "time_seconds", &e.iter().map(|x| x.time_seconds).collect::<Vec<_>>())?;
+        u32_col(&d, "device", &e.iter().map(|x| x.device).collect::<Vec<_>>())?;
+        d.set_item("kind", PyArray1::from_vec(py, e.iter().map(|x| x.kind.code()).collect::<Vec<u8>>()))?;
+        d.set_item("kind_name", e.iter().map(|x| x.kind.name()).collect::<Vec<_>>())?;
+        u32_col(&d, "code", &e.iter().map(|x| x.code).collect::<Vec<_>>())?;
+        f64_col(&d, "value", &e.iter().map(|x| x.value).collect::<Vec<_>>())?;
+        record(py, d)
+    }
+
+    /// Per-device state as numpy columns (index = device id).
+    fn devices<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.inner.devices();
+        let d = PyDict::new(py);
+        d.set_item("kind", PyArray1::from_vec(py, c.kind))?;
+        d.set_item("state", PyArray1::from_vec(py, c.state))?;
+        f64_col(&d, "power_watts", &c.power_watts)?;
+        f64_col(&d, "temp_c", &c.temp_c)?;
+        f64_col(&d, "hashrate_ths", &c.hashrate_ths)?;
+        f64_col(&d, "tokens_per_second", &c.tokens_per_second)?;
+        f64_col(&d, "energy_kwh", &c.energy_kwh)?;
+        record(py, d)
+    }
+
+    /// Totals so far.
+    fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.summary())
+    }
+
+    /// State of a device (`"idle"`, `"mining"`, `"serving"`, `"switching"`, `"sleeping"`, `"faulted"`).
+    fn state(&self, device: i64) -> PyResult<&'static str> {
+        Ok(self.inner.state(device).py()?.name())
+    }
+
+    /// Telemetry of a GPU (the dcgm-exporter fields).
+    fn gpu_telemetry<'py>(&self, py: Python<'py>, device: i64) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.gpu_telemetry(device).py()?)
+    }
+
+    /// Status of a miner (what its cgminer API reports).
+    fn miner_status<'py>(&self, py: Python<'py>, device: i64) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.miner_status(device).py()?)
+    }
+
+    /// Prometheus exposition of every GPU with dcgm-exporter names and labels (hosts
+    /// `{hostname}-{n}`, eight GPUs each).
+    #[pyo3(signature = (hostname="hcp-sim"))]
+    fn dcgm_metrics(&self, hostname: &str) -> String {
+        self.inner.dcgm_exposition(hostname)
+    }
+
+    /// A cgminer API reply (`"summary"`, `"stats"` or `"pools"`) of a miner, as JSON text.
+    #[pyo3(signature = (device, command="summary", when_unix=0))]
+    fn cgminer(&self, device: i64, command: &str, when_unix: i64) -> PyResult<String> {
+        Ok(self.inner.cgminer_reply(device, command, when_unix).py()?.to_string())
+    }
+
+    /// Simulated time, s.
+    #[getter]
+    fn time_seconds(&self) -> f64 {
+        self.inner.time_seconds()
+    }
+
+    /// Steps taken.
+    #[getter]
+    fn steps(&self) -> u64 {
+        self.inner.steps()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+}
 
 /// Adds this module's classes and functions to `hcp._hcp`.
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyModelSpec>()?;
+    m.add_class::<PyH100>()?;
+    m.add_class::<PyFleet>()?;
+    m.add_function(wrap_pyfunction!(synthetic_market, m)?)?;
+    m.add_function(wrap_pyfunction!(replay_market, m)?)?;
+    m.add_function(wrap_pyfunction!(miner_spec, m)?)?;
     Ok(())
 }

@@ -15,6 +15,15 @@ try:
 except hcp.InvalidInputError as err:
     message: str = str(err)
 
+gpu = hcp.sim.H100("sxm")
+step = gpu.decode(hcp.sim.ModelSpec(params=8e9, bytes_per_param=2), batch=32)
+switch = gpu.switch(kv_bytes=8e9, weights_bytes=16e9, host_memory="pinned", warm_context=True)
+fleet = hcp.sim.Fleet(dt_seconds=60, seed=1)
+first_gpu: int = fleet.add_many("sxm", 2, "S21", 3)
+fleet.command(first_gpu, "serve", model=hcp.sim.ModelSpec(params=8e9), batch=32)
+fleet.run(10)
+series = fleet.series()
+metrics: str = fleet.dcgm_metrics("node")
 router = hcp.Router(manual_clock=True)
 router.add_device("gpu-0", kind="gpu", model="H100_SXM", site="austin", gpu_memory_gb=80)
 wid: int = router.submit(customer_id="acme", workload_type="ai_inference_realtime", priority=1)
