@@ -711,6 +711,10 @@ export interface SubmitOptions {
   gpuMemoryGb?: number
   /** Preferred site. */
   site?: string
+  /** Longest acceptable wait, ms. */
+  latencyBoundMs?: number
+  /** Dispatch deadline after submission, s. */
+  deadlineSeconds?: number
 }
 
 /**
@@ -816,4 +820,8 @@ export interface WorkloadInfo {
   deviceIds: Array<string>
   /** Router-clock seconds at submission. */
   submitSeconds: number
+  /** Longest acceptable wait, ms. */
+  latencyBoundMs?: number
+  /** Dispatch deadline after submission, s. */
+  deadlineSeconds?: number
 }

@@ -319,3 +319,29 @@ fn metrics_text_has_the_platform_names() {
     assert_eq!(m.decision.count, 1);
     assert!(m.decision.p99_seconds >= m.decision.p50_seconds);
 }
+
+#[test]
+fn latency_bounds_and_deadlines_are_classified_overridden_and_counted() {
+    let r = manual("{}");
+    let rt = r.submit(&SubmitRequest::new("c", "ai_inference_realtime")).unwrap();
+    let batch =
+        r.submit(&SubmitRequest::new("c", "ai_inference_batch").gpu_memory_gb(10.0).deadline_seconds(0.5)).unwrap();
+    let quick =
+        r.submit(&SubmitRequest::new("c", "ai_inference_batch").gpu_memory_gb(10.0).latency_bound_ms(5000.0)).unwrap();
+    assert_eq!(r.workload(rt).unwrap().latency_bound_ms, Some(100.0), "from the type");
+    assert_eq!(r.workload(batch).unwrap().deadline_seconds, Some(0.5), "explicit field");
+    assert_eq!(r.workload(batch).unwrap().latency_bound_ms, None);
+    for bad in [-1.0, 0.0, f64::NAN, f64::INFINITY] {
+        let e = r.submit(&SubmitRequest::new("c", "ai_inference_batch").deadline_seconds(bad)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(e.message().starts_with("deadline_seconds"));
+        assert!(r.submit(&SubmitRequest::new("c", "ai_inference_batch").latency_bound_ms(bad)).is_err());
+    }
+    r.advance_time(1.0).unwrap();
+    r.add_device("g0", "gpu", "H100_SXM", "a", None).unwrap();
+    assert_eq!(r.dispatch_batch(3).len(), 3);
+    let m = r.metrics();
+    assert_eq!((m.latency_bound_misses, m.deadline_misses), (1, 1), "realtime waited 1 s > 100 ms; batch > 0.5 s");
+    let _ = quick;
+    assert!(r.metrics_text().contains("router_deadline_missed_total 1"));
+}

@@ -34,6 +34,8 @@ fn run(r: &Router, step: &Value) -> Result<Value, String> {
             req.priority = step["priority"].as_i64();
             req.gpus = step["gpus"].as_i64();
             req.gpu_memory_gb = step["gpu_memory_gb"].as_f64();
+            req.latency_bound_ms = step["latency_bound_ms"].as_f64();
+            req.deadline_seconds = step["deadline_seconds"].as_f64();
             r.submit(&req).map(|id| json!({ "workload_id": id })).map_err(kind)
         }
         "dispatch" => Ok(match r.dispatch() {

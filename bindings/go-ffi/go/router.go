@@ -27,9 +27,11 @@ type Router struct {
 
 // SubmitOptions are a submission's optional fields; nil takes the workload type's default.
 type SubmitOptions struct {
-	Priority    *int64   // 1 (highest) … 10 (lowest)
-	GPUs        *int64   // GPUs wanted
-	GPUMemoryGB *float64 // memory per GPU, GB
+	Priority        *int64   // 1 (highest) … 10 (lowest)
+	GPUs            *int64   // GPUs wanted
+	GPUMemoryGB     *float64 // memory per GPU, GB
+	LatencyBoundMS  *float64 // longest acceptable wait, ms
+	DeadlineSeconds *float64 // dispatch deadline after submission, s
 }
 
 // Int64 returns a pointer to v (for SubmitOptions).
@@ -66,6 +68,8 @@ type WorkloadInfo struct {
 	GPUMemoryGB       float64  `json:"gpu_memory_gb"`
 	DeviceIDs         []string `json:"device_ids"`
 	SubmitSeconds     float64  `json:"submit_seconds"`
+	LatencyBoundMS    *float64 `json:"latency_bound_ms"`
+	DeadlineSeconds   *float64 `json:"deadline_seconds"`
 }
 
 // DeviceInfo is the registry view of one device.
@@ -188,6 +192,8 @@ func (r *Router) Submit(customerID, workloadType string, opts SubmitOptions) (ui
 		co.has_gpus, co.gpus = true, C.int64_t(*opts.GPUs)
 	}
 	co.has_gpu_memory_gb, co.gpu_memory_gb = optional(opts.GPUMemoryGB)
+	co.has_latency_bound_ms, co.latency_bound_ms = optional(opts.LatencyBoundMS)
+	co.has_deadline_seconds, co.deadline_seconds = optional(opts.DeadlineSeconds)
 	var id uint64
 	err = r.use(func(p *C.hcp_router_t) error {
 		var e *C.hcp_error_t

@@ -71,6 +71,7 @@ func runRouterStep(r *Router, s map[string]any) (any, error) {
 	case "submit":
 		wid, err := r.Submit(str(s["customer_id"]), str(s["workload_type"]), SubmitOptions{
 			Priority: optI(s["priority"]), GPUs: optI(s["gpus"]), GPUMemoryGB: optF(s["gpu_memory_gb"]),
+			LatencyBoundMS: optF(s["latency_bound_ms"]), DeadlineSeconds: optF(s["deadline_seconds"]),
 		})
 		return map[string]any{"workload_id": json.Number(fmt.Sprint(wid))}, err
 	case "dispatch":

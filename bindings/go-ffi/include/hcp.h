@@ -643,6 +643,22 @@ typedef struct {
    GPU memory per GPU, GB.
    */
   double gpu_memory_gb;
+  /*
+   Whether `latency_bound_ms` is given.
+   */
+  bool has_latency_bound_ms;
+  /*
+   Longest acceptable wait, ms.
+   */
+  double latency_bound_ms;
+  /*
+   Whether `deadline_seconds` is given.
+   */
+  bool has_deadline_seconds;
+  /*
+   Dispatch deadline after submission, s.
+   */
+  double deadline_seconds;
 } hcp_submit_opts_t;
 
 /*

@@ -33,6 +33,14 @@ pub struct hcp_submit_opts_t {
     pub has_gpu_memory_gb: bool,
     /// GPU memory per GPU, GB.
     pub gpu_memory_gb: f64,
+    /// Whether `latency_bound_ms` is given.
+    pub has_latency_bound_ms: bool,
+    /// Longest acceptable wait, ms.
+    pub latency_bound_ms: f64,
+    /// Whether `deadline_seconds` is given.
+    pub has_deadline_seconds: bool,
+    /// Dispatch deadline after submission, s.
+    pub deadline_seconds: f64,
 }
 
 /// `hcp_router_transition` op: Assigned → Running.
@@ -168,6 +176,8 @@ pub unsafe extern "C" fn hcp_router_submit(
             gpus: o.filter(|o| o.has_gpus).map(|o| o.gpus),
             gpu_memory_gb: o.filter(|o| o.has_gpu_memory_gb).map(|o| o.gpu_memory_gb),
             site: None,
+            latency_bound_ms: o.filter(|o| o.has_latency_bound_ms).map(|o| o.latency_bound_ms),
+            deadline_seconds: o.filter(|o| o.has_deadline_seconds).map(|o| o.deadline_seconds),
         };
         r.inner.submit(&req)
     })
@@ -220,6 +230,8 @@ pub unsafe extern "C" fn hcp_router_submit_batch(
                 gpus: None,
                 gpu_memory_gb: memory.map(|m| m[i]),
                 site: None,
+                latency_bound_ms: None,
+                deadline_seconds: None,
             })
             .collect();
         let mut accepted = 0;

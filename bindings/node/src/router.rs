@@ -23,6 +23,10 @@ pub struct SubmitOptions {
     pub gpu_memory_gb: Option<f64>,
     /// Preferred site.
     pub site: Option<String>,
+    /// Longest acceptable wait, ms.
+    pub latency_bound_ms: Option<f64>,
+    /// Dispatch deadline after submission, s.
+    pub deadline_seconds: Option<f64>,
 }
 
 /// One request of `submitBatch`.
@@ -109,6 +113,10 @@ pub struct WorkloadInfo {
     pub device_ids: Vec<String>,
     /// Router-clock seconds at submission.
     pub submit_seconds: f64,
+    /// Longest acceptable wait, ms.
+    pub latency_bound_ms: Option<f64>,
+    /// Dispatch deadline after submission, s.
+    pub deadline_seconds: Option<f64>,
 }
 
 /// Counts by state (`submitted` = the sum of the others).
@@ -209,6 +217,8 @@ impl Router {
             gpus: o.gpus,
             gpu_memory_gb: o.gpu_memory_gb,
             site: o.site.as_deref(),
+            latency_bound_ms: o.latency_bound_ms,
+            deadline_seconds: o.deadline_seconds,
         };
         self.r()?.submit(&req).map(|id| id as i64).js()
     }
@@ -226,6 +236,8 @@ impl Router {
                 gpus: q.gpus,
                 gpu_memory_gb: q.gpu_memory_gb,
                 site: None,
+                latency_bound_ms: None,
+                deadline_seconds: None,
             })
             .collect();
         let ids: Vec<f64> = r.submit_batch(&reqs).into_iter().map(|x| x.map_or(-1.0, |id| id as f64)).collect();
@@ -258,6 +270,8 @@ impl Router {
                 gpus: None,
                 gpu_memory_gb: gpu_memory_gb.as_ref().map(|m| m[i]),
                 site: None,
+                latency_bound_ms: None,
+                deadline_seconds: None,
             })
             .collect();
         let ids: Vec<f64> = r.submit_batch(&reqs).into_iter().map(|x| x.map_or(-1.0, |id| id as f64)).collect();
@@ -367,6 +381,8 @@ impl Router {
             gpu_memory_gb: w.gpu_memory_gb,
             device_ids: w.device_ids,
             submit_seconds: w.submit_seconds,
+            latency_bound_ms: w.latency_bound_ms,
+            deadline_seconds: w.deadline_seconds,
         })
     }
 

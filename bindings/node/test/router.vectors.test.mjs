@@ -19,6 +19,8 @@ function run(r, s) {
           priority: s.priority ?? undefined,
           gpus: s.gpus ?? undefined,
           gpuMemoryGb: s.gpu_memory_gb ?? undefined,
+          latencyBoundMs: s.latency_bound_ms ?? undefined,
+          deadlineSeconds: s.deadline_seconds ?? undefined,
         }),
       }
     case 'dispatch':
@@ -31,7 +33,8 @@ function run(r, s) {
     case 'preempt':
       return r.preempt(id)
     case 'workload':
-      return r.workload(id, cust)
+      // Unset optional fields come back as undefined; the vectors spell them null.
+      return { latencyBoundMs: null, deadlineSeconds: null, ...r.workload(id, cust) }
     case 'counts':
       return r.counts()
     case 'queue_depths':

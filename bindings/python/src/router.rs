@@ -107,7 +107,8 @@ impl PyRouter {
     }
 
     /// Submits a workload and returns its id.
-    #[pyo3(signature = (customer_id, workload_type, priority=None, gpus=None, gpu_memory_gb=None, site=None))]
+    #[pyo3(signature = (customer_id, workload_type, priority=None, gpus=None, gpu_memory_gb=None, site=None,
+                        latency_bound_ms=None, deadline_seconds=None))]
     #[allow(clippy::too_many_arguments)]
     fn submit(
         &self,
@@ -118,9 +119,20 @@ impl PyRouter {
         gpus: Option<i64>,
         gpu_memory_gb: Option<f64>,
         site: Option<&str>,
+        latency_bound_ms: Option<f64>,
+        deadline_seconds: Option<f64>,
     ) -> PyResult<u64> {
         let r = self.router()?;
-        let req = SubmitRequest { customer_id, workload_type, priority, gpus, gpu_memory_gb, site };
+        let req = SubmitRequest {
+            customer_id,
+            workload_type,
+            priority,
+            gpus,
+            gpu_memory_gb,
+            site,
+            latency_bound_ms,
+            deadline_seconds,
+        };
         py.detach(|| r.submit(&req)).py()
     }
 
@@ -172,6 +184,8 @@ impl PyRouter {
                     gpus: gpu_counts[i],
                     gpu_memory_gb: memory[i],
                     site: None,
+                    latency_bound_ms: None,
+                    deadline_seconds: None,
                 })
                 .collect();
             r.submit_batch(&reqs).into_iter().map(|res| res.map_or(-1, |id| id as i64)).collect()

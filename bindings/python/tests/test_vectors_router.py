@@ -33,6 +33,8 @@ def run(r: hcp.Router, step: dict[str, Any]) -> Any:
                 priority=step.get("priority"),
                 gpus=step.get("gpus"),
                 gpu_memory_gb=step.get("gpu_memory_gb"),
+                latency_bound_ms=step.get("latency_bound_ms"),
+                deadline_seconds=step.get("deadline_seconds"),
             )
         }
     if op == "dispatch":

@@ -258,6 +258,12 @@ impl Router {
         customer.give_queued();
         let wait = now.saturating_sub(meta.submit_ns);
         self.wait_hist.record_nanos(wait);
+        if meta.latency_bound_ms.is_some_and(|ms| wait as f64 > ms * 1e6) {
+            self.misses.add(0, 1);
+        }
+        if meta.deadline_seconds.is_some_and(|s| wait as f64 > s * 1e9) {
+            self.misses.add(1, 1);
+        }
         self.allocations.add(if kind == DeviceKind::Gpu { 0 } else { 1 }, 1);
         if let Some(t0) = t0 {
             self.allocation_hist.record_nanos(t0.elapsed().as_nanos() as u64);

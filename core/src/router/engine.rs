@@ -34,6 +34,8 @@ pub(crate) struct WorkloadSlot {
     /// units per device (32) | base level (8) | preferred site + 1 (16)
     pub need: AtomicU64,
     pub submit_ns: AtomicU64,
+    /// latency bound, ms (f32 bits, high half) | deadline, s (f32 bits, low half); 0 = none.
+    pub limits: AtomicU64,
 }
 
 /// The immutable fields of a workload, unpacked.
@@ -46,6 +48,8 @@ pub(crate) struct Meta {
     pub base_level: usize,
     pub site: Option<u32>,
     pub submit_ns: u64,
+    pub latency_bound_ms: Option<f64>,
+    pub deadline_seconds: Option<f64>,
 }
 
 impl WorkloadSlot {
@@ -56,6 +60,7 @@ impl WorkloadSlot {
     pub(crate) fn meta(&self) -> Meta {
         let owner = self.owner.load(Relaxed);
         let need = self.need.load(Relaxed);
+        let limits = self.limits.load(Relaxed);
         let site = (need >> 40) & 0xffff;
         Meta {
             customer: (owner >> 32) as u32,
@@ -65,8 +70,19 @@ impl WorkloadSlot {
             base_level: ((need >> 32) & 0xff) as usize,
             site: if site == 0 { None } else { Some(site as u32 - 1) },
             submit_ns: self.submit_ns.load(Relaxed),
+            latency_bound_ms: limit(limits >> 32),
+            deadline_seconds: limit(limits & 0xffff_ffff),
         }
     }
+}
+
+fn limit(bits: u64) -> Option<f64> {
+    let v = f32::from_bits(bits as u32) as f64;
+    (v > 0.0).then_some(v)
+}
+
+fn limit_bits(v: Option<f64>) -> u64 {
+    v.map_or(0, |v| (v as f32).to_bits() as u64)
 }
 
 /// A submission. Fields left `None` come from the workload type.
@@ -89,12 +105,25 @@ pub struct SubmitRequest<'a> {
     pub gpu_memory_gb: Option<f64>,
     /// Preferred site (locality).
     pub site: Option<&'a str>,
+    /// Longest acceptable wait before dispatch, milliseconds.
+    pub latency_bound_ms: Option<f64>,
+    /// Time after submission by which it should have been dispatched, seconds.
+    pub deadline_seconds: Option<f64>,
 }
 
 impl<'a> SubmitRequest<'a> {
     /// A request with every optional field from the type.
     pub fn new(customer_id: &'a str, workload_type: &'a str) -> Self {
-        SubmitRequest { customer_id, workload_type, priority: None, gpus: None, gpu_memory_gb: None, site: None }
+        SubmitRequest {
+            customer_id,
+            workload_type,
+            priority: None,
+            gpus: None,
+            gpu_memory_gb: None,
+            site: None,
+            latency_bound_ms: None,
+            deadline_seconds: None,
+        }
     }
     /// Sets the priority.
     pub fn priority(mut self, p: i64) -> Self {
@@ -114,6 +143,16 @@ impl<'a> SubmitRequest<'a> {
     /// Sets the preferred site.
     pub fn site(mut self, site: &'a str) -> Self {
         self.site = Some(site);
+        self
+    }
+    /// Sets the latency bound, ms.
+    pub fn latency_bound_ms(mut self, ms: f64) -> Self {
+        self.latency_bound_ms = Some(ms);
+        self
+    }
+    /// Sets the deadline, seconds after submission.
+    pub fn deadline_seconds(mut self, seconds: f64) -> Self {
+        self.deadline_seconds = Some(seconds);
         self
     }
 }
@@ -141,6 +180,10 @@ pub struct WorkloadInfo {
     pub device_ids: Vec<String>,
     /// Seconds since the router started (router clock) at submission.
     pub submit_seconds: f64,
+    /// Longest acceptable wait, ms (from the request or its type).
+    pub latency_bound_ms: Option<f64>,
+    /// Dispatch deadline after submission, s (from the request or its type).
+    pub deadline_seconds: Option<f64>,
 }
 
 /// Counts by state. `submitted` always equals the sum of the seven others.
@@ -213,6 +256,8 @@ pub struct Router {
     pub(crate) active_by_level: Counters<LEVELS>,
     /// allocations: [gpu ok, asic ok, parked (no fit), preemptions]
     pub(crate) allocations: Counters<4>,
+    /// Dispatched after their [latency bound, deadline].
+    pub(crate) misses: Counters<2>,
     pub(crate) wait_hist: Histogram,
     pub(crate) decision_hist: Histogram,
     pub(crate) allocation_hist: Histogram,
@@ -277,6 +322,7 @@ impl Router {
             queued_total: Counters::new(),
             active_by_level: Counters::new(),
             allocations: Counters::new(),
+            misses: Counters::new(),
             wait_hist: Histogram::new(),
             decision_hist: Histogram::new(),
             allocation_hist: Histogram::new(),
@@ -401,6 +447,14 @@ impl Router {
                 (n as u32, 1)
             }
         };
+        let latency_bound_ms = match req.latency_bound_ms {
+            Some(ms) => Some(check::in_range("latency_bound_ms", ms, f64::MIN_POSITIVE, 1e12)?),
+            None => ty.latency_bound_ms,
+        };
+        let deadline_seconds = match req.deadline_seconds {
+            Some(s) => Some(check::in_range("deadline_seconds", s, f64::MIN_POSITIVE, 1e12)?),
+            None => ty.deadline_seconds,
+        };
         let site = match req.site {
             None => None,
             Some(name) => {
@@ -438,6 +492,7 @@ impl Router {
         slot.owner.store((customer as u64) << 32 | (type_index as u64) << 16 | gpus as u64, Relaxed);
         slot.need.store(units | (level as u64) << 32 | (site.map_or(0, |s| s as u64 + 1)) << 40, Relaxed);
         slot.submit_ns.store(now, Relaxed);
+        slot.limits.store(limit_bits(latency_bound_ms) << 32 | limit_bits(deadline_seconds), Relaxed);
         slot.state.store(Word { state: WorkloadState::Queued, level, stamp: 0, device: 0 }.pack(), Release);
         self.states.add(SUBMITTED, 1);
         self.states.add(WorkloadState::Queued.index(), 1);
@@ -632,6 +687,8 @@ impl Router {
             },
             device_ids: self.device_list(id, word).iter().map(|d| self.device_name(*d).to_string()).collect(),
             submit_seconds: meta.submit_ns as f64 * 1e-9,
+            latency_bound_ms: meta.latency_bound_ms,
+            deadline_seconds: meta.deadline_seconds,
         })
     }
 

@@ -43,6 +43,10 @@ pub struct RouterMetrics {
     pub allocations: u64,
     /// Times work had to wait for capacity or quota.
     pub waits_for_capacity: u64,
+    /// Workloads dispatched after waiting longer than their latency bound.
+    pub latency_bound_misses: u64,
+    /// Workloads dispatched after their deadline.
+    pub deadline_misses: u64,
 }
 
 fn counter(value: i64) -> u64 {
@@ -74,6 +78,8 @@ impl Router {
             allocation: (&self.allocation_hist.snapshot()).into(),
             allocations: counter(self.allocations.get(0)) + counter(self.allocations.get(1)),
             waits_for_capacity: counter(self.allocations.get(2)),
+            latency_bound_misses: counter(self.misses.get(0)),
+            deadline_misses: counter(self.misses.get(1)),
         }
     }
 
@@ -122,6 +128,13 @@ impl Router {
         );
         let _ = writeln!(out, "# HELP router_preemptions_total Workloads preempted.");
         let _ = writeln!(out, "# TYPE router_preemptions_total counter\nrouter_preemptions_total {}", c.preemptions);
+        let _ =
+            writeln!(out, "# HELP router_latency_bound_missed_total Workloads dispatched after their latency bound.");
+        let _ = writeln!(out, "# TYPE router_latency_bound_missed_total counter");
+        let _ = writeln!(out, "router_latency_bound_missed_total {}", counter(self.misses.get(0)));
+        let _ = writeln!(out, "# HELP router_deadline_missed_total Workloads dispatched after their deadline.");
+        let _ = writeln!(out, "# TYPE router_deadline_missed_total counter");
+        let _ = writeln!(out, "router_deadline_missed_total {}", counter(self.misses.get(1)));
         write_histogram(
             &mut out,
             "router_wait_duration_seconds",

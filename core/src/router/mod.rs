@@ -35,6 +35,10 @@
 //!   then newest, among preemptible active work whose device would then fit; it is queued again
 //!   at its submitted priority with its original submit time.
 //! * **Aging**: see `aging.rs` — one level per `aging_seconds` waited.
+//! * **Latency bounds and deadlines** come from the type (realtime inference: 100 ms) unless the
+//!   submission gives them; they do not reorder work (priority and aging do) but every dispatch
+//!   past one is counted (`router_latency_bound_missed_total`, `router_deadline_missed_total`) so
+//!   an operator sees when the fleet is too small for its promises.
 //! * **Quotas and isolation**: per-customer atomic counters enforce `max_queued` (at submission,
 //!   `CapacityExceeded`) and `max_gpus` (at dispatch: the work waits). The `*_as` calls act on
 //!   behalf of a customer; another customer's workload is `NotFound` to them.

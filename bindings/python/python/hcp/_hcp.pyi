@@ -217,6 +217,8 @@ class Router:
         gpus: int | None = None,
         gpu_memory_gb: float | None = None,
         site: str | None = None,
+        latency_bound_ms: float | None = None,
+        deadline_seconds: float | None = None,
     ) -> int: ...
     def submit_batch(
         self,
