@@ -1,6 +1,13 @@
 //! Miner columns of a fleet (structure of arrays) and their step kernel: sleep/wake/mode ramps,
 //! chip temperature, hashrate with its slow wander, and the expected shares accumulated per step;
 //! shares are drawn (Poisson, thinned into accepted/rejected/stale) at each settlement.
+//!
+//! The step works in blocks of [`BLOCK`] miners. A block is stepped only while it is dirty: a
+//! miner in it changed (command, ramp, board timer, settlement) or its chip temperatures have not
+//! yet reached their floating-point fixed point. A clean block's chips would be rewritten with
+//! the values they already hold, so skipping it changes no bit; its totals are the partial sums
+//! kept from its last step. Fleet totals are the block partials added in block order (each
+//! partial a sequential sum in miner order), so they do not depend on which blocks were stepped.
 
 use crate::sim::asic::physics::{operating_point, OperatingPoint};
 use crate::sim::asic::spec::{AsicSpec, PowerMode};
@@ -12,6 +19,9 @@ use super::DeviceState;
 
 const MOVING: u8 = 1;
 const BOARD_TIMER: u8 = 2;
+
+/// Miners per block of the step (see the module comment).
+pub(crate) const BLOCK: usize = 256;
 
 /// Constants of one miner spec at the fleet's step.
 #[derive(Debug, Clone)]
@@ -39,6 +49,8 @@ pub(crate) struct AsicColumns {
     pub ramp_len: Vec<f64>,
     pub moving: Vec<bool>,
     pub chip_c: Vec<f64>,
+    /// Relax factor of the chip temperature per step (hot-loop copy of the spec's constant).
+    pub relax: Vec<f64>,
     /// Chip temperature the current operating point settles at (hot-loop copy of `target`).
     pub chip_goal: Vec<f64>,
     /// The operating point is derated for heat.
@@ -73,6 +85,10 @@ pub(crate) struct AsicColumns {
     pub cum: Integrals,
     /// The integrals at each miner's last flush.
     pub mark: Vec<Integrals>,
+    /// Per block: must be stepped (see the module comment).
+    pub block_dirty: Vec<bool>,
+    /// Per block: its totals at its last step.
+    pub block_totals: Vec<AsicTotals>,
 }
 
 /// Running integrals over the fleet's clock (see [`AsicColumns::cum`]).
@@ -125,6 +141,7 @@ impl AsicColumns {
         self.ramp_len.push(0.0);
         self.moving.push(false);
         self.chip_c.push(op.chip_temp_c);
+        self.relax.push(c.chip_relax);
         self.chip_goal.push(op.chip_temp_c);
         self.derated.push(op.derate < 1.0);
         self.noise.push(0.0);
@@ -145,6 +162,17 @@ impl AsicColumns {
         self.total_th.push(0.0);
         self.energy_j.push(0.0);
         self.mark.push(self.cum);
+        if self.block_dirty.len() * BLOCK < self.len() {
+            self.block_dirty.push(true);
+            self.block_totals.push(AsicTotals::default());
+        }
+        self.touch(self.len() - 1);
+    }
+
+    /// Marks miner `i`'s block for stepping: call whenever one of its hot-loop columns changes.
+    #[inline]
+    pub fn touch(&mut self, i: usize) {
+        self.block_dirty[i / BLOCK] = true;
     }
 
     /// Adds miner `i`'s shares, value, hashes and energy since its last flush at its current
@@ -183,6 +211,7 @@ impl AsicColumns {
         self.moving[i] = true;
         self.flags[i] |= MOVING;
         self.state[i] = DeviceState::Switching.code();
+        self.touch(i);
     }
 
     /// Recomputes the hot-loop rates of miner `i` after its hashrate, power, wander or boards
@@ -193,6 +222,7 @@ impl AsicColumns {
         let bf = self.board_factor[i];
         self.h_eff[i] = self.hash[i] * (1.0 + self.noise[i]) * bf;
         self.p_eff[i] = self.power[i] * (bf + (1.0 - bf) * sleep_ratio);
+        self.touch(i);
     }
 
     /// Marks miner `i` as having a board timer running.
@@ -206,6 +236,7 @@ impl AsicColumns {
         self.target[i] = op;
         self.chip_goal[i] = op.chip_temp_c;
         self.derated[i] = op.derate < 1.0;
+        self.touch(i);
     }
 
     /// Re-evaluates every miner's operating point at a new ambient temperature, logging thermal
@@ -225,6 +256,7 @@ impl AsicColumns {
                 self.power[i] = op.power_watts;
                 self.state[i] = if op.hashrate_ths > 0.0 { DeviceState::Mining } else { DeviceState::Sleeping }.code();
                 self.refresh(i, c.sleep_ratio);
+                self.touch(i);
             }
         }
     }
@@ -242,34 +274,54 @@ impl AsicColumns {
         usd_per_share: f64,
         events: &mut Vec<Event>,
     ) -> AsicTotals {
-        let mut t = AsicTotals::default();
         let sleeping = DeviceState::Sleeping.code();
-        // Rare work first (ramps, board timers), so that the hot loop below makes no calls and
-        // keeps its running totals in registers.
-        for i in 0..self.state.len() {
-            if self.flags[i] != 0 {
-                self.slow_path(consts, i, dt, time, events);
+        // Rare work first (ramps, board timers), so that the hot loop below makes no calls. The
+        // flags are scanned a chunk at a time: almost every chunk is all zero.
+        let n = self.len();
+        for start in (0..n).step_by(64) {
+            let end = (start + 64).min(n);
+            if self.flags[start..end].iter().fold(0u8, |a, &f| a | f) == 0 {
+                continue;
+            }
+            for i in start..end {
+                if self.flags[i] != 0 {
+                    self.slow_path(consts, i, dt, time, events);
+                }
             }
         }
-        let (mut power, mut hashrate) = (0.0, 0.0);
-        let (mut hashing, mut asleep, mut throttled) = (0u32, 0u32, 0u32);
-        for i in 0..self.state.len() {
-            let relax = consts[self.spec[i] as usize].chip_relax;
-            let is_hashing = self.hash[i] > 0.0;
-            let chip = self.chip_c[i];
-            let goal = if is_hashing { self.chip_goal[i] } else { self.chip_goal[i].min(chip) };
-            self.chip_c[i] = chip + (goal - chip) * relax;
-            power += self.p_eff[i];
-            hashrate += self.h_eff[i];
-            hashing += is_hashing as u32;
-            asleep += (self.state[i] == sleeping) as u32;
-            throttled += self.derated[i] as u32;
+        let mut t = AsicTotals::default();
+        for b in 0..self.block_dirty.len() {
+            if self.block_dirty[b] {
+                let r = b * BLOCK..((b + 1) * BLOCK).min(n);
+                let mut changed = false;
+                let chips = self.chip_c[r.clone()].iter_mut();
+                let ins = self.chip_goal[r.clone()].iter().zip(&self.hash[r.clone()]).zip(&self.relax[r.clone()]);
+                for (chip, ((&goal, &hash), &relax)) in chips.zip(ins) {
+                    let old = *chip;
+                    let goal = if hash > 0.0 { goal } else { goal.min(old) };
+                    let new = old + (goal - old) * relax;
+                    changed |= new != old;
+                    *chip = new;
+                }
+                let mut bt = AsicTotals::default();
+                for i in r {
+                    bt.power += self.p_eff[i];
+                    bt.hashrate += self.h_eff[i];
+                    bt.hashing += (self.hash[i] > 0.0) as u32;
+                    bt.sleeping += (self.state[i] == sleeping) as u32;
+                    bt.throttled += self.derated[i] as u32;
+                }
+                self.block_totals[b] = bt;
+                // A block whose chips all reached their fixed point stays as it is until touched.
+                self.block_dirty[b] = changed;
+            }
+            let bt = &self.block_totals[b];
+            t.power += bt.power;
+            t.hashrate += bt.hashrate;
+            t.hashing += bt.hashing;
+            t.sleeping += bt.sleeping;
+            t.throttled += bt.throttled;
         }
-        t.power = power;
-        t.hashrate = hashrate;
-        t.hashing = hashing;
-        t.sleeping = asleep;
-        t.throttled = throttled;
         let shares = share_rate_per_th * dt;
         self.cum.seconds += dt;
         self.cum.shares_per_th += shares;
@@ -332,13 +384,15 @@ impl AsicColumns {
             }
         }
         self.refresh(i, sleep_ratio);
+        self.touch(i);
     }
 
     /// Draws the shares found since the last settlement for every miner and redraws the wander.
     pub fn settle(&mut self, consts: &[AsicConsts], rng: &mut SimRng) {
         for i in 0..self.len() {
             self.flush(i);
-            let s = &consts[self.spec[i] as usize].spec;
+            let c = &consts[self.spec[i] as usize];
+            let s = &c.spec;
             let lambda = std::mem::take(&mut self.pending_shares[i]);
             let btc = std::mem::take(&mut self.pending_btc[i]);
             let usd = std::mem::take(&mut self.pending_usd[i]);
@@ -346,20 +400,24 @@ impl AsicColumns {
                 let accepted = rng.poisson(lambda * (1.0 - s.reject_fraction - s.stale_fraction));
                 // Rejected, stale and hardware errors are rare: one Poisson draw of their sum,
                 // each event then assigned to a kind in proportion (the same joint distribution
-                // as three independent draws, at a third of the cost).
+                // as three independent draws, at a third of the cost). Counted without branches:
+                // the kinds are random, so branches on them would be mispredicted.
                 let hot = (self.chip_c[i] - s.chip_target_c).max(0.0);
                 let (r, st, hw) = (s.reject_fraction, s.stale_fraction, s.hw_errors_per_share * (1.0 + 0.5 * hot));
                 let rare = r + st + hw;
+                let r_st = r + st;
+                let (mut n_r, mut n_st, mut n_hw) = (0u64, 0u64, 0u64);
                 for _ in 0..rng.poisson(lambda * rare) {
                     let u = rng.uniform() * rare;
-                    if u < r {
-                        self.rejected[i] += 1;
-                    } else if u < r + st {
-                        self.stale[i] += 1;
-                    } else {
-                        self.hw_errors[i] += 1;
-                    }
+                    let is_r = u < r;
+                    let is_st = !is_r & (u < r_st);
+                    n_r += is_r as u64;
+                    n_st += is_st as u64;
+                    n_hw += (!is_r & !is_st) as u64;
                 }
+                self.rejected[i] += n_r;
+                self.stale[i] += n_st;
+                self.hw_errors[i] += n_hw;
                 self.accepted[i] += accepted;
                 self.earned_btc[i] += accepted as f64 * btc / lambda;
                 let usd = accepted as f64 * usd / lambda;
@@ -367,7 +425,12 @@ impl AsicColumns {
                 self.earned_usd_total += usd;
             }
             self.noise[i] = s.hashrate_noise * rng.normal();
-            self.refresh(i, consts[self.spec[i] as usize].sleep_ratio);
+            // The wander changed the rates; the flush above already brought the integrals to now
+            // (what `refresh` would flush again is zero).
+            let bf = self.board_factor[i];
+            self.h_eff[i] = self.hash[i] * (1.0 + self.noise[i]) * bf;
+            self.p_eff[i] = self.power[i] * (bf + (1.0 - bf) * c.sleep_ratio);
+            self.touch(i);
         }
     }
 }
