@@ -89,6 +89,8 @@ pub(crate) struct AsicColumns {
     pub block_dirty: Vec<bool>,
     /// Per block: its totals at its last step.
     pub block_totals: Vec<AsicTotals>,
+    /// Scratch of the settlement (USD per miner), kept to avoid reallocating.
+    pub usd_scratch: Vec<f64>,
 }
 
 /// Running integrals over the fleet's clock (see [`AsicColumns::cum`]).
@@ -388,50 +390,242 @@ impl AsicColumns {
     }
 
     /// Draws the shares found since the last settlement for every miner and redraws the wander.
-    pub fn settle(&mut self, consts: &[AsicConsts], rng: &mut SimRng) {
-        for i in 0..self.len() {
-            self.flush(i);
-            let c = &consts[self.spec[i] as usize];
-            let s = &c.spec;
-            let lambda = std::mem::take(&mut self.pending_shares[i]);
-            let btc = std::mem::take(&mut self.pending_btc[i]);
-            let usd = std::mem::take(&mut self.pending_usd[i]);
-            if lambda > 0.0 {
-                let accepted = rng.poisson(lambda * (1.0 - s.reject_fraction - s.stale_fraction));
-                // Rejected, stale and hardware errors are rare: one Poisson draw of their sum,
-                // each event then assigned to a kind in proportion (the same joint distribution
-                // as three independent draws, at a third of the cost). Counted without branches:
-                // the kinds are random, so branches on them would be mispredicted.
-                let hot = (self.chip_c[i] - s.chip_target_c).max(0.0);
-                let (r, st, hw) = (s.reject_fraction, s.stale_fraction, s.hw_errors_per_share * (1.0 + 0.5 * hot));
-                let rare = r + st + hw;
-                let r_st = r + st;
-                let (mut n_r, mut n_st, mut n_hw) = (0u64, 0u64, 0u64);
-                for _ in 0..rng.poisson(lambda * rare) {
-                    let u = rng.uniform() * rare;
-                    let is_r = u < r;
-                    let is_st = !is_r & (u < r_st);
-                    n_r += is_r as u64;
-                    n_st += is_st as u64;
-                    n_hw += (!is_r & !is_st) as u64;
+    /// Shard `k` (miners `k·SHARD ..`) draws from `rngs[k]` (one stream per shard, `rngs.len()`
+    /// ≥ the number of shards), so the draws are the same whether the shards are settled on one
+    /// thread or on `threads` threads in parallel.
+    pub fn settle(&mut self, consts: &[AsicConsts], rngs: &mut [SimRng], threads: usize) {
+        let n = self.len();
+        let shards = n.div_ceil(SHARD);
+        let cum = self.cum;
+        let mut usd = std::mem::take(&mut self.usd_scratch);
+        usd.clear();
+        usd.resize(n, 0.0);
+        let view = SettleView {
+            spec: &self.spec,
+            chip_c: &self.chip_c,
+            hash: &self.hash,
+            power: &self.power,
+            board_factor: &self.board_factor,
+            mark: &mut self.mark,
+            pending_shares: &mut self.pending_shares,
+            pending_btc: &mut self.pending_btc,
+            pending_usd: &mut self.pending_usd,
+            total_th: &mut self.total_th,
+            energy_j: &mut self.energy_j,
+            accepted: &mut self.accepted,
+            rejected: &mut self.rejected,
+            stale: &mut self.stale,
+            hw_errors: &mut self.hw_errors,
+            earned_btc: &mut self.earned_btc,
+            earned_usd: &mut self.earned_usd,
+            noise: &mut self.noise,
+            h_eff: &mut self.h_eff,
+            p_eff: &mut self.p_eff,
+            usd: &mut usd,
+        };
+        let rngs = &mut rngs[..shards];
+        let threads = threads.clamp(1, shards.max(1));
+        if threads == 1 {
+            settle_shards(view, rngs, cum, consts);
+        } else {
+            // Contiguous groups of whole shards, one per thread; each shard's result depends only
+            // on its own miners and stream.
+            std::thread::scope(|scope| {
+                let (mut view, mut rngs) = (view, rngs);
+                let mut left = shards;
+                for t in (1..=threads).rev() {
+                    let take = left.div_ceil(t);
+                    left -= take;
+                    let mid = (take * SHARD).min(view.len());
+                    let (head, tail) = view.split_at(mid);
+                    let (rh, rt) = rngs.split_at_mut(take);
+                    if t == 1 {
+                        settle_shards(head, rh, cum, consts);
+                    } else {
+                        scope.spawn(move || settle_shards(head, rh, cum, consts));
+                    }
+                    view = tail;
+                    rngs = rt;
                 }
-                self.rejected[i] += n_r;
-                self.stale[i] += n_st;
-                self.hw_errors[i] += n_hw;
-                self.accepted[i] += accepted;
-                self.earned_btc[i] += accepted as f64 * btc / lambda;
-                let usd = accepted as f64 * usd / lambda;
-                self.earned_usd[i] += usd;
-                self.earned_usd_total += usd;
-            }
-            self.noise[i] = s.hashrate_noise * rng.normal();
-            // The wander changed the rates; the flush above already brought the integrals to now
-            // (what `refresh` would flush again is zero).
-            let bf = self.board_factor[i];
-            self.h_eff[i] = self.hash[i] * (1.0 + self.noise[i]) * bf;
-            self.p_eff[i] = self.power[i] * (bf + (1.0 - bf) * c.sleep_ratio);
-            self.touch(i);
+            });
         }
+        // The running total in miner order, as if added one miner at a time.
+        for &u in &usd {
+            self.earned_usd_total += u;
+        }
+        self.usd_scratch = usd;
+        self.block_dirty.fill(true);
+    }
+}
+
+/// Miners per random stream of the settlement (see [`AsicColumns::settle`]).
+pub(crate) const SHARD: usize = 16 * BLOCK;
+
+/// The columns a settlement reads and writes, for a contiguous range of miners.
+struct SettleView<'a> {
+    spec: &'a [u16],
+    chip_c: &'a [f64],
+    hash: &'a [f64],
+    power: &'a [f64],
+    board_factor: &'a [f64],
+    mark: &'a mut [Integrals],
+    pending_shares: &'a mut [f64],
+    pending_btc: &'a mut [f64],
+    pending_usd: &'a mut [f64],
+    total_th: &'a mut [f64],
+    energy_j: &'a mut [f64],
+    accepted: &'a mut [u64],
+    rejected: &'a mut [u64],
+    stale: &'a mut [u64],
+    hw_errors: &'a mut [u64],
+    earned_btc: &'a mut [f64],
+    earned_usd: &'a mut [f64],
+    noise: &'a mut [f64],
+    h_eff: &'a mut [f64],
+    p_eff: &'a mut [f64],
+    /// USD earned by each miner at this settlement (added to the fleet total afterwards, in order).
+    usd: &'a mut [f64],
+}
+
+impl<'a> SettleView<'a> {
+    fn len(&self) -> usize {
+        self.spec.len()
+    }
+
+    fn split_at(self, mid: usize) -> (SettleView<'a>, SettleView<'a>) {
+        let (spec_a, spec_b) = self.spec.split_at(mid);
+        let (chip_a, chip_b) = self.chip_c.split_at(mid);
+        let (hash_a, hash_b) = self.hash.split_at(mid);
+        let (power_a, power_b) = self.power.split_at(mid);
+        let (bf_a, bf_b) = self.board_factor.split_at(mid);
+        let (mark_a, mark_b) = self.mark.split_at_mut(mid);
+        let (ps_a, ps_b) = self.pending_shares.split_at_mut(mid);
+        let (pb_a, pb_b) = self.pending_btc.split_at_mut(mid);
+        let (pu_a, pu_b) = self.pending_usd.split_at_mut(mid);
+        let (th_a, th_b) = self.total_th.split_at_mut(mid);
+        let (e_a, e_b) = self.energy_j.split_at_mut(mid);
+        let (acc_a, acc_b) = self.accepted.split_at_mut(mid);
+        let (rej_a, rej_b) = self.rejected.split_at_mut(mid);
+        let (st_a, st_b) = self.stale.split_at_mut(mid);
+        let (hw_a, hw_b) = self.hw_errors.split_at_mut(mid);
+        let (eb_a, eb_b) = self.earned_btc.split_at_mut(mid);
+        let (eu_a, eu_b) = self.earned_usd.split_at_mut(mid);
+        let (no_a, no_b) = self.noise.split_at_mut(mid);
+        let (h_a, h_b) = self.h_eff.split_at_mut(mid);
+        let (p_a, p_b) = self.p_eff.split_at_mut(mid);
+        let (u_a, u_b) = self.usd.split_at_mut(mid);
+        (
+            SettleView {
+                spec: spec_a,
+                chip_c: chip_a,
+                hash: hash_a,
+                power: power_a,
+                board_factor: bf_a,
+                mark: mark_a,
+                pending_shares: ps_a,
+                pending_btc: pb_a,
+                pending_usd: pu_a,
+                total_th: th_a,
+                energy_j: e_a,
+                accepted: acc_a,
+                rejected: rej_a,
+                stale: st_a,
+                hw_errors: hw_a,
+                earned_btc: eb_a,
+                earned_usd: eu_a,
+                noise: no_a,
+                h_eff: h_a,
+                p_eff: p_a,
+                usd: u_a,
+            },
+            SettleView {
+                spec: spec_b,
+                chip_c: chip_b,
+                hash: hash_b,
+                power: power_b,
+                board_factor: bf_b,
+                mark: mark_b,
+                pending_shares: ps_b,
+                pending_btc: pb_b,
+                pending_usd: pu_b,
+                total_th: th_b,
+                energy_j: e_b,
+                accepted: acc_b,
+                rejected: rej_b,
+                stale: st_b,
+                hw_errors: hw_b,
+                earned_btc: eb_b,
+                earned_usd: eu_b,
+                noise: no_b,
+                h_eff: h_b,
+                p_eff: p_b,
+                usd: u_b,
+            },
+        )
+    }
+}
+
+/// Settles whole shards in order, shard `k` of `v` drawing from `rngs[k]`.
+fn settle_shards(mut v: SettleView<'_>, rngs: &mut [SimRng], cum: Integrals, consts: &[AsicConsts]) {
+    for rng in rngs {
+        let mid = SHARD.min(v.len());
+        let (head, tail) = v.split_at(mid);
+        settle_miners(head, rng, cum, consts);
+        v = tail;
+    }
+}
+
+/// Settles every miner of `v` from one stream.
+fn settle_miners(v: SettleView<'_>, rng: &mut SimRng, c: Integrals, consts: &[AsicConsts]) {
+    for i in 0..v.len() {
+        // Flush (see `AsicColumns::flush`): the integrals since the last flush at the old rates.
+        let m = v.mark[i];
+        let h = v.h_eff[i];
+        let lambda = v.pending_shares[i] + h * (c.shares_per_th - m.shares_per_th);
+        let btc = v.pending_btc[i] + h * (c.btc_per_th - m.btc_per_th);
+        let usd = v.pending_usd[i] + h * (c.usd_per_th - m.usd_per_th);
+        v.total_th[i] += h * (c.seconds - m.seconds);
+        v.energy_j[i] += v.p_eff[i] * (c.seconds - m.seconds);
+        v.mark[i] = c;
+        v.pending_shares[i] = 0.0;
+        v.pending_btc[i] = 0.0;
+        v.pending_usd[i] = 0.0;
+        let k = &consts[v.spec[i] as usize];
+        let s = &k.spec;
+        v.usd[i] = 0.0;
+        if lambda > 0.0 {
+            let accepted = rng.poisson(lambda * (1.0 - s.reject_fraction - s.stale_fraction));
+            // Rejected, stale and hardware errors are rare: one Poisson draw of their sum, each
+            // event then assigned to a kind in proportion (the same joint distribution as three
+            // independent draws, at a third of the cost). Counted without branches: the kinds are
+            // random, so branches on them would be mispredicted.
+            let hot = (v.chip_c[i] - s.chip_target_c).max(0.0);
+            let (r, st, hw) = (s.reject_fraction, s.stale_fraction, s.hw_errors_per_share * (1.0 + 0.5 * hot));
+            let rare = r + st + hw;
+            let r_st = r + st;
+            let (mut n_r, mut n_st, mut n_hw) = (0u64, 0u64, 0u64);
+            for _ in 0..rng.poisson(lambda * rare) {
+                let u = rng.uniform() * rare;
+                let is_r = u < r;
+                let is_st = !is_r & (u < r_st);
+                n_r += is_r as u64;
+                n_st += is_st as u64;
+                n_hw += (!is_r & !is_st) as u64;
+            }
+            v.rejected[i] += n_r;
+            v.stale[i] += n_st;
+            v.hw_errors[i] += n_hw;
+            v.accepted[i] += accepted;
+            v.earned_btc[i] += accepted as f64 * btc / lambda;
+            let usd = accepted as f64 * usd / lambda;
+            v.earned_usd[i] += usd;
+            v.usd[i] = usd;
+        }
+        v.noise[i] = s.hashrate_noise * rng.normal();
+        // The wander changed the rates (the integrals were brought to now above).
+        let bf = v.board_factor[i];
+        v.h_eff[i] = v.hash[i] * (1.0 + v.noise[i]) * bf;
+        v.p_eff[i] = v.power[i] * (bf + (1.0 - bf) * k.sleep_ratio);
     }
 }
 
