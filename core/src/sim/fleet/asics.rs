@@ -577,29 +577,40 @@ fn settle_shards(mut v: SettleView<'_>, rngs: &mut [SimRng], cum: Integrals, con
 
 /// Settles every miner of `v` from one stream.
 fn settle_miners(v: SettleView<'_>, rng: &mut SimRng, c: Integrals, consts: &[AsicConsts]) {
-    for i in 0..v.len() {
+    // Every column cut to the same length up front, so the loop indexes them without bounds checks.
+    let n = v.len();
+    let (spec, chip_c, hash, power, board_factor) =
+        (&v.spec[..n], &v.chip_c[..n], &v.hash[..n], &v.power[..n], &v.board_factor[..n]);
+    let (mark, pending_shares, pending_btc, pending_usd) =
+        (&mut v.mark[..n], &mut v.pending_shares[..n], &mut v.pending_btc[..n], &mut v.pending_usd[..n]);
+    let (total_th, energy_j, accepted_n, rejected) =
+        (&mut v.total_th[..n], &mut v.energy_j[..n], &mut v.accepted[..n], &mut v.rejected[..n]);
+    let (stale, hw_errors, earned_btc, earned_usd) =
+        (&mut v.stale[..n], &mut v.hw_errors[..n], &mut v.earned_btc[..n], &mut v.earned_usd[..n]);
+    let (noise, h_eff, p_eff, usd_out) = (&mut v.noise[..n], &mut v.h_eff[..n], &mut v.p_eff[..n], &mut v.usd[..n]);
+    for i in 0..n {
         // Flush (see `AsicColumns::flush`): the integrals since the last flush at the old rates.
-        let m = v.mark[i];
-        let h = v.h_eff[i];
-        let lambda = v.pending_shares[i] + h * (c.shares_per_th - m.shares_per_th);
-        let btc = v.pending_btc[i] + h * (c.btc_per_th - m.btc_per_th);
-        let usd = v.pending_usd[i] + h * (c.usd_per_th - m.usd_per_th);
-        v.total_th[i] += h * (c.seconds - m.seconds);
-        v.energy_j[i] += v.p_eff[i] * (c.seconds - m.seconds);
-        v.mark[i] = c;
-        v.pending_shares[i] = 0.0;
-        v.pending_btc[i] = 0.0;
-        v.pending_usd[i] = 0.0;
-        let k = &consts[v.spec[i] as usize];
+        let m = mark[i];
+        let h = h_eff[i];
+        let lambda = pending_shares[i] + h * (c.shares_per_th - m.shares_per_th);
+        let btc = pending_btc[i] + h * (c.btc_per_th - m.btc_per_th);
+        let usd = pending_usd[i] + h * (c.usd_per_th - m.usd_per_th);
+        total_th[i] += h * (c.seconds - m.seconds);
+        energy_j[i] += p_eff[i] * (c.seconds - m.seconds);
+        mark[i] = c;
+        pending_shares[i] = 0.0;
+        pending_btc[i] = 0.0;
+        pending_usd[i] = 0.0;
+        let k = &consts[spec[i] as usize];
         let s = &k.spec;
-        v.usd[i] = 0.0;
+        usd_out[i] = 0.0;
         if lambda > 0.0 {
             let accepted = rng.poisson(lambda * (1.0 - s.reject_fraction - s.stale_fraction));
             // Rejected, stale and hardware errors are rare: one Poisson draw of their sum, each
             // event then assigned to a kind in proportion (the same joint distribution as three
             // independent draws, at a third of the cost). Counted without branches: the kinds are
             // random, so branches on them would be mispredicted.
-            let hot = (v.chip_c[i] - s.chip_target_c).max(0.0);
+            let hot = (chip_c[i] - s.chip_target_c).max(0.0);
             let (r, st, hw) = (s.reject_fraction, s.stale_fraction, s.hw_errors_per_share * (1.0 + 0.5 * hot));
             let rare = r + st + hw;
             let r_st = r + st;
@@ -612,20 +623,20 @@ fn settle_miners(v: SettleView<'_>, rng: &mut SimRng, c: Integrals, consts: &[As
                 n_st += is_st as u64;
                 n_hw += (!is_r & !is_st) as u64;
             }
-            v.rejected[i] += n_r;
-            v.stale[i] += n_st;
-            v.hw_errors[i] += n_hw;
-            v.accepted[i] += accepted;
-            v.earned_btc[i] += accepted as f64 * btc / lambda;
+            rejected[i] += n_r;
+            stale[i] += n_st;
+            hw_errors[i] += n_hw;
+            accepted_n[i] += accepted;
+            earned_btc[i] += accepted as f64 * btc / lambda;
             let usd = accepted as f64 * usd / lambda;
-            v.earned_usd[i] += usd;
-            v.usd[i] = usd;
+            earned_usd[i] += usd;
+            usd_out[i] = usd;
         }
-        v.noise[i] = s.hashrate_noise * rng.normal();
+        noise[i] = s.hashrate_noise * rng.normal();
         // The wander changed the rates (the integrals were brought to now above).
-        let bf = v.board_factor[i];
-        v.h_eff[i] = v.hash[i] * (1.0 + v.noise[i]) * bf;
-        v.p_eff[i] = v.power[i] * (bf + (1.0 - bf) * k.sleep_ratio);
+        let bf = board_factor[i];
+        h_eff[i] = hash[i] * (1.0 + noise[i]) * bf;
+        p_eff[i] = power[i] * (bf + (1.0 - bf) * k.sleep_ratio);
     }
 }
 
