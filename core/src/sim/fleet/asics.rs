@@ -87,6 +87,8 @@ pub(crate) struct AsicColumns {
     pub mark: Vec<Integrals>,
     /// Per block: must be stepped (see the module comment).
     pub block_dirty: Vec<bool>,
+    /// Per block: some miner in it has a flag set (may be stale-true, never stale-false).
+    pub block_flagged: Vec<bool>,
     /// Per block: its totals at its last step.
     pub block_totals: Vec<AsicTotals>,
     /// Scratch of the settlement (USD per miner), kept to avoid reallocating.
@@ -166,6 +168,7 @@ impl AsicColumns {
         self.mark.push(self.cum);
         if self.block_dirty.len() * BLOCK < self.len() {
             self.block_dirty.push(true);
+            self.block_flagged.push(false);
             self.block_totals.push(AsicTotals::default());
         }
         self.touch(self.len() - 1);
@@ -212,6 +215,7 @@ impl AsicColumns {
         self.ramp_len[i] = ramp;
         self.moving[i] = true;
         self.flags[i] |= MOVING;
+        self.block_flagged[i / BLOCK] = true;
         self.state[i] = DeviceState::Switching.code();
         self.touch(i);
     }
@@ -222,15 +226,22 @@ impl AsicColumns {
     pub fn refresh(&mut self, i: usize, sleep_ratio: f64) {
         self.flush(i);
         let bf = self.board_factor[i];
-        self.h_eff[i] = self.hash[i] * (1.0 + self.noise[i]) * bf;
-        self.p_eff[i] = self.power[i] * (bf + (1.0 - bf) * sleep_ratio);
-        self.touch(i);
+        let h = self.hash[i] * (1.0 + self.noise[i]) * bf;
+        let p = self.power[i] * (bf + (1.0 - bf) * sleep_ratio);
+        // A miner whose rates did not change (e.g. a board timer counting down) leaves its block
+        // clean.
+        if h.to_bits() != self.h_eff[i].to_bits() || p.to_bits() != self.p_eff[i].to_bits() {
+            self.touch(i);
+        }
+        self.h_eff[i] = h;
+        self.p_eff[i] = p;
     }
 
     /// Marks miner `i` as having a board timer running.
     pub fn start_board_timer(&mut self, i: usize, seconds: f64, sleep_ratio: f64) {
         self.board_timer[i] = seconds;
         self.flags[i] |= BOARD_TIMER;
+        self.block_flagged[i / BLOCK] = true;
         self.refresh(i, sleep_ratio);
     }
 
@@ -277,19 +288,21 @@ impl AsicColumns {
         events: &mut Vec<Event>,
     ) -> AsicTotals {
         let sleeping = DeviceState::Sleeping.code();
-        // Rare work first (ramps, board timers), so that the hot loop below makes no calls. The
-        // flags are scanned a chunk at a time: almost every chunk is all zero.
+        // Rare work first (ramps, board timers), so that the hot loop below makes no calls. Only
+        // blocks with a flagged miner are scanned, in miner order.
         let n = self.len();
-        for start in (0..n).step_by(64) {
-            let end = (start + 64).min(n);
-            if self.flags[start..end].iter().fold(0u8, |a, &f| a | f) == 0 {
+        for b in 0..self.block_flagged.len() {
+            if !self.block_flagged[b] {
                 continue;
             }
-            for i in start..end {
+            let mut any = 0u8;
+            for i in b * BLOCK..((b + 1) * BLOCK).min(n) {
                 if self.flags[i] != 0 {
                     self.slow_path(consts, i, dt, time, events);
+                    any |= self.flags[i];
                 }
             }
+            self.block_flagged[b] = any != 0;
         }
         let mut t = AsicTotals::default();
         for b in 0..self.block_dirty.len() {
@@ -338,6 +351,8 @@ impl AsicColumns {
         let sleeping = DeviceState::Sleeping.code();
         let sleep_ratio = consts[self.spec[i] as usize].sleep_ratio;
         if self.moving[i] {
+            // Hashrate, power and state move with the ramp.
+            self.touch(i);
             self.ramp_elapsed[i] += dt;
             let x = self.ramp_elapsed[i] - self.ramp_delay[i];
             let p = if x <= 0.0 {
@@ -386,7 +401,6 @@ impl AsicColumns {
             }
         }
         self.refresh(i, sleep_ratio);
-        self.touch(i);
     }
 
     /// Draws the shares found since the last settlement for every miner and redraws the wander.
