@@ -442,25 +442,34 @@ impl AsicColumns {
         if threads == 1 {
             settle_shards(view, rngs, cum, consts);
         } else {
-            // Contiguous groups of whole shards, one per thread; each shard's result depends only
-            // on its own miners and stream.
-            std::thread::scope(|scope| {
-                let (mut view, mut rngs) = (view, rngs);
-                let mut left = shards;
-                for t in (1..=threads).rev() {
-                    let take = left.div_ceil(t);
-                    left -= take;
-                    let mid = (take * SHARD).min(view.len());
-                    let (head, tail) = view.split_at(mid);
-                    let (rh, rt) = rngs.split_at_mut(take);
-                    if t == 1 {
-                        settle_shards(head, rh, cum, consts);
-                    } else {
-                        scope.spawn(move || settle_shards(head, rh, cum, consts));
-                    }
-                    view = tail;
-                    rngs = rt;
+            // Shards are handed out one at a time to whichever thread is free (a thread that the
+            // OS leaves waiting holds up at most one shard); each shard's result depends only on
+            // its own miners and stream, so who settles it does not matter. If a thread cannot be
+            // started, the caller's thread settles what is left.
+            let mut work = Vec::with_capacity(shards);
+            let mut view = view;
+            for rng in rngs.iter_mut() {
+                let mid = SHARD.min(view.len());
+                let (head, tail) = view.split_at(mid);
+                work.push((head, rng));
+                view = tail;
+            }
+            let queue = std::sync::Mutex::new(work.into_iter());
+            let drain = || loop {
+                let next = queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).next();
+                match next {
+                    Some((v, rng)) => settle_miners(v, rng, cum, consts),
+                    None => break,
                 }
+            };
+            let drain = &drain;
+            std::thread::scope(|scope| {
+                for _ in 1..threads {
+                    if std::thread::Builder::new().spawn_scoped(scope, drain).is_err() {
+                        break;
+                    }
+                }
+                drain();
             });
         }
         // The running total in miner order, as if added one miner at a time.
