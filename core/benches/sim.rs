@@ -1,5 +1,6 @@
-//! Fleet stepping throughput (device-steps per second on one core) and the cost of a steady-state
-//! decode estimate. `cargo bench -p hcp --bench sim`.
+//! Fleet stepping throughput (device-steps per second on one core, and with the hourly share
+//! settlement on two threads) and the cost of a steady-state decode estimate.
+//! `cargo bench -p hcp --bench sim`.
 
 use std::hint::black_box;
 
@@ -10,8 +11,8 @@ use hcp::sim::{
 
 /// A site-like fleet: a fifth GPUs (serving), the rest S21s (a tenth in low mode), a synthetic
 /// market, default fault rates, fleet totals recorded every step.
-pub fn site_fleet(devices: u32) -> Fleet {
-    let config = FleetConfig { dt_seconds: 60.0, seed: 1, keep_events: false, ..Default::default() };
+pub fn site_fleet(devices: u32, threads: u32) -> Fleet {
+    let config = FleetConfig { dt_seconds: 60.0, seed: 1, keep_events: false, threads, ..Default::default() };
     let mut fleet = Fleet::new(config).unwrap();
     let gpus = devices / 5;
     fleet.add_many("sxm", gpus, "S21", devices - gpus).unwrap();
@@ -29,10 +30,12 @@ pub fn site_fleet(devices: u32) -> Fleet {
 
 fn fleet_step(c: &mut Criterion) {
     let mut group = c.benchmark_group("sim_fleet_step");
-    for devices in [10_000u32, 100_000] {
-        let mut fleet = site_fleet(devices);
+    for (name, devices, threads) in
+        [("mixed_site", 10_000u32, 1), ("mixed_site", 100_000, 1), ("mixed_site_2_threads", 100_000, 2)]
+    {
+        let mut fleet = site_fleet(devices, threads);
         group.throughput(Throughput::Elements(devices as u64));
-        group.bench_with_input(BenchmarkId::new("mixed_site", devices), &devices, |b, _| {
+        group.bench_with_input(BenchmarkId::new(name, devices), &devices, |b, _| {
             b.iter(|| {
                 fleet.step().unwrap();
                 if fleet.series().len() > 100_000 {
@@ -47,6 +50,7 @@ fn fleet_step(c: &mut Criterion) {
             seed: 1,
             faults: FaultRates::none(),
             keep_events: false,
+            threads: 1,
             ..Default::default()
         };
         let mut f = Fleet::new(config).unwrap();

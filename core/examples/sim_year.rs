@@ -1,7 +1,7 @@
 //! Times a fleet of N devices at 1-minute steps over D days and extrapolates to a year.
 //!
-//! `cargo run -p hcp --release --example sim_year -- 100000 7`
-//! (a full year: `-- 100000 365`).
+//! `cargo run -p hcp --release --example sim_year -- 100000 7 [threads]`
+//! (a full year: `-- 100000 365`; threads settling shares, default 1).
 
 use std::time::Instant;
 
@@ -11,7 +11,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let devices: u32 = args.get(1).map_or(Ok(100_000), |s| s.parse())?;
     let days: f64 = args.get(2).map_or(Ok(7.0), |s| s.parse())?;
-    let config = FleetConfig { dt_seconds: 60.0, seed: 1, keep_events: false, ..Default::default() };
+    let threads: u32 = args.get(3).map_or(Ok(1), |s| s.parse())?;
+    let config = FleetConfig { dt_seconds: 60.0, seed: 1, keep_events: false, threads, ..Default::default() };
     let mut fleet = Fleet::new(config)?;
     let gpus = devices / 5;
     fleet.add_many("sxm", gpus, "S21", devices - gpus)?;
@@ -31,7 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let year = 525_600.0 * devices as f64 / rate;
     let s = fleet.summary();
     println!(
-        "{devices} devices ({gpus} H100 SXM serving, {} S21), {steps} one-minute steps ({days} days)",
+        "{devices} devices ({gpus} H100 SXM serving, {} S21), {steps} one-minute steps ({days} days), {threads} thread(s)",
         devices - gpus
     );
     println!("measured: {secs:.2} s, {:.1} million device-steps/s", rate / 1e6);

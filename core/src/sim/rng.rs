@@ -79,11 +79,12 @@ impl SimRng {
         // W. Hörmann (1993), "The transformed rejection method for generating Poisson random
         // variables", algorithm PTRS.
         let slam = lambda.sqrt();
-        let loglam = lambda.ln();
         let b = 0.931 + 2.53 * slam;
         let a = -0.059 + 0.02483 * b;
-        let invalpha = 1.1239 + 1.1328 / (b - 3.4);
         let vr = 0.9277 - 3.6224 / (b - 2.0);
+        // Most draws are accepted by the quick test; the constants of the full test (a logarithm
+        // and a division) are computed only when a draw gets that far.
+        let mut slow: Option<(f64, f64)> = None;
         loop {
             let u = self.uniform() - 0.5;
             let v = self.uniform_open0();
@@ -95,6 +96,7 @@ impl SimRng {
             if k < 0.0 || (us < 0.013 && v > us) {
                 continue;
             }
+            let (invalpha, loglam) = *slow.get_or_insert_with(|| (1.1239 + 1.1328 / (b - 3.4), lambda.ln()));
             if (v * invalpha / (a / (us * us) + b)).ln() <= -lambda + k * loglam - ln_factorial(k) {
                 return k as u64;
             }

@@ -2,11 +2,15 @@
 //! H100 model's (`sim::gpu`): the activity power of the state in force (computed once per command
 //! from the steady decode), leakage from the die temperature, the power limit, thermal slowdown,
 //! and the two-node thermal model integrated exactly for the fleet's step.
+//!
+//! As for the miners (see `asics.rs`), the step works in blocks: a block in which every GPU is
+//! settled and nothing was touched since its last step keeps its totals from that step.
 
 use crate::sim::gpu::power::compute_watts;
 use crate::sim::gpu::spec::GpuSpec;
 use crate::sim::gpu::thermal::relax_factor;
 
+use super::asics::BLOCK;
 use super::output::{Event, EventKind};
 use super::DeviceState;
 
@@ -112,6 +116,10 @@ pub(crate) struct GpuColumns {
     pub mark_seconds: Vec<f64>,
     /// Fleet time, advanced once per step.
     pub cum_seconds: f64,
+    /// Per block: must be stepped (a GPU in it is unsettled or was touched).
+    pub block_dirty: Vec<bool>,
+    /// Per block: its totals at its last step.
+    pub block_totals: Vec<GpuTotals>,
 }
 
 /// Temperature change per step below which a GPU with no timer counts as settled, °C.
@@ -170,11 +178,18 @@ impl GpuColumns {
         self.tps_eff.push(0.0);
         self.settled.push(false);
         self.mark_seconds.push(self.cum_seconds);
+        if self.block_dirty.len() * BLOCK < self.len() {
+            self.block_dirty.push(true);
+            self.block_totals.push(GpuTotals::default());
+        }
+        let last = self.len() - 1;
+        self.block_dirty[last / BLOCK] = true;
     }
 
     /// Brings GPU `i` back to per-step simulation, adding the energy and tokens of its settled
     /// stretch. Call before changing anything about it.
     pub fn unsettle(&mut self, i: usize) {
+        self.block_dirty[i / BLOCK] = true;
         if self.settled[i] {
             let span = self.cum_seconds - self.mark_seconds[i];
             self.energy_j[i] += self.power[i] * span;
@@ -212,12 +227,45 @@ impl GpuColumns {
 
     /// One step of every GPU; `time` is the time at the end of the step.
     pub fn step(&mut self, consts: &[GpuConsts], dt: f64, time: f64, events: &mut Vec<Event>) -> GpuTotals {
+        let mut total = GpuTotals::default();
+        let n = self.len();
+        for b in 0..self.block_dirty.len() {
+            if self.block_dirty[b] {
+                let r = b * BLOCK..((b + 1) * BLOCK).min(n);
+                let (bt, unsettled) = self.step_block(r, consts, dt, time, events);
+                self.block_totals[b] = bt;
+                self.block_dirty[b] = unsettled;
+            }
+            let bt = &self.block_totals[b];
+            total.power += bt.power;
+            total.tokens_per_second += bt.tokens_per_second;
+            total.serving += bt.serving;
+            total.switching += bt.switching;
+            total.sleeping += bt.sleeping;
+            total.faulted += bt.faulted;
+            total.throttled += bt.throttled;
+            total.max_temp_c = total.max_temp_c.max(bt.max_temp_c);
+        }
+        self.cum_seconds += dt;
+        total
+    }
+
+    /// Steps GPUs `r`; returns their totals and whether any is still unsettled.
+    fn step_block(
+        &mut self,
+        r: std::ops::Range<usize>,
+        consts: &[GpuConsts],
+        dt: f64,
+        time: f64,
+        events: &mut Vec<Event>,
+    ) -> (GpuTotals, bool) {
         let mut t = GpuTotals::default();
+        let mut unsettled = false;
         let serving = DeviceState::Serving.code();
         let sleeping = DeviceState::Sleeping.code();
         let switching = DeviceState::Switching.code();
         let faulted = DeviceState::Faulted.code();
-        for i in 0..self.state.len() {
+        for i in r {
             if self.settled[i] {
                 let state = self.state[i];
                 t.power += self.power[i];
@@ -311,6 +359,8 @@ impl GpuColumns {
             {
                 self.settled[i] = true;
                 self.mark_seconds[i] = self.cum_seconds + dt;
+            } else {
+                unsettled = true;
             }
             t.power += power;
             t.tokens_per_second += tps;
@@ -321,7 +371,6 @@ impl GpuColumns {
             t.throttled += self.throttled[i] as u32;
             t.max_temp_c = t.max_temp_c.max(self.sink_c[i] + self.core_rise_c[i]);
         }
-        self.cum_seconds += dt;
-        t
+        (t, unsettled)
     }
 }

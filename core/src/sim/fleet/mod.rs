@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use self::asics::{chip_relax, AsicColumns, AsicConsts};
+use self::asics::{chip_relax, AsicColumns, AsicConsts, SHARD};
 use self::gpus::{GpuColumns, GpuConsts, GpuPending};
 pub use self::output::{DeviceColumns, Event, EventKind, FleetSeries, FleetSummary};
 use crate::econ::bitcoin::HASHES_PER_DIFFICULTY;
@@ -168,6 +168,10 @@ pub struct FleetConfig {
     pub kv_context_tokens: u64,
     /// Keep every event (false: count them only).
     pub keep_events: bool,
+    /// Threads that settle the miners' shares (the costly, hourly part of a run) in parallel:
+    /// 0 (the default) uses the available cores, at most 8; 1 stays on the caller's thread. The
+    /// output does not depend on it: every 4,096 miners draw from their own random stream.
+    pub threads: u32,
 }
 
 impl Default for FleetConfig {
@@ -183,6 +187,7 @@ impl Default for FleetConfig {
             host_memory: HostMemory::Pinned,
             kv_context_tokens: 1024,
             keep_events: true,
+            threads: 0,
         }
     }
 }
@@ -209,6 +214,9 @@ impl FleetConfig {
             return Err(Error::invalid_input("record_every_steps", "must be >= 1"));
         }
         check::positive("settle_every_seconds", self.settle_every_seconds)?;
+        if self.threads > 1024 {
+            return Err(Error::invalid_input("threads", "must be <= 1024 (0: the available cores)"));
+        }
         Ok(FleetConfig { faults: self.faults.validated()?, pool: self.pool.validated()?, ..self })
     }
 }
@@ -306,7 +314,9 @@ pub struct Fleet {
     market: MarketSource,
     market_now: Option<MarketPoint>,
     rng_faults: SimRng,
-    rng_shares: SimRng,
+    /// One share stream per shard of miners (see [`FleetConfig::threads`]).
+    rng_shares: Vec<SimRng>,
+    threads: usize,
     steps: u64,
     time_seconds: f64,
     settle_every_steps: u64,
@@ -326,7 +336,11 @@ impl Fleet {
         let settle_every_steps = (config.settle_every_seconds / config.dt_seconds).round().max(1.0) as u64;
         Ok(Fleet {
             rng_faults: SimRng::new(config.seed, 0xFA17),
-            rng_shares: SimRng::new(config.seed, 0x5A2E),
+            rng_shares: Vec::new(),
+            threads: match config.threads {
+                0 => std::thread::available_parallelism().map_or(1, |n| n.get()).min(8),
+                t => t as usize,
+            },
             config,
             slots: Vec::new(),
             gpu_consts: Vec::new(),
@@ -822,7 +836,7 @@ impl Fleet {
         self.steps += 1;
         self.time_seconds = time;
         if self.steps.is_multiple_of(self.settle_every_steps) {
-            self.asics.settle(&self.asic_consts, &mut self.rng_shares);
+            self.settle();
         }
         let power = g.power + a.power;
         self.energy_j += power * dt;
@@ -863,7 +877,13 @@ impl Fleet {
     /// Draws every miner's shares found since the last settlement now (e.g. before reading
     /// cgminer counters between settlements).
     pub fn settle(&mut self) {
-        self.asics.settle(&self.asic_consts, &mut self.rng_shares);
+        // Shard 0 draws from the fleet's share stream; shard k from its own.
+        let shards = self.asics.len().div_ceil(SHARD);
+        while self.rng_shares.len() < shards {
+            let k = self.rng_shares.len() as u64;
+            self.rng_shares.push(SimRng::new(self.config.seed, 0x5A2E + (k << 32)));
+        }
+        self.asics.settle(&self.asic_consts, &mut self.rng_shares, self.threads);
     }
 
     /// Advances `steps` steps.
