@@ -104,10 +104,14 @@ examples: python node go
 
 bench: python node go
 	mkdir -p out
-	$(CARGO) bench -p hcp -q 2>/dev/null | tee out/bench-criterion.txt
-	$(PY) benches/python_bench.py
-	cd $(NODE_DIR) && node ../../benches/node_bench.mjs
-	cd $(GO_DIR) && go test -run '^$$' -bench . -benchtime 1s ./... 
+	@echo "## criterion (Rust core, one core unless a bench says threads)"
+	$(CARGO) bench -p hcp -q -- --warm-up-time 1 --measurement-time 3 2>/dev/null | tee out/bench-criterion.txt \
+	  | grep -E "^[a-z_]+/|time:|thrpt:" || true
+	$(CARGO) run -q --release -p hcp --example sim_year -- 100000 2
+	$(PY) benches/python_bench.py | tee out/bench-python.txt
+	$(PY) benches/sim_python_bench.py | tee out/bench-python-sim.txt
+	cd $(NODE_DIR) && node ../../benches/node_bench.mjs | tee ../../out/bench-node.txt
+	cd $(GO_DIR) && go test -run '^$$' -bench . -benchtime 1s ./... | tee ../../../out/bench-go.txt
 
 clean:
 	$(CARGO) clean

@@ -221,13 +221,6 @@ def main() -> None:
     econ_batch()
     econ_curtail()
     scalar_calls()
-    for extra in ("sim_bench", "billing_bench", "router_bench"):
-        path = os.path.join(os.path.dirname(__file__), f"{extra}.py")
-        if os.path.exists(path):
-            ns: dict[str, Any] = {"__name__": f"hcp_bench_{extra}"}
-            with open(path, encoding="utf-8") as f:
-                exec(compile(f.read(), path, "exec"), ns)
-            ns["main"]()
 
 
 if __name__ == "__main__":
