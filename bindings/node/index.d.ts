@@ -495,7 +495,7 @@ export declare function getModel(name: string): DeviceModel
 export declare function gpuDaily(model: string | DeviceModel, market: Market, termsInit?: TermsInit | undefined | null): GpuEconomics
 
 /** GPU economics per day over columns of serving GPUs (TDP, idle power, utilisation per device). */
-export declare function gpuDailyBatch(market: Market, powerWatts: Float64Array, idleWatts: Float64Array, utilisation: Float64Array, electricityUsdPerKwh?: Float64Array | undefined | null, termsInit?: TermsInit | undefined | null): DailyColumns
+export declare function gpuDailyBatch(market: Market, powerWatts: Float64Array, idleWatts: Float64Array, utilisation: Float64Array, electricityUsdPerKwh?: Float64Array | undefined | null, termsInit?: TermsInit | undefined | null, out?: DailyColumns | undefined | null): DailyColumns
 
 /** A serving GPU's economics over a period. */
 export interface GpuEconomics {
@@ -619,9 +619,10 @@ export interface MinerDaily {
 
 /**
  * Mining economics per day over columns of miners (hashrate TH/s and power W per device, and
- * optionally an electricity price per device). One call for the whole fleet.
+ * optionally an electricity price per device). One call for the whole fleet. Pass `out` (four
+ * `Float64Array`s of the same length, not overlapping the inputs) to reuse arrays across calls.
  */
-export declare function minerDailyBatch(market: Market, hashrateThs: Float64Array, powerWatts: Float64Array, electricityUsdPerKwh?: Float64Array | undefined | null, termsInit?: TermsInit | undefined | null): DailyColumns
+export declare function minerDailyBatch(market: Market, hashrateThs: Float64Array, powerWatts: Float64Array, electricityUsdPerKwh?: Float64Array | undefined | null, termsInit?: TermsInit | undefined | null, out?: DailyColumns | undefined | null): DailyColumns
 
 /**
  * A model to serve: `{ params, bytesPerParam, layers?: { layers, hidden, intermediate, heads,

@@ -601,25 +601,69 @@ pub struct DailyColumns {
     pub breakeven_usd_per_kwh: Float64Array,
 }
 
-fn run_columns(n: usize, f: impl FnOnce(econ::DailyBatchOutput<'_>) -> hcp::Result<()>) -> Result<DailyColumns> {
-    let (mut r, mut c, mut p, mut b) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-    f(econ::DailyBatchOutput {
-        revenue_usd_per_day: &mut r,
-        energy_cost_usd_per_day: &mut c,
-        profit_usd_per_day: &mut p,
-        breakeven_usd_per_kwh: &mut b,
-    })
-    .js()?;
-    Ok(DailyColumns {
-        revenue_usd_per_day: Float64Array::new(r),
-        energy_cost_usd_per_day: Float64Array::new(c),
-        profit_usd_per_day: Float64Array::new(p),
-        breakeven_usd_per_kwh: Float64Array::new(b),
-    })
+/// True when no two of these byte ranges overlap (an output must not alias another output or an
+/// input, or the `&mut` slices handed to the core would alias).
+fn disjoint(ranges: &[(usize, usize)]) -> bool {
+    let mut r: Vec<(usize, usize)> = ranges.iter().copied().filter(|&(_, len)| len > 0).collect();
+    r.sort_unstable();
+    r.windows(2).all(|w| w[0].0 + w[0].1 <= w[1].0)
+}
+
+fn span<T>(s: &[T]) -> (usize, usize) {
+    (s.as_ptr() as usize, std::mem::size_of_val(s))
+}
+
+fn run_columns(
+    n: usize,
+    inputs: &[&[f64]],
+    out: Option<DailyColumns>,
+    f: impl FnOnce(econ::DailyBatchOutput<'_>) -> hcp::Result<()>,
+) -> Result<DailyColumns> {
+    let Some(mut out) = out else {
+        let (mut r, mut c, mut p, mut b) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        f(econ::DailyBatchOutput {
+            revenue_usd_per_day: &mut r,
+            energy_cost_usd_per_day: &mut c,
+            profit_usd_per_day: &mut p,
+            breakeven_usd_per_kwh: &mut b,
+        })
+        .js()?;
+        return Ok(DailyColumns {
+            revenue_usd_per_day: Float64Array::new(r),
+            energy_cost_usd_per_day: Float64Array::new(c),
+            profit_usd_per_day: Float64Array::new(p),
+            breakeven_usd_per_kwh: Float64Array::new(b),
+        });
+    };
+    let mut ranges: Vec<(usize, usize)> = inputs.iter().map(|s| span(s)).collect();
+    for col in
+        [&out.revenue_usd_per_day, &out.energy_cost_usd_per_day, &out.profit_usd_per_day, &out.breakeven_usd_per_kwh]
+    {
+        ranges.push(span(col));
+    }
+    if !disjoint(&ranges) {
+        return Err(crate::errors::invalid_input("out", "output arrays must not overlap each other or the inputs"));
+    }
+    let DailyColumns { revenue_usd_per_day, energy_cost_usd_per_day, profit_usd_per_day, breakeven_usd_per_kwh } =
+        &mut out;
+    // SAFETY: this call is synchronous, so JavaScript cannot touch these buffers while the slices
+    // live; the ranges were just checked not to overlap one another or any input, so the four
+    // `&mut` slices alias nothing else that is borrowed.
+    let cols = unsafe {
+        econ::DailyBatchOutput {
+            revenue_usd_per_day: revenue_usd_per_day.as_mut(),
+            energy_cost_usd_per_day: energy_cost_usd_per_day.as_mut(),
+            profit_usd_per_day: profit_usd_per_day.as_mut(),
+            breakeven_usd_per_kwh: breakeven_usd_per_kwh.as_mut(),
+        }
+    };
+    f(cols).js()?;
+    Ok(out)
 }
 
 /// Mining economics per day over columns of miners (hashrate TH/s and power W per device, and
-/// optionally an electricity price per device). One call for the whole fleet.
+/// optionally an electricity price per device). One call for the whole fleet. Pass `out` (four
+/// `Float64Array`s of the same length, not overlapping the inputs) to reuse arrays across calls.
 #[napi(catch_unwind)]
 pub fn miner_daily_batch(
     market: &Market,
@@ -627,9 +671,12 @@ pub fn miner_daily_batch(
     power_watts: Float64Array,
     electricity_usd_per_kwh: Option<Float64Array>,
     terms_init: Option<TermsInit>,
+    out: Option<DailyColumns>,
 ) -> Result<DailyColumns> {
     let t = terms(terms_init);
-    run_columns(hashrate_ths.len(), |out| {
+    let mut inputs: Vec<&[f64]> = vec![&hashrate_ths, &power_watts];
+    inputs.extend(electricity_usd_per_kwh.as_deref());
+    run_columns(hashrate_ths.len(), &inputs, out, |out| {
         econ::miner_daily_batch(
             &market.inner,
             t.mining(),
@@ -650,9 +697,12 @@ pub fn gpu_daily_batch(
     utilisation: Float64Array,
     electricity_usd_per_kwh: Option<Float64Array>,
     terms_init: Option<TermsInit>,
+    out: Option<DailyColumns>,
 ) -> Result<DailyColumns> {
     let t = terms(terms_init);
-    run_columns(power_watts.len(), |out| {
+    let mut inputs: Vec<&[f64]> = vec![&power_watts, &idle_watts, &utilisation];
+    inputs.extend(electricity_usd_per_kwh.as_deref());
+    run_columns(power_watts.len(), &inputs, out, |out| {
         econ::gpu_daily_batch(
             &market.inner,
             &t,

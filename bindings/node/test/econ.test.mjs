@@ -83,3 +83,15 @@ test('N-API conversion errors are InvalidInput too', () => {
   assert.throws(() => new hcp.Market({ btcUsd: 'x', difficulty: 1, height: 1 }), (e) => e.code === 'InvalidInput')
   assert.throws(() => new hcp.Decider('S21').step(market(), 'soon'), (e) => e.code === 'InvalidInput')
 })
+
+test('batch writes into caller arrays and refuses aliasing', () => {
+  const m = market()
+  const ths = new Float64Array([200, 270]), w = new Float64Array([3500, 3645])
+  const out = { revenueUsdPerDay: new Float64Array(2), energyCostUsdPerDay: new Float64Array(2), profitUsdPerDay: new Float64Array(2), breakevenUsdPerKwh: new Float64Array(2) }
+  const r = hcp.minerDailyBatch(m, ths, w, null, null, out)
+  assert.equal(r.profitUsdPerDay, out.profitUsdPerDay)
+  assert.ok(Math.abs(out.profitUsdPerDay[0] - hcp.minerDaily('S21', m).profitUsd) < 1e-9)
+  assert.throws(() => hcp.minerDailyBatch(m, ths, w, null, null, { ...out, profitUsdPerDay: out.revenueUsdPerDay }), (e) => e.code === 'InvalidInput' && /overlap/.test(e.message))
+  assert.throws(() => hcp.minerDailyBatch(m, ths, w, null, null, { ...out, profitUsdPerDay: ths }), (e) => e.code === 'InvalidInput')
+  assert.throws(() => hcp.minerDailyBatch(m, ths, w, null, null, { ...out, profitUsdPerDay: new Float64Array(3) }), (e) => e.code === 'InvalidInput' && /profit_usd_per_day/.test(e.message))
+})
