@@ -106,7 +106,7 @@ bench: python node go
 	mkdir -p out
 	@echo "## criterion (Rust core, one core unless a bench says threads)"
 	$(CARGO) bench -p hcp -q --benches -- --warm-up-time 1 --measurement-time 3 2>/dev/null | tee out/bench-criterion.txt \
-	  | grep -E "^[a-z_]+/|time:|thrpt:" || true
+	  | grep -E "^[a-z_0-9]+(/|:)|time:|thrpt:" || true
 	$(CARGO) run -q --release -p hcp --example sim_year -- 100000 2
 	$(PY) benches/python_bench.py | tee out/bench-python.txt
 	$(PY) benches/sim_python_bench.py | tee out/bench-python-sim.txt
