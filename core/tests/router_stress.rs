@@ -126,4 +126,14 @@ fn producers_and_dispatchers_lose_nothing_and_keep_order() {
     assert_eq!(router.scan_counts(), c);
     assert_eq!(router.queue_depths(), [0; 10]);
     assert!(router.dispatch().is_none());
+    // Every GPU is whole again and still findable by placement (no pool entry was lost in the
+    // claim/release races): 64 whole-GPU jobs land on 64 distinct GPUs.
+    let mut devices = std::collections::HashSet::new();
+    for i in 0..64 {
+        assert_eq!(router.device(&format!("g{i}")).unwrap().free_gpu_memory_gb, 80.0);
+        router.submit(&SubmitRequest::new("after", "ai_inference_batch").gpu_memory_gb(80.0)).unwrap();
+        let a = router.dispatch().expect("a whole GPU must be found for every registered GPU");
+        assert!(devices.insert(a.device_id.clone()), "{} placed twice", a.device_id);
+    }
+    assert!(router.dispatch().is_none());
 }
