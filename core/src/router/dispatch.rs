@@ -286,12 +286,21 @@ impl Router {
         Ok(Assignment {
             workload_id: id,
             device_id: self.device_name(claimed.first),
-            extra_device_ids: claimed.extra.iter().map(|&d| self.device_name(d)).collect(),
+            extra_device_ids: self.device_names(&claimed.extra),
             priority: word.level as u8 + 1,
             wait_seconds: wait as f64 * 1e-9,
-            curtailed_device_ids: claimed.curtailed.into_iter().map(|d| self.device_name(d)).collect(),
+            curtailed_device_ids: self.device_names(&claimed.curtailed),
             preempted_workload_ids: preempted,
         })
+    }
+
+    /// Names of `devices`; the usual empty list costs nothing (no iterator-collect machinery on
+    /// the per-dispatch path).
+    fn device_names(&self, devices: &[u32]) -> Vec<Arc<str>> {
+        if devices.is_empty() {
+            return Vec::new();
+        }
+        devices.iter().map(|&d| self.device_name(d)).collect()
     }
 
     /// Claims `meta.gpus` devices of `kind` at one site; returns them with the miners curtailed
