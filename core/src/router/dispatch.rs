@@ -497,7 +497,8 @@ impl Router {
         slot.workloads.fetch_add(1, Relaxed);
         site.pool(kind).push(class_of(kind, left), c.device, next_gen);
         let mut curtailed = Vec::new();
-        if kind == DeviceKind::Gpu {
+        // Uncapped sites keep no running load (see `admit_power`): skip the power maths.
+        if kind == DeviceKind::Gpu && site.cap_mw.load(Acquire) != u64::MAX {
             let delta = super::devices::gpu_work_mw(&info.model, units, info.capacity_units);
             match self.admit_power(site, delta) {
                 Some(cut) => curtailed = cut,

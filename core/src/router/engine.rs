@@ -93,6 +93,13 @@ struct BatchMemo<'a> {
     customer: Option<(&'a str, u32)>,
 }
 
+/// String equality that skips the byte compare when both are the same slice (a batch built
+/// from one `&str`).
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
+}
+
 /// A submission. Fields left `None` come from the workload type.
 ///
 /// ```
@@ -416,7 +423,7 @@ impl Router {
             return Err(Error::invalid_input("customer_id", "must be 1..=256 bytes"));
         }
         let known = match memo.workload_type {
-            Some((name, index)) if name == req.workload_type => Some(index),
+            Some((name, index)) if same(name, req.workload_type) => Some(index),
             _ => self.type_index.get(req.workload_type).copied(),
         };
         let Some(type_index) = known else {
@@ -486,7 +493,7 @@ impl Router {
         }
         memo.workload_type = Some((req.workload_type, type_index));
         let customer = match memo.customer {
-            Some((name, index)) if name == req.customer_id => index,
+            Some((name, index)) if same(name, req.customer_id) => index,
             _ => self.customers.intern(
                 req.customer_id,
                 |name| self.config.customers.get(name).copied().unwrap_or(self.config.default_customer),
