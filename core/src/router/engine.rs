@@ -243,7 +243,9 @@ pub struct Router {
     pub(crate) type_index: HashMap<Box<str>, u16, FnvBuild>,
     pub(crate) queues: Queues,
     pub(crate) workloads: Slab<WorkloadSlot>,
-    pub(crate) next_id: AtomicU64,
+    /// On its own cache line: every submit bumps it, and its neighbours (`parked_len`, the
+    /// aging clock) are read by every dispatch on the other cores.
+    pub(crate) next_id: crossbeam::utils::CachePadded<AtomicU64>,
     pub(crate) customers: Customers,
     pub(crate) devices: Slab<DeviceSlot>,
     pub(crate) device_count: AtomicUsize,
@@ -314,7 +316,7 @@ impl Router {
             type_index,
             queues,
             workloads: Slab::new(),
-            next_id: AtomicU64::new(config.first_workload_id),
+            next_id: crossbeam::utils::CachePadded::new(AtomicU64::new(config.first_workload_id)),
             customers,
             devices: Slab::new(),
             device_count: AtomicUsize::new(0),

@@ -31,6 +31,8 @@
 
 use std::sync::OnceLock;
 
+use crossbeam::utils::CachePadded;
+
 use super::sync::{fence, AtomicU32, Queue};
 use std::sync::atomic::Ordering::SeqCst;
 
@@ -67,8 +69,9 @@ struct CustomerQueues {
 pub struct LevelQueues {
     mask: AtomicU32,
     rings: Vec<Queue<u32>>,
-    /// Per level: customer + 1 of the ticket at the head, ahead of the ring (0 = empty).
-    fronts: Vec<AtomicU32>,
+    /// Per level: customer + 1 of the ticket at the head, ahead of the ring (0 = empty). One
+    /// cache line each: every pop at a level CASes its slot.
+    fronts: Vec<CachePadded<AtomicU32>>,
     customers: Box<[OnceLock<CustomerQueues>]>,
 }
 
@@ -78,7 +81,7 @@ impl LevelQueues {
         LevelQueues {
             mask: AtomicU32::new(0),
             rings: (0..LEVELS).map(|_| Queue::new()).collect(),
-            fronts: (0..LEVELS).map(|_| AtomicU32::new(0)).collect(),
+            fronts: (0..LEVELS).map(|_| CachePadded::new(AtomicU32::new(0))).collect(),
             customers: (0..max_customers).map(|_| OnceLock::new()).collect(),
         }
     }
