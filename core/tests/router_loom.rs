@@ -138,3 +138,26 @@ fn per_producer_fifo_within_a_level() {
         assert_eq!(seen, vec![1, 2], "one producer's items leave in order");
     });
 }
+
+#[test]
+fn ticket_put_back_in_front_slot_is_seen_by_a_clearing_popper() {
+    // One customer, two items: the first popper serves item 1 and puts the ticket back in the
+    // level's front slot (the ring being empty) while a second popper finds slot and ring empty
+    // and clears the level's bit. The clearer's re-check of the slot (or the putter's mark) must
+    // keep item 2 reachable.
+    loom::model(|| {
+        let q = Arc::new(LevelQueues::new(1));
+        q.touch(0);
+        q.push(0, 4, 1);
+        q.push(0, 4, 2);
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let q = q.clone();
+                thread::spawn(move || q.pop().map(|(_, _, i)| i))
+            })
+            .collect();
+        let mut seen: Vec<u64> = consumers.into_iter().filter_map(|c| c.join().unwrap()).collect();
+        drain(&q, &mut seen);
+        assert_exactly(seen, &[1, 2]);
+    });
+}

@@ -25,8 +25,12 @@ fn per_producer() -> usize {
 fn producers_and_dispatchers_lose_nothing_and_keep_order() {
     let cfg = RouterConfig { aging_seconds: 0.0, ..RouterConfig::default() };
     let router = Arc::new(Router::new(cfg).unwrap());
+    // Every other GPU has 81 GB: a 1 GB job does not move it out of its free-memory class, so
+    // claims and releases on it take the keep-the-live-entry path of placement.
     for i in 0..64 {
-        router.add_device(&format!("g{i}"), "gpu", "H100_SXM", if i % 2 == 0 { "a" } else { "b" }, None).unwrap();
+        let site = if i % 2 == 0 { "a" } else { "b" };
+        let gb = if i % 4 < 2 { None } else { Some(81.0) };
+        router.add_device(&format!("g{i}"), "gpu", "H100_SXM", site, gb).unwrap();
     }
     let per = per_producer();
     let total = (PRODUCERS * per) as u64;
@@ -125,5 +129,18 @@ fn producers_and_dispatchers_lose_nothing_and_keep_order() {
     assert_eq!((c.submitted, c.completed, c.queued, c.assigned), (total, total, 0, 0));
     assert_eq!(router.scan_counts(), c);
     assert_eq!(router.queue_depths(), [0; 10]);
+    assert!(router.dispatch().is_none());
+    // Every GPU is whole again and still findable by placement (no pool entry was lost in the
+    // claim/release races): 64 whole-GPU jobs land on 64 distinct GPUs.
+    let mut devices = std::collections::HashSet::new();
+    for i in 0..64 {
+        let d = router.device(&format!("g{i}")).unwrap();
+        assert_eq!((d.free_gpu_memory_gb, d.workloads), (d.gpu_memory_gb, 0), "g{i}");
+    }
+    for _ in 0..64 {
+        router.submit(&SubmitRequest::new("after", "ai_inference_batch").gpu_memory_gb(80.0)).unwrap();
+        let a = router.dispatch().expect("a whole GPU must be found for every registered GPU");
+        assert!(devices.insert(a.device_id.clone()), "{} placed twice", a.device_id);
+    }
     assert!(router.dispatch().is_none());
 }

@@ -8,10 +8,13 @@
 //! A pool keeps 64 capacity classes (GPU: 2 GB of free memory per class; ASIC: free or not),
 //! each a lock-free queue of `(device, generation)` entries, with an atomic occupancy mask. The
 //! smallest class that can hold a request is `mask & !(below)` → `trailing_zeros`: O(1). A
-//! device's free capacity and generation share one atomic word; claiming or releasing capacity
-//! is a CAS that bumps the generation and pushes one fresh entry, so older entries for the same
-//! device are recognised as stale and dropped when popped (lazy deletion). Every device has at
-//! most one live entry.
+//! device's free capacity and generation share one atomic word; claiming capacity (or a release
+//! that moves the device to another class, or a status change) is a CAS that bumps the
+//! generation and pushes one fresh entry, so older entries for the same device are recognised as
+//! stale and dropped when popped (lazy deletion). A release that leaves the device in the same
+//! class keeps the generation and pushes nothing: the live entry already sits in the right
+//! class (a claimer holding it retries its CAS with the new free figure). Every device has at
+//! most one live entry, listed in the class of its current free capacity.
 
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
 use std::sync::OnceLock;

@@ -70,8 +70,22 @@ enum Claim {
     Refused,
 }
 
+/// Devices claimed for one workload: the first, the others (multi-GPU only, so a single-device
+/// placement allocates nothing), and the miners curtailed to power them.
+struct Claimed {
+    first: u32,
+    extra: Vec<u32>,
+    curtailed: Vec<u32>,
+}
+
+impl Claimed {
+    fn all(&self) -> impl Iterator<Item = u32> + '_ {
+        std::iter::once(self.first).chain(self.extra.iter().copied())
+    }
+}
+
 enum Attempt {
-    Claimed((Vec<u32>, Vec<u32>)),
+    Claimed(Claimed),
     NoCandidates,
     LostRaces,
 }
@@ -233,20 +247,21 @@ impl Router {
                 claimed = self.claim_devices(kind, meta, id);
             }
         }
-        let Some((devices, curtailed)) = claimed else {
+        let Some(claimed) = claimed else {
             customer.give_gpus(meta.gpus);
             return Err(NoFit::Capacity);
         };
         let assigned =
-            Word { state: WorkloadState::Assigned, level: word.level, stamp: word.stamp, device: devices[0] + 1 };
-        if devices.len() > 1 {
-            self.multi.lock().insert(id, devices.clone());
+            Word { state: WorkloadState::Assigned, level: word.level, stamp: word.stamp, device: claimed.first + 1 };
+        let multi = !claimed.extra.is_empty();
+        if multi {
+            self.multi.lock().insert(id, claimed.all().collect());
         }
         if !self.cas(slot, word, assigned) {
-            if devices.len() > 1 {
+            if multi {
                 self.multi.lock().remove(&id);
             }
-            for &d in &devices {
+            for d in claimed.all() {
                 self.release_device(kind, d, meta.units);
             }
             customer.give_gpus(meta.gpus);
@@ -268,22 +283,29 @@ impl Router {
         if let Some(t0) = t0 {
             self.allocation_hist.record_nanos(t0.elapsed().as_nanos() as u64);
         }
-        let mut names = devices.iter().map(|&d| self.device_name(d));
-        let device_id = names.next().unwrap_or_else(|| Arc::from(""));
         Ok(Assignment {
             workload_id: id,
-            device_id,
-            extra_device_ids: names.collect(),
+            device_id: self.device_name(claimed.first),
+            extra_device_ids: self.device_names(&claimed.extra),
             priority: word.level as u8 + 1,
             wait_seconds: wait as f64 * 1e-9,
-            curtailed_device_ids: curtailed.into_iter().map(|d| self.device_name(d)).collect(),
+            curtailed_device_ids: self.device_names(&claimed.curtailed),
             preempted_workload_ids: preempted,
         })
     }
 
+    /// Names of `devices`; the usual empty list costs nothing (no iterator-collect machinery on
+    /// the per-dispatch path).
+    fn device_names(&self, devices: &[u32]) -> Vec<Arc<str>> {
+        if devices.is_empty() {
+            return Vec::new();
+        }
+        devices.iter().map(|&d| self.device_name(d)).collect()
+    }
+
     /// Claims `meta.gpus` devices of `kind` at one site; returns them with the miners curtailed
     /// to power them, or `None` (nothing held) when they cannot be had now.
-    fn claim_devices(&self, kind: DeviceKind, meta: &Meta, id: u64) -> Option<(Vec<u32>, Vec<u32>)> {
+    fn claim_devices(&self, kind: DeviceKind, meta: &Meta, id: u64) -> Option<Claimed> {
         if meta.gpus == 1 {
             return self.claim_one(kind, meta, id);
         }
@@ -317,7 +339,8 @@ impl Router {
                 site.pool(kind).push(class_of(kind, c.free), c.device, c.generation);
             }
             if got.len() == meta.gpus as usize {
-                return Some((got, curtailed));
+                let first = got.remove(0);
+                return Some(Claimed { first, extra: got, curtailed });
             }
             for d in got {
                 self.release_device(kind, d, meta.units);
@@ -329,7 +352,7 @@ impl Router {
     /// Claims one device; retries when candidates existed but every claim lost a race (another
     /// thread changed the device between pop and CAS), so contention is not mistaken for a full
     /// fleet.
-    fn claim_one(&self, kind: DeviceKind, meta: &Meta, id: u64) -> Option<(Vec<u32>, Vec<u32>)> {
+    fn claim_one(&self, kind: DeviceKind, meta: &Meta, id: u64) -> Option<Claimed> {
         for _ in 0..CLAIM_ATTEMPTS {
             match self.claim_one_attempt(kind, meta, id) {
                 Attempt::Claimed(found) => return Some(found),
@@ -382,7 +405,9 @@ impl Router {
                 // published a fresh entry) or power refused it: either way this entry is spent.
                 if let Some(site) = self.sites[c.site as usize].get() {
                     match self.claim(kind, *c, meta.units, site) {
-                        Claim::Got(curtailed) => result = Some((vec![c.device], curtailed)),
+                        Claim::Got(curtailed) => {
+                            result = Some(Claimed { first: c.device, extra: Vec::new(), curtailed })
+                        }
                         Claim::Raced => {}
                         Claim::Refused => refused = true,
                     }
@@ -445,16 +470,35 @@ impl Router {
     fn claim(&self, kind: DeviceKind, c: Candidate, units: u64, site: &Site) -> Claim {
         let Some(slot) = self.devices.get(c.device as u64) else { return Claim::Raced };
         let Some(info) = slot.info.get() else { return Claim::Raced };
-        let old = pack(c.free, c.generation);
         let next_gen = c.generation.wrapping_add(1);
-        let left = c.free - units;
-        if slot.word.compare_exchange(old, pack(left, next_gen), AcqRel, Acquire).is_err() {
-            return Claim::Raced; // changed under us; whoever changed it published a fresh entry
-        }
+        let mut free = c.free;
+        let left = loop {
+            let left = free - units;
+            match slot.word.compare_exchange(pack(free, c.generation), pack(left, next_gen), AcqRel, Acquire) {
+                Ok(_) => break left,
+                Err(now) => {
+                    let (now_free, now_gen) = unpack(now);
+                    if now_gen != c.generation {
+                        // A claim, a class-changing release or a status change bumped the
+                        // generation; whoever did published a fresh entry (if in service).
+                        return Claim::Raced;
+                    }
+                    // Same generation: a release that kept the device's class added room. Our
+                    // entry is still the device's live one, so claim with the new figure (or,
+                    // defensively, hand the entry back rather than lose it).
+                    if now_free < units {
+                        site.pool(kind).push(class_of(kind, now_free), c.device, now_gen);
+                        return Claim::Raced;
+                    }
+                    free = now_free;
+                }
+            }
+        };
         slot.workloads.fetch_add(1, Relaxed);
         site.pool(kind).push(class_of(kind, left), c.device, next_gen);
         let mut curtailed = Vec::new();
-        if kind == DeviceKind::Gpu {
+        // Uncapped sites keep no running load (see `admit_power`): skip the power maths.
+        if kind == DeviceKind::Gpu && site.cap_mw.load(Acquire) != u64::MAX {
             let delta = super::devices::gpu_work_mw(&info.model, units, info.capacity_units);
             match self.admit_power(site, delta) {
                 Some(cut) => curtailed = cut,
@@ -478,7 +522,15 @@ impl Router {
         let mut cur = slot.word.load(Acquire);
         loop {
             let (free, generation) = unpack(cur);
-            let next = pack((free + units).min(info.capacity_units), generation.wrapping_add(1));
+            let left = (free + units).min(info.capacity_units);
+            // Same capacity class as before: the device's live entry (listed in that class by
+            // whoever last bumped the generation) stays valid, so keep the generation and
+            // publish nothing — no pool push now, no stale entry to pop later. Only releases
+            // may skip the bump: a claim always bumps, so the word never returns to a value a
+            // racing claimer expects (no ABA).
+            let same_class = class_of(kind, left) == class_of(kind, free);
+            let generation = if same_class { generation } else { generation.wrapping_add(1) };
+            let next = pack(left, generation);
             match slot.word.compare_exchange_weak(cur, next, AcqRel, Acquire) {
                 Ok(_) => {
                     slot.workloads.fetch_sub(1, Relaxed);
@@ -487,9 +539,8 @@ impl Router {
                             let delta = super::devices::gpu_work_mw(&info.model, units, info.capacity_units);
                             site.load_mw.fetch_sub(delta, AcqRel);
                         }
-                        if slot.status.load(Acquire) == AVAILABLE {
-                            let (free, generation) = unpack(next);
-                            site.pool(kind).push(class_of(kind, free), device, generation);
+                        if !same_class && slot.status.load(Acquire) == AVAILABLE {
+                            site.pool(kind).push(class_of(kind, left), device, generation);
                         }
                     }
                     return;
@@ -502,15 +553,12 @@ impl Router {
     /// Frees everything a workload held when it leaves Assigned/Running.
     pub(crate) fn release(&self, id: u64, word: Word, meta: &Meta) {
         let kind = self.type_config(meta.type_index).device_kind;
-        let devices = if meta.gpus > 1 {
-            self.multi.lock().remove(&id).unwrap_or_default()
+        if meta.gpus > 1 {
+            for d in self.multi.lock().remove(&id).unwrap_or_default() {
+                self.release_device(kind, d, meta.units);
+            }
         } else if word.device > 0 {
-            vec![word.device - 1]
-        } else {
-            Vec::new()
-        };
-        for d in devices {
-            self.release_device(kind, d, meta.units);
+            self.release_device(kind, word.device - 1, meta.units);
         }
         if let Some(c) = self.customers.get(meta.customer) {
             c.give_gpus(meta.gpus);

@@ -85,6 +85,21 @@ fn limit_bits(v: Option<f64>) -> u64 {
     v.map_or(0, |v| (v as f32).to_bits() as u64)
 }
 
+/// Lookups a batch of submissions shares: the last workload type and customer resolved, so a
+/// batch from one customer hashes each name once, not once per request.
+#[derive(Default)]
+struct BatchMemo<'a> {
+    workload_type: Option<(&'a str, u16)>,
+    customer: Option<(&'a str, u32)>,
+}
+
+/// String equality that skips the byte compare when both are the same slice (a batch built
+/// from one `&str`).
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
+}
+
 /// A submission. Fields left `None` come from the workload type.
 ///
 /// ```
@@ -228,7 +243,9 @@ pub struct Router {
     pub(crate) type_index: HashMap<Box<str>, u16, FnvBuild>,
     pub(crate) queues: Queues,
     pub(crate) workloads: Slab<WorkloadSlot>,
-    pub(crate) next_id: AtomicU64,
+    /// On its own cache line: every submit bumps it, and its neighbours (`parked_len`, the
+    /// aging clock) are read by every dispatch on the other cores.
+    pub(crate) next_id: crossbeam::utils::CachePadded<AtomicU64>,
     pub(crate) customers: Customers,
     pub(crate) devices: Slab<DeviceSlot>,
     pub(crate) device_count: AtomicUsize,
@@ -299,7 +316,7 @@ impl Router {
             type_index,
             queues,
             workloads: Slab::new(),
-            next_id: AtomicU64::new(config.first_workload_id),
+            next_id: crossbeam::utils::CachePadded::new(AtomicU64::new(config.first_workload_id)),
             customers,
             devices: Slab::new(),
             device_count: AtomicUsize::new(0),
@@ -400,14 +417,18 @@ impl Router {
     /// rejected); a quota or a request no registered device could ever hold is
     /// `CapacityExceeded`. Lock-free.
     pub fn submit(&self, req: &SubmitRequest<'_>) -> Result<u64> {
-        self.submit_inner(req, self.now_ns()).map_err(|e| self.reject(e))
+        self.submit_inner(req, self.now_ns(), &mut BatchMemo::default()).map_err(|e| self.reject(e))
     }
 
-    fn submit_inner(&self, req: &SubmitRequest<'_>, now: u64) -> Result<u64> {
+    fn submit_inner<'a>(&self, req: &SubmitRequest<'a>, now: u64, memo: &mut BatchMemo<'a>) -> Result<u64> {
         if req.customer_id.is_empty() || req.customer_id.len() > 256 {
             return Err(Error::invalid_input("customer_id", "must be 1..=256 bytes"));
         }
-        let Some(&type_index) = self.type_index.get(req.workload_type) else {
+        let known = match memo.workload_type {
+            Some((name, index)) if same(name, req.workload_type) => Some(index),
+            _ => self.type_index.get(req.workload_type).copied(),
+        };
+        let Some(type_index) = known else {
             return Err(Error::invalid_input(
                 "workload_type",
                 format!("unknown type {:?}; known: {}", req.workload_type, self.workload_types().join(", ")),
@@ -472,11 +493,16 @@ impl Router {
                 ),
             ));
         }
-        let customer = self.customers.intern(
-            req.customer_id,
-            |name| self.config.customers.get(name).copied().unwrap_or(self.config.default_customer),
-            |index, cfg| self.queues.set_weight(index, cfg.weight),
-        )?;
+        memo.workload_type = Some((req.workload_type, type_index));
+        let customer = match memo.customer {
+            Some((name, index)) if same(name, req.customer_id) => index,
+            _ => self.customers.intern(
+                req.customer_id,
+                |name| self.config.customers.get(name).copied().unwrap_or(self.config.default_customer),
+                |index, cfg| self.queues.set_weight(index, cfg.weight),
+            )?,
+        };
+        memo.customer = Some((req.customer_id, customer));
         let c = self.customers.get(customer).ok_or_else(|| Error::new(ErrorKind::Internal, "customer vanished"))?;
         if !c.take_queued() {
             return Err(Error::new(
@@ -506,7 +532,8 @@ impl Router {
     /// one submit time (one clock read for the batch).
     pub fn submit_batch(&self, requests: &[SubmitRequest<'_>]) -> Vec<Result<u64>> {
         let now = self.now_ns();
-        requests.iter().map(|r| self.submit_inner(r, now).map_err(|e| self.reject(e))).collect()
+        let mut memo = BatchMemo::default();
+        requests.iter().map(|r| self.submit_inner(r, now, &mut memo).map_err(|e| self.reject(e))).collect()
     }
 
     /// The workload's slot and current word, `NotFound` for an unknown id — or, when `customer`

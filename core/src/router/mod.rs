@@ -14,7 +14,8 @@
 //!   the highest non-empty level in O(1). Within a level each customer has its own FIFO and the
 //!   level serves customers by weighted round robin (each customer holds up to `weight`
 //!   tickets), so backlogged customers share a level in proportion to their weights and one
-//!   producer's work at one level leaves in order.
+//!   producer's work at one level leaves in order. A per-level front slot holds the head ticket
+//!   when the ring is empty, so one active customer per level costs no ring operation.
 //! * **Workload state** lives in a lock-free slab indexed by id (ids come from one atomic
 //!   counter): one packed atomic word per workload (state, level, enqueue stamp, device) moved
 //!   by CAS, so every transition is checked and exactly one thread wins a race. Queue entries

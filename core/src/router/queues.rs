@@ -17,11 +17,21 @@
 //! * Tickets follow the same rule: an item push adds a ticket if the customer holds fewer than
 //!   its weight; a popper that serves an item puts the ticket back while the customer still has
 //!   items, otherwise drops it, re-checks the customer's queue and re-adds a ticket if needed.
+//! * **Front slot.** Each level has one atomic slot in front of its ring. A ticket put back when
+//!   the ring is empty goes into the slot (one CAS) instead of the ring, and poppers take the
+//!   slot before the ring. The common case — one active customer at a level — then costs no ring
+//!   operation at all: the ticket moves slot → popper → slot. When the ring is empty the slot
+//!   *is* the ring's head, so single-threaded order is exactly the ring's; under concurrency a
+//!   ticket added to the ring between the emptiness check and the CAS is served one turn late.
+//!   The mask covers slot and ring: a popper clears the bit only after finding both empty, and
+//!   re-checks both after the clear; whoever fills the slot marks the bit afterwards.
 //!
 //! The highest non-empty level is `mask.trailing_zeros()`: O(1) whatever the depth.
 //! The loom models in `core/tests/router_loom.rs` check these protocols exhaustively.
 
 use std::sync::OnceLock;
+
+use crossbeam::utils::CachePadded;
 
 use super::sync::{fence, AtomicU32, Queue};
 use std::sync::atomic::Ordering::SeqCst;
@@ -59,6 +69,9 @@ struct CustomerQueues {
 pub struct LevelQueues {
     mask: AtomicU32,
     rings: Vec<Queue<u32>>,
+    /// Per level: customer + 1 of the ticket at the head, ahead of the ring (0 = empty). One
+    /// cache line each: every pop at a level CASes its slot.
+    fronts: Vec<CachePadded<AtomicU32>>,
     customers: Box<[OnceLock<CustomerQueues>]>,
 }
 
@@ -68,6 +81,7 @@ impl LevelQueues {
         LevelQueues {
             mask: AtomicU32::new(0),
             rings: (0..LEVELS).map(|_| Queue::new()).collect(),
+            fronts: (0..LEVELS).map(|_| CachePadded::new(AtomicU32::new(0))).collect(),
             customers: (0..max_customers).map(|_| OnceLock::new()).collect(),
         }
     }
@@ -165,12 +179,13 @@ impl LevelQueues {
     /// Pops from one level; `None` when the level turned out empty (its bit is then cleared).
     fn pop_level(&self, level: usize) -> Option<(usize, u32, u64)> {
         let ring = &self.rings[level];
+        let front = &self.fronts[level];
         loop {
-            let Some(customer) = ring.pop() else {
+            let Some(customer) = self.take_ticket(level) else {
                 let bit = 1u32 << level;
                 self.mask.fetch_and(!bit, SeqCst);
                 fence(SeqCst);
-                if !ring.is_empty() {
+                if front.load(SeqCst) != 0 || !ring.is_empty() {
                     self.mark(level);
                     continue;
                 }
@@ -183,14 +198,39 @@ impl LevelQueues {
                     if cl.items.is_empty() {
                         self.drop_ticket(customer, cq, level);
                     } else {
-                        ring.push(customer);
-                        self.mark(level);
+                        self.put_back(customer, level);
                     }
                     return Some((level, customer, item));
                 }
                 None => self.drop_ticket(customer, cq, level),
             }
         }
+    }
+
+    /// The next ticket of a level: the front slot's, else the ring's head.
+    #[inline]
+    fn take_ticket(&self, level: usize) -> Option<u32> {
+        let front = &self.fronts[level];
+        let held = front.load(SeqCst);
+        if held != 0 && front.compare_exchange(held, 0, SeqCst, SeqCst).is_ok() {
+            return Some(held - 1);
+        }
+        self.rings[level].pop()
+    }
+
+    /// Returns a served customer's ticket to the back of the level: the front slot when the ring
+    /// is empty (the slot is then the ring's head and tail), else the ring.
+    #[inline]
+    fn put_back(&self, customer: u32, level: usize) {
+        let ring = &self.rings[level];
+        let in_front = match customer.checked_add(1) {
+            Some(tag) => ring.is_empty() && self.fronts[level].compare_exchange(0, tag, SeqCst, SeqCst).is_ok(),
+            None => false,
+        };
+        if !in_front {
+            ring.push(customer);
+        }
+        self.mark(level);
     }
 
     /// Gives a ticket back; re-adds one if items arrived while it was being given back.

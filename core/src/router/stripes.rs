@@ -32,6 +32,9 @@ impl Owned {
 
 impl Drop for Owned {
     fn drop(&mut self) {
+        // Anything this thread still counts (other thread-locals' destructors) goes to the
+        // shared stripe from now on: the owned one is about to belong to another thread.
+        let _ = CACHED.try_with(|c| c.set(SHARED));
         if self.0 != SHARED {
             if let Some(free) = FREE.lock().as_mut() {
                 free.push(self.0);
@@ -42,6 +45,10 @@ impl Drop for Owned {
 
 thread_local! {
     static STRIPE: Owned = Owned::take();
+    /// This thread's stripe once known (`usize::MAX` before): a `const` thread-local without a
+    /// destructor is a plain load, where `STRIPE` (which has one) checks its registration on
+    /// every access — and the router bumps about ten counters per workload.
+    static CACHED: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
 /// This thread's stripe. Stripes below `SHARED` have a single writer, so their counters are
@@ -49,8 +56,14 @@ thread_local! {
 /// `fetch_add`.
 #[inline]
 pub(crate) fn stripe() -> usize {
+    let cached = CACHED.with(Cell::get);
+    if cached != usize::MAX {
+        return cached;
+    }
     // A thread past its TLS teardown falls back to the shared stripe.
-    STRIPE.try_with(|s| s.0).unwrap_or(SHARED)
+    let owned = STRIPE.try_with(|s| s.0).unwrap_or(SHARED);
+    CACHED.with(|c| c.set(owned));
+    owned
 }
 
 #[inline]
