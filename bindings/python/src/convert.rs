@@ -17,6 +17,11 @@ fn record_class(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
     RECORD.import(py, "hcp._record", "Record")
 }
 
+/// Wraps a dict as a `Record` (the class is looked up once and cached).
+pub fn record<'py>(py: Python<'py>, d: Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+    record_class(py)?.call1((d,))
+}
+
 /// A JSON value as a Python object: objects → `Record`, arrays → list, numbers → int or float.
 pub fn json_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match v {

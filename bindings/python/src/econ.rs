@@ -544,13 +544,36 @@ fn slice_mut<'a>(a: &'a mut PyReadwriteArray1<'_, f64>, field: &str) -> PyResult
     a.as_slice_mut().map_err(|_| invalid_input(field, "must be a contiguous float64 array"))
 }
 
+/// Borrows the four output columns (refusing arrays that alias each other or an input) and runs
+/// `f` on them with the GIL released.
+fn fill_columns(
+    py: Python<'_>,
+    cols: &Columns<'_>,
+    f: impl FnOnce(econ::DailyBatchOutput<'_>) -> hcp::Result<()> + Send,
+) -> PyResult<()> {
+    let (mut r, mut c, mut p, mut b) = (rw(&cols.0)?, rw(&cols.1)?, rw(&cols.2)?, rw(&cols.3)?);
+    let out = econ::DailyBatchOutput {
+        revenue_usd_per_day: slice_mut(&mut r, "out[0]")?,
+        energy_cost_usd_per_day: slice_mut(&mut c, "out[1]")?,
+        profit_usd_per_day: slice_mut(&mut p, "out[2]")?,
+        breakeven_usd_per_kwh: slice_mut(&mut b, "out[3]")?,
+    };
+    py.detach(|| f(out)).py()
+}
+
+/// A writable borrow of an output array; an array already borrowed (passed twice, or also as an
+/// input) is `InvalidInputError`, not a panic.
+fn rw<'py, T: numpy::Element>(a: &Bound<'py, PyArray1<T>>) -> PyResult<PyReadwriteArray1<'py, T>> {
+    a.try_readwrite().map_err(|_| invalid_input("out", "output arrays must not alias each other or the inputs"))
+}
+
 fn columns_record<'py>(py: Python<'py>, cols: Columns<'py>) -> PyResult<Bound<'py, PyAny>> {
     let d = PyDict::new(py);
     d.set_item("revenue_usd_per_day", cols.0)?;
     d.set_item("energy_cost_usd_per_day", cols.1)?;
     d.set_item("profit_usd_per_day", cols.2)?;
     d.set_item("breakeven_usd_per_kwh", cols.3)?;
-    py.import("hcp._record")?.getattr("Record")?.call1((d,))
+    crate::convert::record(py, d)
 }
 
 /// Mining economics per day over arrays of miners (GIL released while computing). Returns a
@@ -572,16 +595,8 @@ fn miner_daily_batch<'py>(
         let ths = slice(&hashrate_ths, "hashrate_ths")?;
         let watts = slice(&power_watts, "power_watts")?;
         let price = electricity_usd_per_kwh.as_ref().map(|e| slice(e, "electricity_usd_per_kwh")).transpose()?;
-        let (mut r, mut c, mut p, mut b) =
-            (cols.0.readwrite(), cols.1.readwrite(), cols.2.readwrite(), cols.3.readwrite());
-        let out = econ::DailyBatchOutput {
-            revenue_usd_per_day: slice_mut(&mut r, "out[0]")?,
-            energy_cost_usd_per_day: slice_mut(&mut c, "out[1]")?,
-            profit_usd_per_day: slice_mut(&mut p, "out[2]")?,
-            breakeven_usd_per_kwh: slice_mut(&mut b, "out[3]")?,
-        };
         let m = market.inner;
-        py.detach(|| econ::miner_daily_batch(&m, t.mining(), ths, watts, price, out)).py()?;
+        fill_columns(py, &cols, |out| econ::miner_daily_batch(&m, t.mining(), ths, watts, price, out))?;
     }
     columns_record(py, cols)
 }
@@ -607,16 +622,8 @@ fn gpu_daily_batch<'py>(
         let idle = slice(&idle_watts, "idle_watts")?;
         let u = slice(&utilisation, "utilisation")?;
         let price = electricity_usd_per_kwh.as_ref().map(|e| slice(e, "electricity_usd_per_kwh")).transpose()?;
-        let (mut r, mut c, mut p, mut b) =
-            (cols.0.readwrite(), cols.1.readwrite(), cols.2.readwrite(), cols.3.readwrite());
-        let out = econ::DailyBatchOutput {
-            revenue_usd_per_day: slice_mut(&mut r, "out[0]")?,
-            energy_cost_usd_per_day: slice_mut(&mut c, "out[1]")?,
-            profit_usd_per_day: slice_mut(&mut p, "out[2]")?,
-            breakeven_usd_per_kwh: slice_mut(&mut b, "out[3]")?,
-        };
         let m = market.inner;
-        py.detach(|| econ::gpu_daily_batch(&m, &t, tdp, idle, u, price, out)).py()?;
+        fill_columns(py, &cols, |out| econ::gpu_daily_batch(&m, &t, tdp, idle, u, price, out))?;
     }
     columns_record(py, cols)
 }
@@ -651,7 +658,7 @@ fn miner_curtail_batch<'py>(
         let watts = slice(&power_watts, "power_watts")?;
         let sleep = slice(&sleep_watts, "sleep_watts")?;
         let price = slice(&electricity_usd_per_kwh, "electricity_usd_per_kwh")?;
-        let (mut mine_rw, mut profit_rw, mut be_rw) = (mine.readwrite(), profit.readwrite(), breakeven.readwrite());
+        let (mut mine_rw, mut profit_rw, mut be_rw) = (rw(&mine)?, rw(&profit)?, rw(&breakeven)?);
         let out = econ::CurtailBatchOutput {
             mine: mine_rw.as_slice_mut().map_err(|_| invalid_input("out[0]", "must be a contiguous uint8 array"))?,
             profit_usd_per_hour: slice_mut(&mut profit_rw, "out[1]")?,
@@ -664,7 +671,7 @@ fn miner_curtail_batch<'py>(
     d.set_item("mine", mine)?;
     d.set_item("profit_usd_per_hour", profit)?;
     d.set_item("breakeven_usd_per_kwh", breakeven)?;
-    py.import("hcp._record")?.getattr("Record")?.call1((d,))
+    crate::convert::record(py, d)
 }
 
 /// Benchmark hook: like `_bench_native_miner_daily_batch`, for `miner_curtail_batch`.

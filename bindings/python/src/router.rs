@@ -31,7 +31,7 @@ fn assignment_dict<'py>(py: Python<'py>, a: &Assignment) -> PyResult<Bound<'py, 
     d.set_item("wait_seconds", a.wait_seconds)?;
     d.set_item("curtailed_device_ids", a.curtailed_device_ids.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
     d.set_item("preempted_workload_ids", a.preempted_workload_ids.clone())?;
-    py.import("hcp._record")?.getattr("Record")?.call1((d,))
+    crate::convert::record(py, d)
 }
 
 /// Per-request field of a bulk submit: absent, one value for all, or one per request.
@@ -221,7 +221,7 @@ impl PyRouter {
             "preempted_workload_ids",
             batch.iter().flat_map(|a| a.preempted_workload_ids.iter().copied()).collect::<Vec<_>>(),
         )?;
-        py.import("hcp._record")?.getattr("Record")?.call1((d,))
+        crate::convert::record(py, d)
     }
 
     /// Marks an assigned workload running (`customer_id` scopes the call to that customer).

@@ -11,12 +11,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use serde_json::Value;
 
-use crate::convert::{kwargs_to, py_to_json, to_py};
+use crate::convert::{kwargs_to, py_to_json, record, to_py};
 use crate::errors::{invalid_input, IntoPy};
-
-fn record<'py>(py: Python<'py>, d: Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
-    py.import("hcp._record")?.getattr("Record")?.call1((d,))
-}
 
 /// A model to serve (`hcp.sim.ModelSpec(params=8e9, bytes_per_param=2)`).
 #[pyclass(name = "ModelSpec", module = "hcp", frozen)]

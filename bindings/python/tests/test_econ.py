@@ -142,3 +142,15 @@ def test_site_plan_respects_the_cap_and_decider_dwells() -> None:
         d.step(m, 0.0)
     with pytest.raises(hcp.InvalidInputError, match="policy"):
         hcp.econ.Decider("S21", policy={"min_dwel": 1.0})
+
+
+def test_batch_out_arrays_that_alias_are_refused_not_a_crash() -> None:
+    import numpy as np
+
+    m = market()
+    ths, watts = np.array([200.0, 270.0]), np.array([3500.0, 3645.0])
+    a, b, c = np.empty(2), np.empty(2), np.empty(2)
+    with pytest.raises(hcp.InvalidInputError, match="out"):
+        hcp.econ.miner_daily_batch(m, ths, watts, out=(a, a, b, c))  # type: ignore[arg-type]
+    with pytest.raises(hcp.InvalidInputError, match="out"):
+        hcp.econ.miner_daily_batch(m, ths, watts, out=(ths, a, b, c))  # type: ignore[arg-type]
