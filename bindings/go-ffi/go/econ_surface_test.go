@@ -543,3 +543,17 @@ func TestMinerCurtailBatchMatchesBestAction(t *testing.T) {
 	err = MinerCurtailBatch(refMarket(), terms, ths, watts, sleep[:2], price, &out)
 	wantField(t, err, ErrInvalidInput, "sleep_watts")
 }
+
+func TestBatchRefusesAliasedOutputs(t *testing.T) {
+	m := Market{BTCUSD: 100_000, Difficulty: 1e14, Height: 840_000, ElectricityUSDPerKWh: 0.05}
+	ths, watts := []float64{200, 270}, []float64{3500, 3645}
+	shared := make([]float64, 2)
+	out := DailyColumns{RevenueUSDPerDay: shared, EnergyCostUSDPerDay: make([]float64, 2), ProfitUSDPerDay: shared, BreakevenUSDPerKWh: make([]float64, 2)}
+	if err := MinerDailyBatch(m, DefaultTerms(), ths, watts, nil, &out); !errors.Is(err, ErrInvalidInput) {
+		t.Fatalf("aliased outputs: %v", err)
+	}
+	out = DailyColumns{RevenueUSDPerDay: ths, EnergyCostUSDPerDay: make([]float64, 2), ProfitUSDPerDay: make([]float64, 2), BreakevenUSDPerKWh: make([]float64, 2)}
+	if err := MinerDailyBatch(m, DefaultTerms(), ths, watts, nil, &out); !errors.Is(err, ErrInvalidInput) {
+		t.Fatalf("output over an input: %v", err)
+	}
+}

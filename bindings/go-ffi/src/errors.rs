@@ -168,6 +168,23 @@ pub unsafe fn slice_out<'a, T>(p: *mut T, len: usize, field: &str) -> hcp::Resul
     Ok(unsafe { std::slice::from_raw_parts_mut(p, len) })
 }
 
+/// The byte range of `len` elements at `p`, for [`check_disjoint`].
+pub fn span<T>(p: *const T, len: usize) -> (usize, usize) {
+    (p as usize, len.saturating_mul(std::mem::size_of::<T>()))
+}
+
+/// Refuses output arrays that overlap another output or an input: the `&mut` slices made from
+/// them would alias. `outputs` and `inputs` are byte ranges from [`span`]; empty ranges never clash.
+pub fn check_disjoint(outputs: &[(usize, usize)], inputs: &[(usize, usize)]) -> hcp::Result<()> {
+    let overlap = |a: (usize, usize), b: (usize, usize)| a.1 > 0 && b.1 > 0 && a.0 < b.0 + b.1 && b.0 < a.0 + a.1;
+    for (i, &o) in outputs.iter().enumerate() {
+        if outputs[i + 1..].iter().chain(inputs).any(|&x| overlap(o, x)) {
+            return Err(Error::invalid_input("out", "output arrays must not overlap each other or the inputs"));
+        }
+    }
+    Ok(())
+}
+
 /// Writes `value` through an out-pointer, refusing NULL.
 ///
 /// # Safety

@@ -8,7 +8,7 @@
 use hcp::econ::{self, CurtailBatchOutput, DailyBatchOutput};
 
 use super::{hcp_market_t, hcp_terms_t, market, mining_terms, terms};
-use crate::errors::{guard, hcp_error_t, slice_arg, slice_out};
+use crate::errors::{check_disjoint, guard, hcp_error_t, slice_arg, slice_out, span};
 
 /// Output columns of the daily batch functions: four caller-owned arrays of doubles with their
 /// lengths (each must equal the input length).
@@ -31,6 +31,23 @@ pub struct hcp_daily_columns_t {
     pub breakeven_usd_per_kwh: *mut f64,
     /// Length of `breakeven_usd_per_kwh`.
     pub breakeven_len: usize,
+}
+
+/// The byte ranges of the output columns (NULL `out` is refused later, by [`columns`]).
+///
+/// # Safety
+/// `out` is NULL or readable.
+unsafe fn daily_spans(out: *const hcp_daily_columns_t) -> Vec<(usize, usize)> {
+    // SAFETY: NULL or readable by contract.
+    match unsafe { out.as_ref() } {
+        Some(o) => vec![
+            span(o.revenue_usd_per_day, o.revenue_len),
+            span(o.energy_cost_usd_per_day, o.energy_cost_len),
+            span(o.profit_usd_per_day, o.profit_len),
+            span(o.breakeven_usd_per_kwh, o.breakeven_len),
+        ],
+        None => Vec::new(),
+    }
 }
 
 /// Borrows the output columns.
@@ -92,7 +109,15 @@ pub unsafe extern "C" fn hcp_miner_daily_batch(
 ) -> bool {
     guard(err, false, || {
         let (m, t) = (self::market(market)?, mining_terms(terms)?);
-        // SAFETY: every pointer is valid for its length per this function's contract.
+        let inputs = [
+            span(hashrate_ths, hashrate_len),
+            span(power_watts, power_len),
+            span(electricity_usd_per_kwh, if has_electricity { electricity_len } else { 0 }),
+        ];
+        // SAFETY: `out` is NULL or readable per this function's contract.
+        check_disjoint(&unsafe { daily_spans(out) }, &inputs)?;
+        // SAFETY: every pointer is valid for its length per this function's contract, and the
+        // outputs were just checked not to overlap each other or an input.
         let (ths, watts, price, out) = unsafe {
             (
                 slice_arg(hashrate_ths, hashrate_len, "hashrate_ths")?,
@@ -131,7 +156,16 @@ pub unsafe extern "C" fn hcp_gpu_daily_batch(
 ) -> bool {
     guard(err, false, || {
         let (m, t) = (self::market(market)?, self::terms(terms)?);
-        // SAFETY: every pointer is valid for its length per this function's contract.
+        let inputs = [
+            span(power_watts, power_len),
+            span(idle_watts, idle_len),
+            span(utilisation, utilisation_len),
+            span(electricity_usd_per_kwh, if has_electricity { electricity_len } else { 0 }),
+        ];
+        // SAFETY: `out` is NULL or readable per this function's contract.
+        check_disjoint(&unsafe { daily_spans(out) }, &inputs)?;
+        // SAFETY: every pointer is valid for its length per this function's contract, and the
+        // outputs were just checked not to overlap each other or an input.
         let (tdp, idle, u, price, out) = unsafe {
             (
                 slice_arg(power_watts, power_len, "power_watts")?,
@@ -193,8 +227,21 @@ pub unsafe extern "C" fn hcp_miner_curtail_batch(
         let (m, t) = (self::market(market)?, self::terms(terms)?);
         // SAFETY: the C ABI contract: `out` is NULL or readable.
         let o = unsafe { out.as_ref() }.ok_or_else(|| hcp::Error::invalid_input("out", "must not be NULL"))?;
-        // SAFETY: every pointer is valid for its length, and the outputs unaliased, per this
-        // function's contract.
+        check_disjoint(
+            &[
+                span(o.mine, o.mine_len),
+                span(o.profit_usd_per_hour, o.profit_len),
+                span(o.breakeven_usd_per_kwh, o.breakeven_len),
+            ],
+            &[
+                span(hashrate_ths, hashrate_len),
+                span(power_watts, power_len),
+                span(sleep_watts, sleep_len),
+                span(electricity_usd_per_kwh, electricity_len),
+            ],
+        )?;
+        // SAFETY: every pointer is valid for its length per this function's contract, and the
+        // outputs were just checked not to overlap each other or an input.
         let (ths, watts, sleep, price, out) = unsafe {
             (
                 slice_arg(hashrate_ths, hashrate_len, "hashrate_ths")?,
