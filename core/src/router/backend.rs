@@ -50,6 +50,46 @@ impl Queues {
         }
     }
 
+    /// Pushes many entries `(customer, level, item)`: level by level (request order within a
+    /// level), so one thread's run of pushes to a level's structures stays in its cache; the
+    /// heap takes its lock once.
+    pub(crate) fn push_many(&self, entries: &mut [(u32, usize, u64)]) {
+        match self {
+            Queues::LockFree(q) => {
+                entries.sort_by_key(|e| e.1);
+                for &(customer, level, item) in entries.iter() {
+                    q.push(customer, level, item);
+                }
+            }
+            Queues::MutexHeap(h) => {
+                let mut g = h.lock().unwrap_or_else(|e| e.into_inner());
+                for &(customer, level, item) in entries.iter() {
+                    let seq = g.1;
+                    g.1 += 1;
+                    g.0.push(Reverse((level as u8, seq, customer, item)));
+                }
+            }
+        }
+    }
+
+    /// Pops up to `max` entries into `out` in dispatch order (see [`LevelQueues::pop_many`]);
+    /// the heap takes its lock once.
+    pub(crate) fn pop_many(&self, max: usize, out: &mut Vec<(usize, u32, u64)>) -> usize {
+        match self {
+            Queues::LockFree(q) => q.pop_many(max, out),
+            Queues::MutexHeap(h) => {
+                let mut g = h.lock().unwrap_or_else(|e| e.into_inner());
+                let mut n = 0;
+                while n < max {
+                    let Some(Reverse((level, _, customer, item))) = g.0.pop() else { break };
+                    out.push((level as usize, customer, item));
+                    n += 1;
+                }
+                n
+            }
+        }
+    }
+
     /// The highest level that may hold work, or `LEVELS` when all look empty.
     pub(crate) fn best_level(&self) -> usize {
         match self {

@@ -115,6 +115,13 @@ impl Pool {
         }
     }
 
+    /// May any class in `lo ..= hi` hold an entry? (Its bit is set whenever it may.)
+    pub(crate) fn any_between(&self, lo: usize, hi: usize) -> bool {
+        let upto = if hi >= 63 { u64::MAX } else { (1u64 << (hi + 1)) - 1 };
+        let from = !((1u64 << lo) - 1);
+        self.mask.load(SeqCst) & upto & from != 0
+    }
+
     /// Pops an entry from the smallest non-empty class ≥ `min_class`.
     pub(crate) fn pop_at_least(&self, min_class: usize) -> Option<(u32, u32)> {
         let above = !((1u64 << min_class) - 1);

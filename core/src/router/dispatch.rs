@@ -19,6 +19,8 @@ use crate::econ::DeviceKind;
 /// Most queue pops one `dispatch` call makes before giving up (stale entries and work that
 /// must wait count against it), so a call is bounded whatever the backlog.
 const MAX_POPS_PER_DISPATCH: usize = 16;
+/// Most queue entries `dispatch_batch` takes in one run.
+const RUN_MAX: usize = 64;
 /// Most recent workloads scanned for a preemption victim.
 const VICTIM_SCAN: u64 = 65_536;
 
@@ -62,8 +64,9 @@ enum NoFit {
 const CLAIM_ATTEMPTS: usize = 8;
 
 enum Claim {
-    /// Claimed; the miners curtailed to power it.
-    Got(Vec<u32>),
+    /// Claimed; the miners curtailed to power it, and the device's fresh pool entry when the
+    /// claimer keeps it instead of publishing it.
+    Got(Vec<u32>, Option<Candidate>),
     /// The device changed between pop and CAS.
     Raced,
     /// Its site's power cap refused the work.
@@ -99,6 +102,26 @@ struct Candidate {
     score: f64,
 }
 
+/// The pool entry of the device this dispatch call placed its last workload on, kept out of
+/// the pool between placements of one call (see [`Router::claim_held`]); published when the call
+/// ends or when the next placement cannot use it.
+#[derive(Default)]
+pub(crate) struct Held {
+    entry: Option<(DeviceKind, Candidate)>,
+}
+
+impl Held {
+    /// Puts the held entry back into its pool, exactly where an immediate push after the claim
+    /// would have put it (nothing else was pushed to the pool by this call meanwhile).
+    pub(crate) fn publish(&mut self, router: &Router) {
+        if let Some((kind, c)) = self.entry.take() {
+            if let Some(site) = router.sites[c.site as usize].get() {
+                site.pool(kind).push(class_of(kind, c.free), c.device, c.generation);
+            }
+        }
+    }
+}
+
 impl Router {
     /// Places the next workload, or `None` when nothing waiting can be placed now.
     pub fn dispatch(&self) -> Option<Assignment> {
@@ -108,7 +131,9 @@ impl Router {
             self.age_at(now);
         }
         let sampled = super::stripes::sample();
-        let result = self.dispatch_at(now, sampled);
+        let mut held = Held::default();
+        let result = self.dispatch_at(now, sampled, &mut held);
+        held.publish(self);
         if sampled {
             self.decision_hist.record_nanos(t0.elapsed().as_nanos() as u64);
         }
@@ -117,6 +142,16 @@ impl Router {
 
     /// Places up to `max` workloads in one call (one clock read for the batch; the decision-time
     /// histogram then records the batch's mean per decision).
+    ///
+    /// While nothing is parked, the call takes its work from the queues in runs
+    /// ([`LevelQueues::pop_many`](super::LevelQueues::pop_many): one turn of a customer's ticket
+    /// per run instead of one per workload) and places consecutive workloads on the device it
+    /// just used while that device stays the best fit (its pool entry is published when the
+    /// call ends), so a batch touches the shared queue and pool words once per run, not once
+    /// per workload. Each workload still leaves the highest non-empty level, in FIFO order per
+    /// customer and level, and goes to the device a one-by-one dispatch would choose; parked
+    /// work is retried between runs (and one by one, as [`Router::dispatch`] does, while any is
+    /// parked).
     pub fn dispatch_batch(&self, max: usize) -> Vec<Assignment> {
         let mut out = Vec::with_capacity(max.min(4096));
         let t0 = Instant::now();
@@ -125,12 +160,35 @@ impl Router {
             self.age_at(now);
         }
         let sampled = super::stripes::sample();
-        while out.len() < max {
-            match self.dispatch_at(now, sampled && out.is_empty()) {
-                Some(a) => out.push(a),
-                None => break,
+        let mut held = Held::default();
+        let mut hand = Vec::new();
+        let mut misses = 0;
+        while out.len() < max && misses < MAX_POPS_PER_DISPATCH {
+            if self.parked_len.load(Acquire) > 0 {
+                match self.dispatch_at(now, sampled && out.is_empty(), &mut held) {
+                    Some(a) => {
+                        out.push(a);
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            hand.clear();
+            let want = (max - out.len()).min(RUN_MAX).min(MAX_POPS_PER_DISPATCH - misses);
+            if self.queues.pop_many(want, &mut hand) == 0 {
+                break;
+            }
+            for &(_, _, e) in &hand {
+                match self.dispatch_entry(e, now, sampled && out.is_empty(), &mut held) {
+                    Some(a) => {
+                        out.push(a);
+                        misses = 0;
+                    }
+                    None => misses += 1,
+                }
             }
         }
+        held.publish(self);
         if sampled {
             let n = out.len().max(1) as u64;
             self.decision_hist.record_nanos(t0.elapsed().as_nanos() as u64 / n);
@@ -138,11 +196,30 @@ impl Router {
         out
     }
 
-    fn dispatch_at(&self, now: u64, sampled: bool) -> Option<Assignment> {
+    /// Places one popped queue entry: `None` when it was stale or had to wait (parked).
+    fn dispatch_entry(&self, e: u64, now: u64, sampled: bool, held: &mut Held) -> Option<Assignment> {
+        let (id, stamp, level) = entry_parts(e);
+        let slot = self.workloads.get(id)?;
+        let word = slot.word()?;
+        if word.state != WorkloadState::Queued || word.stamp != stamp || word.level != level {
+            return None; // stale entry: cancelled, aged or requeued since
+        }
+        let meta = slot.meta();
+        match self.place(id, slot, word, &meta, now, sampled, held) {
+            Ok(a) => Some(a),
+            Err(NoFit::Stale) => None,
+            Err(NoFit::Capacity | NoFit::Quota) => {
+                self.park(id, word, e);
+                None
+            }
+        }
+    }
+
+    fn dispatch_at(&self, now: u64, sampled: bool, held: &mut Held) -> Option<Assignment> {
         if self.parked_len.load(Acquire) > 0 {
             let events = self.capacity_events.get(0);
             if self.parked_seen.swap(events, AcqRel) != events {
-                if let Some(a) = self.retry_parked(now, sampled) {
+                if let Some(a) = self.retry_parked(now, sampled, held) {
                     return Some(a);
                 }
             }
@@ -153,21 +230,12 @@ impl Router {
                 // gets its turn now.
                 if self.parked_len.load(Acquire) > 0 && self.parked_seen.load(Acquire) == -1 {
                     self.parked_seen.store(self.capacity_events.get(0), Release);
-                    return self.retry_parked(now, sampled);
+                    return self.retry_parked(now, sampled, held);
                 }
                 return None;
             };
-            let (id, stamp, level) = entry_parts(e);
-            let Some(slot) = self.workloads.get(id) else { continue };
-            let Some(word) = slot.word() else { continue };
-            if word.state != WorkloadState::Queued || word.stamp != stamp || word.level != level {
-                continue; // stale entry: cancelled, aged or requeued since
-            }
-            let meta = slot.meta();
-            match self.place(id, slot, word, &meta, now, sampled) {
-                Ok(a) => return Some(a),
-                Err(NoFit::Stale) => {}
-                Err(NoFit::Capacity | NoFit::Quota) => self.park(id, word, e),
+            if let Some(a) = self.dispatch_entry(e, now, sampled, held) {
+                return Some(a);
             }
         }
         None
@@ -183,7 +251,7 @@ impl Router {
     }
 
     /// Tries parked workloads in priority order (those at or above the best queued level).
-    fn retry_parked(&self, now: u64, sampled: bool) -> Option<Assignment> {
+    fn retry_parked(&self, now: u64, sampled: bool, held: &mut Held) -> Option<Assignment> {
         let best_queued = self.queues.best_level();
         let mut parked = self.parked.lock();
         let keys: Vec<(usize, u64)> = parked.range(..(best_queued + 1, 0)).map(|(k, _)| *k).collect();
@@ -204,7 +272,7 @@ impl Router {
                 continue;
             };
             let meta = slot.meta();
-            match self.place(id, slot, word, &meta, now, sampled) {
+            match self.place(id, slot, word, &meta, now, sampled, held) {
                 Ok(a) => {
                     parked.remove(&key);
                     self.parked_len.fetch_sub(1, AcqRel);
@@ -231,6 +299,7 @@ impl Router {
         meta: &Meta,
         now: u64,
         sampled: bool,
+        held: &mut Held,
     ) -> Result<Assignment, NoFit> {
         let t0 = sampled.then(Instant::now);
         let ty = self.type_config(meta.type_index);
@@ -240,11 +309,12 @@ impl Router {
             return Err(NoFit::Quota);
         }
         let mut preempted = Vec::new();
-        let mut claimed = self.claim_devices(kind, meta, id);
+        let mut claimed = self.claim_devices(kind, meta, id, held);
         if claimed.is_none() && self.config.preemption && ty.can_preempt && meta.gpus == 1 {
+            held.publish(self);
             if let Some(victim) = self.preempt_for(kind, meta, word.level) {
                 preempted.push(victim);
-                claimed = self.claim_devices(kind, meta, id);
+                claimed = self.claim_devices(kind, meta, id, held);
             }
         }
         let Some(claimed) = claimed else {
@@ -305,10 +375,11 @@ impl Router {
 
     /// Claims `meta.gpus` devices of `kind` at one site; returns them with the miners curtailed
     /// to power them, or `None` (nothing held) when they cannot be had now.
-    fn claim_devices(&self, kind: DeviceKind, meta: &Meta, id: u64) -> Option<Claimed> {
+    fn claim_devices(&self, kind: DeviceKind, meta: &Meta, id: u64, held: &mut Held) -> Option<Claimed> {
         if meta.gpus == 1 {
-            return self.claim_one(kind, meta, id);
+            return self.claim_one(kind, meta, id, held);
         }
+        held.publish(self);
         let sites = self.site_count.load(Acquire);
         let first = meta.site.map_or(id as usize % sites.max(1), |s| s as usize);
         for k in 0..sites {
@@ -327,7 +398,7 @@ impl Router {
                     continue;
                 }
                 match self.claim(kind, c, meta.units, site) {
-                    Claim::Got(mut cut) => {
+                    Claim::Got(mut cut, _) => {
                         got.push(c.device);
                         curtailed.append(&mut cut);
                     }
@@ -352,9 +423,12 @@ impl Router {
     /// Claims one device; retries when candidates existed but every claim lost a race (another
     /// thread changed the device between pop and CAS), so contention is not mistaken for a full
     /// fleet.
-    fn claim_one(&self, kind: DeviceKind, meta: &Meta, id: u64) -> Option<Claimed> {
+    fn claim_one(&self, kind: DeviceKind, meta: &Meta, id: u64, held: &mut Held) -> Option<Claimed> {
+        if let Some(found) = self.claim_held(kind, meta, held) {
+            return Some(found);
+        }
         for _ in 0..CLAIM_ATTEMPTS {
-            match self.claim_one_attempt(kind, meta, id) {
+            match self.claim_one_attempt(kind, meta, id, held) {
                 Attempt::Claimed(found) => return Some(found),
                 Attempt::NoCandidates => return None,
                 Attempt::LostRaces => continue,
@@ -364,7 +438,7 @@ impl Router {
     }
 
     /// Scores a bounded set of best-fit candidates across sites and claims the best.
-    fn claim_one_attempt(&self, kind: DeviceKind, meta: &Meta, id: u64) -> Attempt {
+    fn claim_one_attempt(&self, kind: DeviceKind, meta: &Meta, id: u64, held: &mut Held) -> Attempt {
         let sites = self.site_count.load(Acquire);
         if sites == 0 {
             return Attempt::NoCandidates;
@@ -397,6 +471,18 @@ impl Router {
             self.score(&mut cands[..n], meta);
             cands[..n].sort_by(|a, b| b.score.total_cmp(&a.score).then(a.device.cmp(&b.device)));
         }
+        if n == 1 && self.sticky_placement(cands[0].site) {
+            let c = cands[0];
+            let Some(site) = self.sites[c.site as usize].get() else { return Attempt::LostRaces };
+            return match self.claim_with(kind, c, meta.units, site, false) {
+                Claim::Got(curtailed, kept) => {
+                    held.entry = kept.map(|k| (kind, k));
+                    Attempt::Claimed(Claimed { first: c.device, extra: Vec::new(), curtailed })
+                }
+                Claim::Raced => Attempt::LostRaces,
+                Claim::Refused => Attempt::NoCandidates,
+            };
+        }
         let mut result = None;
         let mut refused = false;
         for c in &cands[..n] {
@@ -405,7 +491,7 @@ impl Router {
                 // published a fresh entry) or power refused it: either way this entry is spent.
                 if let Some(site) = self.sites[c.site as usize].get() {
                     match self.claim(kind, *c, meta.units, site) {
-                        Claim::Got(curtailed) => {
+                        Claim::Got(curtailed, _) => {
                             result = Some(Claimed { first: c.device, extra: Vec::new(), curtailed })
                         }
                         Claim::Raced => {}
@@ -468,6 +554,12 @@ impl Router {
 
     /// CAS the candidate's capacity down; admit its power. Returns the miners curtailed.
     fn claim(&self, kind: DeviceKind, c: Candidate, units: u64, site: &Site) -> Claim {
+        self.claim_with(kind, c, units, site, true)
+    }
+
+    /// [`Router::claim`]; with `publish: false` (uncapped sites only) the device's fresh entry
+    /// is returned to the caller instead of pushed into the pool.
+    fn claim_with(&self, kind: DeviceKind, c: Candidate, units: u64, site: &Site, publish: bool) -> Claim {
         let Some(slot) = self.devices.get(c.device as u64) else { return Claim::Raced };
         let Some(info) = slot.info.get() else { return Claim::Raced };
         let next_gen = c.generation.wrapping_add(1);
@@ -495,7 +587,10 @@ impl Router {
             }
         };
         slot.workloads.fetch_add(1, Relaxed);
-        site.pool(kind).push(class_of(kind, left), c.device, next_gen);
+        let kept = Candidate { device: c.device, generation: next_gen, free: left, site: c.site, score: 0.0 };
+        if publish {
+            site.pool(kind).push(class_of(kind, left), c.device, next_gen);
+        }
         let mut curtailed = Vec::new();
         // Uncapped sites keep no running load (see `admit_power`): skip the power maths.
         if kind == DeviceKind::Gpu && site.cap_mw.load(Acquire) != u64::MAX {
@@ -503,20 +598,73 @@ impl Router {
             match self.admit_power(site, delta) {
                 Some(cut) => curtailed = cut,
                 None => {
-                    self.give_back(kind, c.device, units, false);
+                    self.give_back(kind, c.device, units, false, None);
                     return Claim::Refused;
                 }
             }
         }
-        Claim::Got(curtailed)
+        Claim::Got(curtailed, (!publish && class_of(kind, left) > 0).then_some(kept))
+    }
+
+    /// Placement may keep a claimed device's entry between the workloads of one dispatch call
+    /// when a one-by-one dispatch would look at exactly one candidate (one site, one candidate
+    /// per site) and the site has no power cap (power admission may give the claim back).
+    #[inline]
+    fn sticky_placement(&self, site: u32) -> bool {
+        self.site_count.load(Acquire) == 1
+            && self.config.candidates_per_site.min(self.config.max_candidates) == 1
+            && self.sites[site as usize].get().is_some_and(|s| s.cap_mw.load(Acquire) == u64::MAX)
+    }
+
+    /// Places the workload on the device the call holds, when that is where a one-by-one
+    /// dispatch would put it: the entry fits, and no entry in the pool is a better (smaller
+    /// class) or earlier (same class) fit. Otherwise the entry is published and `None` lets
+    /// the normal path choose.
+    fn claim_held(&self, kind: DeviceKind, meta: &Meta, held: &mut Held) -> Option<Claimed> {
+        let (held_kind, c) = held.entry?;
+        let site = self.sites[c.site as usize].get()?;
+        let min_class = class_needed(kind, meta.units);
+        let class = class_of(kind, c.free);
+        let best = held_kind == kind
+            && c.free >= meta.units
+            && class >= min_class
+            && self.sticky_placement(c.site)
+            && !site.pool(kind).any_between(min_class, class);
+        if !best {
+            held.publish(self);
+            return None;
+        }
+        // As `pop_candidate` would: an entry whose device moved on (generation) or left service
+        // is stale and dropped.
+        let slot = self.devices.get(c.device as u64)?;
+        let (free, generation) = unpack(slot.word.load(Acquire));
+        if generation != c.generation || slot.status.load(Acquire) != AVAILABLE {
+            held.entry = None;
+            return None;
+        }
+        let c = Candidate { free, ..c };
+        match self.claim_with(kind, c, meta.units, site, false) {
+            Claim::Got(curtailed, kept) => {
+                held.entry = kept.map(|k| (kind, k));
+                Some(Claimed { first: c.device, extra: Vec::new(), curtailed })
+            }
+            Claim::Raced | Claim::Refused => {
+                held.entry = None;
+                None
+            }
+        }
     }
 
     /// Gives `units` back to a device (and the power its work drew) and republishes it.
     pub(crate) fn release_device(&self, kind: DeviceKind, device: u32, units: u64) {
-        self.give_back(kind, device, units, true)
+        self.give_back(kind, device, units, true, None)
     }
 
-    fn give_back(&self, kind: DeviceKind, device: u32, units: u64, with_power: bool) {
+    /// Gives `units` back to a device. A release that moves the device to another class
+    /// publishes a fresh entry — or, with `held`, keeps it there (publishing the entry held for
+    /// another device first): a run of releases on one device then publishes only its last
+    /// entry, the earlier ones being stale the moment the next is made.
+    fn give_back(&self, kind: DeviceKind, device: u32, units: u64, with_power: bool, held: Option<&mut Held>) {
         let Some(slot) = self.devices.get(device as u64) else { return };
         let Some(info) = slot.info.get() else { return };
         let mut cur = slot.word.load(Acquire);
@@ -540,7 +688,16 @@ impl Router {
                             site.load_mw.fetch_sub(delta, AcqRel);
                         }
                         if !same_class && slot.status.load(Acquire) == AVAILABLE {
-                            site.pool(kind).push(class_of(kind, left), device, generation);
+                            match held {
+                                Some(h) => {
+                                    if h.entry.is_some_and(|(_, c)| c.device != device) {
+                                        h.publish(self);
+                                    }
+                                    let c = Candidate { device, generation, free: left, site: info.site, score: 0.0 };
+                                    h.entry = (class_of(kind, left) > 0).then_some((kind, c));
+                                }
+                                None => site.pool(kind).push(class_of(kind, left), device, generation),
+                            }
                         }
                     }
                     return;
@@ -551,14 +708,14 @@ impl Router {
     }
 
     /// Frees everything a workload held when it leaves Assigned/Running.
-    pub(crate) fn release(&self, id: u64, word: Word, meta: &Meta) {
+    pub(crate) fn release(&self, id: u64, word: Word, meta: &Meta, mut held: Option<&mut Held>) {
         let kind = self.type_config(meta.type_index).device_kind;
         if meta.gpus > 1 {
             for d in self.multi.lock().remove(&id).unwrap_or_default() {
-                self.release_device(kind, d, meta.units);
+                self.give_back(kind, d, meta.units, true, held.as_deref_mut());
             }
         } else if word.device > 0 {
-            self.release_device(kind, word.device - 1, meta.units);
+            self.give_back(kind, word.device - 1, meta.units, true, held);
         }
         if let Some(c) = self.customers.get(meta.customer) {
             c.give_gpus(meta.gpus);

@@ -13,6 +13,7 @@ use super::backend::Queues;
 use super::config::{RouterConfig, WorkloadTypeConfig};
 use super::customers::{Customers, FnvBuild};
 use super::devices::{DeviceSlot, SiteSlots};
+use super::dispatch::Held;
 use super::queues::LEVELS;
 use super::slab::Slab;
 use super::state::{entry, Word, WorkloadState};
@@ -83,6 +84,17 @@ fn limit(bits: u64) -> Option<f64> {
 
 fn limit_bits(v: Option<f64>) -> u64 {
     v.map_or(0, |v| (v as f32).to_bits() as u64)
+}
+
+/// A validated submission, not yet given an id.
+struct Prepared {
+    customer: u32,
+    type_index: u16,
+    gpus: u32,
+    units: u64,
+    level: usize,
+    site: Option<u32>,
+    limits: u64,
 }
 
 /// Lookups a batch of submissions shares: the last workload type and customer resolved, so a
@@ -417,10 +429,14 @@ impl Router {
     /// rejected); a quota or a request no registered device could ever hold is
     /// `CapacityExceeded`. Lock-free.
     pub fn submit(&self, req: &SubmitRequest<'_>) -> Result<u64> {
-        self.submit_inner(req, self.now_ns(), &mut BatchMemo::default()).map_err(|e| self.reject(e))
+        let prepared = self.prepare(req, &mut BatchMemo::default()).map_err(|e| self.reject(e))?;
+        let id = self.next_id.fetch_add(1, AcqRel);
+        self.publish(id, &prepared, self.now_ns()).map_err(|e| self.reject(e))
     }
 
-    fn submit_inner<'a>(&self, req: &SubmitRequest<'a>, now: u64, memo: &mut BatchMemo<'a>) -> Result<u64> {
+    /// Validates and classifies a request and takes its place in the customer's `max_queued`
+    /// quota; nothing is visible to other threads yet.
+    fn prepare<'a>(&self, req: &SubmitRequest<'a>, memo: &mut BatchMemo<'a>) -> Result<Prepared> {
         if req.customer_id.is_empty() || req.customer_id.len() > 256 {
             return Err(Error::invalid_input("customer_id", "must be 1..=256 bytes"));
         }
@@ -510,30 +526,70 @@ impl Router {
                 format!("max_queued: customer {} already has {} workloads waiting", req.customer_id, c.max_queued),
             ));
         }
-        let id = self.next_id.fetch_add(1, AcqRel);
+        Ok(Prepared {
+            customer,
+            type_index,
+            gpus,
+            units,
+            level,
+            site,
+            limits: limit_bits(latency_bound_ms) << 32 | limit_bits(deadline_seconds),
+        })
+    }
+
+    /// Writes a prepared workload into slot `id` and queues it.
+    fn publish(&self, id: u64, p: &Prepared, now: u64) -> Result<u64> {
+        self.write_slot(id, p, now)?;
+        self.queues.push(p.customer, p.level, entry(id, 0, p.level));
+        Ok(id)
+    }
+
+    /// Writes a prepared workload into slot `id` (state Queued) and counts it; queueing it is
+    /// the caller's next step.
+    fn write_slot(&self, id: u64, p: &Prepared, now: u64) -> Result<()> {
         let Some(slot) = (id < 1 << 40).then(|| self.workloads.get_or_alloc(id)).flatten() else {
-            c.give_queued();
+            if let Some(c) = self.customers.get(p.customer) {
+                c.give_queued();
+            }
             return Err(Error::new(ErrorKind::CapacityExceeded, "workload ids exhausted"));
         };
-        slot.owner.store((customer as u64) << 32 | (type_index as u64) << 16 | gpus as u64, Relaxed);
-        slot.need.store(units | (level as u64) << 32 | (site.map_or(0, |s| s as u64 + 1)) << 40, Relaxed);
+        let (customer, level) = (p.customer, p.level);
+        slot.owner.store((customer as u64) << 32 | (p.type_index as u64) << 16 | p.gpus as u64, Relaxed);
+        slot.need.store(p.units | (level as u64) << 32 | (p.site.map_or(0, |s| s as u64 + 1)) << 40, Relaxed);
         slot.submit_ns.store(now, Relaxed);
-        slot.limits.store(limit_bits(latency_bound_ms) << 32 | limit_bits(deadline_seconds), Relaxed);
+        slot.limits.store(p.limits, Relaxed);
         slot.state.store(Word { state: WorkloadState::Queued, level, stamp: 0, device: 0 }.pack(), Release);
         self.states.add(SUBMITTED, 1);
         self.states.add(WorkloadState::Queued.index(), 1);
         self.depth.add(level, 1);
         self.queued_total.add(level, 1);
-        self.queues.push(customer, level, entry(id, 0, level));
-        Ok(id)
+        Ok(())
     }
 
     /// Submits many workloads in one call (one result per request, in order). The batch shares
-    /// one submit time (one clock read for the batch).
+    /// one submit time (one clock read) and takes its ids in one step, so the ids of a batch
+    /// are consecutive (in request order, skipping rejected requests) and two threads
+    /// submitting batches at once write disjoint runs of workload slots.
     pub fn submit_batch(&self, requests: &[SubmitRequest<'_>]) -> Vec<Result<u64>> {
-        let now = self.now_ns();
         let mut memo = BatchMemo::default();
-        requests.iter().map(|r| self.submit_inner(r, now, &mut memo).map_err(|e| self.reject(e))).collect()
+        let prepared: Vec<Result<Prepared>> = requests.iter().map(|r| self.prepare(r, &mut memo)).collect();
+        let accepted = prepared.iter().filter(|p| p.is_ok()).count() as u64;
+        let mut id = if accepted > 0 { self.next_id.fetch_add(accepted, AcqRel) } else { 0 };
+        let now = self.now_ns();
+        let mut entries = Vec::with_capacity(accepted as usize);
+        let results = prepared
+            .into_iter()
+            .map(|p| {
+                let p = p.map_err(|e| self.reject(e))?;
+                let this = id;
+                id += 1;
+                self.write_slot(this, &p, now).map_err(|e| self.reject(e))?;
+                entries.push((p.customer, p.level, entry(this, 0, p.level)));
+                Ok(this)
+            })
+            .collect();
+        self.queues.push_many(&mut entries);
+        results
     }
 
     /// The workload's slot and current word, `NotFound` for an unknown id — or, when `customer`
@@ -566,6 +622,18 @@ impl Router {
     /// Moves a workload along one edge of the state machine (retrying if another thread moved
     /// it first), releasing its devices when it leaves Assigned/Running.
     pub(crate) fn transition(&self, id: u64, customer: Option<&str>, to: WorkloadState) -> Result<()> {
+        self.transition_with(id, customer, to, None)
+    }
+
+    /// [`Router::transition`]; with `held`, a device's fresh pool entry may be kept for the
+    /// caller to publish (see `give_back`).
+    pub(crate) fn transition_with(
+        &self,
+        id: u64,
+        customer: Option<&str>,
+        to: WorkloadState,
+        mut held: Option<&mut Held>,
+    ) -> Result<()> {
         loop {
             let (slot, word, meta) = self.lookup(id, customer)?;
             let mut from = word.state;
@@ -598,7 +666,7 @@ impl Router {
                     }
                 }
                 WorkloadState::Assigned | WorkloadState::Running if to != WorkloadState::Running => {
-                    self.release(id, word, &meta);
+                    self.release(id, word, &meta, held.take());
                 }
                 _ => {}
             }
@@ -639,9 +707,14 @@ impl Router {
         self.transition(id, Some(customer_id), WorkloadState::Cancelled)
     }
 
-    /// Completes many workloads in one call.
+    /// Completes many workloads in one call. Consecutive releases on one device publish its
+    /// placement entry once, at the end of the run, instead of once per workload.
     pub fn complete_batch(&self, ids: &[u64]) -> Vec<Result<()>> {
-        ids.iter().map(|&id| self.complete(id)).collect()
+        let mut held = Held::default();
+        let results =
+            ids.iter().map(|&id| self.transition_with(id, None, WorkloadState::Completed, Some(&mut held))).collect();
+        held.publish(self);
+        results
     }
 
     /// Takes an assigned or running workload off its devices and queues it again at its
@@ -669,7 +742,7 @@ impl Router {
             return false;
         }
         self.states.shift(word.state.index(), WorkloadState::Preempted.index());
-        self.release(id, word, meta);
+        self.release(id, word, meta, None);
         self.allocations.add(3, 1);
         let stamp = word.stamp.wrapping_add(1);
         let level = meta.base_level;
