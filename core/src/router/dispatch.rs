@@ -291,6 +291,7 @@ impl Router {
     }
 
     /// Claims devices (and power, and quota) for a queued workload, then moves it to Assigned.
+    #[allow(clippy::too_many_arguments)] // the call's clock, sampling and held entry ride along
     fn place(
         &self,
         id: u64,
