@@ -126,9 +126,10 @@ fn router_cycles(r: &Router, n: u64) {
         }
         let mut got = 0;
         while got < BATCH {
-            for a in r.dispatch_batch(BATCH - got) {
-                r.complete(black_box(a.workload_id)).unwrap();
-                got += 1;
+            let ids: Vec<u64> = r.dispatch_batch(BATCH - got).iter().map(|a| black_box(a.workload_id)).collect();
+            got += ids.len();
+            for done in r.complete_batch(&ids) {
+                done.unwrap();
             }
         }
         done += BATCH as u64;

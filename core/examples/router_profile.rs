@@ -1,5 +1,5 @@
 //! A one-thread driver of the router benchmark's cycle (submit 64 → dispatch them → complete
-//! them, 256 H100s, priorities 1–10, 1 GB each) for instruction-count profiling, which the
+//! them, all three as batch calls, 256 H100s, priorities 1–10, 1 GB each) for instruction-count profiling, which the
 //! shared VM's timing noise does not disturb:
 //!
 //! ```text
@@ -28,9 +28,10 @@ fn main() {
         }
         let mut got = 0;
         while got < 64 {
-            for a in r.dispatch_batch(64 - got) {
-                r.complete(a.workload_id).unwrap();
-                got += 1;
+            let ids: Vec<u64> = r.dispatch_batch(64 - got).iter().map(|a| a.workload_id).collect();
+            got += ids.len();
+            for done in r.complete_batch(&ids) {
+                done.unwrap();
             }
         }
     }

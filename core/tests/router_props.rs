@@ -176,3 +176,93 @@ proptest! {
         }
     }
 }
+
+/// One step of the batch-equivalence scenario: a batch of (customer, priority, GB) submissions,
+/// a dispatch of up to `n`, or completing the `k` oldest running workloads.
+#[derive(Debug, Clone)]
+enum BatchOp {
+    Submit(Vec<(u8, u8, u8, bool)>),
+    Dispatch(usize),
+    Complete(usize),
+}
+
+fn batch_op() -> impl Strategy<Value = BatchOp> {
+    prop_oneof![
+        proptest::collection::vec((0u8..3, 1u8..=10, 1u8..=80, proptest::bool::weighted(0.2)), 1..24)
+            .prop_map(BatchOp::Submit),
+        (1usize..40).prop_map(BatchOp::Dispatch),
+        (1usize..40).prop_map(BatchOp::Complete),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// `submit_batch`, `dispatch_batch` and `complete_batch` give the same ids, the same
+    /// assignments (workload → device, in order) and leave the same devices as the one-by-one
+    /// calls: the batch paths (runs popped in one ticket turn, the held device entry, one pool
+    /// publish per run of releases) are an optimisation, not another policy. Customers with
+    /// different weights share levels; GPUs differ in memory so best fit has choices; work
+    /// waits for capacity and realtime work preempts.
+    #[test]
+    fn batch_calls_place_exactly_as_single_calls(
+        gpus in proptest::collection::vec(prop_oneof![Just(80.0f64), Just(40.0), Just(81.0), Just(24.0)], 1..12),
+        ops in proptest::collection::vec(batch_op(), 1..40),
+    ) {
+        let cfg = r#"{"customers": {"c0": {"weight": 1}, "c1": {"weight": 2}, "c2": {"weight": 3}}}"#;
+        let (single, batch) = (router(cfg), router(cfg));
+        for (i, gb) in gpus.iter().enumerate() {
+            for r in [&single, &batch] {
+                r.add_device(&format!("g{i}"), "gpu", "H100_SXM", "a", Some(*gb)).unwrap();
+            }
+        }
+        let names = ["c0", "c1", "c2"];
+        let (mut running_single, mut running_batch) = (Vec::new(), Vec::new());
+        for op in ops {
+            match op {
+                BatchOp::Submit(reqs) => {
+                    let reqs: Vec<SubmitRequest> = reqs
+                        .iter()
+                        .map(|&(c, p, gb, realtime)| {
+                            // Realtime inference may preempt lower-priority batch work.
+                            let ty = if realtime { "ai_inference_realtime" } else { "ai_inference_batch" };
+                            SubmitRequest::new(names[c as usize], ty)
+                                .priority(p as i64)
+                                .gpu_memory_gb(gb as f64)
+                        })
+                        .collect();
+                    let one: Vec<String> = reqs.iter().map(|q| format!("{:?}", single.submit(q))).collect();
+                    let many: Vec<String> = batch.submit_batch(&reqs).iter().map(|r| format!("{r:?}")).collect();
+                    prop_assert_eq!(one, many);
+                }
+                BatchOp::Dispatch(n) => {
+                    let mut one = Vec::new();
+                    while one.len() < n {
+                        match single.dispatch() {
+                            Some(a) => one.push((a.workload_id, a.device_id.to_string())),
+                            None => break,
+                        }
+                    }
+                    let many: Vec<(u64, String)> =
+                        batch.dispatch_batch(n).into_iter().map(|a| (a.workload_id, a.device_id.to_string())).collect();
+                    prop_assert_eq!(&one, &many);
+                    running_single.extend(one.iter().map(|a| a.0));
+                    running_batch.extend(many.iter().map(|a| a.0));
+                }
+                BatchOp::Complete(k) => {
+                    let k = k.min(running_single.len());
+                    let one: Vec<bool> = running_single.drain(..k).map(|id| single.complete(id).is_ok()).collect();
+                    let ids: Vec<u64> = running_batch.drain(..k).collect();
+                    let many: Vec<bool> = batch.complete_batch(&ids).iter().map(|r| r.is_ok()).collect();
+                    prop_assert_eq!(one, many);
+                }
+            }
+            prop_assert_eq!(single.counts(), batch.counts());
+            prop_assert_eq!(single.queue_depths(), batch.queue_depths());
+        }
+        for i in 0..gpus.len() {
+            let name = format!("g{i}");
+            prop_assert_eq!(single.device(&name).unwrap(), batch.device(&name).unwrap());
+        }
+    }
+}

@@ -1,4 +1,4 @@
-//! Stress: N producers × M dispatchers on one router. Every workload is dispatched exactly once
+//! Stress: N producers × M dispatchers on one router, through the single and the batch calls. Every workload is dispatched exactly once
 //! (each id is counted), one producer's work at one level leaves in submission order (as seen by
 //! each dispatcher), and the state counts add up at every moment and match a full scan at the
 //! end. Sized for debug builds; set `HCP_STRESS_PER_PRODUCER` (e.g. 500000 in release via
@@ -63,14 +63,29 @@ fn producers_and_dispatchers_lose_nothing_and_keep_order() {
                 let customer = if p % 2 == 0 { "even" } else { "odd" };
                 let mut tags = Vec::with_capacity(per);
                 let mut seq = [0u32; 10];
-                for i in 0..per {
-                    let level = (i * 7 + p) % 10;
-                    let req = SubmitRequest::new(customer, "ai_inference_batch")
-                        .priority(level as i64 + 1)
-                        .gpu_memory_gb(1.0);
-                    let id = router.submit(&req).unwrap();
-                    tags.push((id, (p as u8, level as u8, seq[level])));
-                    seq[level] += 1;
+                // Odd producers submit in batches of 16 (one id range and level-by-level runs
+                // per batch), even ones one by one.
+                let chunk = if p % 2 == 1 { 16 } else { 1 };
+                let mut i = 0;
+                while i < per {
+                    let n = chunk.min(per - i);
+                    let levels: Vec<usize> = (i..i + n).map(|k| (k * 7 + p) % 10).collect();
+                    let reqs: Vec<SubmitRequest> = levels
+                        .iter()
+                        .map(|&l| {
+                            SubmitRequest::new(customer, "ai_inference_batch").priority(l as i64 + 1).gpu_memory_gb(1.0)
+                        })
+                        .collect();
+                    let ids: Vec<u64> = if n == 1 {
+                        vec![router.submit(&reqs[0]).unwrap()]
+                    } else {
+                        router.submit_batch(&reqs).into_iter().map(|r| r.unwrap()).collect()
+                    };
+                    for (id, level) in ids.into_iter().zip(levels) {
+                        tags.push((id, (p as u8, level as u8, seq[level])));
+                        seq[level] += 1;
+                    }
+                    i += n;
                 }
                 tags
             })
@@ -78,7 +93,7 @@ fn producers_and_dispatchers_lose_nothing_and_keep_order() {
         .collect();
 
     let dispatchers: Vec<_> = (0..DISPATCHERS)
-        .map(|_| {
+        .map(|d| {
             let (router, dispatched) = (router.clone(), dispatched.clone());
             std::thread::spawn(move || {
                 let mut order = Vec::new();
@@ -89,9 +104,18 @@ fn producers_and_dispatchers_lose_nothing_and_keep_order() {
                         continue;
                     }
                     dispatched.fetch_add(batch.len() as u64, AcqRel);
-                    for a in batch {
-                        order.push(a.workload_id);
-                        router.complete(a.workload_id).unwrap();
+                    // Dispatcher 0 completes with `complete_batch` (one pool publish per run of
+                    // releases on a device), the others one by one.
+                    let ids: Vec<u64> = batch.iter().map(|a| a.workload_id).collect();
+                    order.extend(&ids);
+                    if d == 0 {
+                        for done in router.complete_batch(&ids) {
+                            done.unwrap();
+                        }
+                    } else {
+                        for id in ids {
+                            router.complete(id).unwrap();
+                        }
                     }
                 }
                 order

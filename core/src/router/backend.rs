@@ -56,9 +56,18 @@ impl Queues {
     pub(crate) fn push_many(&self, entries: &mut [(u32, usize, u64)]) {
         match self {
             Queues::LockFree(q) => {
+                // Stable: request order within a level (and so per customer) is kept.
                 entries.sort_by_key(|e| e.1);
-                for &(customer, level, item) in entries.iter() {
-                    q.push(customer, level, item);
+                let mut run: Vec<u64> = Vec::with_capacity(entries.len());
+                let mut i = 0;
+                while i < entries.len() {
+                    let (customer, level, _) = entries[i];
+                    run.clear();
+                    while i < entries.len() && entries[i].0 == customer && entries[i].1 == level {
+                        run.push(entries[i].2);
+                        i += 1;
+                    }
+                    q.push_run(customer, level, &run);
                 }
             }
             Queues::MutexHeap(h) => {
@@ -72,15 +81,18 @@ impl Queues {
         }
     }
 
-    /// Pops up to `max` entries into `out` in dispatch order (see [`LevelQueues::pop_many`]);
-    /// the heap takes its lock once.
-    pub(crate) fn pop_many(&self, max: usize, out: &mut Vec<(usize, u32, u64)>) -> usize {
+    /// Pops one run of up to `max` entries of one level into `out`, in dispatch order (see
+    /// [`LevelQueues::pop_run`]); the heap takes its lock once.
+    pub(crate) fn pop_run(&self, max: usize, out: &mut Vec<(usize, u32, u64)>) -> usize {
         match self {
-            Queues::LockFree(q) => q.pop_many(max, out),
+            Queues::LockFree(q) => q.pop_run(max, out),
             Queues::MutexHeap(h) => {
                 let mut g = h.lock().unwrap_or_else(|e| e.into_inner());
                 let mut n = 0;
                 while n < max {
+                    if n > 0 && g.0.peek().is_some_and(|Reverse(e)| e.0 as usize != out[out.len() - 1].0) {
+                        break;
+                    }
                     let Some(Reverse((level, _, customer, item))) = g.0.pop() else { break };
                     out.push((level as usize, customer, item));
                     n += 1;

@@ -13,14 +13,13 @@ use std::time::Instant;
 use super::config::MAX_CANDIDATES;
 use super::devices::{class_needed, class_of, pack, unpack, Site, AVAILABLE};
 use super::engine::{Meta, Router, WorkloadSlot};
+use super::queues::LEVELS;
 use super::state::{entry, entry_parts, Word, WorkloadState};
 use crate::econ::DeviceKind;
 
 /// Most queue pops one `dispatch` call makes before giving up (stale entries and work that
 /// must wait count against it), so a call is bounded whatever the backlog.
 const MAX_POPS_PER_DISPATCH: usize = 16;
-/// Most queue entries `dispatch_batch` takes in one run.
-const RUN_MAX: usize = 64;
 /// Most recent workloads scanned for a preemption victim.
 const VICTIM_SCAN: u64 = 65_536;
 
@@ -143,15 +142,13 @@ impl Router {
     /// Places up to `max` workloads in one call (one clock read for the batch; the decision-time
     /// histogram then records the batch's mean per decision).
     ///
-    /// While nothing is parked, the call takes its work from the queues in runs
-    /// ([`LevelQueues::pop_many`](super::LevelQueues::pop_many): one turn of a customer's ticket
-    /// per run instead of one per workload) and places consecutive workloads on the device it
-    /// just used while that device stays the best fit (its pool entry is published when the
-    /// call ends), so a batch touches the shared queue and pool words once per run, not once
-    /// per workload. Each workload still leaves the highest non-empty level, in FIFO order per
-    /// customer and level, and goes to the device a one-by-one dispatch would choose; parked
-    /// work is retried between runs (and one by one, as [`Router::dispatch`] does, while any is
-    /// parked).
+    /// The result is what `max` calls of [`Router::dispatch`] would return (stopping at the
+    /// first that finds nothing), but the work is taken from the queues in runs
+    /// ([`LevelQueues::pop_run`](super::LevelQueues::pop_run): one turn of a customer's ticket
+    /// per run instead of one per workload) while nothing is parked, and consecutive
+    /// workloads go to the device the call just used while a one-by-one dispatch would choose
+    /// it too (its pool entry is published when the call ends), so a batch touches the shared
+    /// queue and pool words about once per run, not once per workload.
     pub fn dispatch_batch(&self, max: usize) -> Vec<Assignment> {
         let mut out = Vec::with_capacity(max.min(4096));
         let t0 = Instant::now();
@@ -161,33 +158,51 @@ impl Router {
         }
         let sampled = super::stripes::sample();
         let mut held = Held::default();
-        let mut hand = Vec::new();
-        let mut misses = 0;
-        while out.len() < max && misses < MAX_POPS_PER_DISPATCH {
+        // Entries popped in a run and not yet placed: to the rest of the router (parked retry
+        // order) they are still queued, as they would be between one-by-one calls.
+        let mut hand: Vec<(usize, u32, u64)> = Vec::new();
+        let mut next = 0;
+        'calls: while out.len() < max {
+            // What `dispatch_at` does first on every call.
             if self.parked_len.load(Acquire) > 0 {
-                match self.dispatch_at(now, sampled && out.is_empty(), &mut held) {
-                    Some(a) => {
+                let events = self.capacity_events.get(0);
+                if self.parked_seen.swap(events, AcqRel) != events {
+                    let floor = hand[next..].iter().map(|h| h.0).min().unwrap_or(LEVELS);
+                    if let Some(a) = self.retry_parked(now, sampled && out.is_empty(), &mut held, floor) {
                         out.push(a);
-                        continue;
+                        continue 'calls;
                     }
-                    None => break,
                 }
             }
-            hand.clear();
-            let want = (max - out.len()).min(RUN_MAX).min(MAX_POPS_PER_DISPATCH - misses);
-            if self.queues.pop_many(want, &mut hand) == 0 {
-                break;
-            }
-            for &(_, _, e) in &hand {
-                match self.dispatch_entry(e, now, sampled && out.is_empty(), &mut held) {
-                    Some(a) => {
-                        out.push(a);
-                        misses = 0;
+            for budget in (1..=MAX_POPS_PER_DISPATCH).rev() {
+                if next == hand.len() {
+                    hand.clear();
+                    next = 0;
+                    // A run only while nothing is parked: parked work changes what the next
+                    // call would do first, so then take one entry per pop, as `dispatch` does.
+                    let want = if self.parked_len.load(Acquire) > 0 { 1 } else { (max - out.len()).min(budget) };
+                    if self.queues.pop_run(want, &mut hand) == 0 {
+                        if self.parked_len.load(Acquire) > 0 && self.parked_seen.load(Acquire) == -1 {
+                            self.parked_seen.store(self.capacity_events.get(0), Release);
+                            if let Some(a) = self.retry_parked(now, sampled && out.is_empty(), &mut held, LEVELS) {
+                                out.push(a);
+                                continue 'calls;
+                            }
+                        }
+                        break 'calls;
                     }
-                    None => misses += 1,
+                }
+                let e = hand[next].2;
+                next += 1;
+                if let Some(a) = self.dispatch_entry(e, now, sampled && out.is_empty(), &mut held) {
+                    out.push(a);
+                    continue 'calls;
                 }
             }
+            break;
         }
+        // A run is never longer than the pops the calls it stands for would make.
+        debug_assert_eq!(next, hand.len());
         held.publish(self);
         if sampled {
             let n = out.len().max(1) as u64;
@@ -219,7 +234,7 @@ impl Router {
         if self.parked_len.load(Acquire) > 0 {
             let events = self.capacity_events.get(0);
             if self.parked_seen.swap(events, AcqRel) != events {
-                if let Some(a) = self.retry_parked(now, sampled, held) {
+                if let Some(a) = self.retry_parked(now, sampled, held, LEVELS) {
                     return Some(a);
                 }
             }
@@ -230,7 +245,7 @@ impl Router {
                 // gets its turn now.
                 if self.parked_len.load(Acquire) > 0 && self.parked_seen.load(Acquire) == -1 {
                     self.parked_seen.store(self.capacity_events.get(0), Release);
-                    return self.retry_parked(now, sampled, held);
+                    return self.retry_parked(now, sampled, held, LEVELS);
                 }
                 return None;
             };
@@ -251,8 +266,10 @@ impl Router {
     }
 
     /// Tries parked workloads in priority order (those at or above the best queued level).
-    fn retry_parked(&self, now: u64, sampled: bool, held: &mut Held) -> Option<Assignment> {
-        let best_queued = self.queues.best_level();
+    /// `queued_floor`: the best level among entries a batch has popped but not placed yet
+    /// (`LEVELS` when none), which count as queued.
+    fn retry_parked(&self, now: u64, sampled: bool, held: &mut Held, queued_floor: usize) -> Option<Assignment> {
+        let best_queued = self.queues.best_level().min(queued_floor);
         let mut parked = self.parked.lock();
         let keys: Vec<(usize, u64)> = parked.range(..(best_queued + 1, 0)).map(|(k, _)| *k).collect();
         if keys.len() < parked.len() {

@@ -133,6 +133,27 @@ impl LevelQueues {
         self.add_ticket(customer, cq, level);
     }
 
+    /// Enqueues `items`, in order, for `customer` at level index `level`: the same as pushing
+    /// them one by one, with one fence and one ticket check for the run instead of one each.
+    pub fn push_run(&self, customer: u32, level: usize, items: &[u64]) {
+        if items.is_empty() {
+            return;
+        }
+        let level = level.min(LEVELS - 1);
+        let cq = self.customer(customer);
+        let cl = &cq.levels[level];
+        for &item in items {
+            cl.items.push(item);
+        }
+        fence(SeqCst);
+        // One-by-one pushes would each add a ticket while the customer holds fewer than its
+        // weight: the same number here.
+        let weight = cq.weight.load(SeqCst).max(1) as usize;
+        for _ in 0..items.len().min(weight) {
+            self.add_ticket(customer, cq, level);
+        }
+    }
+
     /// Adds one ticket for `customer` at `level` unless it already holds its weight's worth.
     fn add_ticket(&self, customer: u32, cq: &CustomerQueues, level: usize) {
         let cl = &cq.levels[level];
@@ -176,9 +197,10 @@ impl LevelQueues {
         }
     }
 
-    /// Dequeues up to `max` items into `out` (appended in dequeue order); returns how many.
+    /// Dequeues one *run* into `out`: up to `max` items (at least one unless every level is
+    /// empty), all from the highest non-empty level and one customer's turn; returns how many.
     ///
-    /// The same items, in the same order, as `max` calls of [`LevelQueues::pop`] would give
+    /// The same items, in the same order, as that many calls of [`LevelQueues::pop`] would give
     /// when nobody else pushes meanwhile — but while the customer served at the top level is
     /// the only one waiting there (ring and front slot empty) and no higher level is marked,
     /// its items are taken in one turn of its ticket: one ticket take and one put-back per
@@ -192,18 +214,19 @@ impl LevelQueues {
     /// for i in 0..3 { q.push(0, 4, i); }
     /// q.push(1, 2, 99);
     /// let mut out = Vec::new();
-    /// assert_eq!(q.pop_many(8, &mut out), 4);
+    /// assert_eq!(q.pop_run(8, &mut out), 1); // level 2 first, then level 4's run
+    /// assert_eq!(q.pop_run(8, &mut out), 3);
     /// assert_eq!(out, vec![(2, 1, 99), (4, 0, 0), (4, 0, 1), (4, 0, 2)]);
     /// ```
-    pub fn pop_many(&self, max: usize, out: &mut Vec<(usize, u32, u64)>) -> usize {
+    pub fn pop_run(&self, max: usize, out: &mut Vec<(usize, u32, u64)>) -> usize {
         let start = out.len();
-        while out.len() - start < max {
+        while max > 0 && out.len() == start {
             let mask = self.mask.load(SeqCst);
             if mask == 0 {
                 break;
             }
             let level = mask.trailing_zeros() as usize;
-            self.pop_level_run(level, max - (out.len() - start), out);
+            self.pop_level_run(level, max, out);
         }
         out.len() - start
     }
