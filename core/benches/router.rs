@@ -136,6 +136,30 @@ fn router_cycles(r: &Router, n: u64) {
     }
 }
 
+/// The same cycle through the one-at-a-time calls (`submit`, `dispatch`, `complete`): what a
+/// service handling one request per call does.
+fn router_single_cycles(r: &Router, n: u64) {
+    let reqs: Vec<SubmitRequest> = (0..BATCH)
+        .map(|i| SubmitRequest::new("bench", "ai_inference_batch").priority((i % 10) as i64 + 1).gpu_memory_gb(1.0))
+        .collect();
+    let mut ids = Vec::with_capacity(BATCH);
+    let mut done = 0;
+    while done < n {
+        for q in &reqs {
+            black_box(r.submit(q).unwrap());
+        }
+        while ids.len() < BATCH {
+            if let Some(a) = r.dispatch() {
+                ids.push(black_box(a.workload_id));
+            }
+        }
+        for id in ids.drain(..) {
+            r.complete(id).unwrap();
+        }
+        done += BATCH as u64;
+    }
+}
+
 fn heap_cycles(r: &HeapRouter, n: u64) {
     let mut done = 0;
     while done < n {
@@ -225,6 +249,16 @@ fn pairs(c: &mut Criterion) {
                 b.iter_custom(|iters| {
                     let r = router_with(backend);
                     run_threads(t, iters.max(t as u64 * BATCH as u64), |n| router_cycles(&r, n))
+                })
+            });
+        }
+        for (name, backend) in
+            [("single_calls_lockfree", QueueBackend::LockFree), ("single_calls_mutex_heap", QueueBackend::MutexHeap)]
+        {
+            g.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &t| {
+                b.iter_custom(|iters| {
+                    let r = router_with(backend);
+                    run_threads(t, iters.max(t as u64 * BATCH as u64), |n| router_single_cycles(&r, n))
                 })
             });
         }

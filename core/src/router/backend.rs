@@ -56,18 +56,29 @@ impl Queues {
     pub(crate) fn push_many(&self, entries: &mut [(u32, usize, u64)]) {
         match self {
             Queues::LockFree(q) => {
-                // Stable: request order within a level (and so per customer) is kept.
-                entries.sort_by_key(|e| e.1);
+                // Level by level, request order kept within a level (and so per customer).
                 let mut run: Vec<u64> = Vec::with_capacity(entries.len());
-                let mut i = 0;
-                while i < entries.len() {
-                    let (customer, level, _) = entries[i];
-                    run.clear();
-                    while i < entries.len() && entries[i].0 == customer && entries[i].1 == level {
-                        run.push(entries[i].2);
-                        i += 1;
+                let mut levels = 0u32;
+                for e in entries.iter() {
+                    levels |= 1 << e.1.min(LEVELS - 1);
+                }
+                while levels != 0 {
+                    let level = levels.trailing_zeros() as usize;
+                    levels &= levels - 1;
+                    let mut customer = u32::MAX;
+                    for &(c, l, item) in entries.iter() {
+                        if l.min(LEVELS - 1) != level {
+                            continue;
+                        }
+                        if c != customer && !run.is_empty() {
+                            q.push_run(customer, level, &run);
+                            run.clear();
+                        }
+                        customer = c;
+                        run.push(item);
                     }
                     q.push_run(customer, level, &run);
+                    run.clear();
                 }
             }
             Queues::MutexHeap(h) => {

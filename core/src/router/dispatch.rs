@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use super::config::MAX_CANDIDATES;
 use super::devices::{class_needed, class_of, pack, unpack, Site, AVAILABLE};
-use super::engine::{Meta, Router, WorkloadSlot};
+use super::engine::{Meta, Router, Tally, WorkloadSlot};
 use super::queues::LEVELS;
 use super::state::{entry, entry_parts, Word, WorkloadState};
 use crate::econ::DeviceKind;
@@ -104,15 +104,19 @@ struct Candidate {
 /// The pool entry of the device this dispatch call placed its last workload on, kept out of
 /// the pool between placements of one call (see [`Router::claim_held`]); published when the call
 /// ends or when the next placement cannot use it.
+/// It also carries the call's counter [`Tally`], applied at the same moment.
 #[derive(Default)]
 pub(crate) struct Held {
     entry: Option<(DeviceKind, Candidate)>,
+    pub(crate) tally: Tally,
 }
 
 impl Held {
     /// Puts the held entry back into its pool, exactly where an immediate push after the claim
-    /// would have put it (nothing else was pushed to the pool by this call meanwhile).
+    /// would have put it (nothing else was pushed to the pool by this call meanwhile), and
+    /// applies the call's counter changes.
     pub(crate) fn publish(&mut self, router: &Router) {
+        router.apply(&mut self.tally);
         if let Some((kind, c)) = self.entry.take() {
             if let Some(site) = router.sites[c.site as usize].get() {
                 site.pool(kind).push(class_of(kind, c.free), c.device, c.generation);
@@ -355,19 +359,20 @@ impl Router {
             customer.give_gpus(meta.gpus);
             return Err(NoFit::Stale);
         }
-        self.states.shift(WorkloadState::Queued.index(), WorkloadState::Assigned.index());
-        self.depth.add(word.level, -1);
-        self.active_by_level.add(word.level, 1);
+        let tally = &mut held.tally;
+        tally.shift(WorkloadState::Queued, WorkloadState::Assigned);
+        tally.depth[word.level] -= 1;
+        tally.active[word.level] += 1;
         customer.give_queued();
         let wait = now.saturating_sub(meta.submit_ns);
         self.wait_hist.record_nanos(wait);
         if meta.latency_bound_ms.is_some_and(|ms| wait as f64 > ms * 1e6) {
-            self.misses.add(0, 1);
+            tally.misses[0] += 1;
         }
         if meta.deadline_seconds.is_some_and(|s| wait as f64 > s * 1e9) {
-            self.misses.add(1, 1);
+            tally.misses[1] += 1;
         }
-        self.allocations.add(if kind == DeviceKind::Gpu { 0 } else { 1 }, 1);
+        tally.allocations[if kind == DeviceKind::Gpu { 0 } else { 1 }] += 1;
         if let Some(t0) = t0 {
             self.allocation_hist.record_nanos(t0.elapsed().as_nanos() as u64);
         }
@@ -738,7 +743,6 @@ impl Router {
         if let Some(c) = self.customers.get(meta.customer) {
             c.give_gpus(meta.gpus);
         }
-        self.active_by_level.add(word.level, -1);
         if self.parked_len.load(Acquire) > 0 {
             self.capacity_events.add(0, 1);
         }

@@ -86,6 +86,30 @@ fn limit_bits(v: Option<f64>) -> u64 {
     v.map_or(0, |v| (v as f32).to_bits() as u64)
 }
 
+/// Counter changes a call accumulates locally and applies once, at its end (a batch of 64
+/// workloads then bumps each router counter once, not 64 times). Readers of the counters see
+/// a batch's changes together; `counts()` adds up at any moment either way.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    pub states: [i64; 9],
+    pub depth: [i64; LEVELS],
+    pub queued_total: [i64; LEVELS],
+    pub active: [i64; LEVELS],
+    /// [gpu ok, asic ok, parked, preemptions]
+    pub allocations: [i64; 4],
+    pub misses: [i64; 2],
+    pub dirty: bool,
+}
+
+impl Tally {
+    #[inline]
+    pub(crate) fn shift(&mut self, from: WorkloadState, to: WorkloadState) {
+        self.states[from.index()] -= 1;
+        self.states[to.index()] += 1;
+        self.dirty = true;
+    }
+}
+
 /// A validated submission, not yet given an id.
 struct Prepared {
     customer: u32,
@@ -294,6 +318,22 @@ pub struct Router {
     pub(crate) aging_watermark: parking_lot::Mutex<u64>,
 }
 
+impl Router {
+    /// Applies a call's counter changes and clears the tally.
+    pub(crate) fn apply(&self, t: &mut Tally) {
+        if !std::mem::take(&mut t.dirty) {
+            return;
+        }
+        self.states.add_all(&t.states);
+        self.depth.add_all(&t.depth);
+        self.queued_total.add_all(&t.queued_total);
+        self.active_by_level.add_all(&t.active);
+        self.allocations.add_all(&t.allocations);
+        self.misses.add_all(&t.misses);
+        *t = Tally::default();
+    }
+}
+
 impl std::fmt::Debug for Router {
     /// A summary (the tables themselves can hold millions of slots).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -431,7 +471,10 @@ impl Router {
     pub fn submit(&self, req: &SubmitRequest<'_>) -> Result<u64> {
         let prepared = self.prepare(req, &mut BatchMemo::default()).map_err(|e| self.reject(e))?;
         let id = self.next_id.fetch_add(1, AcqRel);
-        self.publish(id, &prepared, self.now_ns()).map_err(|e| self.reject(e))
+        let mut tally = Tally::default();
+        let result = self.publish(id, &prepared, self.now_ns(), &mut tally);
+        self.apply(&mut tally);
+        result.map_err(|e| self.reject(e))
     }
 
     /// Validates and classifies a request and takes its place in the customer's `max_queued`
@@ -538,15 +581,15 @@ impl Router {
     }
 
     /// Writes a prepared workload into slot `id` and queues it.
-    fn publish(&self, id: u64, p: &Prepared, now: u64) -> Result<u64> {
-        self.write_slot(id, p, now)?;
+    fn publish(&self, id: u64, p: &Prepared, now: u64, tally: &mut Tally) -> Result<u64> {
+        self.write_slot(id, p, now, tally)?;
         self.queues.push(p.customer, p.level, entry(id, 0, p.level));
         Ok(id)
     }
 
     /// Writes a prepared workload into slot `id` (state Queued) and counts it; queueing it is
     /// the caller's next step.
-    fn write_slot(&self, id: u64, p: &Prepared, now: u64) -> Result<()> {
+    fn write_slot(&self, id: u64, p: &Prepared, now: u64, tally: &mut Tally) -> Result<()> {
         let Some(slot) = (id < 1 << 40).then(|| self.workloads.get_or_alloc(id)).flatten() else {
             if let Some(c) = self.customers.get(p.customer) {
                 c.give_queued();
@@ -559,10 +602,11 @@ impl Router {
         slot.submit_ns.store(now, Relaxed);
         slot.limits.store(p.limits, Relaxed);
         slot.state.store(Word { state: WorkloadState::Queued, level, stamp: 0, device: 0 }.pack(), Release);
-        self.states.add(SUBMITTED, 1);
-        self.states.add(WorkloadState::Queued.index(), 1);
-        self.depth.add(level, 1);
-        self.queued_total.add(level, 1);
+        tally.states[SUBMITTED] += 1;
+        tally.states[WorkloadState::Queued.index()] += 1;
+        tally.depth[level] += 1;
+        tally.queued_total[level] += 1;
+        tally.dirty = true;
         Ok(())
     }
 
@@ -577,17 +621,21 @@ impl Router {
         let mut id = if accepted > 0 { self.next_id.fetch_add(accepted, AcqRel) } else { 0 };
         let now = self.now_ns();
         let mut entries = Vec::with_capacity(accepted as usize);
+        let mut tally = Tally::default();
         let results = prepared
             .into_iter()
             .map(|p| {
                 let p = p.map_err(|e| self.reject(e))?;
                 let this = id;
                 id += 1;
-                self.write_slot(this, &p, now).map_err(|e| self.reject(e))?;
+                self.write_slot(this, &p, now, &mut tally).map_err(|e| self.reject(e))?;
                 entries.push((p.customer, p.level, entry(this, 0, p.level)));
                 Ok(this)
             })
             .collect();
+        // Counted before queued, as one-by-one submissions are: a dispatcher never sees more
+        // work leave the queues than the counters say entered.
+        self.apply(&mut tally);
         self.queues.push_many(&mut entries);
         results
     }
@@ -653,23 +701,35 @@ impl Router {
             if !self.cas(slot, word, next) {
                 continue;
             }
-            if via_running {
-                self.states.shift(from.index(), WorkloadState::Running.index());
-                from = WorkloadState::Running;
-            }
-            self.states.shift(from.index(), to.index());
-            match from {
-                WorkloadState::Queued => {
-                    self.depth.add(word.level, -1);
-                    if let Some(c) = self.customers.get(meta.customer) {
-                        c.give_queued();
-                    }
+            let mut local = Tally::default();
+            let releases =
+                matches!(from, WorkloadState::Assigned | WorkloadState::Running) && to != WorkloadState::Running;
+            {
+                let tally = match held.as_deref_mut() {
+                    Some(h) => &mut h.tally,
+                    None => &mut local,
+                };
+                if via_running {
+                    tally.shift(from, WorkloadState::Running);
+                    from = WorkloadState::Running;
                 }
-                WorkloadState::Assigned | WorkloadState::Running if to != WorkloadState::Running => {
-                    self.release(id, word, &meta, held.take());
+                tally.shift(from, to);
+                if from == WorkloadState::Queued {
+                    tally.depth[word.level] -= 1;
                 }
-                _ => {}
+                if releases {
+                    tally.active[word.level] -= 1;
+                }
             }
+            if from == WorkloadState::Queued {
+                if let Some(c) = self.customers.get(meta.customer) {
+                    c.give_queued();
+                }
+            }
+            if releases {
+                self.release(id, word, &meta, held);
+            }
+            self.apply(&mut local);
             return Ok(());
         }
     }
@@ -742,6 +802,7 @@ impl Router {
             return false;
         }
         self.states.shift(word.state.index(), WorkloadState::Preempted.index());
+        self.active_by_level.add(word.level, -1);
         self.release(id, word, meta, None);
         self.allocations.add(3, 1);
         let stamp = word.stamp.wrapping_add(1);

@@ -121,6 +121,18 @@ impl<const N: usize> Counters<N> {
         bump_i64(&self.stripes[k][index], k, delta);
     }
 
+    /// Adds every non-zero delta of `deltas` (one stripe lookup for all).
+    #[inline]
+    pub(crate) fn add_all(&self, deltas: &[i64; N]) {
+        let k = stripe();
+        let s = &self.stripes[k];
+        for (a, &d) in s.iter().zip(deltas.iter()) {
+            if d != 0 {
+                bump_i64(a, k, d);
+            }
+        }
+    }
+
     /// Moves one unit from counter `from` to counter `to` (a state transition).
     #[inline]
     pub(crate) fn shift(&self, from: usize, to: usize) {
