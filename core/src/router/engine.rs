@@ -684,7 +684,7 @@ impl Router {
     ) -> Result<()> {
         loop {
             let (slot, word, meta) = self.lookup(id, customer)?;
-            let mut from = word.state;
+            let from = word.state;
             // `complete` / `fail` on an assigned workload means it started and ended before the
             // host reported the start: take both edges.
             let mut via_running = false;
@@ -701,24 +701,36 @@ impl Router {
             if !self.cas(slot, word, next) {
                 continue;
             }
-            let mut local = Tally::default();
             let releases =
                 matches!(from, WorkloadState::Assigned | WorkloadState::Running) && to != WorkloadState::Running;
-            {
-                let tally = match held.as_deref_mut() {
-                    Some(h) => &mut h.tally,
-                    None => &mut local,
-                };
-                if via_running {
-                    tally.shift(from, WorkloadState::Running);
-                    from = WorkloadState::Running;
+            let edges: &[(WorkloadState, WorkloadState)] = if via_running {
+                &[(WorkloadState::Assigned, WorkloadState::Running), (WorkloadState::Running, to)]
+            } else {
+                &[(from, to)]
+            };
+            // Into the caller's tally (a batch), or straight into the counters.
+            match held.as_deref_mut() {
+                Some(h) => {
+                    for &(a, b) in edges {
+                        h.tally.shift(a, b);
+                    }
+                    if from == WorkloadState::Queued {
+                        h.tally.depth[word.level] -= 1;
+                    }
+                    if releases {
+                        h.tally.active[word.level] -= 1;
+                    }
                 }
-                tally.shift(from, to);
-                if from == WorkloadState::Queued {
-                    tally.depth[word.level] -= 1;
-                }
-                if releases {
-                    tally.active[word.level] -= 1;
+                None => {
+                    for &(a, b) in edges {
+                        self.states.shift(a.index(), b.index());
+                    }
+                    if from == WorkloadState::Queued {
+                        self.depth.add(word.level, -1);
+                    }
+                    if releases {
+                        self.active_by_level.add(word.level, -1);
+                    }
                 }
             }
             if from == WorkloadState::Queued {
@@ -729,7 +741,6 @@ impl Router {
             if releases {
                 self.release(id, word, &meta, held);
             }
-            self.apply(&mut local);
             return Ok(());
         }
     }
