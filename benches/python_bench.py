@@ -318,13 +318,16 @@ def router_cycles() -> None:
             raise errors[0]
         return per * threads / elapsed
 
+    def py_make() -> PyHeapRouter:
+        return PyHeapRouter(gpus, 80 * 1024)
+
     print("\n### Router: submit → dispatch → complete cycles from Python (workloads / s)\n")
     print("| variant | 1 thread | 2 threads |")
     print("| --- | --- | --- |")
     rows: list[tuple[str, Callable[[], Any], Callable[[Any, int], None], int]] = [
         ("`hcp.Router` batch calls (`submit_batch`, `dispatch_batch`, `complete_batch`)", make, hcp_batch, total),
         ("`hcp.Router`, one call per workload", make, hcp_calls, total // 10),
-        ("pure-Python `heapq` + `threading.Lock` router (far less work)", lambda: PyHeapRouter(gpus, 80 * 1024), py_heap, total // 10),
+        ("pure-Python `heapq` + `threading.Lock` router (far less work)", py_make, py_heap, total // 10),
     ]
     for name, mk, work, n in rows:
         figures = [max(run(t, mk(), work, n) for _ in range(2)) for t in (1, 2)]
