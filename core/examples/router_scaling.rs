@@ -89,6 +89,10 @@ fn main() {
         let shared = [router(1)];
         run("one router, a customer per thread", 2, n / 2, |t| (0, format!("c{t}"), None), &shared);
         let two_sites = [router(2)];
+        run("one router, two sites", 1, n, |_| (0, "c".into(), None), &two_sites);
+        let two_sites = [router(2)];
+        run("one router, two sites", 2, n / 2, |_| (0, "c".into(), None), &two_sites);
+        let two_sites = [router(2)];
         run(
             "one router, a customer and a site per thread",
             2,

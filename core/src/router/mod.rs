@@ -46,6 +46,13 @@
 //! * **Counts add up**: `counts().submitted` always equals queued + assigned + running +
 //!   completed + failed + cancelled + rejected (preempted work is queued again at once).
 //!
+//! * **Batch calls** (`submit_batch`, `dispatch_batch`, `complete_batch`) give exactly the
+//!   results of the one-by-one calls (a property test holds them to it) but share work: a
+//!   batch takes its ids in one step and queues level by level, dispatch takes a customer's
+//!   run of items in one turn of its ticket ([`LevelQueues::pop_run`]) and keeps the device it
+//!   just used while a one-by-one dispatch would choose it again, completions publish one pool
+//!   entry per run of releases on a device, and counters are bumped once per call.
+//!
 //! Parked work (waiting for capacity or quota) is retried first when capacity frees, in
 //! priority order, but only at or above the best priority still in the queues; smaller work
 //! behind it may backfill free devices.

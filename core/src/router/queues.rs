@@ -26,6 +26,12 @@
 //!   The mask covers slot and ring: a popper clears the bit only after finding both empty, and
 //!   re-checks both after the clear; whoever fills the slot marks the bit afterwards.
 //!
+//! * **Runs.** [`LevelQueues::pop_run`] serves several items in one turn of a ticket while its
+//!   customer is alone at the top level (ring and front slot empty, no higher level marked) and
+//!   [`LevelQueues::push_run`] pushes a customer's items with one fence and the tickets one-by-one
+//!   pushes would add: the same order as single pops and pushes, with the level's shared words
+//!   touched once per run.
+//!
 //! The highest non-empty level is `mask.trailing_zeros()`: O(1) whatever the depth.
 //! The loom models in `core/tests/router_loom.rs` check these protocols exhaustively.
 
