@@ -59,8 +59,12 @@ enum NoFit {
     Stale,
 }
 
-/// Rounds of candidate collection before a placement that keeps losing claim races gives up.
-const CLAIM_ATTEMPTS: usize = 8;
+/// Rounds of candidate collection before a placement that keeps losing claim races gives up
+/// (and the work waits, parked). A lost race means another thread changed that device (a claim
+/// or a release) in the meantime, so retrying is lock-free; the bound is only a backstop. (It
+/// was 8: under contention on one site a workload then sometimes parked with free GPUs in the
+/// pool, and parked work leaves after later work of the same producer and level.)
+const CLAIM_ATTEMPTS: usize = 1024;
 
 enum Claim {
     /// Claimed; the miners curtailed to power it, and the device's fresh pool entry when the
@@ -366,10 +370,10 @@ impl Router {
         customer.give_queued();
         let wait = now.saturating_sub(meta.submit_ns);
         self.wait_hist.record_nanos(wait);
-        if meta.latency_bound_ms.is_some_and(|ms| wait as f64 > ms * 1e6) {
+        if meta.limits != 0 && meta.latency_bound_ms().is_some_and(|ms| wait as f64 > ms * 1e6) {
             tally.misses[0] += 1;
         }
-        if meta.deadline_seconds.is_some_and(|s| wait as f64 > s * 1e9) {
+        if meta.limits != 0 && meta.deadline_seconds().is_some_and(|s| wait as f64 > s * 1e9) {
             tally.misses[1] += 1;
         }
         tally.allocations[if kind == DeviceKind::Gpu { 0 } else { 1 }] += 1;
@@ -611,12 +615,17 @@ impl Router {
         };
         slot.workloads.fetch_add(1, Relaxed);
         let kept = Candidate { device: c.device, generation: next_gen, free: left, site: c.site, score: 0.0 };
+        // Uncapped sites keep no running load (see `admit_power`): skip the power maths.
+        let capped = kind == DeviceKind::Gpu && site.cap_mw.load(Acquire) != u64::MAX;
+        // A capped site publishes even for a caller that wanted to keep the entry (a cap set
+        // since it checked): a refused claim's give-back that keeps the device's class pushes
+        // nothing, so the entry must already be in the pool or the device would be lost.
+        let publish = publish || capped;
         if publish {
             site.pool(kind).push(class_of(kind, left), c.device, next_gen);
         }
         let mut curtailed = Vec::new();
-        // Uncapped sites keep no running load (see `admit_power`): skip the power maths.
-        if kind == DeviceKind::Gpu && site.cap_mw.load(Acquire) != u64::MAX {
+        if capped {
             let delta = super::devices::gpu_work_mw(&info.model, units, info.capacity_units);
             match self.admit_power(site, delta) {
                 Some(cut) => curtailed = cut,

@@ -49,8 +49,18 @@ pub(crate) struct Meta {
     pub base_level: usize,
     pub site: Option<u32>,
     pub submit_ns: u64,
-    pub latency_bound_ms: Option<f64>,
-    pub deadline_seconds: Option<f64>,
+    /// Latency bound and deadline as stored (decoded on demand: most dispatches only test
+    /// whether there are any).
+    pub limits: u64,
+}
+
+impl Meta {
+    pub(crate) fn latency_bound_ms(&self) -> Option<f64> {
+        limit(self.limits >> 32)
+    }
+    pub(crate) fn deadline_seconds(&self) -> Option<f64> {
+        limit(self.limits & 0xffff_ffff)
+    }
 }
 
 impl WorkloadSlot {
@@ -71,8 +81,7 @@ impl WorkloadSlot {
             base_level: ((need >> 32) & 0xff) as usize,
             site: if site == 0 { None } else { Some(site as u32 - 1) },
             submit_ns: self.submit_ns.load(Relaxed),
-            latency_bound_ms: limit(limits >> 32),
-            deadline_seconds: limit(limits & 0xffff_ffff),
+            limits,
         }
     }
 }
@@ -859,8 +868,8 @@ impl Router {
             },
             device_ids: self.device_list(id, word).iter().map(|d| self.device_name(*d).to_string()).collect(),
             submit_seconds: meta.submit_ns as f64 * 1e-9,
-            latency_bound_ms: meta.latency_bound_ms,
-            deadline_seconds: meta.deadline_seconds,
+            latency_bound_ms: meta.latency_bound_ms(),
+            deadline_seconds: meta.deadline_seconds(),
         })
     }
 
