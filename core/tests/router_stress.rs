@@ -76,7 +76,7 @@ fn stress(sites: &[&str]) {
         std::thread::spawn(move || {
             let mut flips = 0u64;
             while !done.load(Acquire) {
-                let cap = if flips % 2 == 0 { Some(1e9) } else { None };
+                let cap = if flips.is_multiple_of(2) { Some(1e9) } else { None };
                 router.set_site_power_cap_kw("b", cap).unwrap();
                 flips += 1;
                 std::thread::yield_now();
