@@ -131,48 +131,61 @@ impl Error {
 pub(crate) mod check {
     use super::{Error, Result};
 
+    /// The error, built out of line: the checks themselves inline into hot loops, their
+    /// message formatting does not.
+    #[cold]
+    #[inline(never)]
+    fn fail(field: &str, rule: std::fmt::Arguments<'_>, value: f64) -> Error {
+        Error::invalid_input(field, format!("{rule}, got {value}"))
+    }
+
     /// `value` must be finite and strictly positive.
+    #[inline]
     pub fn positive(field: &str, value: f64) -> Result<f64> {
         if value.is_finite() && value > 0.0 {
             Ok(value)
         } else {
-            Err(Error::invalid_input(field, format!("must be finite and > 0, got {value}")))
+            Err(fail(field, format_args!("must be finite and > 0"), value))
         }
     }
 
     /// `value` must be finite and ≥ 0.
+    #[inline]
     pub fn non_negative(field: &str, value: f64) -> Result<f64> {
         if value.is_finite() && value >= 0.0 {
             Ok(value)
         } else {
-            Err(Error::invalid_input(field, format!("must be finite and >= 0, got {value}")))
+            Err(fail(field, format_args!("must be finite and >= 0"), value))
         }
     }
 
     /// `value` must be finite (any sign; e.g. real-time power prices go negative).
+    #[inline]
     pub fn finite(field: &str, value: f64) -> Result<f64> {
         if value.is_finite() {
             Ok(value)
         } else {
-            Err(Error::invalid_input(field, format!("must be finite, got {value}")))
+            Err(fail(field, format_args!("must be finite"), value))
         }
     }
 
     /// `value` must lie in `[lo, hi)` and be finite.
+    #[inline]
     pub fn in_range_half_open(field: &str, value: f64, lo: f64, hi: f64) -> Result<f64> {
         if value.is_finite() && value >= lo && value < hi {
             Ok(value)
         } else {
-            Err(Error::invalid_input(field, format!("must be in [{lo}, {hi}), got {value}")))
+            Err(fail(field, format_args!("must be in [{lo}, {hi})"), value))
         }
     }
 
     /// `value` must lie in `[lo, hi]` and be finite.
+    #[inline]
     pub fn in_range(field: &str, value: f64, lo: f64, hi: f64) -> Result<f64> {
         if value.is_finite() && value >= lo && value <= hi {
             Ok(value)
         } else {
-            Err(Error::invalid_input(field, format!("must be in [{lo}, {hi}], got {value}")))
+            Err(fail(field, format_args!("must be in [{lo}, {hi}]"), value))
         }
     }
 }

@@ -624,24 +624,33 @@ impl Router {
     /// are consecutive (in request order, skipping rejected requests) and two threads
     /// submitting batches at once write disjoint runs of workload slots.
     pub fn submit_batch(&self, requests: &[SubmitRequest<'_>]) -> Vec<Result<u64>> {
-        let mut memo = BatchMemo::default();
-        let prepared: Vec<Result<Prepared>> = requests.iter().map(|r| self.prepare(r, &mut memo)).collect();
-        let accepted = prepared.iter().filter(|p| p.is_ok()).count() as u64;
-        let mut id = if accepted > 0 { self.next_id.fetch_add(accepted, AcqRel) } else { 0 };
+        let n = requests.len() as u64;
+        if n == 0 {
+            return Vec::new();
+        }
+        // One id per request up front; accepted requests take them in order, and the ids of
+        // rejected ones (the tail of the block) go back unless another thread has taken ids
+        // since — so alone, a batch numbers exactly as one-by-one submissions would.
+        let base = self.next_id.fetch_add(n, AcqRel);
         let now = self.now_ns();
-        let mut entries = Vec::with_capacity(accepted as usize);
+        let mut memo = BatchMemo::default();
+        let mut entries = Vec::with_capacity(requests.len());
         let mut tally = Tally::default();
-        let results = prepared
-            .into_iter()
-            .map(|p| {
-                let p = p.map_err(|e| self.reject(e))?;
-                let this = id;
-                id += 1;
-                self.write_slot(this, &p, now, &mut tally).map_err(|e| self.reject(e))?;
-                entries.push((p.customer, p.level, entry(this, 0, p.level)));
-                Ok(this)
+        let mut next = base;
+        let results = requests
+            .iter()
+            .map(|r| {
+                let p = self.prepare(r, &mut memo).map_err(|e| self.reject(e))?;
+                let id = next;
+                next += 1;
+                self.write_slot(id, &p, now, &mut tally).map_err(|e| self.reject(e))?;
+                entries.push((p.customer, p.level, entry(id, 0, p.level)));
+                Ok(id)
             })
             .collect();
+        if next < base + n {
+            let _ = self.next_id.compare_exchange(base + n, next, AcqRel, Acquire);
+        }
         // Counted before queued, as one-by-one submissions are: a dispatcher never sees more
         // work leave the queues than the counters say entered.
         self.apply(&mut tally);
