@@ -1,7 +1,7 @@
 //! Where a workload's time goes, by phase (submit_batch, dispatch_batch, complete_batch), on one
 //! router from 1 and 2 threads — and with `HEAP=1` the same with the `mutex_heap` queue backend.
 //! The cycle is the benchmark's (64 workloads at priorities 1–10, 1 GB each, 256 H100s, one
-//! site); the phase times are per workload, per thread.
+//! site); the phase times are per workload, per thread, and the throughput is wall clock.
 //!
 //! `cargo run --release -p hcp --example router_phases` (`HEAP=1` for the mutex heap queue)
 
@@ -31,6 +31,7 @@ fn main() {
         }
         let barrier = Barrier::new(threads);
         let per = n / threads;
+        let wall = Instant::now();
         let res: Vec<[Duration; 3]> = std::thread::scope(|s| {
             let hs: Vec<_> = (0..threads)
                 .map(|_| {
@@ -74,6 +75,9 @@ fn main() {
                 .collect();
             hs.into_iter().map(|h| h.join().unwrap()).collect()
         });
+        // Wall clock over all threads: per-thread phase sums alone cannot tell two threads
+        // running in parallel from two threads taking turns on one vCPU.
+        println!("{threads} thr: {:.2} M workloads/s (wall clock)", n as f64 / wall.elapsed().as_secs_f64() / 1e6);
         for (i, t) in res.iter().enumerate() {
             println!(
                 "{threads} thr, thread {i}: submit {:.0} ns, dispatch {:.0} ns, complete {:.0} ns per workload",

@@ -80,8 +80,8 @@ fn run(
 }
 
 /// Round trip of one cache line between two threads (each waits for the other's write, then
-/// writes back), ns: how far apart the hypervisor put the two vCPUs at this moment. On this VM
-/// it is bimodal (about 100 ns vs 250+ ns), and every two-thread figure follows it.
+/// writes back), ns: what moving a line between the two vCPUs costs at this moment (about
+/// 360–520 ns on this VM in the runs recorded in `benches/RESULTS-router.md`).
 pub fn core_to_core_round_trip_ns() -> f64 {
     use std::sync::atomic::{AtomicU64, Ordering::*};
     const ROUNDS: u64 = 200_000;
