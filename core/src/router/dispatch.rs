@@ -171,8 +171,11 @@ impl Router {
         let mut hand: Vec<(usize, u32, u64)> = Vec::new();
         let mut next = 0;
         'calls: while out.len() < max {
-            // What `dispatch_at` does first on every call.
-            if self.parked_len.load(Acquire) > 0 {
+            // What `dispatch_at` does first on every call — unless a parked workload placed
+            // now would leave no room in this batch for the entries already in hand, which
+            // must be placed or parked by this call, never dropped.
+            let in_hand = hand.len() - next;
+            if self.parked_len.load(Acquire) > 0 && out.len() + in_hand < max {
                 let events = self.capacity_events.get(0);
                 if self.parked_seen.swap(events, AcqRel) != events {
                     let floor = hand[next..].iter().map(|h| h.0).min().unwrap_or(LEVELS);
@@ -209,8 +212,17 @@ impl Router {
             }
             break;
         }
-        // A run is never longer than the pops the calls it stands for would make.
+        // A run is never longer than the pops the calls it stands for would make, so nothing is
+        // left in hand; were anything left, it waits (parked) rather than being lost.
         debug_assert_eq!(next, hand.len());
+        for &(_, _, e) in &hand[next..] {
+            let (id, stamp, level) = entry_parts(e);
+            if let Some(word) = self.workloads.get(id).and_then(|s| s.word()) {
+                if word.state == WorkloadState::Queued && word.stamp == stamp && word.level == level {
+                    self.park(id, word, e);
+                }
+            }
+        }
         held.publish(self);
         if sampled {
             let n = out.len().max(1) as u64;
