@@ -3,17 +3,13 @@
 //! The cycle is the benchmark's (64 workloads at priorities 1–10, 1 GB each, 256 H100s, one
 //! site); the phase times are per workload, per thread, and the throughput is wall clock.
 //!
-//! `cargo run --release -p hcp --example router_phases` (`HEAP=1` for the mutex heap queue)
+//! `cargo run --release -p hcp --example router_phases` (`HEAP=1` for the mutex heap queue;
+//! `router_scaling` prints the core-to-core round trip that goes with a run)
 
 use hcp::router::{Router, RouterConfig, SubmitRequest};
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
-#[path = "router_scaling.rs"]
-#[allow(dead_code)]
-mod scaling;
-
 fn main() {
-    println!("core-to-core round trip: {:.0} ns", scaling::core_to_core_round_trip_ns());
     let n: usize = 2_000_000;
     for threads in [1usize, 2] {
         let r = Router::new(RouterConfig {

@@ -82,7 +82,7 @@ fn run(
 /// Round trip of one cache line between two threads (each waits for the other's write, then
 /// writes back), ns: what moving a line between the two vCPUs costs at this moment (about
 /// 360–520 ns on this VM in the runs recorded in `benches/RESULTS-router.md`).
-pub fn core_to_core_round_trip_ns() -> f64 {
+fn core_to_core_round_trip_ns() -> f64 {
     use std::sync::atomic::{AtomicU64, Ordering::*};
     const ROUNDS: u64 = 200_000;
     let flag = AtomicU64::new(0);

@@ -216,11 +216,8 @@ impl Router {
         // left in hand; were anything left, it waits (parked) rather than being lost.
         debug_assert_eq!(next, hand.len());
         for &(_, _, e) in &hand[next..] {
-            let (id, stamp, level) = entry_parts(e);
-            if let Some(word) = self.workloads.get(id).and_then(|s| s.word()) {
-                if word.state == WorkloadState::Queued && word.stamp == stamp && word.level == level {
-                    self.park(id, word, e);
-                }
+            if let Some((id, _, word)) = self.live_entry(e) {
+                self.park(id, word, e);
             }
         }
         held.publish(self);
@@ -231,14 +228,18 @@ impl Router {
         out
     }
 
-    /// Places one popped queue entry: `None` when it was stale or had to wait (parked).
-    fn dispatch_entry(&self, e: u64, now: u64, sampled: bool, held: &mut Held) -> Option<Assignment> {
+    /// The workload a queue entry names, with its word — `None` when the entry is stale (the
+    /// workload was cancelled, aged or requeued since the entry was made).
+    fn live_entry(&self, e: u64) -> Option<(u64, &WorkloadSlot, Word)> {
         let (id, stamp, level) = entry_parts(e);
         let slot = self.workloads.get(id)?;
-        let word = slot.word()?;
-        if word.state != WorkloadState::Queued || word.stamp != stamp || word.level != level {
-            return None; // stale entry: cancelled, aged or requeued since
-        }
+        let word = slot.word().filter(|w| w.state == WorkloadState::Queued && w.stamp == stamp && w.level == level)?;
+        Some((id, slot, word))
+    }
+
+    /// Places one popped queue entry: `None` when it was stale or had to wait (parked).
+    fn dispatch_entry(&self, e: u64, now: u64, sampled: bool, held: &mut Held) -> Option<Assignment> {
+        let (id, slot, word) = self.live_entry(e)?;
         let meta = slot.meta();
         match self.place(id, slot, word, &meta, now, sampled, held) {
             Ok(a) => Some(a),
@@ -299,11 +300,7 @@ impl Router {
         }
         for key in keys {
             let Some(&e) = parked.get(&key) else { continue };
-            let (id, stamp, level) = entry_parts(e);
-            let slot = self.workloads.get(id)?;
-            let fresh =
-                slot.word().filter(|w| w.state == WorkloadState::Queued && w.stamp == stamp && w.level == level);
-            let Some(word) = fresh else {
+            let Some((id, slot, word)) = self.live_entry(e) else {
                 parked.remove(&key);
                 self.parked_len.fetch_sub(1, AcqRel);
                 continue;
@@ -510,18 +507,9 @@ impl Router {
             self.score(&mut cands[..n], meta);
             cands[..n].sort_by(|a, b| b.score.total_cmp(&a.score).then(a.device.cmp(&b.device)));
         }
-        if n == 1 && self.sticky_placement(cands[0].site) {
-            let c = cands[0];
-            let Some(site) = self.sites[c.site as usize].get() else { return Attempt::LostRaces };
-            return match self.claim_with(kind, c, meta.units, site, false) {
-                Claim::Got(curtailed, kept) => {
-                    held.entry = kept.map(|k| (kind, k));
-                    Attempt::Claimed(Claimed { first: c.device, extra: Vec::new(), curtailed })
-                }
-                Claim::Raced => Attempt::LostRaces,
-                Claim::Refused => Attempt::NoCandidates,
-            };
-        }
+        // A lone candidate from a lone site is where the next one-by-one placement would look
+        // first too: keep its entry for this call instead of publishing it.
+        let keep = n == 1 && self.sticky_placement(cands[0].site);
         let mut result = None;
         let mut refused = false;
         for c in &cands[..n] {
@@ -529,8 +517,11 @@ impl Router {
                 // Claimed, or the claim failed because the device changed (whoever changed it
                 // published a fresh entry) or power refused it: either way this entry is spent.
                 if let Some(site) = self.sites[c.site as usize].get() {
-                    match self.claim(kind, *c, meta.units, site) {
-                        Claim::Got(curtailed, _) => {
+                    match self.claim_with(kind, *c, meta.units, site, !keep) {
+                        Claim::Got(curtailed, kept) => {
+                            if keep {
+                                held.entry = kept.map(|k| (kind, k));
+                            }
                             result = Some(Claimed { first: c.device, extra: Vec::new(), curtailed })
                         }
                         Claim::Raced => {}

@@ -199,8 +199,10 @@ impl LevelQueues {
                 return None;
             }
             let level = mask.trailing_zeros() as usize;
-            if let Some(found) = self.pop_level(level) {
-                return Some(found);
+            let mut found = None;
+            self.turn(level, 1, |customer, item| found = Some((level, customer, item)));
+            if found.is_some() {
+                return found;
             }
         }
     }
@@ -234,14 +236,16 @@ impl LevelQueues {
                 break;
             }
             let level = mask.trailing_zeros() as usize;
-            self.pop_level_run(level, max, out);
+            self.turn(level, max, |customer, item| out.push((level, customer, item)));
         }
         out.len() - start
     }
 
-    /// One ticket's turn at `level`: its customer's next item, then more of its items while it
-    /// is alone at the level and nothing higher is marked. Clears the level's bit if empty.
-    fn pop_level_run(&self, level: usize, max: usize, out: &mut Vec<(usize, u32, u64)>) {
+    /// One ticket's turn at `level`, the single implementation behind `pop` (`max` 1) and
+    /// `pop_run`: its customer's next item, then — up to `max` — more of its items while it is
+    /// alone at the level and nothing higher is marked, each handed to `emit(customer, item)`.
+    /// Emits nothing, and clears the level's bit, when the level turns out empty.
+    fn turn(&self, level: usize, max: usize, mut emit: impl FnMut(u32, u64)) {
         let ring = &self.rings[level];
         let front = &self.fronts[level];
         let higher = (1u32 << level) - 1;
@@ -262,12 +266,12 @@ impl LevelQueues {
                 self.drop_ticket(customer, cq, level);
                 continue;
             };
-            out.push((level, customer, first));
+            emit(customer, first);
             let mut taken = 1;
             while taken < max && front.load(SeqCst) == 0 && ring.is_empty() && self.mask.load(SeqCst) & higher == 0 {
                 match cl.items.pop() {
                     Some(item) => {
-                        out.push((level, customer, item));
+                        emit(customer, item);
                         taken += 1;
                     }
                     None => break,
@@ -279,37 +283,6 @@ impl LevelQueues {
                 self.put_back(customer, level);
             }
             return;
-        }
-    }
-
-    /// Pops from one level; `None` when the level turned out empty (its bit is then cleared).
-    fn pop_level(&self, level: usize) -> Option<(usize, u32, u64)> {
-        let ring = &self.rings[level];
-        let front = &self.fronts[level];
-        loop {
-            let Some(customer) = self.take_ticket(level) else {
-                let bit = 1u32 << level;
-                self.mask.fetch_and(!bit, SeqCst);
-                fence(SeqCst);
-                if front.load(SeqCst) != 0 || !ring.is_empty() {
-                    self.mark(level);
-                    continue;
-                }
-                return None;
-            };
-            let cq = self.customer(customer);
-            let cl = &cq.levels[level];
-            match cl.items.pop() {
-                Some(item) => {
-                    if cl.items.is_empty() {
-                        self.drop_ticket(customer, cq, level);
-                    } else {
-                        self.put_back(customer, level);
-                    }
-                    return Some((level, customer, item));
-                }
-                None => self.drop_ticket(customer, cq, level),
-            }
         }
     }
 
