@@ -7,14 +7,11 @@
 //! ROUNDS=1000 valgrind --tool=callgrind target/release/examples/router_profile
 //! ROUNDS=2000 valgrind --tool=callgrind target/release/examples/router_profile
 //! ```
-//! (difference / 64,000 = instructions per workload; pass `heap` for the `mutex_heap` backend).
+//! (difference / 64,000 = instructions per workload).
 
-use hcp::router::{QueueBackend, Router, RouterConfig, SubmitRequest};
+use hcp::router::{Router, RouterConfig, SubmitRequest};
 fn main() {
-    let lf = std::env::args().nth(1).as_deref() != Some("heap");
-    let backend = if lf { QueueBackend::LockFree } else { QueueBackend::MutexHeap };
-    let r =
-        Router::new(RouterConfig { aging_seconds: 0.0, queue_backend: backend, ..RouterConfig::default() }).unwrap();
+    let r = Router::new(RouterConfig { aging_seconds: 0.0, ..RouterConfig::default() }).unwrap();
     for i in 0..256 {
         r.add_device(&format!("g{i}"), "gpu", "H100_SXM", "a", None).unwrap();
     }

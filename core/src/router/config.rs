@@ -35,7 +35,44 @@ pub struct WorkloadTypeConfig {
     /// May this type preempt lower-priority work when nothing fits?
     #[serde(default)]
     pub can_preempt: bool,
+    /// What happens to a workload still queued past its latency bound or deadline.
+    #[serde(default)]
+    pub on_miss: MissPolicy,
 }
+
+/// What the router does with a workload that has not been dispatched by its latency bound or
+/// deadline (see `docs/router.md` §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissPolicy {
+    /// Keep it queued; dispatch it late and count the miss.
+    #[default]
+    RunLate,
+    /// Fail it (reason `"latency bound passed"` / `"deadline passed"`) once the bound passes.
+    Drop,
+    /// As `Drop`, and refuse a submission that cannot be placed at once.
+    Reject,
+}
+
+impl MissPolicy {
+    /// `"run_late"`, `"drop"` or `"reject"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            MissPolicy::RunLate => "run_late",
+            MissPolicy::Drop => "drop",
+            MissPolicy::Reject => "reject",
+        }
+    }
+}
+
+/// Most GPUs (or miners) one workload may ask for, in config and in `submit`.
+pub const MAX_GPUS: u32 = 1024;
+/// Largest GPU memory one request may ask for, GB.
+pub const MAX_GPU_MEMORY_GB: f64 = 4_000_000.0;
+/// Largest latency bound (ms) or deadline (s).
+pub const MAX_BOUND: f64 = 1e12;
+/// Largest fair-share weight.
+pub const MAX_WEIGHT: u32 = 1_000_000;
 
 fn one() -> u32 {
     1
@@ -52,15 +89,18 @@ impl WorkloadTypeConfig {
                 format!("type {name}: must be in 1..=10, got {}", self.priority),
             ));
         }
-        check::non_negative("gpu_memory_gb", self.gpu_memory_gb)?;
+        check::in_range("gpu_memory_gb", self.gpu_memory_gb, 0.0, MAX_GPU_MEMORY_GB)?;
         if let Some(ms) = self.latency_bound_ms {
-            check::positive("latency_bound_ms", ms)?;
+            check::in_range("latency_bound_ms", ms, f64::MIN_POSITIVE, MAX_BOUND)?;
         }
         if let Some(s) = self.deadline_seconds {
-            check::positive("deadline_seconds", s)?;
+            check::in_range("deadline_seconds", s, f64::MIN_POSITIVE, MAX_BOUND)?;
         }
-        if self.device_kind == DeviceKind::Gpu && self.gpus == 0 {
-            return Err(Error::invalid_input("gpus", format!("type {name}: GPU work needs at least one GPU")));
+        if !(1..=MAX_GPUS).contains(&self.gpus) {
+            return Err(Error::invalid_input(
+                "gpus",
+                format!("type {name}: must be in 1..={MAX_GPUS}, got {}", self.gpus),
+            ));
         }
         Ok(self)
     }
@@ -69,7 +109,7 @@ impl WorkloadTypeConfig {
 /// The four built-in types. Realtime inference outranks everything and may preempt; batch
 /// inference and training yield to it; mining is the lowest and runs on ASICs.
 pub fn builtin_types() -> BTreeMap<String, WorkloadTypeConfig> {
-    let gpu = |priority, gpu_memory_gb, latency_bound_ms, preemptible, can_preempt| WorkloadTypeConfig {
+    let gpu = |priority, gpu_memory_gb, latency_bound_ms, preemptible, can_preempt, on_miss| WorkloadTypeConfig {
         priority,
         device_kind: DeviceKind::Gpu,
         gpus: 1,
@@ -78,11 +118,12 @@ pub fn builtin_types() -> BTreeMap<String, WorkloadTypeConfig> {
         deadline_seconds: None,
         preemptible,
         can_preempt,
+        on_miss,
     };
     let mut m = BTreeMap::new();
-    m.insert("ai_inference_realtime".into(), gpu(1, 20.0, Some(100.0), false, true));
-    m.insert("ai_inference_batch".into(), gpu(5, 40.0, None, true, false));
-    m.insert("model_training".into(), gpu(7, 80.0, None, true, false));
+    m.insert("ai_inference_realtime".into(), gpu(1, 20.0, Some(100.0), false, true, MissPolicy::Drop));
+    m.insert("ai_inference_batch".into(), gpu(5, 40.0, None, true, false, MissPolicy::RunLate));
+    m.insert("model_training".into(), gpu(7, 80.0, None, true, false, MissPolicy::RunLate));
     m.insert(
         "bitcoin_mining".into(),
         WorkloadTypeConfig {
@@ -94,6 +135,7 @@ pub fn builtin_types() -> BTreeMap<String, WorkloadTypeConfig> {
             deadline_seconds: None,
             preemptible: true,
             can_preempt: false,
+            on_miss: MissPolicy::RunLate,
         },
     );
     m
@@ -122,19 +164,6 @@ impl Default for PlacementWeights {
 /// Upper bound of `max_candidates`.
 pub const MAX_CANDIDATES: usize = 16;
 
-/// Which queue holds waiting work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum QueueBackend {
-    /// The lock-free level queues with weighted fair share (the default).
-    #[default]
-    LockFree,
-    /// A `std::sync::Mutex<BinaryHeap>` ordered by (priority, arrival): the conventional design,
-    /// kept as the benchmark baseline (same router, same work, only the queue differs; no fair
-    /// share between customers).
-    MutexHeap,
-}
-
 /// Fair-share weight and quotas of one customer.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -145,6 +174,16 @@ pub struct CustomerConfig {
     pub max_gpus: Option<u32>,
     /// Most workloads the customer may have waiting (`None`: no limit).
     pub max_queued: Option<u32>,
+}
+
+impl CustomerConfig {
+    /// Checks the weight (1 ..= 1,000,000).
+    pub fn validated(self) -> Result<CustomerConfig> {
+        if !(1..=MAX_WEIGHT).contains(&self.weight) {
+            return Err(Error::invalid_input("weight", format!("must be in 1..={MAX_WEIGHT}, got {}", self.weight)));
+        }
+        Ok(self)
+    }
 }
 
 impl Default for CustomerConfig {
@@ -200,8 +239,6 @@ pub struct RouterConfig {
     pub max_customers: usize,
     /// Id of the first workload.
     pub first_workload_id: u64,
-    /// Queue implementation (benchmarks compare the two).
-    pub queue_backend: QueueBackend,
 }
 
 impl Default for RouterConfig {
@@ -219,7 +256,6 @@ impl Default for RouterConfig {
             manual_clock: false,
             max_customers: 4096,
             first_workload_id: 1,
-            queue_backend: QueueBackend::LockFree,
         }
     }
 }
@@ -237,7 +273,7 @@ impl RouterConfig {
 
     /// Checks every field.
     pub fn validated(mut self) -> Result<RouterConfig> {
-        check::non_negative("aging_seconds", self.aging_seconds)?;
+        check::in_range("aging_seconds", self.aging_seconds, 0.0, 1e9)?;
         let w = self.placement_weights;
         check::non_negative("placement_weights.fit", w.fit)?;
         check::non_negative("placement_weights.opportunity_cost", w.opportunity_cost)?;
@@ -262,12 +298,10 @@ impl RouterConfig {
             return Err(Error::invalid_input("first_workload_id", "must be in 1..2^40"));
         }
         for c in self.customers.values().chain(std::iter::once(&self.default_customer)) {
-            if c.weight == 0 {
-                return Err(Error::invalid_input("weight", "must be >= 1"));
-            }
+            c.validated()?;
         }
         for s in self.sites.values() {
-            check::positive("power_cap_kw", s.power_cap_kw)?;
+            check::in_range("power_cap_kw", s.power_cap_kw, f64::MIN_POSITIVE, 1e9)?;
         }
         let types = std::mem::take(&mut self.workload_types);
         for (name, t) in types {
@@ -277,7 +311,7 @@ impl RouterConfig {
             let t = t.validated(&name)?;
             self.workload_types.insert(name, t);
         }
-        if self.workload_types.len() > u16::MAX as usize {
+        if self.workload_types.len() > u16::MAX as usize - 1 {
             return Err(Error::invalid_input("workload_types", "too many types"));
         }
         Ok(self)

@@ -1,276 +1,178 @@
-//! The [`Router`]: its state, submission, and the lifecycle calls (start, complete, fail,
-//! cancel, preempt) with their customer-scoped forms. Dispatch and placement live in
-//! `dispatch.rs`, the fleet in `fleet.rs`, aging in `aging.rs`, metrics in `metrics.rs`.
+//! The [`Router`]: its state behind one lock, submission, and the lifecycle calls (start,
+//! complete, fail, cancel, preempt) with their customer-scoped forms. The waiting work and the
+//! dispatch order live in `queue.rs`, devices and placement in `place.rs`, the operator's fleet
+//! calls in `fleet.rs`, metrics in `metrics.rs`. The rules are `docs/router.md`.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::*};
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-
-use super::backend::Queues;
-use super::config::{RouterConfig, WorkloadTypeConfig};
-use super::customers::{Customers, FnvBuild};
-use super::devices::{DeviceSlot, SiteSlots};
-use super::dispatch::Held;
-use super::queues::LEVELS;
-use super::slab::Slab;
-use super::state::{entry, Word, WorkloadState};
-use super::stripes::{Counters, Histogram};
-use crate::econ::{DeviceKind, Market};
+use super::config::{CustomerConfig, MissPolicy, RouterConfig, WorkloadTypeConfig, MAX_BOUND, MAX_GPUS, MAX_GPU_MEMORY_GB};
+use super::place::{Fleet, Need};
+use super::queue::{Lane, Waiting, LEVELS};
+use super::state::WorkloadState;
+use super::stripes::Histogram;
+use super::sync::Lock;
+use super::types::{CustomerInfo, StateCounts, SubmitRequest, Submission, WorkloadInfo};
+use crate::econ::DeviceKind;
 use crate::error::check;
 use crate::{Error, ErrorKind, Result};
 
-/// Counter index of "submitted" in the state counters (after the eight states).
-pub(crate) const SUBMITTED: usize = 8;
+/// FNV-1a: short keys (customer ids, type names, device ids) hash in a few nanoseconds.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Fnv(u64);
 
-/// One workload's slot: four atomics, written once at submission (then published by the
-/// `Release` store of `state`) except `state`, which every transition CASes.
-#[derive(Debug, Default)]
-pub(crate) struct WorkloadSlot {
-    pub state: AtomicU64,
-    /// customer (32) | type (16) | gpus (16)
-    pub owner: AtomicU64,
-    /// units per device (32) | base level (8) | preferred site + 1 (16)
-    pub need: AtomicU64,
-    pub submit_ns: AtomicU64,
-    /// latency bound, ms (f32 bits, high half) | deadline, s (f32 bits, low half); 0 = none.
-    pub limits: AtomicU64,
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x100_0000_01b3);
+        }
+        self.0 = h;
+    }
 }
 
-/// The immutable fields of a workload, unpacked.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Meta {
+/// A name → index table.
+pub(crate) type Names<V> = HashMap<Box<str>, V, BuildHasherDefault<Fnv>>;
+
+/// "No such index" (no customer, device, site).
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// Why a workload was rejected or failed, and the names a rejected submission gave (it may
+/// have no valid customer or type to point at).
+#[derive(Debug, Clone)]
+pub(crate) struct Note {
+    pub reason: String,
+    pub customer_id: String,
+    pub workload_type: String,
+}
+
+/// One workload.
+#[derive(Debug, Clone)]
+pub(crate) struct Workload {
     pub customer: u32,
-    pub type_index: usize,
+    /// Index into the router's types; `u16::MAX` for a rejected submission of an unknown type.
+    pub type_index: u16,
+    pub base_level: u8,
+    /// Active: the level it was dispatched at. Queued: the level `age()` last reported.
+    pub level: u8,
+    pub state: WorkloadState,
     pub gpus: u32,
+    /// MB per GPU (1 for mining work).
     pub units: u64,
-    pub base_level: usize,
-    pub site: Option<u32>,
+    /// Preferred site, or `NONE`.
+    pub site: u32,
     pub submit_ns: u64,
-    /// Latency bound and deadline as stored (decoded on demand: most dispatches only test
-    /// whether there are any).
-    pub limits: u64,
+    /// Bumped on every enqueue: a queue entry with an older stamp is stale.
+    pub stamp: u32,
+    pub preemptions: u32,
+    /// First device, or `NONE`.
+    pub device: u32,
+    /// The other devices of multi-GPU work.
+    pub extra: Vec<u32>,
+    pub latency_bound_ms: Option<f64>,
+    pub deadline_seconds: Option<f64>,
+    pub note: Option<Box<Note>>,
 }
 
-impl Meta {
-    pub(crate) fn latency_bound_ms(&self) -> Option<f64> {
-        limit(self.limits >> 32)
-    }
-    pub(crate) fn deadline_seconds(&self) -> Option<f64> {
-        limit(self.limits & 0xffff_ffff)
-    }
-}
-
-impl WorkloadSlot {
-    pub(crate) fn word(&self) -> Option<Word> {
-        Word::unpack(self.state.load(Acquire))
+impl Workload {
+    pub(crate) fn devices(&self) -> impl Iterator<Item = u32> + '_ {
+        (self.device != NONE).then_some(self.device).into_iter().chain(self.extra.iter().copied())
     }
 
-    pub(crate) fn meta(&self) -> Meta {
-        let owner = self.owner.load(Relaxed);
-        let need = self.need.load(Relaxed);
-        let limits = self.limits.load(Relaxed);
-        let site = (need >> 40) & 0xffff;
-        Meta {
-            customer: (owner >> 32) as u32,
-            type_index: ((owner >> 16) & 0xffff) as usize,
-            gpus: (owner & 0xffff) as u32,
-            units: need & 0xffff_ffff,
-            base_level: ((need >> 32) & 0xff) as usize,
-            site: if site == 0 { None } else { Some(site as u32 - 1) },
-            submit_ns: self.submit_ns.load(Relaxed),
-            limits,
+    /// When a `drop`/`reject` workload expires (ns on the router clock), and why.
+    pub(crate) fn expiry(&self) -> Option<(u64, &'static str)> {
+        let lat = self.latency_bound_ms.map(|ms| self.submit_ns.saturating_add((ms * 1e6).round() as u64));
+        let dl = self.deadline_seconds.map(|s| self.submit_ns.saturating_add((s * 1e9).round() as u64));
+        match (lat, dl) {
+            (Some(l), Some(d)) if d < l => Some((d, "deadline passed")),
+            (Some(l), _) => Some((l, "latency bound passed")),
+            (None, Some(d)) => Some((d, "deadline passed")),
+            (None, None) => None,
         }
     }
 }
 
-fn limit(bits: u64) -> Option<f64> {
-    let v = f32::from_bits(bits as u32) as f64;
-    (v > 0.0).then_some(v)
+/// One customer: configuration, live counts, fair-share passes and waiting lanes.
+#[derive(Debug)]
+pub(crate) struct Customer {
+    pub name: Box<str>,
+    pub cfg: CustomerConfig,
+    pub queued: u32,
+    pub active: u32,
+    pub gpus: u32,
+    /// Waiting work per submitted level, in queue-position (id) order.
+    pub lanes: [Lane; LEVELS],
+    pub workloads: Vec<u64>,
 }
 
-fn limit_bits(v: Option<f64>) -> u64 {
-    v.map_or(0, |v| (v as f32).to_bits() as u64)
+impl Customer {
+    fn new(name: &str, cfg: CustomerConfig) -> Customer {
+        Customer {
+            name: name.into(),
+            cfg,
+            queued: 0,
+            active: 0,
+            gpus: 0,
+            lanes: Default::default(),
+            workloads: Vec::new(),
+        }
+    }
+
+    pub(crate) fn gpu_quota_allows(&self, gpus: u32) -> bool {
+        self.cfg.max_gpus.is_none_or(|max| self.gpus as u64 + gpus as u64 <= max as u64)
+    }
 }
 
-/// Counter changes a call accumulates locally and applies once, at its end (a batch of 64
-/// workloads then bumps each router counter once, not 64 times). Readers of the counters see
-/// a batch's changes together; `counts()` adds up at any moment either way.
-#[derive(Debug, Default)]
-pub(crate) struct Tally {
-    pub states: [i64; 9],
-    pub depth: [i64; LEVELS],
-    pub queued_total: [i64; LEVELS],
-    pub active: [i64; LEVELS],
-    /// [gpu ok, asic ok, parked, preemptions]
-    pub allocations: [i64; 4],
-    pub misses: [i64; 2],
-    pub dirty: bool,
+/// Everything the lock guards.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub manual_ns: u64,
+    pub first_id: u64,
+    pub workloads: Vec<Workload>,
+    pub customers: Vec<Customer>,
+    pub customer_index: Names<u32>,
+    pub waiting: Waiting,
+    pub fleet: Fleet,
+    /// Workloads by state (index of [`WorkloadState::ALL`]).
+    pub states: [u64; 8],
+    pub preemptions: u64,
+    pub queued_total: [u64; LEVELS],
+    /// Dispatched after their [latency bound, deadline].
+    pub misses: [u64; 2],
+    /// [GPU allocations, ASIC allocations, dispatch calls that left placeable-looking work waiting]
+    pub allocations: [u64; 3],
+    /// Active work as (dispatched level, id): preemption victims are read from the back.
+    pub active: BTreeSet<(u8, u64)>,
+    /// Queued work with a `drop` / `reject` policy, by (expiry ns, id).
+    pub expiry: BTreeSet<(u64, u64)>,
 }
 
-impl Tally {
+impl Inner {
     #[inline]
+    pub(crate) fn index(&self, id: u64) -> Option<usize> {
+        let i = id.checked_sub(self.first_id)? as usize;
+        (i < self.workloads.len()).then_some(i)
+    }
+
+    #[inline]
+    pub(crate) fn next_id(&self) -> u64 {
+        self.first_id + self.workloads.len() as u64
+    }
+
     pub(crate) fn shift(&mut self, from: WorkloadState, to: WorkloadState) {
         self.states[from.index()] -= 1;
         self.states[to.index()] += 1;
-        self.dirty = true;
     }
 }
 
-/// A validated submission, not yet given an id.
-struct Prepared {
-    customer: u32,
-    type_index: u16,
-    gpus: u32,
-    units: u64,
-    level: usize,
-    site: Option<u32>,
-    limits: u64,
-}
-
-/// Lookups a batch of submissions shares: the last workload type and customer resolved, so a
-/// batch from one customer hashes each name once, not once per request.
-#[derive(Default)]
-struct BatchMemo<'a> {
-    workload_type: Option<(&'a str, u16)>,
-    customer: Option<(&'a str, u32)>,
-}
-
-/// String equality that skips the byte compare when both are the same slice (a batch built
-/// from one `&str`).
-#[inline]
-fn same(a: &str, b: &str) -> bool {
-    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
-}
-
-/// A submission. Fields left `None` come from the workload type.
-///
-/// ```
-/// let r = hcp::router::SubmitRequest::new("acme", "ai_inference_batch").priority(3).gpu_memory_gb(24.0);
-/// assert_eq!(r.priority, Some(3));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SubmitRequest<'a> {
-    /// Who submits (isolation and fair share are per customer).
-    pub customer_id: &'a str,
-    /// A built-in or configured workload type.
-    pub workload_type: &'a str,
-    /// 1 (highest) … 10 (lowest).
-    pub priority: Option<i64>,
-    /// GPUs wanted (GPU work).
-    pub gpus: Option<i64>,
-    /// GPU memory per GPU, GB.
-    pub gpu_memory_gb: Option<f64>,
-    /// Preferred site (locality).
-    pub site: Option<&'a str>,
-    /// Longest acceptable wait before dispatch, milliseconds.
-    pub latency_bound_ms: Option<f64>,
-    /// Time after submission by which it should have been dispatched, seconds.
-    pub deadline_seconds: Option<f64>,
-}
-
-impl<'a> SubmitRequest<'a> {
-    /// A request with every optional field from the type.
-    pub fn new(customer_id: &'a str, workload_type: &'a str) -> Self {
-        SubmitRequest {
-            customer_id,
-            workload_type,
-            priority: None,
-            gpus: None,
-            gpu_memory_gb: None,
-            site: None,
-            latency_bound_ms: None,
-            deadline_seconds: None,
-        }
-    }
-    /// Sets the priority.
-    pub fn priority(mut self, p: i64) -> Self {
-        self.priority = Some(p);
-        self
-    }
-    /// Sets the GPU count.
-    pub fn gpus(mut self, n: i64) -> Self {
-        self.gpus = Some(n);
-        self
-    }
-    /// Sets the memory per GPU.
-    pub fn gpu_memory_gb(mut self, gb: f64) -> Self {
-        self.gpu_memory_gb = Some(gb);
-        self
-    }
-    /// Sets the preferred site.
-    pub fn site(mut self, site: &'a str) -> Self {
-        self.site = Some(site);
-        self
-    }
-    /// Sets the latency bound, ms.
-    pub fn latency_bound_ms(mut self, ms: f64) -> Self {
-        self.latency_bound_ms = Some(ms);
-        self
-    }
-    /// Sets the deadline, seconds after submission.
-    pub fn deadline_seconds(mut self, seconds: f64) -> Self {
-        self.deadline_seconds = Some(seconds);
-        self
-    }
-}
-
-/// What a customer or operator may read about one workload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WorkloadInfo {
-    /// Workload id.
-    pub id: u64,
-    /// Owner.
-    pub customer_id: String,
-    /// Type name.
-    pub workload_type: String,
-    /// Priority it was submitted with (1 … 10).
-    pub priority: u8,
-    /// Priority it has now (aging lifts it).
-    pub effective_priority: u8,
-    /// Current state.
-    pub state: WorkloadState,
-    /// GPUs (or miners) it needs.
-    pub gpus: u32,
-    /// Memory per GPU, GB.
-    pub gpu_memory_gb: f64,
-    /// Devices it holds (assigned or running), else empty.
-    pub device_ids: Vec<String>,
-    /// Seconds since the router started (router clock) at submission.
-    pub submit_seconds: f64,
-    /// Longest acceptable wait, ms (from the request or its type).
-    pub latency_bound_ms: Option<f64>,
-    /// Dispatch deadline after submission, s (from the request or its type).
-    pub deadline_seconds: Option<f64>,
-}
-
-/// Counts by state. `submitted` always equals the sum of the seven others.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StateCounts {
-    /// Every submission, accepted or rejected.
-    pub submitted: u64,
-    /// Waiting.
-    pub queued: u64,
-    /// Assigned, not started.
-    pub assigned: u64,
-    /// Running.
-    pub running: u64,
-    /// Completed.
-    pub completed: u64,
-    /// Failed.
-    pub failed: u64,
-    /// Cancelled.
-    pub cancelled: u64,
-    /// Rejected at submission.
-    pub rejected: u64,
-    /// Preemptions so far (an event count: preempted work is queued again at once).
-    pub preemptions: u64,
-}
-
-/// A lock-free priority router of workloads onto devices. `Send + Sync`: share it in an `Arc`
-/// and call it from any number of threads.
+/// A priority router of workloads onto devices. `Send + Sync`: share it in an `Arc` and call
+/// it from any number of threads; every call is atomic (one lock per router, taken once per
+/// call, batch calls included).
 ///
 /// ```
 /// use hcp::router::{Router, RouterConfig, SubmitRequest};
@@ -285,81 +187,35 @@ pub struct StateCounts {
 pub struct Router {
     pub(crate) config: RouterConfig,
     pub(crate) types: Vec<(Box<str>, WorkloadTypeConfig)>,
-    pub(crate) type_index: HashMap<Box<str>, u16, FnvBuild>,
-    pub(crate) queues: Queues,
-    pub(crate) workloads: Slab<WorkloadSlot>,
-    /// On its own cache line: every submit bumps it, and its neighbours (`parked_len`, the
-    /// aging clock) are read by every dispatch on the other cores.
-    pub(crate) next_id: crossbeam::utils::CachePadded<AtomicU64>,
-    pub(crate) customers: Customers,
-    pub(crate) devices: Slab<DeviceSlot>,
-    pub(crate) device_count: AtomicUsize,
-    pub(crate) device_index: parking_lot::Mutex<HashMap<Box<str>, u32>>,
-    pub(crate) sites: SiteSlots,
-    pub(crate) site_count: AtomicUsize,
-    pub(crate) site_index: parking_lot::Mutex<HashMap<Box<str>, u32>>,
-    /// Largest capacity registered per kind (feasibility check at submission).
-    pub(crate) max_units: [AtomicU64; 2],
-    /// Most devices of each kind at one site (multi-GPU feasibility).
-    pub(crate) max_site_devices: [AtomicU64; 2],
-    /// Device lists of multi-device workloads (single-device ones keep it in the state word).
-    pub(crate) multi: parking_lot::Mutex<HashMap<u64, Vec<u32>>>,
-    /// Workloads popped but not placeable yet, by (level, id) → queue entry.
-    pub(crate) parked: parking_lot::Mutex<BTreeMap<(usize, u64), u64>>,
-    pub(crate) parked_len: AtomicUsize,
-    pub(crate) capacity_events: Counters<1>,
-    pub(crate) parked_seen: AtomicI64,
-    pub(crate) market: parking_lot::RwLock<Option<Market>>,
+    pub(crate) type_index: Names<u16>,
+    /// Aging period in ns (0: off).
+    pub(crate) aging_ns: u64,
     pub(crate) start: Instant,
-    pub(crate) manual_ns: AtomicU64,
-    pub(crate) states: Counters<9>,
-    pub(crate) depth: Counters<LEVELS>,
-    pub(crate) queued_total: Counters<LEVELS>,
-    pub(crate) active_by_level: Counters<LEVELS>,
-    /// allocations: [gpu ok, asic ok, parked (no fit), preemptions]
-    pub(crate) allocations: Counters<4>,
-    /// Dispatched after their [latency bound, deadline].
-    pub(crate) misses: Counters<2>,
+    pub(crate) inner: Lock<Inner>,
     pub(crate) wait_hist: Histogram,
     pub(crate) decision_hist: Histogram,
     pub(crate) allocation_hist: Histogram,
-    pub(crate) next_aging_ns: AtomicU64,
-    pub(crate) aging_watermark: parking_lot::Mutex<u64>,
-}
-
-impl Router {
-    /// Applies a call's counter changes and clears the tally.
-    pub(crate) fn apply(&self, t: &mut Tally) {
-        if !std::mem::take(&mut t.dirty) {
-            return;
-        }
-        self.states.add_all(&t.states);
-        self.depth.add_all(&t.depth);
-        self.queued_total.add_all(&t.queued_total);
-        self.active_by_level.add_all(&t.active);
-        self.allocations.add_all(&t.allocations);
-        self.misses.add_all(&t.misses);
-        *t = Tally::default();
-    }
 }
 
 impl std::fmt::Debug for Router {
-    /// A summary (the tables themselves can hold millions of slots).
+    /// A summary (the tables themselves can hold millions of entries).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Router")
             .field("devices", &self.device_count())
-            .field("sites", &self.site_count.load(Relaxed))
             .field("counts", &self.counts())
             .field("queue_depths", &self.queue_depths())
             .finish_non_exhaustive()
     }
 }
 
-fn kind_index(kind: DeviceKind) -> usize {
-    match kind {
-        DeviceKind::Gpu => 0,
-        DeviceKind::Asic => 1,
-    }
+/// A submission checked against the router's immutable tables (types, limits).
+struct Prepared {
+    type_index: u16,
+    level: u8,
+    gpus: u32,
+    units: u64,
+    latency_bound_ms: Option<f64>,
+    deadline_seconds: Option<f64>,
 }
 
 impl Router {
@@ -369,43 +225,36 @@ impl Router {
         let types: Vec<(Box<str>, WorkloadTypeConfig)> =
             config.workload_types.iter().map(|(k, v)| (k.as_str().into(), v.clone())).collect();
         let type_index = types.iter().enumerate().map(|(i, (k, _))| (k.clone(), i as u16)).collect();
-        let customers = Customers::new(config.max_customers);
-        let queues = Queues::new(config.queue_backend, customers.capacity());
-        let aging_ns = (config.aging_seconds * 1e9) as u64;
+        let mut fleet = Fleet::default();
+        for (name, site) in &config.sites {
+            let i = fleet.intern_site(name)?;
+            fleet.sites[i as usize].cap_mw = Some((site.power_cap_kw * 1e6).round() as i64);
+        }
+        let inner = Inner {
+            manual_ns: 0,
+            first_id: config.first_workload_id,
+            workloads: Vec::new(),
+            customers: Vec::new(),
+            customer_index: Names::default(),
+            waiting: Waiting::default(),
+            fleet,
+            states: [0; 8],
+            preemptions: 0,
+            queued_total: [0; LEVELS],
+            misses: [0; 2],
+            allocations: [0; 3],
+            active: BTreeSet::new(),
+            expiry: BTreeSet::new(),
+        };
         Ok(Router {
+            aging_ns: (config.aging_seconds * 1e9).round() as u64,
             types,
             type_index,
-            queues,
-            workloads: Slab::new(),
-            next_id: crossbeam::utils::CachePadded::new(AtomicU64::new(config.first_workload_id)),
-            customers,
-            devices: Slab::new(),
-            device_count: AtomicUsize::new(0),
-            device_index: parking_lot::Mutex::new(HashMap::new()),
-            sites: super::devices::new_sites(),
-            site_count: AtomicUsize::new(0),
-            site_index: parking_lot::Mutex::new(HashMap::new()),
-            max_units: [AtomicU64::new(0), AtomicU64::new(0)],
-            max_site_devices: [AtomicU64::new(0), AtomicU64::new(0)],
-            multi: parking_lot::Mutex::new(HashMap::new()),
-            parked: parking_lot::Mutex::new(BTreeMap::new()),
-            parked_len: AtomicUsize::new(0),
-            capacity_events: Counters::new(),
-            parked_seen: AtomicI64::new(-1),
-            market: parking_lot::RwLock::new(None),
             start: Instant::now(),
-            manual_ns: AtomicU64::new(0),
-            states: Counters::new(),
-            depth: Counters::new(),
-            queued_total: Counters::new(),
-            active_by_level: Counters::new(),
-            allocations: Counters::new(),
-            misses: Counters::new(),
+            inner: Lock::new(inner),
             wait_hist: Histogram::new(),
             decision_hist: Histogram::new(),
             allocation_hist: Histogram::new(),
-            next_aging_ns: AtomicU64::new(if aging_ns == 0 { u64::MAX } else { aging_ns / 4 }),
-            aging_watermark: parking_lot::Mutex::new(0),
             config,
         })
     }
@@ -415,42 +264,40 @@ impl Router {
         Router::new(RouterConfig::from_json(json)?)
     }
 
-    /// The configuration in force.
+    /// The configuration in force (customers changed with [`Router::set_customer`] are read
+    /// with [`Router::customer`]).
     pub fn config(&self) -> &RouterConfig {
         &self.config
     }
 
-    /// Router clock, nanoseconds since creation (or the manual clock).
+    /// The router clock, ns since creation (or the manual clock). Read under the lock, so it
+    /// never runs backwards between calls.
     #[inline]
-    pub(crate) fn now_ns(&self) -> u64 {
+    pub(crate) fn now_ns(&self, inner: &Inner) -> u64 {
         if self.config.manual_clock {
-            self.manual_ns.load(Acquire)
+            inner.manual_ns
         } else {
             self.start.elapsed().as_nanos() as u64
         }
     }
 
-    pub(crate) fn instant_ns(&self, t: Instant) -> u64 {
-        if self.config.manual_clock {
-            self.manual_ns.load(Acquire)
-        } else {
-            t.saturating_duration_since(self.start).as_nanos() as u64
-        }
-    }
-
     /// Seconds on the router clock.
     pub fn now_seconds(&self) -> f64 {
-        self.now_ns() as f64 * 1e-9
+        let inner = self.inner.lock();
+        self.now_ns(&inner) as f64 * 1e-9
     }
 
     /// Moves the manual clock forward (`manual_clock: true` only; `InvalidInput` otherwise or
-    /// for a negative / non-finite step).
+    /// for a negative, non-finite or over-10^9-second step).
     pub fn advance_time(&self, seconds: f64) -> Result<()> {
-        check::non_negative("seconds", seconds)?;
+        check::in_range("seconds", seconds, 0.0, 1e9)?;
         if !self.config.manual_clock {
             return Err(Error::invalid_input("seconds", "advance_time needs manual_clock: true"));
         }
-        self.manual_ns.fetch_add((seconds * 1e9).round() as u64, AcqRel);
+        let mut inner = self.inner.lock();
+        inner.manual_ns = inner.manual_ns.saturating_add((seconds * 1e9).round() as u64);
+        let now = inner.manual_ns;
+        self.expire(&mut inner, now);
         Ok(())
     }
 
@@ -459,47 +306,25 @@ impl Router {
         self.types.iter().map(|(k, _)| k.to_string()).collect()
     }
 
-    pub(crate) fn type_config(&self, index: usize) -> &WorkloadTypeConfig {
-        &self.types[index.min(self.types.len() - 1)].1
+    pub(crate) fn type_config(&self, index: u16) -> Option<&WorkloadTypeConfig> {
+        self.types.get(index as usize).map(|t| &t.1)
     }
 
-    /// The slot of `id`, if its segment exists (a never-used slot reads as vacant).
-    pub(crate) fn slot(&self, id: u64) -> Option<&WorkloadSlot> {
-        self.workloads.get(id)
+    pub(crate) fn kind_of(&self, w: &Workload) -> DeviceKind {
+        self.type_config(w.type_index).map_or(DeviceKind::Gpu, |t| t.device_kind)
     }
 
-    fn reject(&self, err: Error) -> Error {
-        self.states.add(SUBMITTED, 1);
-        self.states.add(WorkloadState::Rejected.index(), 1);
-        err
-    }
+    // ------------------------------------------------------------------ submission ---------
 
-    /// Submits a workload; returns its id. Invalid input is `InvalidInput` (counted as
-    /// rejected); a quota or a request no registered device could ever hold is
-    /// `CapacityExceeded`. Lock-free.
-    pub fn submit(&self, req: &SubmitRequest<'_>) -> Result<u64> {
-        let prepared = self.prepare(req, &mut BatchMemo::default()).map_err(|e| self.reject(e))?;
-        let id = self.next_id.fetch_add(1, AcqRel);
-        let mut tally = Tally::default();
-        let result = self.publish(id, &prepared, self.now_ns(), &mut tally);
-        self.apply(&mut tally);
-        result.map_err(|e| self.reject(e))
-    }
-
-    /// Validates and classifies a request and takes its place in the customer's `max_queued`
-    /// quota; nothing is visible to other threads yet.
-    fn prepare<'a>(&self, req: &SubmitRequest<'a>, memo: &mut BatchMemo<'a>) -> Result<Prepared> {
+    /// Checks a request against the types and limits (no lock needed).
+    fn prepare(&self, req: &SubmitRequest<'_>) -> Result<Prepared> {
         if req.customer_id.is_empty() || req.customer_id.len() > 256 {
             return Err(Error::invalid_input("customer_id", "must be 1..=256 bytes"));
         }
-        let known = match memo.workload_type {
-            Some((name, index)) if same(name, req.workload_type) => Some(index),
-            _ => self.type_index.get(req.workload_type).copied(),
-        };
-        let Some(type_index) = known else {
+        let Some(&type_index) = self.type_index.get(req.workload_type) else {
             return Err(Error::invalid_input(
                 "workload_type",
-                format!("unknown type {:?}; known: {}", req.workload_type, self.workload_types().join(", ")),
+                format!("unknown type {:?}; known: {}", clip(req.workload_type, 64), self.workload_types().join(", ")),
             ));
         };
         let ty = &self.types[type_index as usize].1;
@@ -508,174 +333,249 @@ impl Router {
             Some(p) if (1..=10).contains(&p) => p,
             Some(p) => return Err(Error::invalid_input("priority", format!("must be in 1..=10, got {p}"))),
         };
-        let level = (priority - 1) as usize;
-        let (gpus, units) = match ty.device_kind {
-            DeviceKind::Gpu => {
-                let gpus = match req.gpus {
-                    None => ty.gpus as i64,
-                    Some(g) if (1..=1024).contains(&g) => g,
-                    Some(g) => return Err(Error::invalid_input("gpus", format!("must be in 1..=1024, got {g}"))),
-                };
-                let gb = match req.gpu_memory_gb {
-                    None => ty.gpu_memory_gb,
-                    Some(gb) => check::in_range("gpu_memory_gb", gb, 0.0, 4_000_000.0)?,
-                };
-                (gpus as u32, ((gb * 1024.0).ceil() as u64).max(1))
-            }
-            DeviceKind::Asic => {
-                let n = match req.gpus {
-                    None => 1,
-                    Some(g) if (1..=1024).contains(&g) => g,
-                    Some(g) => {
-                        return Err(Error::invalid_input("gpus", format!("miners: must be in 1..=1024, got {g}")))
-                    }
-                };
-                if let Some(gb) = req.gpu_memory_gb {
-                    check::non_negative("gpu_memory_gb", gb)?;
-                }
-                (n as u32, 1)
-            }
+        let gpus = match req.gpus {
+            None => ty.gpus as i64,
+            Some(g) if (1..=MAX_GPUS as i64).contains(&g) => g,
+            Some(g) => return Err(Error::invalid_input("gpus", format!("must be in 1..={MAX_GPUS}, got {g}"))),
+        };
+        let gb = match req.gpu_memory_gb {
+            None => ty.gpu_memory_gb,
+            Some(gb) => check::in_range("gpu_memory_gb", gb, 0.0, MAX_GPU_MEMORY_GB)?,
+        };
+        let units = match ty.device_kind {
+            DeviceKind::Gpu => ((gb * 1024.0).ceil() as u64).max(1),
+            DeviceKind::Asic => 1,
         };
         let latency_bound_ms = match req.latency_bound_ms {
-            Some(ms) => Some(check::in_range("latency_bound_ms", ms, f64::MIN_POSITIVE, 1e12)?),
+            Some(ms) => Some(check::in_range("latency_bound_ms", ms, f64::MIN_POSITIVE, MAX_BOUND)?),
             None => ty.latency_bound_ms,
         };
         let deadline_seconds = match req.deadline_seconds {
-            Some(s) => Some(check::in_range("deadline_seconds", s, f64::MIN_POSITIVE, 1e12)?),
+            Some(s) => Some(check::in_range("deadline_seconds", s, f64::MIN_POSITIVE, MAX_BOUND)?),
             None => ty.deadline_seconds,
         };
-        let site = match req.site {
-            None => None,
-            Some(name) => {
-                Some(self.site_index.lock().get(name).copied().ok_or_else(|| Error::not_found("site", name))?)
-            }
-        };
-        let k = kind_index(ty.device_kind);
-        let max_units = self.max_units[k].load(Acquire);
-        if max_units > 0 && (units > max_units || gpus as u64 > self.max_site_devices[k].load(Acquire)) {
-            return Err(Error::new(
-                ErrorKind::CapacityExceeded,
-                format!(
-                    "gpu_memory_gb: no registered {} site can ever hold {gpus} × {units} MB",
-                    ty.device_kind.name()
-                ),
-            ));
-        }
-        memo.workload_type = Some((req.workload_type, type_index));
-        let customer = match memo.customer {
-            Some((name, index)) if same(name, req.customer_id) => index,
-            _ => self.customers.intern(
-                req.customer_id,
-                |name| self.config.customers.get(name).copied().unwrap_or(self.config.default_customer),
-                |index, cfg| self.queues.set_weight(index, cfg.weight),
-            )?,
-        };
-        memo.customer = Some((req.customer_id, customer));
-        let c = self.customers.get(customer).ok_or_else(|| Error::new(ErrorKind::Internal, "customer vanished"))?;
-        if !c.take_queued() {
-            return Err(Error::new(
-                ErrorKind::CapacityExceeded,
-                format!("max_queued: customer {} already has {} workloads waiting", req.customer_id, c.max_queued),
-            ));
-        }
         Ok(Prepared {
-            customer,
             type_index,
-            gpus,
+            level: (priority - 1) as u8,
+            gpus: gpus as u32,
             units,
-            level,
-            site,
-            limits: limit_bits(latency_bound_ms) << 32 | limit_bits(deadline_seconds),
+            latency_bound_ms,
+            deadline_seconds,
         })
     }
 
-    /// Writes a prepared workload into slot `id` and queues it.
-    fn publish(&self, id: u64, p: &Prepared, now: u64, tally: &mut Tally) -> Result<u64> {
-        self.write_slot(id, p, now, tally)?;
-        self.queues.push(p.customer, p.level, entry(id, 0, p.level));
-        Ok(id)
+    /// Submits a workload; returns its id. A refused submission still takes an id (see
+    /// [`Router::try_submit`]) and is `InvalidInput` (bad value), `NotFound` (unknown site) or
+    /// `CapacityExceeded` (quota, never fits, or a `reject` policy that cannot start it now).
+    pub fn submit(&self, req: &SubmitRequest<'_>) -> Result<u64> {
+        self.try_submit(req).into_result()
     }
 
-    /// Writes a prepared workload into slot `id` (state Queued) and counts it; queueing it is
-    /// the caller's next step.
-    fn write_slot(&self, id: u64, p: &Prepared, now: u64, tally: &mut Tally) -> Result<()> {
-        let Some(slot) = (id < 1 << 40).then(|| self.workloads.get_or_alloc(id)).flatten() else {
-            if let Some(c) = self.customers.get(p.customer) {
-                c.give_queued();
-            }
-            return Err(Error::new(ErrorKind::CapacityExceeded, "workload ids exhausted"));
-        };
-        let (customer, level) = (p.customer, p.level);
-        slot.owner.store((customer as u64) << 32 | (p.type_index as u64) << 16 | p.gpus as u64, Relaxed);
-        slot.need.store(p.units | (level as u64) << 32 | (p.site.map_or(0, |s| s as u64 + 1)) << 40, Relaxed);
-        slot.submit_ns.store(now, Relaxed);
-        slot.limits.store(p.limits, Relaxed);
-        slot.state.store(Word { state: WorkloadState::Queued, level, stamp: 0, device: 0 }.pack(), Release);
-        tally.states[SUBMITTED] += 1;
-        tally.states[WorkloadState::Queued.index()] += 1;
-        tally.depth[level] += 1;
-        tally.queued_total[level] += 1;
-        tally.dirty = true;
-        Ok(())
+    /// Submits a workload and reports its id whether accepted or rejected.
+    pub fn try_submit(&self, req: &SubmitRequest<'_>) -> Submission {
+        let prepared = self.prepare(req);
+        let mut inner = self.inner.lock();
+        let now = self.now_ns(&inner);
+        self.expire(&mut inner, now);
+        self.admit(&mut inner, req, prepared, now)
     }
 
-    /// Submits many workloads in one call (one result per request, in order). The batch shares
-    /// one submit time (one clock read) and takes its ids in one step, so the ids of a batch
-    /// are consecutive (in request order, skipping rejected requests) and two threads
-    /// submitting batches at once write disjoint runs of workload slots.
+    /// Submits many workloads in one call (one result per request, in order). The batch takes
+    /// the lock once and shares one submit time; ids are consecutive in request order
+    /// (rejected requests take theirs too).
     pub fn submit_batch(&self, requests: &[SubmitRequest<'_>]) -> Vec<Result<u64>> {
-        let n = requests.len() as u64;
-        if n == 0 {
-            return Vec::new();
-        }
-        // One id per request up front; accepted requests take them in order, and the ids of
-        // rejected ones (the tail of the block) go back unless another thread has taken ids
-        // since — so alone, a batch numbers exactly as one-by-one submissions would.
-        let base = self.next_id.fetch_add(n, AcqRel);
-        let now = self.now_ns();
-        let mut memo = BatchMemo::default();
-        let mut entries = Vec::with_capacity(requests.len());
-        let mut tally = Tally::default();
-        let mut next = base;
-        let results = requests
-            .iter()
-            .map(|r| {
-                let p = self.prepare(r, &mut memo).map_err(|e| self.reject(e))?;
-                let id = next;
-                next += 1;
-                self.write_slot(id, &p, now, &mut tally).map_err(|e| self.reject(e))?;
-                entries.push((p.customer, p.level, entry(id, 0, p.level)));
-                Ok(id)
-            })
-            .collect();
-        if next < base + n {
-            let _ = self.next_id.compare_exchange(base + n, next, AcqRel, Acquire);
-        }
-        // Counted before queued, as one-by-one submissions are: a dispatcher never sees more
-        // work leave the queues than the counters say entered.
-        self.apply(&mut tally);
-        self.queues.push_many(&mut entries);
-        results
+        self.try_submit_batch(requests).into_iter().map(Submission::into_result).collect()
     }
 
-    /// The workload's slot and current word, `NotFound` for an unknown id — or, when `customer`
-    /// is given, for a workload of another customer (isolation: others' ids do not exist).
-    pub(crate) fn lookup(&self, id: u64, customer: Option<&str>) -> Result<(&WorkloadSlot, Word, Meta)> {
-        let slot = self.slot(id).ok_or_else(|| Error::not_found("workload", id))?;
-        let word = slot.word().ok_or_else(|| Error::not_found("workload", id))?;
-        let meta = slot.meta();
+    /// [`Router::submit_batch`] reporting every id, accepted or rejected.
+    pub fn try_submit_batch(&self, requests: &[SubmitRequest<'_>]) -> Vec<Submission> {
+        let prepared: Vec<Result<Prepared>> = requests.iter().map(|r| self.prepare(r)).collect();
+        let mut inner = self.inner.lock();
+        let now = self.now_ns(&inner);
+        self.expire(&mut inner, now);
+        requests.iter().zip(prepared).map(|(req, p)| self.admit(&mut inner, req, p, now)).collect()
+    }
+
+    fn admit(&self, inner: &mut Inner, req: &SubmitRequest<'_>, prepared: Result<Prepared>, now: u64) -> Submission {
+        let id = inner.next_id();
+        let p = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                // Listed under its customer when the name is valid.
+                let customer = self.intern_customer(inner, req.customer_id).unwrap_or(NONE);
+                return self.reject(inner, id, req, customer, u16::MAX, now, e);
+            }
+        };
+        let customer = match self.intern_customer(inner, req.customer_id) {
+            Ok(c) => c,
+            Err(e) => return self.reject(inner, id, req, NONE, p.type_index, now, e),
+        };
+        let site = match req.site {
+            None => NONE,
+            Some(name) => match inner.fleet.site_index.get(name) {
+                Some(&s) => s,
+                None => {
+                    let e = Error::not_found("site", clip(name, 256));
+                    return self.reject(inner, id, req, customer, p.type_index, now, e);
+                }
+            },
+        };
+        let ty = &self.types[p.type_index as usize].1;
+        if let Err(e) = inner.fleet.could_ever_hold(ty.device_kind, p.gpus, p.units) {
+            return self.reject(inner, id, req, customer, p.type_index, now, e);
+        }
+        let c = &inner.customers[customer as usize];
+        if let Some(max) = c.cfg.max_queued {
+            if c.queued >= max {
+                let e = Error::new(
+                    ErrorKind::CapacityExceeded,
+                    format!("max_queued: customer {} already has {} workloads waiting", c.name, c.queued),
+                );
+                return self.reject(inner, id, req, customer, p.type_index, now, e);
+            }
+        }
+        let w = Workload {
+            customer,
+            type_index: p.type_index,
+            base_level: p.level,
+            level: p.level,
+            state: WorkloadState::Queued,
+            gpus: p.gpus,
+            units: p.units,
+            site,
+            submit_ns: now,
+            stamp: 0,
+            preemptions: 0,
+            device: NONE,
+            extra: Vec::new(),
+            latency_bound_ms: p.latency_bound_ms,
+            deadline_seconds: p.deadline_seconds,
+            note: None,
+        };
+        if ty.on_miss == MissPolicy::Reject && w.expiry().is_some() {
+            let need = self.need(&w, id, p.level);
+            if !self.placeable(inner, &need, customer) {
+                let what = if w.expiry().is_some_and(|e| e.1 == "deadline passed") {
+                    "deadline_seconds"
+                } else {
+                    "latency_bound_ms"
+                };
+                let e = Error::new(
+                    ErrorKind::CapacityExceeded,
+                    format!("{what}: no device can start it now (on_miss: reject)"),
+                );
+                return self.reject(inner, id, req, customer, p.type_index, now, e);
+            }
+        }
+        inner.workloads.push(w);
+        inner.states[WorkloadState::Queued.index()] += 1;
+        inner.queued_total[p.level as usize] += 1;
+        inner.customers[customer as usize].workloads.push(id);
+        self.enqueue(inner, id);
+        Submission { workload_id: id, state: WorkloadState::Queued, reason: None, error: None }
+    }
+
+    /// Records a refused submission under `id` and returns its [`Submission`].
+    #[allow(clippy::too_many_arguments)] // the request's parts as far as they were resolved
+    fn reject(
+        &self,
+        inner: &mut Inner,
+        id: u64,
+        req: &SubmitRequest<'_>,
+        customer: u32,
+        type_index: u16,
+        now: u64,
+        err: Error,
+    ) -> Submission {
+        let reason = err.message().to_string();
+        let err = Error::new(err.kind(), format!("{reason} (workload {id} rejected)"));
+        let level = req.priority.filter(|p| (1..=10).contains(p)).map_or_else(
+            || self.type_config(type_index).map_or(0, |t| t.priority - 1),
+            |p| (p - 1) as u8,
+        );
+        inner.workloads.push(Workload {
+            customer,
+            type_index,
+            base_level: level,
+            level,
+            state: WorkloadState::Rejected,
+            gpus: 0,
+            units: 0,
+            site: NONE,
+            submit_ns: now,
+            stamp: 0,
+            preemptions: 0,
+            device: NONE,
+            extra: Vec::new(),
+            latency_bound_ms: None,
+            deadline_seconds: None,
+            note: Some(Box::new(Note {
+                reason: reason.clone(),
+                customer_id: clip(req.customer_id, 256).to_string(),
+                workload_type: clip(req.workload_type, 64).to_string(),
+            })),
+        });
+        if let Some(c) = inner.customers.get_mut(customer as usize) {
+            c.workloads.push(id);
+        }
+        inner.states[WorkloadState::Rejected.index()] += 1;
+        Submission { workload_id: id, state: WorkloadState::Rejected, reason: Some(reason), error: Some(err) }
+    }
+
+    /// The index of a customer, registering it (with its configured or the default weight and
+    /// quotas) on first sight.
+    pub(crate) fn intern_customer(&self, inner: &mut Inner, name: &str) -> Result<u32> {
+        if let Some(&c) = inner.customer_index.get(name) {
+            return Ok(c);
+        }
+        if name.is_empty() || name.len() > 256 {
+            return Err(Error::invalid_input("customer_id", "must be 1..=256 bytes"));
+        }
+        if inner.customers.len() >= self.config.max_customers {
+            return Err(Error::new(
+                ErrorKind::CapacityExceeded,
+                format!("customer_id: more than max_customers = {} customers", self.config.max_customers),
+            ));
+        }
+        let cfg = self.config.customers.get(name).copied().unwrap_or(self.config.default_customer);
+        let c = inner.customers.len() as u32;
+        inner.customers.push(Customer::new(name, cfg));
+        inner.customer_index.insert(name.into(), c);
+        Ok(c)
+    }
+
+    /// What placement needs to know about a workload dispatched at `level`.
+    pub(crate) fn need(&self, w: &Workload, id: u64, level: u8) -> Need {
+        let ty = self.type_config(w.type_index);
+        Need {
+            kind: ty.map_or(DeviceKind::Gpu, |t| t.device_kind),
+            gpus: w.gpus,
+            units: w.units,
+            site: w.site,
+            id,
+            preempt_level: (self.config.preemption && ty.is_some_and(|t| t.can_preempt)).then_some(level),
+        }
+    }
+
+    // ------------------------------------------------------------------ lifecycle ----------
+
+    /// The workload's index, `NotFound` for an unknown id — or, when `customer` is given, for a
+    /// workload of another customer (isolation: others' ids do not exist).
+    pub(crate) fn lookup(&self, inner: &Inner, id: u64, customer: Option<&str>) -> Result<usize> {
+        let i = inner.index(id).ok_or_else(|| Error::not_found("workload", id))?;
         if let Some(name) = customer {
-            let owner = self.customers.get(meta.customer).map(|c| &*c.name);
-            if owner != Some(name) {
+            if self.owner_name(inner, &inner.workloads[i]) != name {
                 return Err(Error::not_found("workload", id));
             }
         }
-        Ok((slot, word, meta))
+        Ok(i)
     }
 
-    /// CAS `slot` from `word` to `next`, or explain why not.
-    pub(crate) fn cas(&self, slot: &WorkloadSlot, word: Word, next: Word) -> bool {
-        slot.state.compare_exchange(word.pack(), next.pack(), AcqRel, Acquire).is_ok()
+    fn owner_name<'a>(&self, inner: &'a Inner, w: &'a Workload) -> &'a str {
+        match inner.customers.get(w.customer as usize) {
+            Some(c) => &c.name,
+            None => w.note.as_ref().map_or("", |n| &n.customer_id),
+        }
     }
 
     fn illegal(id: u64, from: WorkloadState, to: WorkloadState) -> Error {
@@ -685,279 +585,297 @@ impl Router {
         )
     }
 
-    /// Moves a workload along one edge of the state machine (retrying if another thread moved
-    /// it first), releasing its devices when it leaves Assigned/Running.
-    pub(crate) fn transition(&self, id: u64, customer: Option<&str>, to: WorkloadState) -> Result<()> {
-        self.transition_with(id, customer, to, None)
+    /// Moves a workload along one edge of the state machine, releasing its devices when it
+    /// leaves Assigned/Running.
+    fn transition(&self, inner: &mut Inner, id: u64, customer: Option<&str>, to: WorkloadState) -> Result<()> {
+        let i = self.lookup(inner, id, customer)?;
+        let from = inner.workloads[i].state;
+        // `complete` on an assigned workload: it started and ended between polls.
+        let via_running = from == WorkloadState::Assigned && to == WorkloadState::Completed;
+        if !from.can_become(to) && !via_running {
+            return Err(Self::illegal(id, from, to));
+        }
+        match from {
+            WorkloadState::Queued => self.leave_queue(inner, id),
+            WorkloadState::Assigned | WorkloadState::Running if to != WorkloadState::Running => {
+                self.release(inner, id)
+            }
+            _ => {}
+        }
+        inner.workloads[i].state = to;
+        inner.shift(from, to);
+        Ok(())
     }
 
-    /// [`Router::transition`]; with `held`, a device's fresh pool entry may be kept for the
-    /// caller to publish (see `give_back`).
-    pub(crate) fn transition_with(
-        &self,
-        id: u64,
-        customer: Option<&str>,
-        to: WorkloadState,
-        mut held: Option<&mut Held>,
-    ) -> Result<()> {
-        loop {
-            let (slot, word, meta) = self.lookup(id, customer)?;
-            let from = word.state;
-            // `complete` / `fail` on an assigned workload means it started and ended before the
-            // host reported the start: take both edges.
-            let mut via_running = false;
-            if from == WorkloadState::Assigned && matches!(to, WorkloadState::Completed) {
-                via_running = true;
-            }
-            if !from.can_become(to) && !via_running {
-                return Err(Self::illegal(id, from, to));
-            }
-            let next = match to {
-                WorkloadState::Running => Word { state: to, ..word },
-                _ => Word { state: to, device: if to.is_terminal() { 0 } else { word.device }, ..word },
-            };
-            if !self.cas(slot, word, next) {
-                continue;
-            }
-            let releases =
-                matches!(from, WorkloadState::Assigned | WorkloadState::Running) && to != WorkloadState::Running;
-            let edges: &[(WorkloadState, WorkloadState)] = if via_running {
-                &[(WorkloadState::Assigned, WorkloadState::Running), (WorkloadState::Running, to)]
-            } else {
-                &[(from, to)]
-            };
-            // Into the caller's tally (a batch), or straight into the counters.
-            match held.as_deref_mut() {
-                Some(h) => {
-                    for &(a, b) in edges {
-                        h.tally.shift(a, b);
-                    }
-                    if from == WorkloadState::Queued {
-                        h.tally.depth[word.level] -= 1;
-                    }
-                    if releases {
-                        h.tally.active[word.level] -= 1;
-                    }
-                }
-                None => {
-                    for &(a, b) in edges {
-                        self.states.shift(a.index(), b.index());
-                    }
-                    if from == WorkloadState::Queued {
-                        self.depth.add(word.level, -1);
-                    }
-                    if releases {
-                        self.active_by_level.add(word.level, -1);
-                    }
-                }
-            }
-            if from == WorkloadState::Queued {
-                if let Some(c) = self.customers.get(meta.customer) {
-                    c.give_queued();
-                }
-            }
-            if releases {
-                self.release(id, word, &meta, held);
-            }
-            return Ok(());
+    /// Frees what an active workload holds: devices, power, the customer's quota.
+    pub(crate) fn release(&self, inner: &mut Inner, id: u64) {
+        let Some(i) = inner.index(id) else { return };
+        let w = &mut inner.workloads[i];
+        let devices: Vec<u32> = w.devices().collect();
+        let (units, gpus, level, customer) = (w.units, w.gpus, w.level, w.customer);
+        w.device = NONE;
+        w.extra = Vec::new();
+        for d in devices {
+            inner.fleet.give_back(d, units);
         }
+        if let Some(c) = inner.customers.get_mut(customer as usize) {
+            c.gpus -= gpus;
+            c.active -= 1;
+        }
+        inner.active.remove(&(level, id));
+        inner.fleet.touch();
+    }
+
+    /// Assigned/Running → Preempted → Queued: frees its devices and queues it again at its
+    /// submitted priority and its original position.
+    pub(crate) fn preempt_active(&self, inner: &mut Inner, id: u64) {
+        let Some(i) = inner.index(id) else { return };
+        let from = inner.workloads[i].state;
+        self.release(inner, id);
+        inner.shift(from, WorkloadState::Preempted);
+        inner.shift(WorkloadState::Preempted, WorkloadState::Queued);
+        inner.preemptions += 1;
+        let w = &mut inner.workloads[i];
+        w.state = WorkloadState::Queued;
+        w.preemptions += 1;
+        w.level = w.base_level;
+        self.enqueue(inner, id);
     }
 
     /// Marks an assigned workload as running.
     pub fn start(&self, id: u64) -> Result<()> {
-        self.transition(id, None, WorkloadState::Running)
+        self.transition(&mut self.inner.lock(), id, None, WorkloadState::Running)
     }
     /// Completes a workload (assigned or running) and frees its devices.
     pub fn complete(&self, id: u64) -> Result<()> {
-        self.transition(id, None, WorkloadState::Completed)
+        self.transition(&mut self.inner.lock(), id, None, WorkloadState::Completed)
     }
-    /// Marks a workload failed and frees its devices.
+    /// Marks an assigned or running workload failed and frees its devices.
     pub fn fail(&self, id: u64) -> Result<()> {
-        self.transition(id, None, WorkloadState::Failed)
+        self.transition(&mut self.inner.lock(), id, None, WorkloadState::Failed)
     }
     /// Cancels a queued, assigned or running workload.
     pub fn cancel(&self, id: u64) -> Result<()> {
-        self.transition(id, None, WorkloadState::Cancelled)
+        self.transition(&mut self.inner.lock(), id, None, WorkloadState::Cancelled)
     }
     /// [`Router::start`] on behalf of `customer_id`: another customer's id is `NotFound`.
     pub fn start_as(&self, customer_id: &str, id: u64) -> Result<()> {
-        self.transition(id, Some(customer_id), WorkloadState::Running)
+        self.transition(&mut self.inner.lock(), id, Some(customer_id), WorkloadState::Running)
     }
     /// [`Router::complete`] on behalf of `customer_id`.
     pub fn complete_as(&self, customer_id: &str, id: u64) -> Result<()> {
-        self.transition(id, Some(customer_id), WorkloadState::Completed)
+        self.transition(&mut self.inner.lock(), id, Some(customer_id), WorkloadState::Completed)
     }
     /// [`Router::fail`] on behalf of `customer_id`.
     pub fn fail_as(&self, customer_id: &str, id: u64) -> Result<()> {
-        self.transition(id, Some(customer_id), WorkloadState::Failed)
+        self.transition(&mut self.inner.lock(), id, Some(customer_id), WorkloadState::Failed)
     }
     /// [`Router::cancel`] on behalf of `customer_id`.
     pub fn cancel_as(&self, customer_id: &str, id: u64) -> Result<()> {
-        self.transition(id, Some(customer_id), WorkloadState::Cancelled)
+        self.transition(&mut self.inner.lock(), id, Some(customer_id), WorkloadState::Cancelled)
     }
 
-    /// Completes many workloads in one call. Consecutive releases on one device publish its
-    /// placement entry once, at the end of the run, instead of once per workload.
+    /// Completes many workloads in one call (one lock).
     pub fn complete_batch(&self, ids: &[u64]) -> Vec<Result<()>> {
-        let mut held = Held::default();
-        let results =
-            ids.iter().map(|&id| self.transition_with(id, None, WorkloadState::Completed, Some(&mut held))).collect();
-        held.publish(self);
-        results
+        let mut inner = self.inner.lock();
+        ids.iter().map(|&id| self.transition(&mut inner, id, None, WorkloadState::Completed)).collect()
     }
 
     /// Takes an assigned or running workload off its devices and queues it again at its
-    /// submitted priority, keeping its submit time (operator action; the router also does this
-    /// itself when higher-priority work needs the room).
+    /// submitted priority and original position, keeping its submit time (operator action; the
+    /// router also does this itself when higher-priority work needs the room).
     pub fn preempt(&self, id: u64) -> Result<()> {
-        let (slot, word, meta) = self.lookup(id, None)?;
-        if !word.state.can_become(WorkloadState::Preempted) {
-            return Err(Self::illegal(id, word.state, WorkloadState::Preempted));
+        let mut inner = self.inner.lock();
+        let i = self.lookup(&inner, id, None)?;
+        let from = inner.workloads[i].state;
+        if !from.can_become(WorkloadState::Preempted) {
+            return Err(Self::illegal(id, from, WorkloadState::Preempted));
         }
-        if self.preempt_word(id, slot, word, &meta) {
-            Ok(())
-        } else {
-            // Lost a race: report against whatever it became.
-            let now = slot.word().map_or(WorkloadState::Queued, |w| w.state);
-            Err(Self::illegal(id, now, WorkloadState::Preempted))
-        }
+        self.preempt_active(&mut inner, id);
+        Ok(())
     }
 
-    /// Running/Assigned → Preempted → Queued (two CASes; the second cannot fail since nobody
-    /// else moves a Preempted workload).
-    pub(crate) fn preempt_word(&self, id: u64, slot: &WorkloadSlot, word: Word, meta: &Meta) -> bool {
-        let pre = Word { state: WorkloadState::Preempted, ..word };
-        if !self.cas(slot, word, pre) {
-            return false;
-        }
-        self.states.shift(word.state.index(), WorkloadState::Preempted.index());
-        self.active_by_level.add(word.level, -1);
-        self.release(id, word, meta, None);
-        self.allocations.add(3, 1);
-        let stamp = word.stamp.wrapping_add(1);
-        let level = meta.base_level;
-        let queued = Word { state: WorkloadState::Queued, level, stamp, device: 0 };
-        slot.state.store(queued.pack(), Release);
-        self.states.shift(WorkloadState::Preempted.index(), WorkloadState::Queued.index());
-        if let Some(c) = self.customers.get(meta.customer) {
-            // A requeued victim may pass max_queued: it was admitted once and is owed its place.
-            if c.max_queued != u32::MAX {
-                c.queued.fetch_add(1, Relaxed);
-            }
-        }
-        self.depth.add(level, 1);
-        self.queues.push(meta.customer, level, entry(id, stamp, level));
-        true
-    }
+    // ------------------------------------------------------------------ reading ------------
 
     /// What `id` looks like now (operator view).
     pub fn workload(&self, id: u64) -> Result<WorkloadInfo> {
-        self.info(id, None)
+        let mut inner = self.inner.lock();
+        let now = self.now_ns(&inner);
+        self.expire(&mut inner, now);
+        let i = self.lookup(&inner, id, None)?;
+        Ok(self.info(&inner, i, now))
     }
 
     /// What `id` looks like now, to `customer_id`; another customer's workload is `NotFound`.
     pub fn workload_as(&self, customer_id: &str, id: u64) -> Result<WorkloadInfo> {
-        self.info(id, Some(customer_id))
+        let mut inner = self.inner.lock();
+        let now = self.now_ns(&inner);
+        self.expire(&mut inner, now);
+        let i = self.lookup(&inner, id, Some(customer_id))?;
+        Ok(self.info(&inner, i, now))
     }
 
-    fn info(&self, id: u64, customer: Option<&str>) -> Result<WorkloadInfo> {
-        let (_, word, meta) = self.lookup(id, customer)?;
-        Ok(WorkloadInfo {
-            id,
-            customer_id: self.customers.get(meta.customer).map(|c| c.name.to_string()).unwrap_or_default(),
-            workload_type: self.types.get(meta.type_index).map(|t| t.0.to_string()).unwrap_or_default(),
-            priority: meta.base_level as u8 + 1,
-            effective_priority: word.level as u8 + 1,
-            state: word.state,
-            gpus: meta.gpus,
-            gpu_memory_gb: if self.type_config(meta.type_index).device_kind == DeviceKind::Gpu {
-                meta.units as f64 / 1024.0
-            } else {
-                0.0
-            },
-            device_ids: self.device_list(id, word).iter().map(|d| self.device_name(*d).to_string()).collect(),
-            submit_seconds: meta.submit_ns as f64 * 1e-9,
-            latency_bound_ms: meta.latency_bound_ms(),
-            deadline_seconds: meta.deadline_seconds(),
-        })
-    }
-
-    /// Devices held by a workload in this word.
-    pub(crate) fn device_list(&self, id: u64, word: Word) -> Vec<u32> {
-        if word.device == 0 {
-            return Vec::new();
-        }
-        if let Some(list) = self.multi.lock().get(&id) {
-            return list.clone();
-        }
-        vec![word.device - 1]
-    }
-
-    pub(crate) fn device_name(&self, index: u32) -> Arc<str> {
-        self.devices.get(index as u64).and_then(|d| d.info.get()).map_or_else(|| Arc::from(""), |i| i.id.clone())
-    }
-
-    /// Counts by state; `submitted` equals the sum of the others by construction: `queued` is
-    /// derived as the remainder, so a read that races with transitions still adds up (its
-    /// split between neighbouring states may lag by the transitions in flight).
-    pub fn counts(&self) -> StateCounts {
-        let g = |s: WorkloadState| self.states.get(s.index()).max(0) as u64;
-        let assigned = g(WorkloadState::Assigned);
-        let running = g(WorkloadState::Running);
-        let completed = g(WorkloadState::Completed);
-        let failed = g(WorkloadState::Failed);
-        let cancelled = g(WorkloadState::Cancelled);
-        let rejected = g(WorkloadState::Rejected);
-        let rest = assigned + running + completed + failed + cancelled + rejected;
-        let submitted = (self.states.get(SUBMITTED).max(0) as u64).max(rest);
-        StateCounts {
-            submitted,
-            queued: submitted - rest,
-            assigned,
-            running,
-            completed,
-            failed,
-            cancelled,
-            rejected,
-            preemptions: self.allocations.get(3).max(0) as u64,
-        }
-    }
-
-    /// Counts by state from a walk over every workload slot (O(workloads); for tests and
-    /// audits — compare with [`Router::counts`] when the router is quiet).
-    pub fn scan_counts(&self) -> StateCounts {
-        let mut c = StateCounts {
-            submitted: self.states.get(SUBMITTED).max(0) as u64,
-            rejected: self.states.get(WorkloadState::Rejected.index()).max(0) as u64,
-            preemptions: self.allocations.get(3).max(0) as u64,
-            ..StateCounts::default()
+    fn info(&self, inner: &Inner, i: usize, now: u64) -> WorkloadInfo {
+        let w = &inner.workloads[i];
+        let note = w.note.as_deref();
+        let effective = match w.state {
+            WorkloadState::Queued => self.effective_level(w, now),
+            _ => w.level,
         };
-        let end = self.next_id.load(Acquire);
-        for id in self.config.first_workload_id..end {
-            match self.workloads.get(id).and_then(|s| s.word()).map(|w| w.state) {
-                Some(WorkloadState::Queued) | Some(WorkloadState::Preempted) => c.queued += 1,
-                Some(WorkloadState::Assigned) => c.assigned += 1,
-                Some(WorkloadState::Running) => c.running += 1,
-                Some(WorkloadState::Completed) => c.completed += 1,
-                Some(WorkloadState::Failed) => c.failed += 1,
-                Some(WorkloadState::Cancelled) => c.cancelled += 1,
-                _ => {}
+        WorkloadInfo {
+            id: inner.first_id + i as u64,
+            customer_id: self.owner_name(inner, w).to_string(),
+            workload_type: match self.types.get(w.type_index as usize) {
+                Some(t) => t.0.to_string(),
+                None => note.map_or_else(String::new, |n| n.workload_type.clone()),
+            },
+            priority: w.base_level + 1,
+            effective_priority: effective + 1,
+            state: w.state,
+            gpus: w.gpus,
+            gpu_memory_gb: if self.kind_of(w) == DeviceKind::Gpu { w.units as f64 / 1024.0 } else { 0.0 },
+            device_ids: w.devices().map(|d| inner.fleet.devices[d as usize].id.to_string()).collect(),
+            submit_seconds: w.submit_ns as f64 * 1e-9,
+            latency_bound_ms: w.latency_bound_ms,
+            deadline_seconds: w.deadline_seconds,
+            preemptions: w.preemptions,
+            reason: note.map(|n| n.reason.clone()),
+        }
+    }
+
+    /// Counts by state; `submitted` equals the sum of the others.
+    pub fn counts(&self) -> StateCounts {
+        let mut inner = self.inner.lock();
+        let now = self.now_ns(&inner);
+        self.expire(&mut inner, now);
+        Self::counts_of(&inner)
+    }
+
+    pub(crate) fn counts_of(inner: &Inner) -> StateCounts {
+        let g = |s: WorkloadState| inner.states[s.index()];
+        let c = StateCounts {
+            submitted: 0,
+            queued: g(WorkloadState::Queued) + g(WorkloadState::Preempted),
+            assigned: g(WorkloadState::Assigned),
+            running: g(WorkloadState::Running),
+            completed: g(WorkloadState::Completed),
+            failed: g(WorkloadState::Failed),
+            cancelled: g(WorkloadState::Cancelled),
+            rejected: g(WorkloadState::Rejected),
+            preemptions: inner.preemptions,
+        };
+        StateCounts {
+            submitted: c.queued + c.assigned + c.running + c.completed + c.failed + c.cancelled + c.rejected,
+            ..c
+        }
+    }
+
+    /// Counts by state from a walk over every workload (O(workloads); for tests and audits:
+    /// it must equal [`Router::counts`]).
+    pub fn scan_counts(&self) -> StateCounts {
+        let mut inner = self.inner.lock();
+        let now = self.now_ns(&inner);
+        self.expire(&mut inner, now);
+        let mut c = StateCounts { preemptions: inner.preemptions, ..StateCounts::default() };
+        for w in &inner.workloads {
+            c.submitted += 1;
+            match w.state {
+                WorkloadState::Queued | WorkloadState::Preempted => c.queued += 1,
+                WorkloadState::Assigned => c.assigned += 1,
+                WorkloadState::Running => c.running += 1,
+                WorkloadState::Completed => c.completed += 1,
+                WorkloadState::Failed => c.failed += 1,
+                WorkloadState::Cancelled => c.cancelled += 1,
+                WorkloadState::Rejected => c.rejected += 1,
             }
         }
         c
     }
 
-    /// Waiting workloads per priority level (index 0 = priority 1), including those waiting for
-    /// capacity.
-    pub fn queue_depths(&self) -> [u64; LEVELS] {
-        std::array::from_fn(|l| self.depth.get(l).max(0) as u64)
-    }
+    // ------------------------------------------------------------------ customers ----------
 
-    /// Fair-share weight of a customer (configured or default).
+    /// Fair-share weight of a customer (configured, changed at run time, or the default).
     pub fn customer_weight(&self, customer_id: &str) -> u32 {
-        match self.customers.find(customer_id) {
-            Some(i) => self.queues.weight(i),
+        let inner = self.inner.lock();
+        match inner.customer_index.get(customer_id) {
+            Some(&c) => inner.customers[c as usize].cfg.weight,
             None => self.config.customers.get(customer_id).map_or(self.config.default_customer.weight, |c| c.weight),
         }
     }
+
+    /// Changes a customer's weight and quotas now (work already admitted stays; a lower
+    /// `max_gpus` makes new work wait, a lower `max_queued` refuses new submissions).
+    pub fn set_customer(&self, customer_id: &str, config: CustomerConfig) -> Result<()> {
+        let config = config.validated()?;
+        let mut inner = self.inner.lock();
+        let c = self.intern_customer(&mut inner, customer_id)?;
+        inner.customers[c as usize].cfg = config;
+        inner.fleet.touch();
+        Ok(())
+    }
+
+    /// A customer's weight and quotas with its live counts (a customer the router has not seen
+    /// reads as its configured or default values with zero counts).
+    pub fn customer(&self, customer_id: &str) -> Result<CustomerInfo> {
+        if customer_id.is_empty() || customer_id.len() > 256 {
+            return Err(Error::invalid_input("customer_id", "must be 1..=256 bytes"));
+        }
+        let mut inner = self.inner.lock();
+        let now = self.now_ns(&inner);
+        self.expire(&mut inner, now);
+        Ok(match inner.customer_index.get(customer_id) {
+            Some(&c) => {
+                let c = &inner.customers[c as usize];
+                CustomerInfo {
+                    customer_id: customer_id.to_string(),
+                    weight: c.cfg.weight,
+                    max_gpus: c.cfg.max_gpus,
+                    max_queued: c.cfg.max_queued,
+                    queued: c.queued,
+                    active: c.active,
+                    gpus_held: c.gpus,
+                    submitted: c.workloads.len() as u64,
+                }
+            }
+            None => {
+                let cfg = self.config.customers.get(customer_id).copied().unwrap_or(self.config.default_customer);
+                CustomerInfo {
+                    customer_id: customer_id.to_string(),
+                    weight: cfg.weight,
+                    max_gpus: cfg.max_gpus,
+                    max_queued: cfg.max_queued,
+                    queued: 0,
+                    active: 0,
+                    gpus_held: 0,
+                    submitted: 0,
+                }
+            }
+        })
+    }
+
+    /// Every workload of a customer, in id order (accepted and rejected).
+    pub fn customer_workloads(&self, customer_id: &str) -> Vec<WorkloadInfo> {
+        let mut inner = self.inner.lock();
+        let now = self.now_ns(&inner);
+        self.expire(&mut inner, now);
+        let Some(&c) = inner.customer_index.get(customer_id) else { return Vec::new() };
+        inner.customers[c as usize]
+            .workloads
+            .iter()
+            .filter_map(|&id| inner.index(id))
+            .map(|i| self.info(&inner, i, now))
+            .collect()
+    }
+}
+
+/// The first `max` bytes of `s` (at a char boundary): names echoed in errors stay bounded.
+pub(crate) fn clip(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }

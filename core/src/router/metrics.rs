@@ -5,8 +5,9 @@ use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
 
-use super::engine::{Router, StateCounts};
-use super::queues::LEVELS;
+use super::engine::Router;
+use super::queue::LEVELS;
+use super::types::StateCounts;
 use super::stripes::{bucket_upper_seconds, HistogramSnapshot, BUCKETS};
 
 /// Median and 99th percentile of a latency, seconds, and how many were recorded.
@@ -41,7 +42,7 @@ pub struct RouterMetrics {
     pub allocation: Quantiles,
     /// Successful GPU and ASIC allocations.
     pub allocations: u64,
-    /// Times work had to wait for capacity or quota.
+    /// Dispatch calls that found work waiting but none of it placeable.
     pub waits_for_capacity: u64,
     /// Workloads dispatched after waiting longer than their latency bound.
     pub latency_bound_misses: u64,
@@ -49,8 +50,13 @@ pub struct RouterMetrics {
     pub deadline_misses: u64,
 }
 
-fn counter(value: i64) -> u64 {
-    value.max(0) as u64
+/// The counters one locked look at the router gives.
+struct Snapshot {
+    depth: [u64; LEVELS],
+    counts: StateCounts,
+    queued_total: [u64; LEVELS],
+    misses: [u64; 2],
+    allocations: [u64; 3],
 }
 
 fn write_histogram(out: &mut String, name: &str, help: &str, h: &HistogramSnapshot) {
@@ -68,18 +74,32 @@ fn write_histogram(out: &mut String, name: &str, help: &str, h: &HistogramSnapsh
 }
 
 impl Router {
+    fn snapshot(&self) -> Snapshot {
+        let mut inner = self.inner.lock();
+        let now = self.now_ns(&inner);
+        self.expire(&mut inner, now);
+        Snapshot {
+            depth: self.depths_of(&inner, now),
+            counts: Self::counts_of(&inner),
+            queued_total: inner.queued_total,
+            misses: inner.misses,
+            allocations: inner.allocations,
+        }
+    }
+
     /// A snapshot of depths, counts and latency quantiles.
     pub fn metrics(&self) -> RouterMetrics {
+        let s = self.snapshot();
         RouterMetrics {
-            queue_depth: self.queue_depths(),
-            counts: self.counts(),
+            queue_depth: s.depth,
+            counts: s.counts,
             wait: (&self.wait_hist.snapshot()).into(),
             decision: (&self.decision_hist.snapshot()).into(),
             allocation: (&self.allocation_hist.snapshot()).into(),
-            allocations: counter(self.allocations.get(0)) + counter(self.allocations.get(1)),
-            waits_for_capacity: counter(self.allocations.get(2)),
-            latency_bound_misses: counter(self.misses.get(0)),
-            deadline_misses: counter(self.misses.get(1)),
+            allocations: s.allocations[0] + s.allocations[1],
+            waits_for_capacity: s.allocations[2],
+            latency_bound_misses: s.misses[0],
+            deadline_misses: s.misses[1],
         }
     }
 
@@ -91,7 +111,8 @@ impl Router {
     /// ```
     pub fn metrics_text(&self) -> String {
         let mut out = String::with_capacity(8192);
-        let depth = self.queue_depths();
+        let s = self.snapshot();
+        let depth = s.depth;
         let _ = writeln!(out, "# HELP router_workloads_queued_total Workloads accepted into a priority queue.");
         let _ = writeln!(out, "# TYPE router_workloads_queued_total counter");
         for l in 0..LEVELS {
@@ -99,7 +120,7 @@ impl Router {
                 out,
                 "router_workloads_queued_total{{priority=\"{}\"}} {}",
                 l + 1,
-                counter(self.queued_total.get(l))
+                s.queued_total[l]
             );
         }
         let _ =
@@ -107,7 +128,7 @@ impl Router {
         for (l, d) in depth.iter().enumerate() {
             let _ = writeln!(out, "router_queue_depth{{priority=\"{}\"}} {d}", l + 1);
         }
-        let c = self.counts();
+        let c = s.counts;
         let _ = writeln!(out, "# HELP router_workloads Workloads by state.\n# TYPE router_workloads gauge");
         for (name, v) in [
             ("queued", c.queued),
@@ -131,10 +152,10 @@ impl Router {
         let _ =
             writeln!(out, "# HELP router_latency_bound_missed_total Workloads dispatched after their latency bound.");
         let _ = writeln!(out, "# TYPE router_latency_bound_missed_total counter");
-        let _ = writeln!(out, "router_latency_bound_missed_total {}", counter(self.misses.get(0)));
+        let _ = writeln!(out, "router_latency_bound_missed_total {}", s.misses[0]);
         let _ = writeln!(out, "# HELP router_deadline_missed_total Workloads dispatched after their deadline.");
         let _ = writeln!(out, "# TYPE router_deadline_missed_total counter");
-        let _ = writeln!(out, "router_deadline_missed_total {}", counter(self.misses.get(1)));
+        let _ = writeln!(out, "router_deadline_missed_total {}", s.misses[1]);
         write_histogram(
             &mut out,
             "router_wait_duration_seconds",
@@ -153,13 +174,13 @@ impl Router {
             let _ = writeln!(
                 out,
                 "orchestrator_allocations_total{{kind=\"{label}\",result=\"success\"}} {}",
-                counter(self.allocations.get(i))
+                s.allocations[i]
             );
         }
         let _ = writeln!(
             out,
             "orchestrator_allocations_total{{kind=\"any\",result=\"wait\"}} {}",
-            counter(self.allocations.get(2))
+            s.allocations[2]
         );
         write_histogram(
             &mut out,

@@ -5,7 +5,7 @@
 //! its stripe when it exits.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crossbeam::utils::CachePadded;
 
@@ -67,15 +67,6 @@ pub(crate) fn stripe() -> usize {
 }
 
 #[inline]
-fn bump_i64(a: &AtomicI64, stripe: usize, delta: i64) {
-    if stripe == SHARED {
-        a.fetch_add(delta, Relaxed);
-    } else {
-        a.store(a.load(Relaxed).wrapping_add(delta), Relaxed);
-    }
-}
-
-#[inline]
 fn bump_u64(a: &AtomicU64, stripe: usize, delta: u64) {
     if stripe == SHARED {
         a.fetch_add(delta, Relaxed);
@@ -100,51 +91,6 @@ pub(crate) fn sample() -> bool {
         s.set(if v + 1 == SAMPLE_EVERY { 0 } else { v + 1 });
         v == 0
     })
-}
-
-/// `N` signed counters striped across threads.
-#[derive(Debug)]
-pub(crate) struct Counters<const N: usize> {
-    stripes: Box<[CachePadded<[AtomicI64; N]>]>,
-}
-
-impl<const N: usize> Counters<N> {
-    pub(crate) fn new() -> Self {
-        Counters {
-            stripes: (0..STRIPES).map(|_| CachePadded::new(std::array::from_fn(|_| AtomicI64::new(0)))).collect(),
-        }
-    }
-
-    #[inline]
-    pub(crate) fn add(&self, index: usize, delta: i64) {
-        let k = stripe();
-        bump_i64(&self.stripes[k][index], k, delta);
-    }
-
-    /// Adds every non-zero delta of `deltas` (one stripe lookup for all).
-    #[inline]
-    pub(crate) fn add_all(&self, deltas: &[i64; N]) {
-        let k = stripe();
-        let s = &self.stripes[k];
-        for (a, &d) in s.iter().zip(deltas.iter()) {
-            if d != 0 {
-                bump_i64(a, k, d);
-            }
-        }
-    }
-
-    /// Moves one unit from counter `from` to counter `to` (a state transition).
-    #[inline]
-    pub(crate) fn shift(&self, from: usize, to: usize) {
-        let k = stripe();
-        let s = &self.stripes[k];
-        bump_i64(&s[from], k, -1);
-        bump_i64(&s[to], k, 1);
-    }
-
-    pub(crate) fn get(&self, index: usize) -> i64 {
-        self.stripes.iter().map(|s| s[index].load(Relaxed)).sum()
-    }
 }
 
 /// Bucket `i` counts values in `[2^(i+5), 2^(i+6))` ns (bucket 0 also takes everything below
@@ -268,9 +214,5 @@ mod tests {
         assert!(p50 > 512e-9 && p50 <= 1024e-9, "{p50}");
         let p999 = s.quantile_seconds(0.999);
         assert!(p999 > 524_288e-9 && p999 <= 1_048_576e-9, "{p999}");
-        let c: Counters<2> = Counters::new();
-        c.add(0, 3);
-        c.shift(0, 1);
-        assert_eq!((c.get(0), c.get(1)), (2, 1));
     }
 }
