@@ -123,12 +123,15 @@ impl Router {
             curtail_mw,
         });
         fleet.device_index.insert(device_id.into(), d);
+        let k = super::place::kind_slot(kind);
         let site = &mut fleet.sites[s as usize];
         site.load_mw += base_mw;
-        site.count[if kind == DeviceKind::Gpu { 0 } else { 1 }] += 1;
+        site.count[k] += 1;
         if kind == DeviceKind::Asic {
             site.miners.push(d);
         }
+        fleet.most[k] = fleet.most[k].max(site.count[k]);
+        fleet.largest[k] = fleet.largest[k].max(capacity);
         fleet.refresh_profit(d);
         fleet.reindex(d, capacity);
         fleet.touch();
@@ -166,6 +169,7 @@ impl Router {
         site.load_mw -= draw;
         site.count[if kind == DeviceKind::Gpu { 0 } else { 1 }] -= 1;
         site.miners.retain(|&m| m != d);
+        fleet.refresh_extent();
         fleet.touch();
         Ok(on_it)
     }

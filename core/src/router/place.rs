@@ -58,7 +58,7 @@ impl Device {
     }
 }
 
-fn kind_slot(kind: DeviceKind) -> usize {
+pub(crate) fn kind_slot(kind: DeviceKind) -> usize {
     match kind {
         DeviceKind::Gpu => 0,
         DeviceKind::Asic => 1,
@@ -90,6 +90,9 @@ pub(crate) struct Fleet {
     pub market: Option<Market>,
     /// Bumped by every change to what can be placed (devices, power, quotas, queue).
     pub epoch: u64,
+    /// Per kind: the largest device (units) and the most devices at one site.
+    pub largest: [u64; 2],
+    pub most: [u32; 2],
 }
 
 /// What placement needs to know about one workload.
@@ -174,20 +177,10 @@ impl Fleet {
     /// device of the kind registered yet, work is accepted and waits.
     pub(crate) fn could_ever_hold(&self, kind: DeviceKind, gpus: u32, units: u64) -> Result<()> {
         let k = kind_slot(kind);
-        let mut largest = 0;
-        let mut most = 0;
-        for s in &self.sites {
-            most = most.max(s.count[k]);
-        }
-        if most == 0 {
+        if self.most[k] == 0 {
             return Ok(());
         }
-        for d in &self.devices {
-            if d.kind == kind && !d.removed {
-                largest = largest.max(d.capacity);
-            }
-        }
-        if units > largest || gpus > most {
+        if units > self.largest[k] || gpus > self.most[k] {
             let what = if kind == DeviceKind::Gpu { "gpu_memory_gb" } else { "gpus" };
             return Err(Error::new(
                 ErrorKind::CapacityExceeded,
@@ -195,6 +188,18 @@ impl Fleet {
             ));
         }
         Ok(())
+    }
+
+    /// Recomputes the largest device and the most devices per site of each kind.
+    pub(crate) fn refresh_extent(&mut self) {
+        for k in 0..2 {
+            self.most[k] = self.sites.iter().map(|s| s.count[k]).max().unwrap_or(0);
+        }
+        self.largest = [0; 2];
+        for d in self.devices.iter().filter(|d| !d.removed) {
+            let k = kind_slot(d.kind);
+            self.largest[k] = self.largest[k].max(d.capacity);
+        }
     }
 
     /// Milliwatts of power the site's cap leaves for `delta_mw` more, curtailing idle miners
@@ -265,7 +270,7 @@ impl Fleet {
             return order.into_iter().find_map(|s| self.place_multi(s, need, overlay));
         }
         let per_site = config.candidates_per_site.min(config.max_candidates);
-        let mut cands: Vec<(u32, u64, Vec<u32>)> = Vec::new();
+        let mut cands: Vec<(u32, u64, Vec<u32>)> = Vec::with_capacity(config.max_candidates);
         'sites: for s in order {
             let mut here = 0;
             let mut refused_mw = i64::MAX;

@@ -333,13 +333,11 @@ impl Router {
             customers.sort_unstable();
             customers.dedup();
             let (cur, left) = inner.waiting.turn[level];
+            let keeps = left > 0 && customers.binary_search(&cur).is_ok();
             let split = customers.partition_point(|&c| c <= cur);
-            let mut order: Vec<u32> = Vec::with_capacity(customers.len());
-            if left > 0 && customers.binary_search(&cur).is_ok() {
-                order.push(cur);
-            }
-            order.extend(customers[split..].iter().chain(&customers[..split]).filter(|&&c| !(left > 0 && c == cur)));
-            for &c in order.iter() {
+            let after = customers[split..].iter().chain(&customers[..split]).filter(|&&c| !(keeps && c == cur));
+            let order = keeps.then_some(&cur).into_iter().chain(after);
+            for &c in order {
                 if let Some(plan) = self.customer_pick(inner, c as usize, level, bounds, &mut failed) {
                     return Some(plan);
                 }
@@ -375,18 +373,20 @@ impl Router {
         failed: &mut Failed,
     ) -> Option<Plan> {
         let top = if self.aging_ns == 0 { level } else { LEVELS - 1 };
-        // One cursor per lane that has work at this level: (next id, position, lane, hi).
-        let mut cursors: Vec<(u64, usize, usize, u64, u64)> = Vec::new();
+        // One cursor per lane that has work at this level: (next id, position, lane, lo, hi).
+        let mut cursors = [(0u64, 0usize, 0usize, 0u64, 0u64); LEVELS];
+        let mut n = 0;
         for b in level..=top {
             let (lo, hi) = self.range(bounds, b, level);
             if lo >= hi {
                 continue;
             }
             if let Some((p, id)) = self.lane_next(inner, c, b, lo, hi, 0) {
-                cursors.push((id, p, b, lo, hi));
+                cursors[n] = (id, p, b, lo, hi);
+                n += 1;
             }
         }
-        while let Some(k) = (0..cursors.len()).min_by_key(|&k| cursors[k].0) {
+        while let Some(k) = (0..n).min_by_key(|&k| cursors[k].0) {
             let (id, p, b, lo, hi) = cursors[k];
             if let Some(plan) = self.try_plan(inner, id, level as u8, failed) {
                 return Some(plan);
@@ -394,7 +394,8 @@ impl Router {
             match self.lane_next(inner, c, b, lo, hi, p + 1) {
                 Some((p, id)) => cursors[k] = (id, p, b, lo, hi),
                 None => {
-                    cursors.swap_remove(k);
+                    n -= 1;
+                    cursors[k] = cursors[n];
                 }
             }
         }
