@@ -6,7 +6,7 @@
 //! | module | owns |
 //! | --- | --- |
 //! | [`econ`] | mining and inference economics, per-device decisions, site power allocation |
-//! | [`router`] | lock-free priority routing of workloads onto devices |
+//! | [`router`] | priority routing of workloads onto devices (rules: `docs/router.md`) |
 //! | [`billing`] | meters, charge models, plans, rating, invoices and the usage ledger |
 //! | [`sim`] | H100 and S21 device models, market series, fleets and telemetry |
 //!
