@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use hcp::router::{Assignment, Router, RouterConfig, SubmitRequest};
+use hcp::router::{Assignment, CustomerConfig, Router, RouterConfig, SubmitRequest};
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -15,7 +15,7 @@ use crate::convert::{py_to_json, to_py};
 use crate::econ::PyMarket;
 use crate::errors::{invalid_input, to_py_err, IntoPy};
 
-/// A lock-free priority router of workloads onto devices (`hcp.Router`).
+/// A priority router of workloads onto devices (`hcp.Router`).
 #[pyclass(name = "Router", module = "hcp", frozen)]
 pub struct PyRouter {
     inner: Arc<Router>,
@@ -50,6 +50,11 @@ fn column<'py>(v: Option<&Bound<'py, PyAny>>, n: usize, field: &str) -> PyResult
             Ok(items.into_iter().map(|i| if i.is_none() { None } else { Some(i) }).collect())
         }
     }
+}
+
+/// A count argument as `u32`; outside its range is `InvalidInputError` naming the field.
+fn u32_arg(field: &str, v: i64) -> PyResult<u32> {
+    u32::try_from(v).map_err(|_| invalid_input(field, format!("must be in 0..=4294967295, got {v}")))
 }
 
 impl PyRouter {
@@ -136,10 +141,50 @@ impl PyRouter {
         py.detach(|| r.submit(&req)).py()
     }
 
+    /// Submits a workload and reports its id whether accepted or not: a `Record` with
+    /// `workload_id`, `state` (`"queued"` or `"rejected"`) and `reason` (None when accepted).
+    /// Unlike `submit` it never raises for the request's content.
+    #[pyo3(signature = (customer_id, workload_type, priority=None, gpus=None, gpu_memory_gb=None, site=None,
+                        latency_bound_ms=None, deadline_seconds=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn try_submit<'py>(
+        &self,
+        py: Python<'py>,
+        customer_id: &str,
+        workload_type: &str,
+        priority: Option<i64>,
+        gpus: Option<i64>,
+        gpu_memory_gb: Option<f64>,
+        site: Option<&str>,
+        latency_bound_ms: Option<f64>,
+        deadline_seconds: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let r = self.router()?;
+        let req = SubmitRequest {
+            customer_id,
+            workload_type,
+            priority,
+            gpus,
+            gpu_memory_gb,
+            site,
+            latency_bound_ms,
+            deadline_seconds,
+        };
+        let s = py.detach(|| r.try_submit(&req));
+        let d = PyDict::new(py);
+        d.set_item("workload_id", s.workload_id)?;
+        d.set_item("state", s.state.name())?;
+        d.set_item("reason", s.reason)?;
+        crate::convert::record(py, d)
+    }
+
     /// Submits `n` workloads in one call. Each argument is one value for all or a sequence of
-    /// `n`. Returns an int64 numpy array of ids, `-1` where a request was rejected (see
-    /// `counts().rejected`; submit one by one to get each error).
-    #[pyo3(signature = (customer_id, workload_type, n=None, priority=None, gpus=None, gpu_memory_gb=None))]
+    /// `n` (a list or a numpy array); `None` — or NaN in a float column — takes the type's value.
+    /// `site` is the preferred site of each request, `latency_bound_ms` and `deadline_seconds`
+    /// its bounds. Returns an int64 numpy array of ids, `-1` where a request was rejected (see
+    /// `counts().rejected`; `try_submit` reports each rejection's id and reason).
+    #[pyo3(signature = (customer_id, workload_type, n=None, priority=None, gpus=None, gpu_memory_gb=None, site=None,
+                        latency_bound_ms=None, deadline_seconds=None))]
     #[allow(clippy::too_many_arguments)]
     fn submit_batch<'py>(
         &self,
@@ -150,6 +195,9 @@ impl PyRouter {
         priority: Option<&Bound<'py, PyAny>>,
         gpus: Option<&Bound<'py, PyAny>>,
         gpu_memory_gb: Option<&Bound<'py, PyAny>>,
+        site: Option<&Bound<'py, PyAny>>,
+        latency_bound_ms: Option<&Bound<'py, PyAny>>,
+        deadline_seconds: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray1<i64>>> {
         let r = self.router()?;
         let n = match n {
@@ -171,9 +219,22 @@ impl PyRouter {
         };
         let priorities = ints(priority, "priority")?;
         let gpu_counts = ints(gpus, "gpus")?;
-        let memory: Vec<Option<f64>> = column(gpu_memory_gb, n, "gpu_memory_gb")?
+        let floats = |v: Option<&Bound<'py, PyAny>>, field: &str| -> PyResult<Vec<Option<f64>>> {
+            column(v, n, field)?
+                .into_iter()
+                .map(|x| {
+                    let f = x.map(|x| x.extract::<f64>().map_err(|_| invalid_input(field, "entries must be numbers")));
+                    Ok(f.transpose()?.filter(|f| !f.is_nan()))
+                })
+                .collect()
+        };
+        let memory = floats(gpu_memory_gb, "gpu_memory_gb")?;
+        let latency = floats(latency_bound_ms, "latency_bound_ms")?;
+        let deadline = floats(deadline_seconds, "deadline_seconds")?;
+        let sites: Vec<Option<String>> = column(site, n, "site")?
             .into_iter()
-            .map(|x| x.map(|x| x.extract::<f64>()).transpose())
+            .map(|x| x.map(|x| x.extract::<String>().map_err(|_| invalid_input("site", "entries must be str or None"))))
+            .map(Option::transpose)
             .collect::<PyResult<_>>()?;
         let ids: Vec<i64> = py.detach(|| {
             let reqs: Vec<SubmitRequest<'_>> = (0..n)
@@ -183,9 +244,9 @@ impl PyRouter {
                     priority: priorities[i],
                     gpus: gpu_counts[i],
                     gpu_memory_gb: memory[i],
-                    site: None,
-                    latency_bound_ms: None,
-                    deadline_seconds: None,
+                    site: sites[i].as_deref(),
+                    latency_bound_ms: latency[i],
+                    deadline_seconds: deadline[i],
                 })
                 .collect();
             r.submit_batch(&reqs).into_iter().map(|res| res.map_or(-1, |id| id as i64)).collect()
@@ -335,6 +396,13 @@ impl PyRouter {
         to_py(py, &py.detach(|| r.device(device_id)).py()?)
     }
 
+    /// Removes a device: the work on it is preempted (queued again at its place) and the device
+    /// forgotten. Returns the ids preempted off it.
+    fn remove_device(&self, py: Python<'_>, device_id: &str) -> PyResult<Vec<u64>> {
+        let r = self.router()?;
+        py.detach(|| r.remove_device(device_id)).py()
+    }
+
     /// Takes a device out of service (False) or back in (True).
     fn set_device_available(&self, py: Python<'_>, device_id: &str, available: bool) -> PyResult<()> {
         let r = self.router()?;
@@ -390,6 +458,47 @@ impl PyRouter {
     fn age(&self, py: Python<'_>) -> PyResult<usize> {
         let r = self.router()?;
         Ok(py.detach(|| r.age()))
+    }
+
+    /// Sets a customer's fair-share weight (1 … 1,000,000) and quotas now: `max_gpus` (devices
+    /// its active work may hold) and `max_queued` (workloads it may have waiting); None is no
+    /// limit. All three are set (an argument left out takes its default). Work already admitted
+    /// stays.
+    #[pyo3(signature = (customer_id, weight=1, max_gpus=None, max_queued=None))]
+    fn set_customer(
+        &self,
+        py: Python<'_>,
+        customer_id: &str,
+        weight: i64,
+        max_gpus: Option<i64>,
+        max_queued: Option<i64>,
+    ) -> PyResult<()> {
+        let r = self.router()?;
+        let config = CustomerConfig {
+            weight: u32_arg("weight", weight)?,
+            max_gpus: max_gpus.map(|v| u32_arg("max_gpus", v)).transpose()?,
+            max_queued: max_queued.map(|v| u32_arg("max_queued", v)).transpose()?,
+        };
+        py.detach(|| r.set_customer(customer_id, config)).py()
+    }
+
+    /// A customer's weight and quotas with its live counts: a `Record` with `customer_id`,
+    /// `weight`, `max_gpus`, `max_queued`, `queued`, `active`, `gpus_held`, `submitted`.
+    fn customer<'py>(&self, py: Python<'py>, customer_id: &str) -> PyResult<Bound<'py, PyAny>> {
+        let r = self.router()?;
+        to_py(py, &py.detach(|| r.customer(customer_id)).py()?)
+    }
+
+    /// Every workload of a customer (accepted and rejected), in id order, as `workload()` records.
+    fn customer_workloads<'py>(&self, py: Python<'py>, customer_id: &str) -> PyResult<Bound<'py, PyAny>> {
+        let r = self.router()?;
+        to_py(py, &py.detach(|| r.customer_workloads(customer_id)))
+    }
+
+    /// Seconds on the router clock (since creation, or the manual clock).
+    fn now_seconds(&self, py: Python<'_>) -> PyResult<f64> {
+        let r = self.router()?;
+        Ok(py.detach(|| r.now_seconds()))
     }
 
     /// The workload types this router knows.

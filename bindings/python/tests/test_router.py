@@ -152,3 +152,87 @@ def test_power_cap_and_market() -> None:
     a = r.dispatch()
     assert a is not None and a.curtailed_device_ids == ["s19xp"]
     assert r.site_load_kw("s") <= 8.0
+
+
+def test_try_submit_reports_rejected_ids_and_reasons() -> None:
+    r = fleet(1, manual_clock=True, customers={"a": {"max_queued": 1}})
+    ok = r.try_submit("a", "ai_inference_batch")
+    assert (ok.workload_id, ok.state, ok.reason) == (1, "queued", None)
+    no = r.try_submit("a", "ai_inference_batch")
+    assert (no.workload_id, no.state) == (2, "rejected") and no.reason.startswith("max_queued")
+    bad = r.try_submit("a", "nope")
+    assert bad.state == "rejected" and bad.reason.startswith("workload_type")
+    assert r.workload(2).reason == no.reason
+    with pytest.raises(hcp.CapacityExceededError) as e:
+        r.submit("a", "ai_inference_batch")
+    assert "(workload 4 rejected)" in str(e.value)
+    assert [w.id for w in r.customer_workloads("a")] == [1, 2, 3, 4]
+    assert r.customer_workloads("nobody") == []
+
+
+def test_customer_weight_and_quotas_at_run_time() -> None:
+    r = fleet(2, manual_clock=True)
+    c = r.customer("acme")
+    assert (c.weight, c.max_gpus, c.max_queued, c.queued, c.submitted) == (1, None, None, 0, 0)
+    r.set_customer("acme", weight=5, max_gpus=1)
+    r.submit_batch("acme", "model_training", n=2)
+    assert r.dispatch() is not None and r.dispatch() is None
+    c = r.customer("acme")
+    assert (c.weight, c.max_gpus, c.queued, c.active, c.gpus_held, c.submitted) == (5, 1, 1, 1, 1, 2)
+    r.set_customer("acme", weight=5)
+    assert r.dispatch() is not None
+    for args in ({"weight": 0}, {"weight": 2_000_000}, {"weight": -1}, {"max_gpus": -1}, {"max_queued": 2**40}):
+        with pytest.raises(hcp.InvalidInputError):
+            r.set_customer("acme", **args)
+    with pytest.raises(hcp.InvalidInputError):
+        r.customer("")
+    assert r.customer("acme").weight == 5
+
+
+def test_remove_device_requeues_and_counts_preemptions() -> None:
+    r = fleet(2, manual_clock=True)
+    wid = r.submit("acme", "model_training")
+    assert r.dispatch().device_id == "gpu-0"
+    assert r.workload(wid).preemptions == 0
+    assert r.remove_device("gpu-0") == [wid]
+    w = r.workload(wid)
+    assert (w.state, w.preemptions, w.device_ids, w.reason) == ("queued", 1, [], None)
+    assert r.dispatch().device_id == "gpu-1"
+    with pytest.raises(hcp.NotFoundError):
+        r.remove_device("gpu-0")
+    assert r.device_count() == 1
+
+
+def test_now_seconds_follows_the_manual_clock() -> None:
+    r = hcp.Router(manual_clock=True)
+    assert r.now_seconds() == 0.0
+    r.advance_time(2.5)
+    assert r.now_seconds() == 2.5
+
+
+def test_submit_batch_site_and_bounds_columns() -> None:
+    r = hcp.Router(manual_clock=True)
+    r.add_device("a0", site="a")
+    r.add_device("b0", site="b")
+    ids = r.submit_batch(
+        "acme",
+        "ai_inference_batch",
+        n=4,
+        gpu_memory_gb=1.0,
+        site=["b", None, "a", "nowhere"],
+        latency_bound_ms=np.array([250.0, np.nan, 1000.0, 1.0]),
+        deadline_seconds=[None, 30.0, float("nan"), 1.0],
+    )
+    assert ids.tolist()[:3] == [1, 2, 3] and ids[3] == -1
+    assert r.workload(4).state == "rejected" and r.workload(4).reason.startswith("site")
+    assert (r.workload(1).latency_bound_ms, r.workload(1).deadline_seconds) == (250.0, None)
+    assert (r.workload(2).latency_bound_ms, r.workload(2).deadline_seconds) == (None, 30.0)
+    assert (r.workload(3).latency_bound_ms, r.workload(3).deadline_seconds) == (1000.0, None)
+    assert r.dispatch().device_id == "b0"
+    one = r.submit_batch("acme", "ai_inference_batch", n=2, site="a", latency_bound_ms=5.0)
+    assert [r.workload(int(i)).latency_bound_ms for i in one] == [5.0, 5.0]
+    bad_columns = [{"site": ["a"]}, {"site": [1, 2]}, {"latency_bound_ms": [1.0, 2.0, 3.0]}]
+    for bad in bad_columns + [{"deadline_seconds": ["x", 1]}]:
+        with pytest.raises(hcp.InvalidInputError):
+            r.submit_batch("acme", "ai_inference_batch", n=2, **bad)
+    assert r.submit_batch("acme", "ai_inference_batch", n=1, latency_bound_ms=-1.0)[0] == -1

@@ -11,6 +11,7 @@ from vectors import close, load
 import hcp
 
 DOC = load("router")
+SUBMIT_OPTIONS = ("priority", "gpus", "gpu_memory_gb", "site", "latency_bound_ms", "deadline_seconds")
 
 
 def run(r: hcp.Router, step: dict[str, Any]) -> Any:
@@ -25,20 +26,15 @@ def run(r: hcp.Router, step: dict[str, Any]) -> Any:
             site=step["site"],
             gpu_memory_gb=step.get("gpu_memory_gb"),
         )
-    if op == "submit":
-        return {
-            "workload_id": r.submit(
-                step["customer_id"],
-                step["workload_type"],
-                priority=step.get("priority"),
-                gpus=step.get("gpus"),
-                gpu_memory_gb=step.get("gpu_memory_gb"),
-                latency_bound_ms=step.get("latency_bound_ms"),
-                deadline_seconds=step.get("deadline_seconds"),
-            )
-        }
+    if op in ("submit", "try_submit"):
+        args = {k: step.get(k) for k in SUBMIT_OPTIONS}
+        if op == "try_submit":
+            return r.try_submit(step["customer_id"], step["workload_type"], **args)
+        return {"workload_id": r.submit(step["customer_id"], step["workload_type"], **args)}
     if op == "dispatch":
         return r.dispatch()
+    if op == "dispatch_batch":
+        return {"workload_ids": r.dispatch_batch(step["max"]).workload_ids.tolist()}
     if op in ("start", "complete", "fail", "cancel"):
         return getattr(r, op)(wid, customer_id=cust)
     if op == "preempt":
@@ -65,11 +61,28 @@ def run(r: hcp.Router, step: dict[str, Any]) -> Any:
         return {"device_ids": r.resume_miners(step["site"])}
     if op == "set_device_available":
         return r.set_device_available(step["device_id"], step["available"])
+    if op == "remove_device":
+        return {"workload_ids": r.remove_device(step["device_id"])}
+    if op == "set_customer":
+        return r.set_customer(
+            step["customer_id"], step["weight"], max_gpus=step.get("max_gpus"), max_queued=step.get("max_queued")
+        )
+    if op == "customer":
+        return r.customer(step["customer_id"])
+    if op == "customer_workloads":
+        return {"workload_ids": [w.id for w in r.customer_workloads(step["customer_id"])]}
+    if op == "now_seconds":
+        return {"seconds": r.now_seconds()}
     raise AssertionError(f"unknown op {op}")
 
 
 @pytest.mark.parametrize("scenario", DOC["scenarios"], ids=[s["name"] for s in DOC["scenarios"]])
 def test_router_scenario(scenario: dict[str, Any]) -> None:
+    if "config_error" in scenario:
+        with pytest.raises(hcp.HcpError) as err:
+            hcp.Router(scenario["config"])
+        assert err.value.kind == scenario["config_error"]
+        return
     r = hcp.Router(scenario["config"])
     for i, step in enumerate(scenario["steps"]):
         where = f"step {i} {step}"

@@ -32,6 +32,14 @@ if assignment is not None:
     device: str = assignment.device_id
 router.complete(wid)
 prom: str = router.metrics_text()
+outcome = router.try_submit("acme", "ai_inference_batch", site="austin", deadline_seconds=30.0)
+rejected_reason: str | None = outcome.reason
+router.set_customer("acme", weight=3, max_gpus=8, max_queued=None)
+held: int = router.customer("acme").gpus_held
+mine = router.customer_workloads("acme")
+clock: float = router.now_seconds()
+batch_ids = router.submit_batch("acme", "ai_inference_batch", n=2, site=["austin", None], deadline_seconds=[9.0, None])
+requeued: list[int] = router.remove_device("gpu-0")
 # billing: exact amounts as Decimal, a ledger that remembers what it counted.
 from decimal import Decimal  # noqa: E402
 

@@ -7,6 +7,12 @@ priority outside 1–10 is :class:`hcp.InvalidInputError`, an unknown id :class:
 an illegal state change :class:`hcp.IllegalTransitionError`, a handle used after ``close()``
 :class:`hcp.ClosedError`).
 
+Every submission takes an id: ``submit`` raises for a rejected one (the message ends with the id),
+``try_submit`` returns ``{workload_id, state, reason}`` instead. ``set_customer`` / ``customer`` /
+``customer_workloads`` change and read a customer's weight, quotas and work at run time;
+``remove_device`` takes a device away (its work is queued again, ``workload(id).preemptions``
+counts it); ``now_seconds`` reads the router clock.
+
 >>> import hcp
 >>> r = hcp.Router()
 >>> r.add_device("gpu-0", kind="gpu", model="H100_SXM", site="austin", gpu_memory_gb=80)
