@@ -186,7 +186,7 @@ export declare class Plan {
   estimate(subscription: Record<string, unknown>, at: string, usage: Array<{ meter_code: string; quantity: string | number; properties?: Record<string, unknown> }>): Invoice
 }
 
-/** A lock-free priority router of workloads onto devices. */
+/** A priority router of workloads onto devices. */
 export declare class Router {
   /**
    * A router. `config` is an object (or JSON string) with the RouterConfig fields, in their
@@ -197,13 +197,21 @@ export declare class Router {
   addDevice(deviceId: string, kind: string, model: string, site: string, gpuMemoryGb?: number | undefined | null): void
   /** Submits a workload; returns its id. */
   submit(customerId: string, workloadType: string, options?: SubmitOptions | undefined | null): number
+  /**
+   * Submits a workload and reports its id whether accepted or not (`state` `"queued"` or
+   * `"rejected"` with its `reason`); unlike `submit` it does not throw for the request's
+   * content.
+   */
+  trySubmit(customerId: string, workloadType: string, options?: SubmitOptions | undefined | null): Submission
   /** Submits many workloads in one call; returns their ids (`-1` where rejected). */
   submitBatch(requests: Array<SubmitInit>): Float64Array
   /**
    * Submits `priorities.length` workloads of one customer and type, with per-workload
-   * priorities (and optionally memory): the typed-array bulk path. Ids as in `submitBatch`.
+   * priorities and optional per-workload columns: memory, preferred site (`null` entries:
+   * none), latency bound and deadline (`NaN` entries: from the type) — the typed-array bulk
+   * path. Each column given must have one entry per priority. Ids as in `submitBatch`.
    */
-  submitMany(customerId: string, workloadType: string, priorities: Float64Array, gpuMemoryGb?: Float64Array | undefined | null): Float64Array
+  submitMany(customerId: string, workloadType: string, priorities: Float64Array, gpuMemoryGb?: Float64Array | undefined | null, sites?: Array<string | undefined | null> | undefined | null, latencyBoundMs?: Float64Array | undefined | null, deadlineSeconds?: Float64Array | undefined | null): Float64Array
   /** Places the next workload, or `null` when nothing waiting can be placed now. */
   dispatch(): Assignment | null
   /** Places up to `max` workloads in one call. */
@@ -225,6 +233,17 @@ export declare class Router {
   completeBatch(workloadIds: Float64Array): Uint8Array
   /** What a workload looks like now (`customerId` scopes it: others' ids are NotFound). */
   workload(workloadId: number, customerId?: string | undefined | null): WorkloadInfo
+  /** Every workload of a customer (accepted and rejected), in id order. */
+  customerWorkloads(customerId: string): Array<WorkloadInfo>
+  /**
+   * Sets a customer's fair-share weight and quotas now (all three: an absent field takes its
+   * default — weight 1, no limit). Work already admitted stays.
+   */
+  setCustomer(customerId: string, config?: CustomerConfig | undefined | null): void
+  /** A customer's weight and quotas with its live counts. */
+  customer(customerId: string): CustomerInfo
+  /** Seconds on the router clock (since creation, or the manual clock). */
+  nowSeconds(): number
   /** Counts by state. */
   counts(): StateCounts
   /** Waiting workloads per priority (index 0 = priority 1). */
@@ -235,6 +254,11 @@ export declare class Router {
   metricsText(): string
   /** Registry view of a device. */
   device(deviceId: string): DeviceView
+  /**
+   * Removes a device: the work on it is preempted (queued again at its place) and the
+   * device forgotten. Returns the ids preempted off it.
+   */
+  removeDevice(deviceId: string): Array<number>
   /** Takes a device out of service (`false`) or back in (`true`). */
   setDeviceAvailable(deviceId: string, available: boolean): void
   /** Thermal headroom in [0, 1]. */
@@ -365,6 +389,39 @@ export interface CurtailColumns {
   mine: Uint8Array
   profitUsdPerHour: Float64Array
   breakevenUsdPerKwh: Float64Array
+}
+
+/**
+ * A customer's fair-share weight and quotas (`setCustomer`); absent fields take their
+ * defaults (weight 1, no limit).
+ */
+export interface CustomerConfig {
+  /** Share of a priority level when several customers are backlogged, 1 … 1,000,000. */
+  weight?: number
+  /** Most devices its active work may hold. */
+  maxGpus?: number
+  /** Most workloads it may have waiting. */
+  maxQueued?: number
+}
+
+/** A customer's weight and quotas with its live counts. */
+export interface CustomerInfo {
+  /** Customer id. */
+  customerId: string
+  /** Fair-share weight. */
+  weight: number
+  /** Most devices its active work may hold (absent: no limit). */
+  maxGpus?: number
+  /** Most workloads it may have waiting (absent: no limit). */
+  maxQueued?: number
+  /** Workloads waiting now. */
+  queued: number
+  /** Workloads assigned or running now. */
+  active: number
+  /** Devices its active work holds. */
+  gpusHeld: number
+  /** Workloads it has submitted (accepted or rejected). */
+  submitted: number
 }
 
 /** Per-device economics per day, one entry per device. */
@@ -688,6 +745,16 @@ export interface StateCounts {
   preemptions: number
 }
 
+/** What `trySubmit` reports: every submission takes an id, accepted or not. */
+export interface Submission {
+  /** The id this submission took. */
+  workloadId: number
+  /** `"queued"` when accepted, `"rejected"` otherwise. */
+  state: string
+  /** Why it was rejected (absent when accepted). */
+  reason?: string
+}
+
 /** One request of `submitBatch`. */
 export interface SubmitInit {
   /** Owner. */
@@ -700,6 +767,12 @@ export interface SubmitInit {
   gpus?: number
   /** GPU memory per GPU, GB. */
   gpuMemoryGb?: number
+  /** Preferred site. */
+  site?: string
+  /** Longest acceptable wait, ms. */
+  latencyBoundMs?: number
+  /** Dispatch deadline after submission, s. */
+  deadlineSeconds?: number
 }
 
 /** Optional fields of a submission (the workload type supplies the rest). */
@@ -811,7 +884,10 @@ export interface WorkloadInfo {
   priority: number
   /** Priority after aging. */
   effectivePriority: number
-  /** `"queued"`, `"assigned"`, `"running"`, `"completed"`, `"failed"` or `"cancelled"`. */
+  /**
+   * `"queued"`, `"assigned"`, `"running"`, `"completed"`, `"failed"`, `"cancelled"` or
+   * `"rejected"`.
+   */
   state: string
   /** GPUs. */
   gpus: number
@@ -825,4 +901,8 @@ export interface WorkloadInfo {
   latencyBoundMs?: number
   /** Dispatch deadline after submission, s. */
   deadlineSeconds?: number
+  /** Times it was preempted (it went back to the queue each time). */
+  preemptions: number
+  /** Why it was rejected or failed by the router (absent otherwise). */
+  reason?: string
 }

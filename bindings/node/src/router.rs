@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
-use hcp::router::{Assignment as CoreAssignment, Router as CoreRouter, RouterConfig, SubmitRequest};
+use hcp::router::{
+    Assignment as CoreAssignment, CustomerConfig as CoreCustomerConfig, Router as CoreRouter, RouterConfig, SubmitRequest,
+    WorkloadInfo as CoreWorkloadInfo,
+};
 use napi::bindgen_prelude::{Float64Array, Uint8Array};
 use napi_derive::napi;
 
@@ -42,6 +45,57 @@ pub struct SubmitInit {
     pub gpus: Option<i64>,
     /// GPU memory per GPU, GB.
     pub gpu_memory_gb: Option<f64>,
+    /// Preferred site.
+    pub site: Option<String>,
+    /// Longest acceptable wait, ms.
+    pub latency_bound_ms: Option<f64>,
+    /// Dispatch deadline after submission, s.
+    pub deadline_seconds: Option<f64>,
+}
+
+/// What `trySubmit` reports: every submission takes an id, accepted or not.
+#[napi(object)]
+pub struct Submission {
+    /// The id this submission took.
+    pub workload_id: i64,
+    /// `"queued"` when accepted, `"rejected"` otherwise.
+    pub state: String,
+    /// Why it was rejected (absent when accepted).
+    pub reason: Option<String>,
+}
+
+/// A customer's fair-share weight and quotas (`setCustomer`); absent fields take their
+/// defaults (weight 1, no limit).
+#[napi(object)]
+#[derive(Default)]
+pub struct CustomerConfig {
+    /// Share of a priority level when several customers are backlogged, 1 … 1,000,000.
+    pub weight: Option<i64>,
+    /// Most devices its active work may hold.
+    pub max_gpus: Option<i64>,
+    /// Most workloads it may have waiting.
+    pub max_queued: Option<i64>,
+}
+
+/// A customer's weight and quotas with its live counts.
+#[napi(object)]
+pub struct CustomerInfo {
+    /// Customer id.
+    pub customer_id: String,
+    /// Fair-share weight.
+    pub weight: u32,
+    /// Most devices its active work may hold (absent: no limit).
+    pub max_gpus: Option<u32>,
+    /// Most workloads it may have waiting (absent: no limit).
+    pub max_queued: Option<u32>,
+    /// Workloads waiting now.
+    pub queued: u32,
+    /// Workloads assigned or running now.
+    pub active: u32,
+    /// Devices its active work holds.
+    pub gpus_held: u32,
+    /// Workloads it has submitted (accepted or rejected).
+    pub submitted: i64,
 }
 
 /// A placement decision.
@@ -103,7 +157,8 @@ pub struct WorkloadInfo {
     pub priority: u32,
     /// Priority after aging.
     pub effective_priority: u32,
-    /// `"queued"`, `"assigned"`, `"running"`, `"completed"`, `"failed"` or `"cancelled"`.
+    /// `"queued"`, `"assigned"`, `"running"`, `"completed"`, `"failed"`, `"cancelled"` or
+    /// `"rejected"`.
     pub state: String,
     /// GPUs.
     pub gpus: u32,
@@ -117,6 +172,31 @@ pub struct WorkloadInfo {
     pub latency_bound_ms: Option<f64>,
     /// Dispatch deadline after submission, s.
     pub deadline_seconds: Option<f64>,
+    /// Times it was preempted (it went back to the queue each time).
+    pub preemptions: u32,
+    /// Why it was rejected or failed by the router (absent otherwise).
+    pub reason: Option<String>,
+}
+
+impl From<CoreWorkloadInfo> for WorkloadInfo {
+    fn from(w: CoreWorkloadInfo) -> Self {
+        WorkloadInfo {
+            id: w.id as i64,
+            customer_id: w.customer_id,
+            workload_type: w.workload_type,
+            priority: w.priority as u32,
+            effective_priority: w.effective_priority as u32,
+            state: w.state.name().to_string(),
+            gpus: w.gpus,
+            gpu_memory_gb: w.gpu_memory_gb,
+            device_ids: w.device_ids,
+            submit_seconds: w.submit_seconds,
+            latency_bound_ms: w.latency_bound_ms,
+            deadline_seconds: w.deadline_seconds,
+            preemptions: w.preemptions,
+            reason: w.reason,
+        }
+    }
 }
 
 /// Counts by state (`submitted` = the sum of the others).
@@ -163,7 +243,7 @@ pub struct DeviceView {
     pub status: String,
 }
 
-/// A lock-free priority router of workloads onto devices.
+/// A priority router of workloads onto devices.
 #[napi]
 pub struct Router {
     inner: Option<Arc<CoreRouter>>,
@@ -223,6 +303,31 @@ impl Router {
         self.r()?.submit(&req).map(|id| id as i64).js()
     }
 
+    /// Submits a workload and reports its id whether accepted or not (`state` `"queued"` or
+    /// `"rejected"` with its `reason`); unlike `submit` it does not throw for the request's
+    /// content.
+    #[napi(catch_unwind)]
+    pub fn try_submit(
+        &self,
+        customer_id: String,
+        workload_type: String,
+        options: Option<SubmitOptions>,
+    ) -> Result<Submission> {
+        let o = options.unwrap_or_default();
+        let req = SubmitRequest {
+            customer_id: &customer_id,
+            workload_type: &workload_type,
+            priority: o.priority,
+            gpus: o.gpus,
+            gpu_memory_gb: o.gpu_memory_gb,
+            site: o.site.as_deref(),
+            latency_bound_ms: o.latency_bound_ms,
+            deadline_seconds: o.deadline_seconds,
+        };
+        let s = self.r()?.try_submit(&req);
+        Ok(Submission { workload_id: s.workload_id as i64, state: s.state.name().to_string(), reason: s.reason })
+    }
+
     /// Submits many workloads in one call; returns their ids (`-1` where rejected).
     #[napi(catch_unwind)]
     pub fn submit_batch(&self, requests: Vec<SubmitInit>) -> Result<Float64Array> {
@@ -235,9 +340,9 @@ impl Router {
                 priority: q.priority,
                 gpus: q.gpus,
                 gpu_memory_gb: q.gpu_memory_gb,
-                site: None,
-                latency_bound_ms: None,
-                deadline_seconds: None,
+                site: q.site.as_deref(),
+                latency_bound_ms: q.latency_bound_ms,
+                deadline_seconds: q.deadline_seconds,
             })
             .collect();
         let ids: Vec<f64> = r.submit_batch(&reqs).into_iter().map(|x| x.map_or(-1.0, |id| id as f64)).collect();
@@ -245,21 +350,34 @@ impl Router {
     }
 
     /// Submits `priorities.length` workloads of one customer and type, with per-workload
-    /// priorities (and optionally memory): the typed-array bulk path. Ids as in `submitBatch`.
+    /// priorities and optional per-workload columns: memory, preferred site (`null` entries:
+    /// none), latency bound and deadline (`NaN` entries: from the type) — the typed-array bulk
+    /// path. Each column given must have one entry per priority. Ids as in `submitBatch`.
     #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
     pub fn submit_many(
         &self,
         customer_id: String,
         workload_type: String,
         priorities: Float64Array,
         gpu_memory_gb: Option<Float64Array>,
+        sites: Option<Vec<Option<String>>>,
+        latency_bound_ms: Option<Float64Array>,
+        deadline_seconds: Option<Float64Array>,
     ) -> Result<Float64Array> {
         let r = self.r()?;
-        if let Some(m) = &gpu_memory_gb {
-            if m.len() != priorities.len() {
-                return Err(invalid_input("gpu_memory_gb", "must have one entry per priority"));
+        let n = priorities.len();
+        for (field, len) in [
+            ("gpu_memory_gb", gpu_memory_gb.as_ref().map(|c| c.len())),
+            ("sites", sites.as_ref().map(|c| c.len())),
+            ("latency_bound_ms", latency_bound_ms.as_ref().map(|c| c.len())),
+            ("deadline_seconds", deadline_seconds.as_ref().map(|c| c.len())),
+        ] {
+            if len.is_some_and(|len| len != n) {
+                return Err(invalid_input(field, "must have one entry per priority"));
             }
         }
+        let given = |c: &Option<Float64Array>, i: usize| c.as_ref().map(|c| c[i]).filter(|x| !x.is_nan());
         let reqs: Vec<SubmitRequest<'_>> = priorities
             .iter()
             .enumerate()
@@ -269,9 +387,9 @@ impl Router {
                 priority: Some(if p.fract() == 0.0 { p as i64 } else { 0 }),
                 gpus: None,
                 gpu_memory_gb: gpu_memory_gb.as_ref().map(|m| m[i]),
-                site: None,
-                latency_bound_ms: None,
-                deadline_seconds: None,
+                site: sites.as_ref().and_then(|s| s[i].as_deref()),
+                latency_bound_ms: given(&latency_bound_ms, i),
+                deadline_seconds: given(&deadline_seconds, i),
             })
             .collect();
         let ids: Vec<f64> = r.submit_batch(&reqs).into_iter().map(|x| x.map_or(-1.0, |id| id as f64)).collect();
@@ -370,20 +488,48 @@ impl Router {
             None => r.workload(id),
         }
         .js()?;
-        Ok(WorkloadInfo {
-            id: w.id as i64,
-            customer_id: w.customer_id,
-            workload_type: w.workload_type,
-            priority: w.priority as u32,
-            effective_priority: w.effective_priority as u32,
-            state: w.state.name().to_string(),
-            gpus: w.gpus,
-            gpu_memory_gb: w.gpu_memory_gb,
-            device_ids: w.device_ids,
-            submit_seconds: w.submit_seconds,
-            latency_bound_ms: w.latency_bound_ms,
-            deadline_seconds: w.deadline_seconds,
+        Ok(w.into())
+    }
+
+    /// Every workload of a customer (accepted and rejected), in id order.
+    #[napi(catch_unwind)]
+    pub fn customer_workloads(&self, customer_id: String) -> Result<Vec<WorkloadInfo>> {
+        Ok(self.r()?.customer_workloads(&customer_id).into_iter().map(WorkloadInfo::from).collect())
+    }
+
+    /// Sets a customer's fair-share weight and quotas now (all three: an absent field takes its
+    /// default — weight 1, no limit). Work already admitted stays.
+    #[napi(catch_unwind)]
+    pub fn set_customer(&self, customer_id: String, config: Option<CustomerConfig>) -> Result<()> {
+        let c = config.unwrap_or_default();
+        let config = CoreCustomerConfig {
+            weight: c.weight.map(|v| count("weight", v)).transpose()?.unwrap_or(1),
+            max_gpus: c.max_gpus.map(|v| count("max_gpus", v)).transpose()?,
+            max_queued: c.max_queued.map(|v| count("max_queued", v)).transpose()?,
+        };
+        self.r()?.set_customer(&customer_id, config).js()
+    }
+
+    /// A customer's weight and quotas with its live counts.
+    #[napi(catch_unwind)]
+    pub fn customer(&self, customer_id: String) -> Result<CustomerInfo> {
+        let c = self.r()?.customer(&customer_id).js()?;
+        Ok(CustomerInfo {
+            customer_id: c.customer_id,
+            weight: c.weight,
+            max_gpus: c.max_gpus,
+            max_queued: c.max_queued,
+            queued: c.queued,
+            active: c.active,
+            gpus_held: c.gpus_held,
+            submitted: c.submitted as i64,
         })
+    }
+
+    /// Seconds on the router clock (since creation, or the manual clock).
+    #[napi(catch_unwind)]
+    pub fn now_seconds(&self) -> Result<f64> {
+        Ok(self.r()?.now_seconds())
     }
 
     /// Counts by state.
@@ -435,6 +581,13 @@ impl Router {
             workloads: d.workloads,
             status: d.status,
         })
+    }
+
+    /// Removes a device: the work on it is preempted (queued again at its place) and the
+    /// device forgotten. Returns the ids preempted off it.
+    #[napi(catch_unwind)]
+    pub fn remove_device(&self, device_id: String) -> Result<Vec<i64>> {
+        Ok(self.r()?.remove_device(&device_id).js()?.into_iter().map(|id| id as i64).collect())
     }
 
     /// Takes a device out of service (`false`) or back in (`true`).
@@ -513,4 +666,9 @@ impl Router {
 
 fn id(workload_id: i64) -> Result<u64> {
     u64::try_from(workload_id).map_err(|_| to_js(hcp::Error::not_found("workload", workload_id)))
+}
+
+/// A count argument as `u32`; outside its range is `InvalidInput` naming the field.
+fn count(field: &str, v: i64) -> Result<u32> {
+    u32::try_from(v).map_err(|_| invalid_input(field, format!("must be in 0..=4294967295, got {v}")))
 }

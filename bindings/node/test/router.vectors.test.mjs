@@ -7,6 +7,17 @@ import { load, camel, close } from './vectors.mjs'
 const hcp = createRequire(import.meta.url)('../hcp.js')
 const doc = load('router')
 
+function submitOptions(s) {
+  return {
+    priority: s.priority ?? undefined,
+    gpus: s.gpus ?? undefined,
+    gpuMemoryGb: s.gpu_memory_gb ?? undefined,
+    site: s.site ?? undefined,
+    latencyBoundMs: s.latency_bound_ms ?? undefined,
+    deadlineSeconds: s.deadline_seconds ?? undefined,
+  }
+}
+
 function run(r, s) {
   const id = s.workload_id ?? 0
   const cust = s.customer_id ?? undefined
@@ -14,17 +25,14 @@ function run(r, s) {
     case 'add_device':
       return r.addDevice(s.device_id, s.kind, s.model, s.site, s.gpu_memory_gb ?? undefined)
     case 'submit':
-      return {
-        workload_id: r.submit(s.customer_id, s.workload_type, {
-          priority: s.priority ?? undefined,
-          gpus: s.gpus ?? undefined,
-          gpuMemoryGb: s.gpu_memory_gb ?? undefined,
-          latencyBoundMs: s.latency_bound_ms ?? undefined,
-          deadlineSeconds: s.deadline_seconds ?? undefined,
-        }),
-      }
+      return { workload_id: r.submit(s.customer_id, s.workload_type, submitOptions(s)) }
+    case 'try_submit':
+      // An absent reason comes back as undefined; the vectors spell it null.
+      return { reason: null, ...r.trySubmit(s.customer_id, s.workload_type, submitOptions(s)) }
     case 'dispatch':
       return r.dispatch()
+    case 'dispatch_batch':
+      return { workload_ids: Array.from(r.dispatchBatch(s.max).workloadIds) }
     case 'start':
     case 'complete':
     case 'fail':
@@ -34,7 +42,7 @@ function run(r, s) {
       return r.preempt(id)
     case 'workload':
       // Unset optional fields come back as undefined; the vectors spell them null.
-      return { latencyBoundMs: null, deadlineSeconds: null, ...r.workload(id, cust) }
+      return { latencyBoundMs: null, deadlineSeconds: null, reason: null, ...r.workload(id, cust) }
     case 'counts':
       return r.counts()
     case 'queue_depths':
@@ -55,6 +63,21 @@ function run(r, s) {
       return { device_ids: r.resumeMiners(s.site) }
     case 'set_device_available':
       return r.setDeviceAvailable(s.device_id, s.available)
+    case 'remove_device':
+      return { workload_ids: r.removeDevice(s.device_id) }
+    case 'set_customer':
+      return r.setCustomer(s.customer_id, {
+        weight: s.weight,
+        maxGpus: s.max_gpus ?? undefined,
+        maxQueued: s.max_queued ?? undefined,
+      })
+    case 'customer':
+      // Absent quotas come back as undefined; the vectors spell them null.
+      return { maxGpus: null, maxQueued: null, ...r.customer(s.customer_id) }
+    case 'customer_workloads':
+      return { workload_ids: r.customerWorkloads(s.customer_id).map((w) => w.id) }
+    case 'now_seconds':
+      return { seconds: r.nowSeconds() }
     default:
       throw new Error(`unknown op ${s.op}`)
   }
@@ -62,6 +85,10 @@ function run(r, s) {
 
 for (const sc of doc.scenarios) {
   test(`router vectors: ${sc.name}`, () => {
+    if ('config_error' in sc) {
+      assert.throws(() => new hcp.Router(sc.config), (e) => e.code === sc.config_error)
+      return
+    }
     const r = new hcp.Router(sc.config)
     sc.steps.forEach((s, i) => {
       const where = `step ${i} ${JSON.stringify(s)}`

@@ -39,6 +39,16 @@ if (assignment !== null) {
 router.complete(wid)
 const prometheus: string = router.metricsText()
 const counts: hcp.StateCounts = router.counts()
+const outcome: hcp.Submission = router.trySubmit('acme', 'ai_inference_batch', { site: 'austin', deadlineSeconds: 30 })
+const why: string | undefined = outcome.reason ?? undefined
+router.setCustomer('acme', { weight: 3, maxGpus: 8 })
+const acme: hcp.CustomerInfo = router.customer('acme')
+const mine: hcp.WorkloadInfo[] = router.customerWorkloads('acme')
+const preempted: number = mine.length > 0 ? mine[0].preemptions : 0
+const clock: number = router.nowSeconds()
+const many: Float64Array = router.submitMany('acme', 'ai_inference_batch', new Float64Array([5]), null, ['austin'], new Float64Array([250]), null)
+const requeued: number[] = router.removeDevice('gpu-0')
+void [why, acme, preempted, clock, many, requeued]
 router.close()
 void prometheus
 void counts
