@@ -42,7 +42,7 @@ import (
 )
 
 // ABIVersion is the C ABI version this package was written against.
-const ABIVersion = 2
+const ABIVersion = 3
 
 func init() {
 	if got := uint32(C.hcp_abi_version()); got != ABIVersion {

@@ -14,9 +14,9 @@ import (
 	"unsafe"
 )
 
-// Router is the lock-free priority router of workloads onto devices (hcp::router). It is safe
-// to use from many goroutines at once: the Rust router takes every call by shared reference,
-// and the read lock here only keeps Close from freeing it mid-call. Close it when done.
+// Router is the priority router of workloads onto devices (hcp::router; its rules are
+// docs/router.md). It is safe to use from many goroutines at once: every call on the Rust router
+// is atomic, and the read lock here only keeps Close from freeing it mid-call. Close it when done.
 //
 // Bulk calls (SubmitBatch, DispatchBatch, CompleteBatch) move whole slices per cgo crossing;
 // a per-workload call costs one crossing (~0.1–0.5 µs) each.
@@ -30,12 +30,53 @@ type SubmitOptions struct {
 	Priority        *int64   // 1 (highest) … 10 (lowest)
 	GPUs            *int64   // GPUs wanted
 	GPUMemoryGB     *float64 // memory per GPU, GB
+	Site            string   // preferred site; "" for none
 	LatencyBoundMS  *float64 // longest acceptable wait, ms
 	DeadlineSeconds *float64 // dispatch deadline after submission, s
 }
 
+// SubmitColumns are the per-request columns of SubmitBatchColumns. A nil column gives every
+// request the workload type's value; a non-nil one has one entry per request.
+type SubmitColumns struct {
+	Priorities      []int64   // 1 (highest) … 10 (lowest)
+	GPUMemoryGB     []float64 // memory per GPU, GB
+	Sites           []string  // preferred sites; "" for none
+	LatencyBoundMS  []float64 // longest acceptable wait, ms; NaN for the type's
+	DeadlineSeconds []float64 // dispatch deadline after submission, s; NaN for the type's
+}
+
+// Submission is what TrySubmit reports: every submission takes an id, accepted or not.
+type Submission struct {
+	WorkloadID uint64 `json:"workload_id"`
+	State      string `json:"state"`            // "queued" when accepted, "rejected" otherwise
+	Reason     string `json:"reason,omitempty"` // why it was rejected; "" when accepted
+}
+
+// CustomerConfig is a customer's fair-share weight (1 … 1,000,000) and quotas; a nil quota is
+// no limit.
+type CustomerConfig struct {
+	Weight    uint32
+	MaxGPUs   *uint32 // most devices its active work may hold
+	MaxQueued *uint32 // most workloads it may have waiting
+}
+
+// CustomerInfo is a customer's weight and quotas with its live counts.
+type CustomerInfo struct {
+	CustomerID string  `json:"customer_id"`
+	Weight     uint32  `json:"weight"`
+	MaxGPUs    *uint32 `json:"max_gpus"`
+	MaxQueued  *uint32 `json:"max_queued"`
+	Queued     uint32  `json:"queued"`    // workloads waiting now
+	Active     uint32  `json:"active"`    // workloads assigned or running now
+	GPUsHeld   uint32  `json:"gpus_held"` // devices its active work holds
+	Submitted  uint64  `json:"submitted"` // workloads it submitted, accepted or rejected
+}
+
 // Int64 returns a pointer to v (for SubmitOptions).
 func Int64(v int64) *int64 { return &v }
+
+// Uint32 returns a pointer to v (for CustomerConfig).
+func Uint32(v uint32) *uint32 { return &v }
 
 // Assignment is one placement decision.
 type Assignment struct {
@@ -70,6 +111,8 @@ type WorkloadInfo struct {
 	SubmitSeconds     float64  `json:"submit_seconds"`
 	LatencyBoundMS    *float64 `json:"latency_bound_ms"`
 	DeadlineSeconds   *float64 `json:"deadline_seconds"`
+	Preemptions       uint32   `json:"preemptions"`      // times it was preempted (queued again each time)
+	Reason            string   `json:"reason,omitempty"` // why it was rejected or failed by the router; "" otherwise
 }
 
 // DeviceInfo is the registry view of one device.
@@ -177,13 +220,8 @@ func (r *Router) AddDevice(deviceID, kind, model, site string, gpuMemoryGB float
 	})
 }
 
-// Submit submits a workload and returns its id.
-func (r *Router) Submit(customerID, workloadType string, opts SubmitOptions) (uint64, error) {
-	s, free, err := cStrings([]string{"customer_id", "workload_type"}, customerID, workloadType)
-	if err != nil {
-		return 0, err
-	}
-	defer free()
+// submitOpts converts opts for C; the returned function frees what it allocated.
+func submitOpts(opts SubmitOptions) (C.hcp_submit_opts_t, func(), error) {
 	var co C.hcp_submit_opts_t
 	if opts.Priority != nil {
 		co.has_priority, co.priority = true, C.int64_t(*opts.Priority)
@@ -194,6 +232,30 @@ func (r *Router) Submit(customerID, workloadType string, opts SubmitOptions) (ui
 	co.has_gpu_memory_gb, co.gpu_memory_gb = optional(opts.GPUMemoryGB)
 	co.has_latency_bound_ms, co.latency_bound_ms = optional(opts.LatencyBoundMS)
 	co.has_deadline_seconds, co.deadline_seconds = optional(opts.DeadlineSeconds)
+	if opts.Site == "" {
+		return co, func() {}, nil
+	}
+	site, err := cString("site", opts.Site)
+	if err != nil {
+		return co, func() {}, err
+	}
+	co.site = site
+	return co, func() { freeCString(site) }, nil
+}
+
+// Submit submits a workload and returns its id. A rejected submission is an error (it still
+// took an id, named at the end of the message; TrySubmit returns it).
+func (r *Router) Submit(customerID, workloadType string, opts SubmitOptions) (uint64, error) {
+	s, free, err := cStrings([]string{"customer_id", "workload_type"}, customerID, workloadType)
+	if err != nil {
+		return 0, err
+	}
+	defer free()
+	co, freeOpts, err := submitOpts(opts)
+	if err != nil {
+		return 0, err
+	}
+	defer freeOpts()
 	var id uint64
 	err = r.use(func(p *C.hcp_router_t) error {
 		var e *C.hcp_error_t
@@ -203,15 +265,68 @@ func (r *Router) Submit(customerID, workloadType string, opts SubmitOptions) (ui
 	return id, err
 }
 
+// TrySubmit submits a workload and reports its id whether accepted or not (State "queued", or
+// "rejected" with the Reason). Unlike Submit it returns no error for the request's content;
+// the error is for unusable arguments (a NUL byte in a string) or a closed router.
+func (r *Router) TrySubmit(customerID, workloadType string, opts SubmitOptions) (Submission, error) {
+	var out Submission
+	s, free, err := cStrings([]string{"customer_id", "workload_type"}, customerID, workloadType)
+	if err != nil {
+		return out, err
+	}
+	defer free()
+	co, freeOpts, err := submitOpts(opts)
+	if err != nil {
+		return out, err
+	}
+	defer freeOpts()
+	var text string
+	err = r.use(func(p *C.hcp_router_t) error {
+		var e *C.hcp_error_t
+		text = takeString(C.hcp_router_try_submit(p, s[0], s[1], &co, &e))
+		return takeError(e)
+	})
+	if err != nil {
+		return out, err
+	}
+	if err := json.Unmarshal([]byte(text), &out); err != nil {
+		return out, &Error{kind: KindInternal, message: "try_submit: " + err.Error()}
+	}
+	return out, nil
+}
+
 // SubmitBatch submits len(priorities) workloads of one customer and type in one call (or n of
 // them with the type's priority when priorities is nil and n > 0); gpuMemoryGB is nil or has one
-// entry per workload. Returns the ids, -1 where a request was rejected.
+// entry per workload. Returns the ids, -1 where a request was rejected. SubmitBatchColumns takes
+// sites, latency bounds and deadlines too.
 func (r *Router) SubmitBatch(customerID, workloadType string, n int, priorities []int64, gpuMemoryGB []float64) ([]int64, error) {
 	if priorities != nil {
 		n = len(priorities)
 	}
-	if gpuMemoryGB != nil && len(gpuMemoryGB) != n {
-		return nil, invalidInput("gpu_memory_gb", "must have one entry per workload")
+	return r.SubmitBatchColumns(customerID, workloadType, n, SubmitColumns{Priorities: priorities, GPUMemoryGB: gpuMemoryGB})
+}
+
+// SubmitBatchColumns submits n workloads of one customer and type in one call, with optional
+// per-request columns (each non-nil column must have n entries). Returns the ids, -1 where a
+// request was rejected (see Counts().Rejected; TrySubmit reports each rejection's reason).
+func (r *Router) SubmitBatchColumns(customerID, workloadType string, n int, cols SubmitColumns) ([]int64, error) {
+	if n < 0 {
+		return nil, invalidInput("n", "must not be negative")
+	}
+	for _, c := range []struct {
+		field string
+		len   int
+		set   bool
+	}{
+		{"priorities", len(cols.Priorities), cols.Priorities != nil},
+		{"gpu_memory_gb", len(cols.GPUMemoryGB), cols.GPUMemoryGB != nil},
+		{"sites", len(cols.Sites), cols.Sites != nil},
+		{"latency_bound_ms", len(cols.LatencyBoundMS), cols.LatencyBoundMS != nil},
+		{"deadline_seconds", len(cols.DeadlineSeconds), cols.DeadlineSeconds != nil},
+	} {
+		if c.set && c.len != n {
+			return nil, invalidInput(c.field, "must have one entry per workload")
+		}
 	}
 	s, free, err := cStrings([]string{"customer_id", "workload_type"}, customerID, workloadType)
 	if err != nil {
@@ -222,21 +337,49 @@ func (r *Router) SubmitBatch(customerID, workloadType string, n int, priorities 
 	if n == 0 {
 		return ids, nil
 	}
-	var pp *C.int64_t
-	if priorities != nil {
-		pp = (*C.int64_t)(unsafe.Pointer(&priorities[0]))
+	// The site names travel as one byte buffer and one length per request.
+	var siteBytes []byte
+	var siteLens []C.size_t
+	if cols.Sites != nil {
+		siteLens = make([]C.size_t, n)
+		for i, site := range cols.Sites {
+			siteBytes = append(siteBytes, site...)
+			siteLens[i] = C.size_t(len(site))
+		}
 	}
-	var mp *C.double
-	if gpuMemoryGB != nil {
-		mp = (*C.double)(unsafe.Pointer(&gpuMemoryGB[0]))
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	var cc C.hcp_submit_columns_t
+	if cols.Priorities != nil {
+		pin.Pin(&cols.Priorities[0])
+		cc.priorities = (*C.int64_t)(unsafe.Pointer(&cols.Priorities[0]))
+	}
+	if cols.GPUMemoryGB != nil {
+		pin.Pin(&cols.GPUMemoryGB[0])
+		cc.gpu_memory_gb = ptr(cols.GPUMemoryGB)
+	}
+	if cols.LatencyBoundMS != nil {
+		pin.Pin(&cols.LatencyBoundMS[0])
+		cc.latency_bound_ms = ptr(cols.LatencyBoundMS)
+	}
+	if cols.DeadlineSeconds != nil {
+		pin.Pin(&cols.DeadlineSeconds[0])
+		cc.deadline_seconds = ptr(cols.DeadlineSeconds)
+	}
+	if siteLens != nil {
+		pin.Pin(&siteLens[0])
+		cc.site_lens = &siteLens[0]
+		if len(siteBytes) > 0 {
+			pin.Pin(&siteBytes[0])
+			cc.sites = (*C.uint8_t)(unsafe.Pointer(&siteBytes[0]))
+			cc.sites_len = C.size_t(len(siteBytes))
+		}
 	}
 	err = r.use(func(p *C.hcp_router_t) error {
 		var e *C.hcp_error_t
-		C.hcp_router_submit_batch(p, s[0], s[1], pp, mp, C.size_t(n), (*C.int64_t)(unsafe.Pointer(&ids[0])), &e)
+		C.hcp_router_submit_batch(p, s[0], s[1], &cc, C.size_t(n), (*C.int64_t)(unsafe.Pointer(&ids[0])), &e)
 		return takeError(e)
 	})
-	runtime.KeepAlive(priorities)
-	runtime.KeepAlive(gpuMemoryGB)
 	return ids, err
 }
 
@@ -437,6 +580,105 @@ func (r *Router) Device(deviceID string) (DeviceInfo, error) {
 		return d, &Error{kind: KindInternal, message: "device: " + err.Error()}
 	}
 	return d, nil
+}
+
+// RemoveDevice removes a device: the work on it is preempted (queued again at its place, see
+// WorkloadInfo.Preemptions) and the device forgotten. Returns the ids preempted off it.
+func (r *Router) RemoveDevice(deviceID string) ([]uint64, error) {
+	cid, err := cString("device_id", deviceID)
+	if err != nil {
+		return nil, err
+	}
+	defer freeCString(cid)
+	var text string
+	err = r.use(func(p *C.hcp_router_t) error {
+		var e *C.hcp_error_t
+		text = takeString(C.hcp_router_remove_device(p, cid, &e))
+		return takeError(e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	ids := []uint64{}
+	if err := json.Unmarshal([]byte(text), &ids); err != nil {
+		return nil, &Error{kind: KindInternal, message: "remove_device: " + err.Error()}
+	}
+	return ids, nil
+}
+
+// SetCustomer sets a customer's weight and quotas now (all of them: a nil quota is no limit).
+// Work already admitted stays; a lower MaxGPUs makes new work wait, a lower MaxQueued refuses
+// new submissions.
+func (r *Router) SetCustomer(customerID string, cfg CustomerConfig) error {
+	cc, err := cString("customer_id", customerID)
+	if err != nil {
+		return err
+	}
+	defer freeCString(cc)
+	c := C.hcp_customer_config_t{weight: C.uint32_t(cfg.Weight)}
+	if cfg.MaxGPUs != nil {
+		c.has_max_gpus, c.max_gpus = true, C.uint32_t(*cfg.MaxGPUs)
+	}
+	if cfg.MaxQueued != nil {
+		c.has_max_queued, c.max_queued = true, C.uint32_t(*cfg.MaxQueued)
+	}
+	return r.use(func(p *C.hcp_router_t) error {
+		var e *C.hcp_error_t
+		C.hcp_router_set_customer(p, cc, &c, &e)
+		return takeError(e)
+	})
+}
+
+// Customer returns a customer's weight and quotas with its live counts (a customer the router
+// has not seen reads as its configured or default values with zero counts).
+func (r *Router) Customer(customerID string) (CustomerInfo, error) {
+	var info CustomerInfo
+	err := r.customerJSON(customerID, "customer", func(p *C.hcp_router_t, cc *C.char, e **C.hcp_error_t) *C.char {
+		return C.hcp_router_customer_json(p, cc, e)
+	}, &info)
+	return info, err
+}
+
+// CustomerWorkloads returns every workload of a customer (accepted and rejected), in id order.
+func (r *Router) CustomerWorkloads(customerID string) ([]WorkloadInfo, error) {
+	out := []WorkloadInfo{}
+	err := r.customerJSON(customerID, "customer_workloads", func(p *C.hcp_router_t, cc *C.char, e **C.hcp_error_t) *C.char {
+		return C.hcp_router_customer_workloads_json(p, cc, e)
+	}, &out)
+	return out, err
+}
+
+// customerJSON runs a call that takes a customer id and returns JSON, decoding it into out.
+func (r *Router) customerJSON(customerID, what string, call func(*C.hcp_router_t, *C.char, **C.hcp_error_t) *C.char, out any) error {
+	cc, err := cString("customer_id", customerID)
+	if err != nil {
+		return err
+	}
+	defer freeCString(cc)
+	var text string
+	err = r.use(func(p *C.hcp_router_t) error {
+		var e *C.hcp_error_t
+		text = takeString(call(p, cc, &e))
+		return takeError(e)
+	})
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal([]byte(text), out); err != nil {
+		return &Error{kind: KindInternal, message: what + ": " + err.Error()}
+	}
+	return nil
+}
+
+// NowSeconds reads the router clock: seconds since the router was made, or the manual clock.
+func (r *Router) NowSeconds() (float64, error) {
+	var s float64
+	err := r.use(func(p *C.hcp_router_t) error {
+		var e *C.hcp_error_t
+		s = float64(C.hcp_router_now_seconds(p, &e))
+		return takeError(e)
+	})
+	return s, err
 }
 
 // SetDeviceAvailable takes a device out of service (false) or back in (true).

@@ -14,9 +14,10 @@ import (
 )
 
 type routerScenario struct {
-	Name   string           `json:"name"`
-	Config json.RawMessage  `json:"config"`
-	Steps  []map[string]any `json:"steps"`
+	Name        string           `json:"name"`
+	Config      json.RawMessage  `json:"config"`
+	ConfigError string           `json:"config_error"`
+	Steps       []map[string]any `json:"steps"`
 }
 
 func str(v any) string { s, _ := v.(string); return s }
@@ -52,6 +53,21 @@ func toMap(v any) any {
 	return out
 }
 
+func optU32(v any) *uint32 {
+	if v == nil {
+		return nil
+	}
+	u := uint32(num(v))
+	return &u
+}
+
+func submitOptions(s map[string]any) SubmitOptions {
+	return SubmitOptions{
+		Priority: optI(s["priority"]), GPUs: optI(s["gpus"]), GPUMemoryGB: optF(s["gpu_memory_gb"]), Site: str(s["site"]),
+		LatencyBoundMS: optF(s["latency_bound_ms"]), DeadlineSeconds: optF(s["deadline_seconds"]),
+	}
+}
+
 func runRouterStep(r *Router, s map[string]any) (any, error) {
 	id := uint64(0)
 	if v, ok := s["workload_id"]; ok {
@@ -69,17 +85,20 @@ func runRouterStep(r *Router, s map[string]any) (any, error) {
 		}
 		return nil, r.AddDevice(str(s["device_id"]), str(s["kind"]), str(s["model"]), str(s["site"]), mem)
 	case "submit":
-		wid, err := r.Submit(str(s["customer_id"]), str(s["workload_type"]), SubmitOptions{
-			Priority: optI(s["priority"]), GPUs: optI(s["gpus"]), GPUMemoryGB: optF(s["gpu_memory_gb"]),
-			LatencyBoundMS: optF(s["latency_bound_ms"]), DeadlineSeconds: optF(s["deadline_seconds"]),
-		})
+		wid, err := r.Submit(str(s["customer_id"]), str(s["workload_type"]), submitOptions(s))
 		return map[string]any{"workload_id": json.Number(fmt.Sprint(wid))}, err
+	case "try_submit":
+		sub, err := r.TrySubmit(str(s["customer_id"]), str(s["workload_type"]), submitOptions(s))
+		return toMap(sub), err
 	case "dispatch":
 		a, err := r.Dispatch()
 		if a == nil || err != nil {
 			return nil, err
 		}
 		return toMap(a), nil
+	case "dispatch_batch":
+		out, err := r.DispatchBatch(int(num(s["max"])))
+		return toMap(map[string]any{"workload_ids": out.WorkloadIDs}), err
 	case "start":
 		return nil, r.Start(id, cust...)
 	case "complete":
@@ -123,6 +142,26 @@ func runRouterStep(r *Router, s map[string]any) (any, error) {
 		return toMap(map[string]any{"device_ids": ids}), err
 	case "set_device_available":
 		return nil, r.SetDeviceAvailable(str(s["device_id"]), s["available"].(bool))
+	case "remove_device":
+		ids, err := r.RemoveDevice(str(s["device_id"]))
+		return toMap(map[string]any{"workload_ids": ids}), err
+	case "set_customer":
+		return nil, r.SetCustomer(str(s["customer_id"]), CustomerConfig{
+			Weight: uint32(num(s["weight"])), MaxGPUs: optU32(s["max_gpus"]), MaxQueued: optU32(s["max_queued"]),
+		})
+	case "customer":
+		c, err := r.Customer(str(s["customer_id"]))
+		return toMap(c), err
+	case "customer_workloads":
+		ws, err := r.CustomerWorkloads(str(s["customer_id"]))
+		ids := []uint64{}
+		for _, w := range ws {
+			ids = append(ids, w.ID)
+		}
+		return toMap(map[string]any{"workload_ids": ids}), err
+	case "now_seconds":
+		sec, err := r.NowSeconds()
+		return toMap(map[string]any{"seconds": sec}), err
 	}
 	return nil, fmt.Errorf("unknown op %v", s["op"])
 }
@@ -194,6 +233,13 @@ func TestRouterVectors(t *testing.T) {
 	for _, sc := range doc.Scenarios {
 		t.Run(sc.Name, func(t *testing.T) {
 			r, err := NewRouter(string(sc.Config))
+			if sc.ConfigError != "" {
+				var he *Error
+				if !errors.As(err, &he) || he.Kind().String() != sc.ConfigError {
+					t.Fatalf("config: want error %s, got %v", sc.ConfigError, err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -22,7 +22,7 @@
 /*
  Version of this C ABI. The Go package checks it at init and refuses a mismatched library.
  */
-#define HCP_ABI_VERSION 2
+#define HCP_ABI_VERSION 3
 
 /*
  `durability` of hcp_ledger_open: fsync every ingest (survives power loss).
@@ -659,7 +659,46 @@ typedef struct {
    Dispatch deadline after submission, s.
    */
   double deadline_seconds;
+  /*
+   Preferred site (NUL-terminated), or NULL for none.
+   */
+  const char *site;
 } hcp_submit_opts_t;
+
+/*
+ The per-request columns of `hcp_router_submit_batch`. Every array is NULL (each request
+ takes the type's value) or holds `n` elements.
+ */
+typedef struct {
+  /*
+   Priorities, 1 (highest) … 10 (lowest).
+   */
+  const int64_t *priorities;
+  /*
+   GPU memory per GPU, GB.
+   */
+  const double *gpu_memory_gb;
+  /*
+   The requests' preferred sites, UTF-8, concatenated without separators (NULL: none).
+   */
+  const uint8_t *sites;
+  /*
+   Bytes in `sites`.
+   */
+  size_t sites_len;
+  /*
+   Byte length of each request's site within `sites`, in order; 0 for no site.
+   */
+  const size_t *site_lens;
+  /*
+   Longest acceptable wait, ms; NaN takes the type's.
+   */
+  const double *latency_bound_ms;
+  /*
+   Dispatch deadline after submission, s; NaN takes the type's.
+   */
+  const double *deadline_seconds;
+} hcp_submit_columns_t;
 
 /*
  Counts by state (`submitted` = the sum of the seven that follow it).
@@ -702,6 +741,32 @@ typedef struct {
    */
   uint64_t preemptions;
 } hcp_state_counts_t;
+
+/*
+ A customer's fair-share weight and quotas (`hcp_router_set_customer`).
+ */
+typedef struct {
+  /*
+   Share of a priority level when several customers are backlogged, 1 … 1,000,000.
+   */
+  uint32_t weight;
+  /*
+   Whether `max_gpus` is given (false: no limit).
+   */
+  bool has_max_gpus;
+  /*
+   Most devices its active work may hold.
+   */
+  uint32_t max_gpus;
+  /*
+   Whether `max_queued` is given (false: no limit).
+   */
+  bool has_max_queued;
+  /*
+   Most workloads it may have waiting.
+   */
+  uint32_t max_queued;
+} hcp_customer_config_t;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1492,7 +1557,9 @@ bool hcp_router_add_device(const hcp_router_t *router,
                            hcp_error_t **err);
 
 /*
- Submits a workload; returns its id (0 on error). `opts` may be NULL.
+ Submits a workload; returns its id (0 on error: a rejected submission still took an id,
+ named at the end of the error's message; `hcp_router_try_submit` returns it). `opts` may be
+ NULL.
 
  # Safety
  `router` live; strings NUL-terminated; `opts` NULL or readable; `err` NULL or writable.
@@ -1504,19 +1571,34 @@ uint64_t hcp_router_submit(const hcp_router_t *router,
                            hcp_error_t **err);
 
 /*
- Submits `n` workloads of one customer and type in one call. `priorities` and `gpu_memory_gb`
- are NULL (type default) or arrays of `n`. Writes each id to `ids_out[i]` (-1 where rejected)
- and returns how many were accepted.
+ Submits a workload and reports its id whether accepted or not, as an owned JSON object
+ `{"workload_id": …, "state": "queued" | "rejected", "reason": null | "…"}`. `*err` is set
+ only for unusable arguments (NULL or non-UTF-8 strings, a NULL router), never for a
+ rejected request. `opts` may be NULL.
 
  # Safety
- `router` live; strings NUL-terminated; arrays NULL or of `n` elements; `ids_out` writable for
- `n` elements; `err` NULL or writable.
+ `router` live; strings NUL-terminated; `opts` NULL or readable; `err` NULL or writable.
+ */
+char *hcp_router_try_submit(const hcp_router_t *router,
+                            const char *customer_id,
+                            const char *workload_type,
+                            const hcp_submit_opts_t *opts,
+                            hcp_error_t **err);
+
+/*
+ Submits `n` workloads of one customer and type in one call. `columns` is NULL (every field
+ from the type) or gives per-request columns (see `hcp_submit_columns_t`). Writes each id to
+ `ids_out[i]` (-1 where rejected) and returns how many were accepted.
+
+ # Safety
+ `router` live; strings NUL-terminated; `columns` NULL or readable, its arrays NULL or of `n`
+ elements (`sites` of `sites_len` bytes); `ids_out` writable for `n` elements; `err` NULL or
+ writable.
  */
 size_t hcp_router_submit_batch(const hcp_router_t *router,
                                const char *customer_id,
                                const char *workload_type,
-                               const int64_t *priorities,
-                               const double *gpu_memory_gb,
+                               const hcp_submit_columns_t *columns,
                                size_t n,
                                int64_t *ids_out,
                                hcp_error_t **err);
@@ -1682,6 +1764,59 @@ bool hcp_router_advance_time(const hcp_router_t *router, double seconds, hcp_err
  `router` live; `err` NULL or writable.
  */
 size_t hcp_router_age(const hcp_router_t *router, hcp_error_t **err);
+
+/*
+ Removes a device: the work on it is preempted (queued again at its place) and the device
+ forgotten. Returns the ids preempted off it as an owned JSON array.
+
+ # Safety
+ `router` live; `device_id` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_router_remove_device(const hcp_router_t *router,
+                               const char *device_id,
+                               hcp_error_t **err);
+
+/*
+ Sets a customer's weight and quotas now (`config` NULL: weight 1, no limits). Work already
+ admitted stays.
+
+ # Safety
+ `router` live; `customer_id` NUL-terminated; `config` NULL or readable; `err` NULL or writable.
+ */
+bool hcp_router_set_customer(const hcp_router_t *router,
+                             const char *customer_id,
+                             const hcp_customer_config_t *config,
+                             hcp_error_t **err);
+
+/*
+ A customer's weight and quotas with its live counts, as an owned JSON object (the core's
+ `CustomerInfo`).
+
+ # Safety
+ `router` live; `customer_id` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_router_customer_json(const hcp_router_t *router,
+                               const char *customer_id,
+                               hcp_error_t **err);
+
+/*
+ Every workload of a customer (accepted and rejected), in id order, as an owned JSON array of
+ the core's `WorkloadInfo`.
+
+ # Safety
+ `router` live; `customer_id` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_router_customer_workloads_json(const hcp_router_t *router,
+                                         const char *customer_id,
+                                         hcp_error_t **err);
+
+/*
+ Seconds on the router clock (since creation, or the manual clock).
+
+ # Safety
+ `router` live; `err` NULL or writable.
+ */
+double hcp_router_now_seconds(const hcp_router_t *router, hcp_error_t **err);
 
 /*
  Opens an H100 of `variant` (`"sxm"` / `"pcie"`), with optional spec overrides (JSON object or

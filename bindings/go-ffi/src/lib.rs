@@ -20,7 +20,7 @@ pub mod router;
 pub mod sim;
 
 /// Version of this C ABI. The Go package checks it at init and refuses a mismatched library.
-pub const HCP_ABI_VERSION: u32 = 2;
+pub const HCP_ABI_VERSION: u32 = 3;
 
 /// Returns [`HCP_ABI_VERSION`] of the library actually linked.
 #[no_mangle]

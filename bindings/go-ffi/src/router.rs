@@ -6,7 +6,7 @@
 
 use std::ffi::c_char;
 
-use hcp::router::{Router, RouterConfig, SubmitRequest};
+use hcp::router::{CustomerConfig, Router, RouterConfig, SubmitRequest};
 use hcp::Error;
 
 use crate::econ::hcp_market_t;
@@ -41,6 +41,45 @@ pub struct hcp_submit_opts_t {
     pub has_deadline_seconds: bool,
     /// Dispatch deadline after submission, s.
     pub deadline_seconds: f64,
+    /// Preferred site (NUL-terminated), or NULL for none.
+    pub site: *const c_char,
+}
+
+/// The per-request columns of `hcp_router_submit_batch`. Every array is NULL (each request
+/// takes the type's value) or holds `n` elements.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct hcp_submit_columns_t {
+    /// Priorities, 1 (highest) … 10 (lowest).
+    pub priorities: *const i64,
+    /// GPU memory per GPU, GB.
+    pub gpu_memory_gb: *const f64,
+    /// The requests' preferred sites, UTF-8, concatenated without separators (NULL: none).
+    pub sites: *const u8,
+    /// Bytes in `sites`.
+    pub sites_len: usize,
+    /// Byte length of each request's site within `sites`, in order; 0 for no site.
+    pub site_lens: *const usize,
+    /// Longest acceptable wait, ms; NaN takes the type's.
+    pub latency_bound_ms: *const f64,
+    /// Dispatch deadline after submission, s; NaN takes the type's.
+    pub deadline_seconds: *const f64,
+}
+
+/// A customer's fair-share weight and quotas (`hcp_router_set_customer`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct hcp_customer_config_t {
+    /// Share of a priority level when several customers are backlogged, 1 … 1,000,000.
+    pub weight: u32,
+    /// Whether `max_gpus` is given (false: no limit).
+    pub has_max_gpus: bool,
+    /// Most devices its active work may hold.
+    pub max_gpus: u32,
+    /// Whether `max_queued` is given (false: no limit).
+    pub has_max_queued: bool,
+    /// Most workloads it may have waiting.
+    pub max_queued: u32,
 }
 
 /// `hcp_router_transition` op: Assigned → Running.
@@ -148,7 +187,40 @@ pub unsafe extern "C" fn hcp_router_add_device(
     })
 }
 
-/// Submits a workload; returns its id (0 on error). `opts` may be NULL.
+/// The request a submit call describes.
+///
+/// # Safety
+/// Strings NUL-terminated; `opts` NULL or readable, its `site` NULL or NUL-terminated; all of
+/// them valid for `'a`.
+unsafe fn request<'a>(
+    customer_id: *const c_char,
+    workload_type: *const c_char,
+    opts: *const hcp_submit_opts_t,
+) -> hcp::Result<SubmitRequest<'a>> {
+    // SAFETY: per this function's contract.
+    let customer_id = unsafe { str_arg(customer_id, "customer_id") }?;
+    // SAFETY: as above.
+    let workload_type = unsafe { str_arg(workload_type, "workload_type") }?;
+    // SAFETY: NULL or readable by contract.
+    let o = unsafe { opts.as_ref() }.copied();
+    Ok(SubmitRequest {
+        customer_id,
+        workload_type,
+        priority: o.filter(|o| o.has_priority).map(|o| o.priority),
+        gpus: o.filter(|o| o.has_gpus).map(|o| o.gpus),
+        gpu_memory_gb: o.filter(|o| o.has_gpu_memory_gb).map(|o| o.gpu_memory_gb),
+        site: match o {
+            Some(o) => opt_str(o.site, "site")?,
+            None => None,
+        },
+        latency_bound_ms: o.filter(|o| o.has_latency_bound_ms).map(|o| o.latency_bound_ms),
+        deadline_seconds: o.filter(|o| o.has_deadline_seconds).map(|o| o.deadline_seconds),
+    })
+}
+
+/// Submits a workload; returns its id (0 on error: a rejected submission still took an id,
+/// named at the end of the error's message; `hcp_router_try_submit` returns it). `opts` may be
+/// NULL.
 ///
 /// # Safety
 /// `router` live; strings NUL-terminated; `opts` NULL or readable; `err` NULL or writable.
@@ -164,39 +236,54 @@ pub unsafe extern "C" fn hcp_router_submit(
         // SAFETY: pointers valid per this function's contract.
         let r = unsafe { handle(router, "router") }?;
         // SAFETY: as above.
-        let customer_id = unsafe { str_arg(customer_id, "customer_id") }?;
-        // SAFETY: as above.
-        let workload_type = unsafe { str_arg(workload_type, "workload_type") }?;
-        // SAFETY: NULL or readable by contract.
-        let o = unsafe { opts.as_ref() }.copied();
-        let req = SubmitRequest {
-            customer_id,
-            workload_type,
-            priority: o.filter(|o| o.has_priority).map(|o| o.priority),
-            gpus: o.filter(|o| o.has_gpus).map(|o| o.gpus),
-            gpu_memory_gb: o.filter(|o| o.has_gpu_memory_gb).map(|o| o.gpu_memory_gb),
-            site: None,
-            latency_bound_ms: o.filter(|o| o.has_latency_bound_ms).map(|o| o.latency_bound_ms),
-            deadline_seconds: o.filter(|o| o.has_deadline_seconds).map(|o| o.deadline_seconds),
-        };
+        let req = unsafe { request(customer_id, workload_type, opts) }?;
         r.inner.submit(&req)
     })
 }
 
-/// Submits `n` workloads of one customer and type in one call. `priorities` and `gpu_memory_gb`
-/// are NULL (type default) or arrays of `n`. Writes each id to `ids_out[i]` (-1 where rejected)
-/// and returns how many were accepted.
+/// Submits a workload and reports its id whether accepted or not, as an owned JSON object
+/// `{"workload_id": …, "state": "queued" | "rejected", "reason": null | "…"}`. `*err` is set
+/// only for unusable arguments (NULL or non-UTF-8 strings, a NULL router), never for a
+/// rejected request. `opts` may be NULL.
 ///
 /// # Safety
-/// `router` live; strings NUL-terminated; arrays NULL or of `n` elements; `ids_out` writable for
-/// `n` elements; `err` NULL or writable.
+/// `router` live; strings NUL-terminated; `opts` NULL or readable; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_try_submit(
+    router: *const hcp_router_t,
+    customer_id: *const c_char,
+    workload_type: *const c_char,
+    opts: *const hcp_submit_opts_t,
+    err: *mut *mut hcp_error_t,
+) -> *mut c_char {
+    guard(err, std::ptr::null_mut(), || {
+        // SAFETY: pointers valid per this function's contract.
+        let r = unsafe { handle(router, "router") }?;
+        // SAFETY: as above.
+        let req = unsafe { request(customer_id, workload_type, opts) }?;
+        let s = r.inner.try_submit(&req);
+        json(serde_json::to_string(&serde_json::json!({
+            "workload_id": s.workload_id,
+            "state": s.state.name(),
+            "reason": s.reason,
+        })))
+    })
+}
+
+/// Submits `n` workloads of one customer and type in one call. `columns` is NULL (every field
+/// from the type) or gives per-request columns (see `hcp_submit_columns_t`). Writes each id to
+/// `ids_out[i]` (-1 where rejected) and returns how many were accepted.
+///
+/// # Safety
+/// `router` live; strings NUL-terminated; `columns` NULL or readable, its arrays NULL or of `n`
+/// elements (`sites` of `sites_len` bytes); `ids_out` writable for `n` elements; `err` NULL or
+/// writable.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_router_submit_batch(
     router: *const hcp_router_t,
     customer_id: *const c_char,
     workload_type: *const c_char,
-    priorities: *const i64,
-    gpu_memory_gb: *const f64,
+    columns: *const hcp_submit_columns_t,
     n: usize,
     ids_out: *mut i64,
     err: *mut *mut hcp_error_t,
@@ -208,20 +295,49 @@ pub unsafe extern "C" fn hcp_router_submit_batch(
         let customer_id = unsafe { str_arg(customer_id, "customer_id") }?;
         // SAFETY: as above.
         let workload_type = unsafe { str_arg(workload_type, "workload_type") }?;
-        let priorities = if priorities.is_null() {
-            None
-        } else {
-            // SAFETY: non-NULL arrays hold `n` elements by contract.
-            Some(unsafe { slice_arg(priorities, n, "priorities") }?)
+        // SAFETY: NULL or readable by contract.
+        let cols = unsafe { columns.as_ref() }.copied();
+        /// A column: NULL (absent) or `n` elements.
+        ///
+        /// # Safety
+        /// `p` NULL or readable for `n` elements.
+        unsafe fn col<'a, T>(p: Option<*const T>, n: usize, field: &str) -> hcp::Result<Option<&'a [T]>> {
+            match p.filter(|p| !p.is_null()) {
+                None => Ok(None),
+                // SAFETY: non-NULL arrays hold `n` elements by contract.
+                Some(p) => unsafe { slice_arg(p, n, field) }.map(Some),
+            }
+        }
+        // SAFETY: each array NULL or of `n` elements by contract.
+        let (priorities, memory, latency, deadline, site_lens) = unsafe {
+            (
+                col(cols.map(|c| c.priorities), n, "priorities")?,
+                col(cols.map(|c| c.gpu_memory_gb), n, "gpu_memory_gb")?,
+                col(cols.map(|c| c.latency_bound_ms), n, "latency_bound_ms")?,
+                col(cols.map(|c| c.deadline_seconds), n, "deadline_seconds")?,
+                col(cols.map(|c| c.site_lens), n, "site_lens")?,
+            )
         };
-        let memory = if gpu_memory_gb.is_null() {
-            None
-        } else {
-            // SAFETY: as above.
-            Some(unsafe { slice_arg(gpu_memory_gb, n, "gpu_memory_gb") }?)
-        };
+        let mut sites: Vec<Option<&str>> = vec![None; n];
+        if let (Some(c), Some(lens)) = (cols, site_lens) {
+            // SAFETY: `sites_len` readable bytes (or none) by contract.
+            let bytes = unsafe { slice_arg(c.sites, c.sites_len, "sites") }?;
+            let mut at = 0usize;
+            for (slot, &len) in sites.iter_mut().zip(lens) {
+                let end = at.checked_add(len).filter(|&e| e <= bytes.len()).ok_or_else(|| {
+                    Error::invalid_input("site_lens", "the lengths add up to more than sites_len bytes")
+                })?;
+                if len > 0 {
+                    let s = std::str::from_utf8(&bytes[at..end])
+                        .map_err(|_| Error::invalid_input("sites", "is not valid UTF-8"))?;
+                    *slot = Some(s);
+                }
+                at = end;
+            }
+        }
         // SAFETY: writable for `n` elements by contract.
         let out = unsafe { slice_out(ids_out, n, "ids_out") }?;
+        let given = |c: Option<&[f64]>, i: usize| c.map(|c| c[i]).filter(|x| !x.is_nan());
         let reqs: Vec<SubmitRequest<'_>> = (0..n)
             .map(|i| SubmitRequest {
                 customer_id,
@@ -229,9 +345,9 @@ pub unsafe extern "C" fn hcp_router_submit_batch(
                 priority: priorities.map(|p| p[i]),
                 gpus: None,
                 gpu_memory_gb: memory.map(|m| m[i]),
-                site: None,
-                latency_bound_ms: None,
-                deadline_seconds: None,
+                site: sites[i],
+                latency_bound_ms: given(latency, i),
+                deadline_seconds: given(deadline, i),
             })
             .collect();
         let mut accepted = 0;
@@ -621,5 +737,106 @@ pub unsafe extern "C" fn hcp_router_age(router: *const hcp_router_t, err: *mut *
     guard(err, 0, || {
         // SAFETY: live by contract.
         Ok(unsafe { handle(router, "router") }?.inner.age())
+    })
+}
+
+/// Removes a device: the work on it is preempted (queued again at its place) and the device
+/// forgotten. Returns the ids preempted off it as an owned JSON array.
+///
+/// # Safety
+/// `router` live; `device_id` NUL-terminated; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_remove_device(
+    router: *const hcp_router_t,
+    device_id: *const c_char,
+    err: *mut *mut hcp_error_t,
+) -> *mut c_char {
+    guard(err, std::ptr::null_mut(), || {
+        // SAFETY: pointers valid per contract.
+        let r = unsafe { handle(router, "router") }?;
+        // SAFETY: as above.
+        json(serde_json::to_string(&r.inner.remove_device(unsafe { str_arg(device_id, "device_id") }?)?))
+    })
+}
+
+/// Sets a customer's weight and quotas now (`config` NULL: weight 1, no limits). Work already
+/// admitted stays.
+///
+/// # Safety
+/// `router` live; `customer_id` NUL-terminated; `config` NULL or readable; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_set_customer(
+    router: *const hcp_router_t,
+    customer_id: *const c_char,
+    config: *const hcp_customer_config_t,
+    err: *mut *mut hcp_error_t,
+) -> bool {
+    guard(err, false, || {
+        // SAFETY: pointers valid per contract.
+        let r = unsafe { handle(router, "router") }?;
+        // SAFETY: as above.
+        let customer_id = unsafe { str_arg(customer_id, "customer_id") }?;
+        // SAFETY: NULL or readable by contract.
+        let config = match unsafe { config.as_ref() } {
+            None => CustomerConfig::default(),
+            Some(c) => CustomerConfig {
+                weight: c.weight,
+                max_gpus: c.has_max_gpus.then_some(c.max_gpus),
+                max_queued: c.has_max_queued.then_some(c.max_queued),
+            },
+        };
+        r.inner.set_customer(customer_id, config)?;
+        Ok(true)
+    })
+}
+
+/// A customer's weight and quotas with its live counts, as an owned JSON object (the core's
+/// `CustomerInfo`).
+///
+/// # Safety
+/// `router` live; `customer_id` NUL-terminated; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_customer_json(
+    router: *const hcp_router_t,
+    customer_id: *const c_char,
+    err: *mut *mut hcp_error_t,
+) -> *mut c_char {
+    guard(err, std::ptr::null_mut(), || {
+        // SAFETY: pointers valid per contract.
+        let r = unsafe { handle(router, "router") }?;
+        // SAFETY: as above.
+        json(serde_json::to_string(&r.inner.customer(unsafe { str_arg(customer_id, "customer_id") }?)?))
+    })
+}
+
+/// Every workload of a customer (accepted and rejected), in id order, as an owned JSON array of
+/// the core's `WorkloadInfo`.
+///
+/// # Safety
+/// `router` live; `customer_id` NUL-terminated; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_customer_workloads_json(
+    router: *const hcp_router_t,
+    customer_id: *const c_char,
+    err: *mut *mut hcp_error_t,
+) -> *mut c_char {
+    guard(err, std::ptr::null_mut(), || {
+        // SAFETY: pointers valid per contract.
+        let r = unsafe { handle(router, "router") }?;
+        // SAFETY: as above.
+        let customer_id = unsafe { str_arg(customer_id, "customer_id") }?;
+        json(serde_json::to_string(&r.inner.customer_workloads(customer_id)))
+    })
+}
+
+/// Seconds on the router clock (since creation, or the manual clock).
+///
+/// # Safety
+/// `router` live; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_router_now_seconds(router: *const hcp_router_t, err: *mut *mut hcp_error_t) -> f64 {
+    guard(err, 0.0, || {
+        // SAFETY: live by contract.
+        Ok(unsafe { handle(router, "router") }?.inner.now_seconds())
     })
 }
