@@ -3,7 +3,7 @@
 //! expected result and error kind.
 
 use hcp::econ::Market;
-use hcp::router::{Router, SubmitRequest};
+use hcp::router::{CustomerConfig, Router, SubmitRequest};
 use serde_json::{json, Value};
 
 fn vectors() -> Value {
@@ -13,6 +13,18 @@ fn vectors() -> Value {
 
 fn s<'a>(step: &'a Value, key: &str) -> &'a str {
     step[key].as_str().unwrap_or_else(|| panic!("step needs string {key}: {step}"))
+}
+
+/// The submission a `submit` / `try_submit` step describes.
+fn request(step: &Value) -> SubmitRequest<'_> {
+    let mut req = SubmitRequest::new(s(step, "customer_id"), s(step, "workload_type"));
+    req.priority = step["priority"].as_i64();
+    req.gpus = step["gpus"].as_i64();
+    req.gpu_memory_gb = step["gpu_memory_gb"].as_f64();
+    req.site = step["site"].as_str();
+    req.latency_bound_ms = step["latency_bound_ms"].as_f64();
+    req.deadline_seconds = step["deadline_seconds"].as_f64();
+    req
 }
 
 /// Runs one step; `Ok(result JSON)` or `Err(error kind name)`.
@@ -29,14 +41,10 @@ fn run(r: &Router, step: &Value) -> Result<Value, String> {
             s(step, "site"),
             step["gpu_memory_gb"].as_f64(),
         )),
-        "submit" => {
-            let mut req = SubmitRequest::new(s(step, "customer_id"), s(step, "workload_type"));
-            req.priority = step["priority"].as_i64();
-            req.gpus = step["gpus"].as_i64();
-            req.gpu_memory_gb = step["gpu_memory_gb"].as_f64();
-            req.latency_bound_ms = step["latency_bound_ms"].as_f64();
-            req.deadline_seconds = step["deadline_seconds"].as_f64();
-            r.submit(&req).map(|id| json!({ "workload_id": id })).map_err(kind)
+        "submit" => r.submit(&request(step)).map(|id| json!({ "workload_id": id })).map_err(kind),
+        "try_submit" => {
+            let sub = r.try_submit(&request(step));
+            Ok(json!({ "workload_id": sub.workload_id, "state": sub.state.name(), "reason": sub.reason }))
         }
         "dispatch" => Ok(match r.dispatch() {
             None => Value::Null,
@@ -49,6 +57,10 @@ fn run(r: &Router, step: &Value) -> Result<Value, String> {
                 "preempted_workload_ids": a.preempted_workload_ids,
             }),
         }),
+        "dispatch_batch" => {
+            let max = step["max"].as_u64().unwrap_or(0) as usize;
+            Ok(json!({ "workload_ids": r.dispatch_batch(max).iter().map(|a| a.workload_id).collect::<Vec<_>>() }))
+        }
         "start" => ok(match customer {
             Some(c) => r.start_as(c, id()),
             None => r.start(id()),
@@ -89,6 +101,24 @@ fn run(r: &Router, step: &Value) -> Result<Value, String> {
         "set_device_available" => {
             ok(r.set_device_available(s(step, "device_id"), step["available"].as_bool().unwrap_or(true)))
         }
+        "remove_device" => {
+            r.remove_device(s(step, "device_id")).map(|ids| json!({ "workload_ids": ids })).map_err(kind)
+        }
+        "set_customer" => {
+            let quota = |key: &str| step[key].as_u64().map(|v| v as u32);
+            let config = CustomerConfig {
+                weight: step["weight"].as_u64().unwrap_or(1) as u32,
+                max_gpus: quota("max_gpus"),
+                max_queued: quota("max_queued"),
+            };
+            ok(r.set_customer(s(step, "customer_id"), config))
+        }
+        "customer" => r.customer(s(step, "customer_id")).map(|c| serde_json::to_value(c).unwrap()).map_err(kind),
+        "customer_workloads" => {
+            let ids: Vec<u64> = r.customer_workloads(s(step, "customer_id")).iter().map(|w| w.id).collect();
+            Ok(json!({ "workload_ids": ids }))
+        }
+        "now_seconds" => Ok(json!({ "seconds": r.now_seconds() })),
         other => panic!("unknown op {other}"),
     }
 }
@@ -108,7 +138,15 @@ fn router_vectors_replay() {
     assert!(scenarios.len() >= 10);
     for sc in scenarios {
         let name = sc["name"].as_str().unwrap();
-        let r = Router::from_json(&sc["config"].to_string()).unwrap_or_else(|e| panic!("{name}: config: {e}"));
+        let built = Router::from_json(&sc["config"].to_string());
+        if let Some(want) = sc.get("config_error") {
+            match built {
+                Err(e) => assert_eq!(want.as_str(), Some(e.kind().name()), "{name}: config error"),
+                Ok(_) => panic!("{name}: config should be refused with {want}"),
+            }
+            continue;
+        }
+        let r = built.unwrap_or_else(|e| panic!("{name}: config: {e}"));
         for (i, step) in sc["steps"].as_array().unwrap().iter().enumerate() {
             let got = run(&r, step);
             let at = format!("{name} step {i} {step}");

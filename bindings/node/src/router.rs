@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use hcp::router::{
-    Assignment as CoreAssignment, CustomerConfig as CoreCustomerConfig, Router as CoreRouter, RouterConfig, SubmitRequest,
-    WorkloadInfo as CoreWorkloadInfo,
+    Assignment as CoreAssignment, CustomerConfig as CoreCustomerConfig, Router as CoreRouter, RouterConfig,
+    SubmitRequest, WorkloadInfo as CoreWorkloadInfo,
 };
 use napi::bindgen_prelude::{Float64Array, Uint8Array};
 use napi_derive::napi;
