@@ -1,11 +1,11 @@
 //! Router benchmarks, side by side in one run on the same work:
-//! * the queue core: push+pop pairs through `LevelQueues` (lock-free levels, occupancy mask,
-//!   per-customer tickets) against a `Mutex<BinaryHeap>` doing the same ordering;
 //! * the whole router: submit + dispatch (+ complete, so devices free up) cycles per second
-//!   through `hcp::router::Router` with its lock-free queues, the same router with the
-//!   `mutex_heap` queue backend (same work, only the queue differs), and a minimal conventional
-//!   router (one `Mutex` around a `BinaryHeap`, a workload table and a best-fit `BTreeMap`; no
-//!   fair share, metrics, power or validation — a floor, not the same work), at 1 and 2 threads;
+//!   through `hcp::router::Router` (one lock per router, exact best fit by an ordered index;
+//!   see `docs/router.md`), with batch calls (`submit_batch`, `dispatch_batch`,
+//!   `complete_batch`: one lock per call) and with one call per workload, and a minimal
+//!   conventional router (one `Mutex` around a `BinaryHeap`, a workload table and a best-fit
+//!   `BTreeMap`; no fair share, metrics, power or validation — a floor, not the same work), at
+//!   1 and 2 threads;
 //! * placement latency among 100,000 registered GPUs (criterion mean, then p50/p99 of single
 //!   dispatch calls measured one by one).
 //!
@@ -18,7 +18,7 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use hcp::router::{LevelQueues, QueueBackend, Router, RouterConfig, SubmitRequest};
+use hcp::router::{Router, RouterConfig, SubmitRequest};
 
 /// Cycles per batch: each thread submits this many, dispatches them, completes them.
 const BATCH: usize = 64;
@@ -88,8 +88,8 @@ impl HeapRouter {
     }
 }
 
-fn router_with(queue_backend: QueueBackend) -> Router {
-    let r = Router::new(RouterConfig { aging_seconds: 0.0, queue_backend, ..RouterConfig::default() }).unwrap();
+fn router() -> Router {
+    let r = Router::new(RouterConfig { aging_seconds: 0.0, ..RouterConfig::default() }).unwrap();
     for i in 0..GPUS {
         r.add_device(&format!("g{i}"), "gpu", "H100_SXM", "a", None).unwrap();
     }
@@ -184,84 +184,23 @@ fn thread_counts() -> Vec<usize> {
         .unwrap_or_else(|| vec![1, 2])
 }
 
-/// Push+pop pairs; each thread pushes `batch` items, then pops as many (batch 1 interleaves
-/// every push with a pop, the most contended pattern).
-fn queue_core(c: &mut Criterion) {
-    let mut g = c.benchmark_group("router_queue_core");
-    g.throughput(Throughput::Elements(1));
-    g.measurement_time(Duration::from_secs(3)).sample_size(20);
-    for (threads, batch) in thread_counts().into_iter().flat_map(|t| [(t, BATCH), (t, 1)]) {
-        let id = format!("threads={threads}/batch={batch}");
-        g.bench_with_input(BenchmarkId::new("level_queues", &id), &threads, |b, &t| {
-            b.iter_custom(|iters| {
-                let q = LevelQueues::new(16);
-                run_threads(t, iters.max(t as u64 * batch as u64), |n| {
-                    let mut done = 0;
-                    while done < n {
-                        for i in 0..batch as u64 {
-                            q.push((i % 4) as u32, (i % 10) as usize, i);
-                        }
-                        let mut got = 0;
-                        while got < batch {
-                            if black_box(q.pop()).is_some() {
-                                got += 1;
-                            }
-                        }
-                        done += batch as u64;
-                    }
-                })
-            })
-        });
-        g.bench_with_input(BenchmarkId::new("mutex_binaryheap", &id), &threads, |b, &t| {
-            b.iter_custom(|iters| {
-                let q = Mutex::new((BinaryHeap::new(), 0u64));
-                run_threads(t, iters.max(t as u64 * batch as u64), |n| {
-                    let mut done = 0;
-                    while done < n {
-                        for i in 0..batch as u64 {
-                            let mut g = q.lock().unwrap();
-                            let seq = g.1;
-                            g.1 += 1;
-                            g.0.push(Reverse(((i % 10) as u8, seq, (i % 4) as u32, i)));
-                        }
-                        let mut got = 0;
-                        while got < batch {
-                            if black_box(q.lock().unwrap().0.pop()).is_some() {
-                                got += 1;
-                            }
-                        }
-                        done += batch as u64;
-                    }
-                })
-            })
-        });
-    }
-    g.finish();
-}
-
 fn pairs(c: &mut Criterion) {
     let mut g = c.benchmark_group("router_submit_dispatch");
     g.throughput(Throughput::Elements(1));
     g.measurement_time(Duration::from_secs(3)).sample_size(20);
     for threads in thread_counts() {
-        for (name, backend) in [("lockfree", QueueBackend::LockFree), ("router_mutex_heap", QueueBackend::MutexHeap)] {
-            g.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &t| {
-                b.iter_custom(|iters| {
-                    let r = router_with(backend);
-                    run_threads(t, iters.max(t as u64 * BATCH as u64), |n| router_cycles(&r, n))
-                })
-            });
-        }
-        for (name, backend) in
-            [("single_calls_lockfree", QueueBackend::LockFree), ("single_calls_mutex_heap", QueueBackend::MutexHeap)]
-        {
-            g.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &t| {
-                b.iter_custom(|iters| {
-                    let r = router_with(backend);
-                    run_threads(t, iters.max(t as u64 * BATCH as u64), |n| router_single_cycles(&r, n))
-                })
-            });
-        }
+        g.bench_with_input(BenchmarkId::new("router_batch_calls", threads), &threads, |b, &t| {
+            b.iter_custom(|iters| {
+                let r = router();
+                run_threads(t, iters.max(t as u64 * BATCH as u64), |n| router_cycles(&r, n))
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("router_single_calls", threads), &threads, |b, &t| {
+            b.iter_custom(|iters| {
+                let r = router();
+                run_threads(t, iters.max(t as u64 * BATCH as u64), |n| router_single_cycles(&r, n))
+            })
+        });
         g.bench_with_input(BenchmarkId::new("minimal_mutex_binaryheap", threads), &threads, |b, &t| {
             b.iter_custom(|iters| {
                 let r = HeapRouter::new(GPUS, 80 * 1024);
@@ -342,7 +281,6 @@ fn placement_percentiles(r: &Router) {
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
-    queue_core(&mut c);
     pairs(&mut c);
     let (r, held) = big_fleet();
     placement(&mut c, &r);
