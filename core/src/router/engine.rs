@@ -4,16 +4,19 @@
 //! calls in `fleet.rs`, metrics in `metrics.rs`. The rules are `docs/router.md`.
 
 use std::collections::{BTreeSet, HashMap};
+
 use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Instant;
 
-use super::config::{CustomerConfig, MissPolicy, RouterConfig, WorkloadTypeConfig, MAX_BOUND, MAX_GPUS, MAX_GPU_MEMORY_GB};
+use super::config::{
+    CustomerConfig, MissPolicy, RouterConfig, WorkloadTypeConfig, MAX_BOUND, MAX_GPUS, MAX_GPU_MEMORY_GB,
+};
 use super::place::{Fleet, Need};
 use super::queue::{Lane, Waiting, LEVELS};
 use super::state::WorkloadState;
 use super::stripes::Histogram;
 use super::sync::Lock;
-use super::types::{CustomerInfo, StateCounts, SubmitRequest, Submission, WorkloadInfo};
+use super::types::{CustomerInfo, StateCounts, Submission, SubmitRequest, WorkloadInfo};
 use crate::econ::DeviceKind;
 use crate::error::check;
 use crate::{Error, ErrorKind, Result};
@@ -73,21 +76,35 @@ pub(crate) struct Workload {
     /// First device, or `NONE`.
     pub device: u32,
     /// The other devices of multi-GPU work.
-    pub extra: Vec<u32>,
-    pub latency_bound_ms: Option<f64>,
-    pub deadline_seconds: Option<f64>,
+    pub extra: Option<Box<[u32]>>,
+    /// Latency bound (ms) and deadline (s); NaN when none (kept small: one entry per workload).
+    pub latency_ms: f64,
+    pub deadline_s: f64,
     pub note: Option<Box<Note>>,
+}
+
+fn some(v: f64) -> Option<f64> {
+    (!v.is_nan()).then_some(v)
 }
 
 impl Workload {
     pub(crate) fn devices(&self) -> impl Iterator<Item = u32> + '_ {
-        (self.device != NONE).then_some(self.device).into_iter().chain(self.extra.iter().copied())
+        let extra = self.extra.as_deref().unwrap_or(&[]);
+        (self.device != NONE).then_some(self.device).into_iter().chain(extra.iter().copied())
+    }
+
+    pub(crate) fn latency_bound_ms(&self) -> Option<f64> {
+        some(self.latency_ms)
+    }
+
+    pub(crate) fn deadline_seconds(&self) -> Option<f64> {
+        some(self.deadline_s)
     }
 
     /// When a `drop`/`reject` workload expires (ns on the router clock), and why.
     pub(crate) fn expiry(&self) -> Option<(u64, &'static str)> {
-        let lat = self.latency_bound_ms.map(|ms| self.submit_ns.saturating_add((ms * 1e6).round() as u64));
-        let dl = self.deadline_seconds.map(|s| self.submit_ns.saturating_add((s * 1e9).round() as u64));
+        let lat = self.latency_bound_ms().map(|ms| self.submit_ns.saturating_add((ms * 1e6).round() as u64));
+        let dl = self.deadline_seconds().map(|s| self.submit_ns.saturating_add((s * 1e9).round() as u64));
         match (lat, dl) {
             (Some(l), Some(d)) if d < l => Some((d, "deadline passed")),
             (Some(l), _) => Some((l, "latency bound passed")),
@@ -128,6 +145,45 @@ impl Customer {
     }
 }
 
+/// Assigned and running work per dispatched level, as (id, stamp) entries: an entry is stale
+/// once its workload left (its stamp moved on) and is dropped when the level is compacted.
+#[derive(Debug, Default)]
+pub(crate) struct Active {
+    levels: [Vec<(u64, u32)>; LEVELS],
+    live: [usize; LEVELS],
+}
+
+impl Active {
+    fn valid(workloads: &[Workload], first: u64, level: usize, e: &(u64, u32)) -> bool {
+        let w = &workloads[(e.0 - first) as usize];
+        matches!(w.state, WorkloadState::Assigned | WorkloadState::Running)
+            && w.level as usize == level
+            && w.stamp == e.1
+    }
+
+    pub(crate) fn push(&mut self, workloads: &[Workload], first: u64, level: u8, id: u64, stamp: u32) {
+        let l = level as usize;
+        self.live[l] += 1;
+        let v = &mut self.levels[l];
+        if v.len() >= 2 * self.live[l] + 64 {
+            v.retain(|e| Self::valid(workloads, first, l, e));
+        }
+        v.push((id, stamp));
+    }
+
+    pub(crate) fn left(&mut self, level: u8) {
+        self.live[level as usize] -= 1;
+    }
+
+    /// The live ids at `level`, newest first.
+    pub(crate) fn newest_first(&self, workloads: &[Workload], first: u64, level: usize) -> Vec<u64> {
+        let mut ids: Vec<u64> =
+            self.levels[level].iter().filter(|e| Self::valid(workloads, first, level, e)).map(|e| e.0).collect();
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        ids
+    }
+}
+
 /// Everything the lock guards.
 #[derive(Debug)]
 pub(crate) struct Inner {
@@ -146,8 +202,8 @@ pub(crate) struct Inner {
     pub misses: [u64; 2],
     /// [GPU allocations, ASIC allocations, dispatch calls that left placeable-looking work waiting]
     pub allocations: [u64; 3],
-    /// Active work as (dispatched level, id): preemption victims are read from the back.
-    pub active: BTreeSet<(u8, u64)>,
+    /// Active work by dispatched level (preemption victims, device removal).
+    pub active: Active,
     /// Queued work with a `drop` / `reject` policy, by (expiry ns, id).
     pub expiry: BTreeSet<(u64, u64)>,
 }
@@ -243,7 +299,7 @@ impl Router {
             queued_total: [0; LEVELS],
             misses: [0; 2],
             allocations: [0; 3],
-            active: BTreeSet::new(),
+            active: Active::default(),
             expiry: BTreeSet::new(),
         };
         Ok(Router {
@@ -316,17 +372,23 @@ impl Router {
 
     // ------------------------------------------------------------------ submission ---------
 
-    /// Checks a request against the types and limits (no lock needed).
-    fn prepare(&self, req: &SubmitRequest<'_>) -> Result<Prepared> {
+    /// Checks a request against the types and limits (no lock needed). `last`: the previous
+    /// request's type name and index (a batch of one type hashes its name once).
+    fn prepare<'a>(&self, req: &SubmitRequest<'a>, last: &mut Option<(&'a str, u16)>) -> Result<Prepared> {
         if req.customer_id.is_empty() || req.customer_id.len() > 256 {
             return Err(Error::invalid_input("customer_id", "must be 1..=256 bytes"));
         }
-        let Some(&type_index) = self.type_index.get(req.workload_type) else {
+        let known = match *last {
+            Some((name, i)) if same(name, req.workload_type) => Some(i),
+            _ => self.type_index.get(req.workload_type).copied(),
+        };
+        let Some(type_index) = known else {
             return Err(Error::invalid_input(
                 "workload_type",
                 format!("unknown type {:?}; known: {}", clip(req.workload_type, 64), self.workload_types().join(", ")),
             ));
         };
+        *last = Some((req.workload_type, type_index));
         let ty = &self.types[type_index as usize].1;
         let priority = match req.priority {
             None => ty.priority as i64,
@@ -373,30 +435,50 @@ impl Router {
 
     /// Submits a workload and reports its id whether accepted or rejected.
     pub fn try_submit(&self, req: &SubmitRequest<'_>) -> Submission {
-        let prepared = self.prepare(req);
+        let prepared = self.prepare(req, &mut None);
         let mut inner = self.inner.lock();
         let now = self.now_ns(&inner);
         self.expire(&mut inner, now);
-        self.admit(&mut inner, req, prepared, now)
+        self.admit(&mut inner, req, prepared, now, &mut None)
     }
 
     /// Submits many workloads in one call (one result per request, in order). The batch takes
     /// the lock once and shares one submit time; ids are consecutive in request order
     /// (rejected requests take theirs too).
     pub fn submit_batch(&self, requests: &[SubmitRequest<'_>]) -> Vec<Result<u64>> {
-        self.try_submit_batch(requests).into_iter().map(Submission::into_result).collect()
+        let mut out = Vec::with_capacity(requests.len());
+        self.admit_batch(requests, |s| out.push(s.into_result()));
+        out
     }
 
     /// [`Router::submit_batch`] reporting every id, accepted or rejected.
     pub fn try_submit_batch(&self, requests: &[SubmitRequest<'_>]) -> Vec<Submission> {
-        let prepared: Vec<Result<Prepared>> = requests.iter().map(|r| self.prepare(r)).collect();
+        let mut out = Vec::with_capacity(requests.len());
+        self.admit_batch(requests, |s| out.push(s));
+        out
+    }
+
+    /// Checks a batch outside the lock, then admits it under one lock and one clock reading.
+    fn admit_batch(&self, requests: &[SubmitRequest<'_>], mut each: impl FnMut(Submission)) {
+        let mut last = None;
+        let prepared: Vec<Result<Prepared>> = requests.iter().map(|r| self.prepare(r, &mut last)).collect();
         let mut inner = self.inner.lock();
         let now = self.now_ns(&inner);
         self.expire(&mut inner, now);
-        requests.iter().zip(prepared).map(|(req, p)| self.admit(&mut inner, req, p, now)).collect()
+        let mut customer = None;
+        for (req, p) in requests.iter().zip(prepared) {
+            each(self.admit(&mut inner, req, p, now, &mut customer));
+        }
     }
 
-    fn admit(&self, inner: &mut Inner, req: &SubmitRequest<'_>, prepared: Result<Prepared>, now: u64) -> Submission {
+    fn admit<'a>(
+        &self,
+        inner: &mut Inner,
+        req: &SubmitRequest<'a>,
+        prepared: Result<Prepared>,
+        now: u64,
+        last: &mut Option<(&'a str, u32)>,
+    ) -> Submission {
         let id = inner.next_id();
         let p = match prepared {
             Ok(p) => p,
@@ -406,10 +488,15 @@ impl Router {
                 return self.reject(inner, id, req, customer, u16::MAX, now, e);
             }
         };
-        let customer = match self.intern_customer(inner, req.customer_id) {
+        let known = match *last {
+            Some((name, c)) if same(name, req.customer_id) => Ok(c),
+            _ => self.intern_customer(inner, req.customer_id),
+        };
+        let customer = match known {
             Ok(c) => c,
             Err(e) => return self.reject(inner, id, req, NONE, p.type_index, now, e),
         };
+        *last = Some((req.customer_id, customer));
         let site = match req.site {
             None => NONE,
             Some(name) => match inner.fleet.site_index.get(name) {
@@ -447,9 +534,9 @@ impl Router {
             stamp: 0,
             preemptions: 0,
             device: NONE,
-            extra: Vec::new(),
-            latency_bound_ms: p.latency_bound_ms,
-            deadline_seconds: p.deadline_seconds,
+            extra: None,
+            latency_ms: p.latency_bound_ms.unwrap_or(f64::NAN),
+            deadline_s: p.deadline_seconds.unwrap_or(f64::NAN),
             note: None,
         };
         if ty.on_miss == MissPolicy::Reject && w.expiry().is_some() {
@@ -489,10 +576,10 @@ impl Router {
     ) -> Submission {
         let reason = err.message().to_string();
         let err = Error::new(err.kind(), format!("{reason} (workload {id} rejected)"));
-        let level = req.priority.filter(|p| (1..=10).contains(p)).map_or_else(
-            || self.type_config(type_index).map_or(0, |t| t.priority - 1),
-            |p| (p - 1) as u8,
-        );
+        let level = req
+            .priority
+            .filter(|p| (1..=10).contains(p))
+            .map_or_else(|| self.type_config(type_index).map_or(0, |t| t.priority - 1), |p| (p - 1) as u8);
         inner.workloads.push(Workload {
             customer,
             type_index,
@@ -506,9 +593,9 @@ impl Router {
             stamp: 0,
             preemptions: 0,
             device: NONE,
-            extra: Vec::new(),
-            latency_bound_ms: None,
-            deadline_seconds: None,
+            extra: None,
+            latency_ms: f64::NAN,
+            deadline_s: f64::NAN,
             note: Some(Box::new(Note {
                 reason: reason.clone(),
                 customer_id: clip(req.customer_id, 256).to_string(),
@@ -597,9 +684,7 @@ impl Router {
         }
         match from {
             WorkloadState::Queued => self.leave_queue(inner, id),
-            WorkloadState::Assigned | WorkloadState::Running if to != WorkloadState::Running => {
-                self.release(inner, id)
-            }
+            WorkloadState::Assigned | WorkloadState::Running if to != WorkloadState::Running => self.release(inner, id),
             _ => {}
         }
         inner.workloads[i].state = to;
@@ -611,18 +696,21 @@ impl Router {
     pub(crate) fn release(&self, inner: &mut Inner, id: u64) {
         let Some(i) = inner.index(id) else { return };
         let w = &mut inner.workloads[i];
-        let devices: Vec<u32> = w.devices().collect();
         let (units, gpus, level, customer) = (w.units, w.gpus, w.level, w.customer);
-        w.device = NONE;
-        w.extra = Vec::new();
-        for d in devices {
+        let first = std::mem::replace(&mut w.device, NONE);
+        let extra = w.extra.take();
+        w.stamp = w.stamp.wrapping_add(1);
+        if first != NONE {
+            inner.fleet.give_back(first, units);
+        }
+        for &d in extra.as_deref().unwrap_or(&[]) {
             inner.fleet.give_back(d, units);
         }
         if let Some(c) = inner.customers.get_mut(customer as usize) {
             c.gpus -= gpus;
             c.active -= 1;
         }
-        inner.active.remove(&(level, id));
+        inner.active.left(level);
         inner.fleet.touch();
     }
 
@@ -736,8 +824,8 @@ impl Router {
             gpu_memory_gb: if self.kind_of(w) == DeviceKind::Gpu { w.units as f64 / 1024.0 } else { 0.0 },
             device_ids: w.devices().map(|d| inner.fleet.devices[d as usize].id.to_string()).collect(),
             submit_seconds: w.submit_ns as f64 * 1e-9,
-            latency_bound_ms: w.latency_bound_ms,
-            deadline_seconds: w.deadline_seconds,
+            latency_bound_ms: w.latency_bound_ms(),
+            deadline_seconds: w.deadline_seconds(),
             preemptions: w.preemptions,
             reason: note.map(|n| n.reason.clone()),
         }
@@ -866,6 +954,13 @@ impl Router {
             .map(|i| self.info(&inner, i, now))
             .collect()
     }
+}
+
+/// String equality that skips the byte compare when both are the same slice (a batch built
+/// from one `&str`).
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
 }
 
 /// The first `max` bytes of `s` (at a char boundary): names echoed in errors stay bounded.

@@ -147,10 +147,8 @@ impl Router {
     pub fn remove_device(&self, device_id: &str) -> Result<Vec<u64>> {
         let mut inner = self.inner.lock();
         let d = self.device_by_name(&inner, device_id)?;
-        let mut on_it: Vec<u64> = inner
-            .active
-            .iter()
-            .map(|&(_, id)| id)
+        let mut on_it: Vec<u64> = (0..super::queue::LEVELS)
+            .flat_map(|l| inner.active.newest_first(&inner.workloads, inner.first_id, l))
             .filter(|&id| inner.index(id).is_some_and(|i| inner.workloads[i].devices().any(|x| x == d)))
             .collect();
         on_it.sort_unstable();

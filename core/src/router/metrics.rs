@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::engine::Router;
 use super::queue::LEVELS;
-use super::types::StateCounts;
 use super::stripes::{bucket_upper_seconds, HistogramSnapshot, BUCKETS};
+use super::types::StateCounts;
 
 /// Median and 99th percentile of a latency, seconds, and how many were recorded.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -116,12 +116,7 @@ impl Router {
         let _ = writeln!(out, "# HELP router_workloads_queued_total Workloads accepted into a priority queue.");
         let _ = writeln!(out, "# TYPE router_workloads_queued_total counter");
         for l in 0..LEVELS {
-            let _ = writeln!(
-                out,
-                "router_workloads_queued_total{{priority=\"{}\"}} {}",
-                l + 1,
-                s.queued_total[l]
-            );
+            let _ = writeln!(out, "router_workloads_queued_total{{priority=\"{}\"}} {}", l + 1, s.queued_total[l]);
         }
         let _ =
             writeln!(out, "# HELP router_queue_depth Workloads waiting, by priority.\n# TYPE router_queue_depth gauge");
@@ -177,11 +172,7 @@ impl Router {
                 s.allocations[i]
             );
         }
-        let _ = writeln!(
-            out,
-            "orchestrator_allocations_total{{kind=\"any\",result=\"wait\"}} {}",
-            s.allocations[2]
-        );
+        let _ = writeln!(out, "orchestrator_allocations_total{{kind=\"any\",result=\"wait\"}} {}", s.allocations[2]);
         write_histogram(
             &mut out,
             "orchestrator_allocation_duration_seconds",

@@ -47,7 +47,7 @@ pub use fleet::DeviceInfoView;
 pub use metrics::{Quantiles, RouterMetrics};
 pub use queue::LEVELS;
 pub use state::WorkloadState;
-pub use types::{Assignment, CustomerInfo, StateCounts, SubmitRequest, Submission, WorkloadInfo};
+pub use types::{Assignment, CustomerInfo, StateCounts, Submission, SubmitRequest, WorkloadInfo};
 
 #[cfg(test)]
 mod tests {

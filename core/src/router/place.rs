@@ -58,6 +58,12 @@ impl Device {
     }
 }
 
+/// Index key of a device: free units (< 2^32: at most 4,000,000 GB in MB) then registration order.
+#[inline]
+fn key(free: u64, d: u32) -> u64 {
+    free << 32 | d as u64
+}
+
 pub(crate) fn kind_slot(kind: DeviceKind) -> usize {
     match kind {
         DeviceKind::Gpu => 0,
@@ -72,8 +78,12 @@ pub(crate) struct Site {
     /// Cap in milliwatts (`None`: uncapped).
     pub cap_mw: Option<i64>,
     pub load_mw: i64,
-    /// In-service devices with room, by (free units, device index), per kind.
-    pub index: [BTreeSet<(u64, u32)>; 2],
+    /// In-service devices with room, keyed `free units << 32 | device index`, per kind: the
+    /// tree plus the one *held* key outside it — the device changed last, so a run of claims
+    /// or releases on one device costs no tree operation. The held key is part of the index:
+    /// every reader merges it in.
+    pub index: [BTreeSet<u64>; 2],
+    pub held: [Option<u64>; 2],
     /// Its miners, in registration order.
     pub miners: Vec<u32>,
     /// Devices registered (not removed), per kind.
@@ -127,13 +137,24 @@ impl Overlay {
     }
 }
 
-/// Where a workload goes: its devices (first first), and the miners to curtail for power.
+/// Where a workload goes: its devices, and the miners to curtail for power.
 #[derive(Debug, Clone)]
 pub(crate) struct Placement {
-    pub devices: Vec<u32>,
+    pub first: u32,
+    pub extra: Vec<u32>,
     pub curtailed: Vec<u32>,
     pub site: u32,
     pub mw: i64,
+}
+
+impl Placement {
+    fn of(devices: &[(u64, u32)], curtailed: Vec<u32>, site: u32, mw: i64) -> Placement {
+        Placement { first: devices[0].1, extra: devices[1..].iter().map(|e| e.1).collect(), curtailed, site, mw }
+    }
+
+    pub(crate) fn devices(&self) -> impl Iterator<Item = u32> + '_ {
+        std::iter::once(self.first).chain(self.extra.iter().copied())
+    }
 }
 
 impl Fleet {
@@ -154,6 +175,7 @@ impl Fleet {
             cap_mw: None,
             load_mw: 0,
             index: [BTreeSet::new(), BTreeSet::new()],
+            held: [None; 2],
             miners: Vec::new(),
             count: [0; 2],
         });
@@ -161,15 +183,22 @@ impl Fleet {
         Ok(i)
     }
 
-    /// Puts a device into (or takes it out of) its site's best-fit index to match its state.
+    /// Puts a device into (or takes it out of) its site's best-fit index to match its state;
+    /// `old_free` is its free room when it was last indexed.
     pub(crate) fn reindex(&mut self, d: u32, old_free: u64) {
         let dev = &self.devices[d as usize];
+        let now = (dev.in_service() && dev.free > 0).then(|| key(dev.free, d));
+        let k = kind_slot(dev.kind);
         let site = &mut self.sites[dev.site as usize];
-        let index = &mut site.index[kind_slot(dev.kind)];
-        index.remove(&(old_free, d));
-        if dev.in_service() && dev.free > 0 {
-            index.insert((dev.free, d));
+        if site.held[k].is_some_and(|h| h as u32 == d) {
+            site.held[k] = now;
+            return;
         }
+        site.index[k].remove(&key(old_free, d));
+        if let Some(h) = site.held[k].take() {
+            site.index[k].insert(h);
+        }
+        site.held[k] = now;
     }
 
     /// `CapacityExceeded` when no registered device of `kind` could ever hold the request
@@ -239,7 +268,7 @@ impl Fleet {
     fn fitting<'a>(&'a self, site: u32, kind: DeviceKind, units: u64, overlay: &'a Overlay) -> Fitting<'a> {
         let s = &self.sites[site as usize];
         let mut extra: Vec<(u64, u32)> = Vec::new();
-        for &(d, u) in &overlay.units {
+        for &(d, u) in overlay.units.iter().filter(|_| !overlay.is_empty()) {
             let dev = &self.devices[d as usize];
             if dev.site == site && dev.kind == kind && dev.in_service() && extra.iter().all(|e| e.1 != d) {
                 let free = dev.free + overlay.extra(d);
@@ -248,14 +277,15 @@ impl Fleet {
                 }
             }
         }
-        extra.sort_unstable();
-        Fitting {
-            tree: s.index[kind_slot(kind)].range((units, 0)..),
-            extra,
-            next_extra: 0,
-            overlay,
-            pending: None,
+        let k = kind_slot(kind);
+        // The held key is part of the index (unless the overlay lists its device itself).
+        let held = s.held[k]
+            .map(|h| (h >> 32, h as u32))
+            .filter(|&(free, d)| free >= units && overlay.units.iter().all(|o| o.0 != d));
+        if !extra.is_empty() {
+            extra.sort_unstable();
         }
+        Fitting { tree: s.index[k].range(key(units, 0)..), held, extra, next_extra: 0, overlay, pending: None }
     }
 
     /// Where `need` would go now (plus what `overlay` frees), or `None` if nowhere.
@@ -270,50 +300,62 @@ impl Fleet {
             return order.into_iter().find_map(|s| self.place_multi(s, need, overlay));
         }
         let per_site = config.candidates_per_site.min(config.max_candidates);
-        let mut cands: Vec<(u32, u64, Vec<u32>)> = Vec::with_capacity(config.max_candidates);
+        // The first candidate lives inline; more (several sites or candidates per site) in a Vec.
+        let mut first: Option<(u32, u64, Vec<u32>, i64)> = None;
+        let mut more: Vec<(u32, u64, Vec<u32>, i64)> = Vec::new();
+        let mut n = 0;
         'sites: for s in order {
             let mut here = 0;
             let mut refused_mw = i64::MAX;
             for (free, d) in self.fitting(s, need.kind, need.units, overlay) {
-                if cands.len() == config.max_candidates {
-                    break 'sites;
-                }
-                if here == per_site {
-                    break;
-                }
                 let mw = self.devices[d as usize].work_mw(need.units);
                 if mw >= refused_mw {
                     continue;
                 }
                 match self.power_plan(s, mw, overlay) {
                     Some(cut) => {
-                        cands.push((d, free, cut));
+                        if first.is_none() {
+                            first = Some((d, free, cut, mw));
+                        } else {
+                            more.push((d, free, cut, mw));
+                        }
+                        n += 1;
                         here += 1;
+                        if n == config.max_candidates {
+                            break 'sites;
+                        }
+                        if here == per_site {
+                            break;
+                        }
                     }
                     None => refused_mw = mw,
                 }
             }
         }
-        let best = if cands.len() == 1 { 0 } else { self.best_scored(&cands, need, config)? };
-        let (d, _, cut) = cands.swap_remove(best);
+        let (d, _, cut, mw) = if more.is_empty() {
+            first?
+        } else {
+            more.insert(0, first?);
+            let best = self.best_scored(&more, need, config)?;
+            more.swap_remove(best)
+        };
         let site = self.devices[d as usize].site;
-        Some(Placement { devices: vec![d], curtailed: cut, site, mw: self.devices[d as usize].work_mw(need.units) })
+        Some(Placement { first: d, extra: Vec::new(), curtailed: cut, site, mw })
     }
 
     /// Index of the highest-scoring candidate (ties: registration order).
-    fn best_scored(&self, cands: &[(u32, u64, Vec<u32>)], need: &Need, config: &RouterConfig) -> Option<usize> {
+    fn best_scored(&self, cands: &[(u32, u64, Vec<u32>, i64)], need: &Need, config: &RouterConfig) -> Option<usize> {
         let w = config.placement_weights;
         let max_profit = cands.iter().map(|c| self.devices[c.0 as usize].profit_usd_per_hour).fold(0.0, f64::max);
-        let score = |&(d, free, _): &(u32, u64, Vec<u32>)| {
+        let score = |&(d, free, _, _): &(u32, u64, Vec<u32>, i64)| {
             let dev = &self.devices[d as usize];
             let fit = 1.0 - (free - need.units.min(free)) as f64 / dev.capacity.max(1) as f64;
             let opportunity = if max_profit > 0.0 { dev.profit_usd_per_hour.max(0.0) / max_profit } else { 0.0 };
             let local = if need.site != NONE && need.site == dev.site { 1.0 } else { 0.0 };
             w.fit * fit - w.opportunity_cost * opportunity + w.locality * local + w.thermal * dev.thermal
         };
-        (0..cands.len()).max_by(|&a, &b| {
-            score(&cands[a]).total_cmp(&score(&cands[b])).then(cands[b].0.cmp(&cands[a].0))
-        })
+        (0..cands.len())
+            .max_by(|&a, &b| score(&cands[a]).total_cmp(&score(&cands[b])).then(cands[b].0.cmp(&cands[a].0)))
     }
 
     /// `gpus` distinct devices at one site: the best-fit ones, or if the cap refuses their
@@ -327,8 +369,7 @@ impl Fleet {
         let mw_of = |set: &[(u64, u32)]| set.iter().map(|&(_, d)| self.devices[d as usize].work_mw(need.units)).sum();
         let first: i64 = mw_of(&fitting[..g]);
         if let Some(cut) = self.power_plan(s, first, overlay) {
-            let devices = fitting[..g].iter().map(|e| e.1).collect();
-            return Some(Placement { devices, curtailed: cut, site: s, mw: first });
+            return Some(Placement::of(&fitting[..g], cut, s, first));
         }
         let mut by_power = fitting;
         by_power.sort_by_key(|&(free, d)| (self.devices[d as usize].work_mw(need.units), free, d));
@@ -336,12 +377,12 @@ impl Fleet {
         let cut = self.power_plan(s, least, overlay)?;
         let mut devices: Vec<(u64, u32)> = by_power[..g].to_vec();
         devices.sort_unstable();
-        Some(Placement { devices: devices.into_iter().map(|e| e.1).collect(), curtailed: cut, site: s, mw: least })
+        Some(Placement::of(&devices, cut, s, least))
     }
 
     /// Claims a placement: room on its devices, its power, and the miners it curtails.
     pub(crate) fn take(&mut self, p: &Placement, units: u64) {
-        for &d in &p.devices {
+        for d in p.devices() {
             let old = self.devices[d as usize].free;
             let dev = &mut self.devices[d as usize];
             dev.free = old.saturating_sub(units);
@@ -401,9 +442,11 @@ impl Fleet {
     }
 }
 
-/// Best-fit iteration over a site's index merged with the devices an overlay frees room on.
+/// Best-fit iteration over a site's index (tree and held key) merged with the devices an
+/// overlay frees room on.
 struct Fitting<'a> {
-    tree: std::collections::btree_set::Range<'a, (u64, u32)>,
+    tree: std::collections::btree_set::Range<'a, u64>,
+    held: Option<(u64, u32)>,
     extra: Vec<(u64, u32)>,
     next_extra: usize,
     overlay: &'a Overlay,
@@ -413,31 +456,47 @@ struct Fitting<'a> {
 impl Iterator for Fitting<'_> {
     type Item = (u64, u32);
     fn next(&mut self) -> Option<(u64, u32)> {
+        if self.overlay.is_empty() {
+            // No overlay: the tree merged with the held key.
+            let t = self.pending.take().or_else(|| self.tree.next().map(|&k| (k >> 32, k as u32)));
+            return match (t, self.held) {
+                (Some(t), Some(h)) if h < t => {
+                    self.pending = Some(t);
+                    self.held = None;
+                    Some(h)
+                }
+                (Some(t), _) => Some(t),
+                (None, h) => {
+                    self.held = None;
+                    h
+                }
+            };
+        }
         if self.pending.is_none() {
             // Devices the overlay touches are listed (with their new room) in `extra`.
             self.pending = loop {
                 match self.tree.next() {
-                    Some(&e) if !self.overlay.is_empty() && self.overlay.units.iter().any(|o| o.0 == e.1) => continue,
-                    other => break other.copied(),
+                    Some(&k) => {
+                        let e = (k >> 32, k as u32);
+                        if self.overlay.is_empty() || self.overlay.units.iter().all(|o| o.0 != e.1) {
+                            break Some(e);
+                        }
+                    }
+                    None => break None,
                 }
             };
         }
         let x = self.extra.get(self.next_extra).copied();
-        match (self.pending, x) {
-            (Some(t), Some(x)) if x < t => {
-                self.next_extra += 1;
-                Some(x)
-            }
-            (Some(t), _) => {
-                self.pending = None;
-                Some(t)
-            }
-            (None, Some(x)) => {
-                self.next_extra += 1;
-                Some(x)
-            }
-            (None, None) => None,
+        // The least of the three heads.
+        let best = [self.pending, self.held, x].into_iter().flatten().min()?;
+        if Some(best) == self.pending {
+            self.pending = None;
+        } else if Some(best) == self.held {
+            self.held = None;
+        } else {
+            self.next_extra += 1;
         }
+        Some(best)
     }
 }
 
@@ -450,10 +509,10 @@ impl Router {
         let mut chosen: Vec<u64> = Vec::new();
         let mut overlay = Overlay::default();
         let mut feasible = false;
-        for &(vl, vid) in inner.active.iter().rev() {
-            if vl <= level {
-                break;
-            }
+        let order = (level as usize + 1..super::queue::LEVELS)
+            .rev()
+            .flat_map(|l| inner.active.newest_first(&inner.workloads, inner.first_id, l));
+        for vid in order {
             let Some(i) = inner.index(vid) else { continue };
             let v = &inner.workloads[i];
             let Some(ty) = self.type_config(v.type_index) else { continue };

@@ -43,6 +43,8 @@ pub(crate) struct Waiting {
     depth: [u64; LEVELS],
     /// `Some(epoch)`: a full scan at this epoch found nothing placeable.
     idle_at: Option<(u64, [u64; LEVELS + 1])>,
+    /// Reused by each scan (customers with work at a level).
+    scratch: Vec<u32>,
 }
 
 /// What one dispatch decided: the workload, its level, where it goes, and whom it preempts.
@@ -60,7 +62,13 @@ struct Failed(Vec<(DeviceKind, u32, Option<u8>, u64)>);
 
 impl Default for Waiting {
     fn default() -> Self {
-        Waiting { listed: Default::default(), turn: [(NONE, 0); LEVELS], depth: [0; LEVELS], idle_at: None }
+        Waiting {
+            listed: Default::default(),
+            turn: [(NONE, 0); LEVELS],
+            depth: [0; LEVELS],
+            idle_at: None,
+            scratch: Vec::new(),
+        }
     }
 }
 
@@ -303,10 +311,26 @@ impl Router {
 
     /// The first placeable workload in dispatch order, with its plan.
     fn select(&self, inner: &mut Inner, bounds: &[u64; LEVELS + 1]) -> Option<Plan> {
+        let mut customers = std::mem::take(&mut inner.waiting.scratch);
+        let plan = self.select_with(inner, bounds, &mut customers);
+        inner.waiting.scratch = customers;
+        plan
+    }
+
+    fn select_with(&self, inner: &mut Inner, bounds: &[u64; LEVELS + 1], customers: &mut Vec<u32>) -> Option<Plan> {
         let mut failed = Failed::default();
-        let mut customers: Vec<u32> = Vec::new();
-        for level in 0..LEVELS {
+        // Waiting work per submitted level and above: a level with none at or below it in
+        // submitted priority can hold no work at any effective level (aging only lifts).
+        let mut below = [0u64; LEVELS + 1];
+        let depth = &inner.waiting.depth;
+        for b in (0..LEVELS).rev() {
+            below[b] = below[b + 1] + depth[b];
+        }
+        for (level, &waiting) in below.iter().enumerate().take(LEVELS) {
             let top = if self.aging_ns == 0 { level } else { LEVELS - 1 };
+            if (self.aging_ns == 0 && inner.waiting.depth[level] == 0) || waiting == 0 {
+                continue;
+            }
             customers.clear();
             for b in level..=top {
                 let (lo, hi) = self.range(bounds, b, level);
@@ -372,11 +396,21 @@ impl Router {
         bounds: &[u64; LEVELS + 1],
         failed: &mut Failed,
     ) -> Option<Plan> {
-        let top = if self.aging_ns == 0 { level } else { LEVELS - 1 };
+        if self.aging_ns == 0 {
+            // Without aging a level is one lane: walk it.
+            let mut next = self.lane_next(inner, c, level, 0, u64::MAX, 0);
+            while let Some((p, id)) = next {
+                if let Some(plan) = self.try_plan(inner, id, level as u8, failed) {
+                    return Some(plan);
+                }
+                next = self.lane_next(inner, c, level, 0, u64::MAX, p + 1);
+            }
+            return None;
+        }
         // One cursor per lane that has work at this level: (next id, position, lane, lo, hi).
         let mut cursors = [(0u64, 0usize, 0usize, 0u64, 0u64); LEVELS];
         let mut n = 0;
-        for b in level..=top {
+        for b in level..LEVELS {
             let (lo, hi) = self.range(bounds, b, level);
             if lo >= hi {
                 continue;
@@ -453,12 +487,13 @@ impl Router {
         let w = &mut inner.workloads[i];
         w.state = WorkloadState::Assigned;
         w.level = level;
-        w.device = placement.devices[0];
-        w.extra = placement.devices[1..].to_vec();
-        let (c, gpus, submit, lat, dl) = (w.customer as usize, w.gpus, w.submit_ns, w.latency_bound_ms, w.deadline_seconds);
+        w.device = placement.first;
+        w.extra = (!placement.extra.is_empty()).then(|| placement.extra.clone().into_boxed_slice());
+        let (c, gpus, submit, lat, dl) = (w.customer as usize, w.gpus, w.submit_ns, w.latency_ms, w.deadline_s);
+        let stamp = w.stamp;
         let kind = self.kind_of(w);
         inner.shift(WorkloadState::Queued, WorkloadState::Assigned);
-        inner.active.insert((level, plan.id));
+        inner.active.push(&inner.workloads, inner.first_id, level, plan.id, stamp);
         let cu = &mut inner.customers[c];
         cu.active += 1;
         cu.gpus += gpus;
@@ -468,10 +503,11 @@ impl Router {
             _ => (c as u32, cu.cfg.weight - 1),
         };
         let wait = now.saturating_sub(submit);
-        if lat.is_some_and(|ms| wait as f64 > ms * 1e6) {
+        // (NaN bounds compare false: no bound, no miss.)
+        if wait as f64 > lat * 1e6 {
             inner.misses[0] += 1;
         }
-        if dl.is_some_and(|s| wait as f64 > s * 1e9) {
+        if wait as f64 > dl * 1e9 {
             inner.misses[1] += 1;
         }
         inner.allocations[if kind == DeviceKind::Gpu { 0 } else { 1 }] += 1;
@@ -480,8 +516,8 @@ impl Router {
         let name = |d: &u32| fleet.devices[*d as usize].id.clone();
         let a = Assignment {
             workload_id: plan.id,
-            device_id: name(&placement.devices[0]),
-            extra_device_ids: placement.devices[1..].iter().map(name).collect(),
+            device_id: name(&placement.first),
+            extra_device_ids: placement.extra.iter().map(name).collect(),
             priority: level + 1,
             wait_seconds: wait as f64 * 1e-9,
             curtailed_device_ids: placement.curtailed.iter().map(name).collect(),
@@ -490,7 +526,7 @@ impl Router {
         if let Some(t0) = t0 {
             self.allocation_hist.record_nanos(t0.elapsed().as_nanos() as u64);
         }
-        debug_assert!(placement.devices.iter().all(|&d| d != NONE));
+        debug_assert!(placement.devices().all(|d| d != NONE));
         Some(a)
     }
 }

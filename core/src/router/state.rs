@@ -99,7 +99,6 @@ impl WorkloadState {
             WorkloadState::Completed | WorkloadState::Failed | WorkloadState::Cancelled | WorkloadState::Rejected
         )
     }
-
 }
 
 #[cfg(test)]

@@ -136,7 +136,6 @@ pub struct StateCounts {
     pub preemptions: u64,
 }
 
-
 /// What [`Router::try_submit`](super::Router::try_submit) returns: every submission gets an id,
 /// accepted (`Queued`) or not (`Rejected`, with the reason and the error `submit` would raise).
 #[derive(Debug, Clone)]
