@@ -124,7 +124,8 @@ pub(crate) struct Customer {
     pub gpus: u32,
     /// Waiting work per submitted level, in queue-position (id) order.
     pub lanes: [Lane; LEVELS],
-    pub workloads: Vec<u64>,
+    /// Submissions naming it (accepted or rejected).
+    pub submitted: u64,
 }
 
 impl Customer {
@@ -136,7 +137,7 @@ impl Customer {
             active: 0,
             gpus: 0,
             lanes: Default::default(),
-            workloads: Vec::new(),
+            submitted: 0,
         }
     }
 
@@ -557,7 +558,7 @@ impl Router {
         inner.workloads.push(w);
         inner.states[WorkloadState::Queued.index()] += 1;
         inner.queued_total[p.level as usize] += 1;
-        inner.customers[customer as usize].workloads.push(id);
+        inner.customers[customer as usize].submitted += 1;
         self.enqueue(inner, id);
         Submission { workload_id: id, state: WorkloadState::Queued, reason: None, error: None }
     }
@@ -603,7 +604,7 @@ impl Router {
             })),
         });
         if let Some(c) = inner.customers.get_mut(customer as usize) {
-            c.workloads.push(id);
+            c.submitted += 1;
         }
         inner.states[WorkloadState::Rejected.index()] += 1;
         Submission { workload_id: id, state: WorkloadState::Rejected, reason: Some(reason), error: Some(err) }
@@ -922,7 +923,7 @@ impl Router {
                     queued: c.queued,
                     active: c.active,
                     gpus_held: c.gpus,
-                    submitted: c.workloads.len() as u64,
+                    submitted: c.submitted,
                 }
             }
             None => {
@@ -941,16 +942,15 @@ impl Router {
         })
     }
 
-    /// Every workload of a customer, in id order (accepted and rejected).
+    /// Every workload of a customer, in id order (accepted and rejected). O(workloads): an
+    /// operator's listing, kept off the per-workload path.
     pub fn customer_workloads(&self, customer_id: &str) -> Vec<WorkloadInfo> {
         let mut inner = self.inner.lock();
         let now = self.now_ns(&inner);
         self.expire(&mut inner, now);
         let Some(&c) = inner.customer_index.get(customer_id) else { return Vec::new() };
-        inner.customers[c as usize]
-            .workloads
-            .iter()
-            .filter_map(|&id| inner.index(id))
+        (0..inner.workloads.len())
+            .filter(|&i| inner.workloads[i].customer == c)
             .map(|i| self.info(&inner, i, now))
             .collect()
     }

@@ -236,6 +236,10 @@ impl Fleet {
     fn power_plan(&self, site: u32, delta_mw: i64, overlay: &Overlay) -> Option<Vec<u32>> {
         let s = &self.sites[site as usize];
         let Some(cap) = s.cap_mw else { return Some(Vec::new()) };
+        if delta_mw <= 0 {
+            // Work that adds no power (mining on an awake miner) needs no admission.
+            return Some(Vec::new());
+        }
         let load = s.load_mw - overlay.freed_mw(site);
         if load + delta_mw <= cap {
             return Some(Vec::new());
@@ -285,7 +289,13 @@ impl Fleet {
         if !extra.is_empty() {
             extra.sort_unstable();
         }
-        Fitting { tree: s.index[k].range(key(units, 0)..), held, extra, next_extra: 0, overlay, pending: None }
+        // The tree's least key usually fits already (one leftmost walk instead of a search).
+        let tree = &s.index[k];
+        let tree = match tree.first() {
+            Some(&m) if m >= key(units, 0) => tree.range(m..),
+            _ => tree.range(key(units, 0)..),
+        };
+        Fitting { tree, held, extra, next_extra: 0, overlay, pending: None }
     }
 
     /// Where `need` would go now (plus what `overlay` frees), or `None` if nowhere.

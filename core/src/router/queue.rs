@@ -280,6 +280,9 @@ impl Router {
 
     /// One dispatch decision; `sampled`: record the placement time in the histogram.
     fn dispatch_one(&self, inner: &mut Inner, now: u64, sampled: bool) -> Option<Assignment> {
+        // As at the start of every call: a victim requeued past its bound by the previous
+        // decision of a batch is failed now, exactly as a separate `dispatch()` would.
+        self.expire(inner, now);
         let bounds = self.boundaries(inner, now);
         if inner.waiting.idle_at == Some((inner.fleet.epoch, bounds)) {
             return None;
@@ -347,7 +350,8 @@ impl Router {
                         continue;
                     }
                     k += 1;
-                    if self.lane_next(inner, c, b, lo, hi, 0).is_some() {
+                    // Without aging a lane with live entries has work at its level.
+                    if self.aging_ns == 0 || self.lane_next(inner, c, b, lo, hi, 0).is_some() {
                         customers.push(c as u32);
                     }
                 }
@@ -374,7 +378,7 @@ impl Router {
     /// (position, id).
     fn lane_next(&self, inner: &Inner, c: usize, b: usize, lo: u64, hi: u64, from: usize) -> Option<(usize, u64)> {
         let entries = &inner.customers[c].lanes[b].entries;
-        let start = if from == 0 { entries.partition_point(|e| e.0 < lo) } else { from };
+        let start = if from == 0 && lo > 0 { entries.partition_point(|e| e.0 < lo) } else { from };
         for (p, &(id, stamp)) in entries.iter().enumerate().skip(start) {
             if id >= hi {
                 return None;
