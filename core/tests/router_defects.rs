@@ -189,3 +189,47 @@ fn limits_are_checked_where_they_enter() {
     assert_eq!(w.state, WorkloadState::Rejected);
     assert!(w.reason.unwrap().starts_with("gpus"));
 }
+
+#[test]
+fn multi_gpu_work_preempts_and_is_preempted_by_the_same_rule() {
+    // A two-GPU realtime request takes the room of two one-GPU training jobs.
+    let r = manual("{}");
+    r.add_device("g0", "gpu", "H100_SXM", "a", None).unwrap();
+    r.add_device("g1", "gpu", "H100_SXM", "a", None).unwrap();
+    let t0 = r.submit(&SubmitRequest::new("c", "model_training")).unwrap();
+    let t1 = r.submit(&SubmitRequest::new("c", "model_training")).unwrap();
+    assert_eq!(r.dispatch_batch(2).len(), 2);
+    let rt = r.submit(&SubmitRequest::new("c", "ai_inference_realtime").gpus(2).gpu_memory_gb(40.0)).unwrap();
+    let a = r.dispatch().unwrap();
+    assert_eq!(a.workload_id, rt);
+    let mut victims = a.preempted_workload_ids.clone();
+    victims.sort_unstable();
+    assert_eq!(victims, vec![t0, t1]);
+    assert_eq!(a.device_ids().len(), 2);
+
+    // A one-GPU realtime request takes the room of a two-GPU training job (both its GPUs go).
+    let r = manual("{}");
+    r.add_device("g0", "gpu", "H100_SXM", "a", None).unwrap();
+    r.add_device("g1", "gpu", "H100_SXM", "a", None).unwrap();
+    let big = r.submit(&SubmitRequest::new("c", "model_training").gpus(2)).unwrap();
+    assert_eq!(r.dispatch().unwrap().device_ids().len(), 2);
+    let rt = r.submit(&SubmitRequest::new("c", "ai_inference_realtime")).unwrap();
+    let a = r.dispatch().unwrap();
+    assert_eq!((a.workload_id, a.preempted_workload_ids.clone()), (rt, vec![big]));
+    assert_eq!(r.device("g0").unwrap().free_gpu_memory_gb + r.device("g1").unwrap().free_gpu_memory_gb, 140.0);
+}
+
+#[test]
+fn a_preempted_workload_keeps_its_place_in_its_customers_queue() {
+    let r = manual("{}");
+    r.add_device("g0", "gpu", "H100_SXM", "a", None).unwrap();
+    let first = r.submit(&SubmitRequest::new("c", "model_training")).unwrap();
+    r.dispatch().unwrap();
+    let later = r.submit(&SubmitRequest::new("c", "model_training")).unwrap();
+    r.preempt(first).unwrap();
+    assert_eq!(r.workload(first).unwrap().preemptions, 1);
+    // Both wait at priority 7; the preempted one was submitted first and goes first.
+    assert_eq!(r.dispatch().unwrap().workload_id, first);
+    r.complete(first).unwrap();
+    assert_eq!(r.dispatch().unwrap().workload_id, later);
+}
