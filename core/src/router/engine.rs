@@ -130,15 +130,7 @@ pub(crate) struct Customer {
 
 impl Customer {
     fn new(name: &str, cfg: CustomerConfig) -> Customer {
-        Customer {
-            name: name.into(),
-            cfg,
-            queued: 0,
-            active: 0,
-            gpus: 0,
-            lanes: Default::default(),
-            submitted: 0,
-        }
+        Customer { name: name.into(), cfg, queued: 0, active: 0, gpus: 0, lanes: Default::default(), submitted: 0 }
     }
 
     pub(crate) fn gpu_quota_allows(&self, gpus: u32) -> bool {
