@@ -41,13 +41,18 @@ pub(crate) struct Waiting {
     listed: [Vec<u32>; LEVELS],
     turn: [(u32, u32); LEVELS],
     depth: [u64; LEVELS],
-    /// `Some(epoch)`: a full scan at this epoch found nothing placeable.
-    idle_at: Option<(u64, [u64; LEVELS + 1])>,
+    /// `Some(epoch, bounds digest)`: a full scan at this epoch (and, with aging, these aging
+    /// boundaries) found nothing placeable.
+    idle_at: Option<(u64, u64)>,
     /// Reused by each scan (customers with work at a level).
     scratch: Vec<u32>,
 }
 
+/// The aging boundaries when aging is off (unused: every range is the whole lane).
+const NO_AGING: [u64; LEVELS + 1] = [0; LEVELS + 1];
+
 /// What one dispatch decided: the workload, its level, where it goes, and whom it preempts.
+#[derive(Default)]
 struct Plan {
     id: u64,
     level: u8,
@@ -283,17 +288,21 @@ impl Router {
         // As at the start of every call: a victim requeued past its bound by the previous
         // decision of a batch is failed now, exactly as a separate `dispatch()` would.
         self.expire(inner, now);
-        let bounds = self.boundaries(inner, now);
-        if inner.waiting.idle_at == Some((inner.fleet.epoch, bounds)) {
+        let bounds = if self.aging_ns == 0 { NO_AGING } else { self.boundaries(inner, now) };
+        // The boundaries only move forward, so their sum tells whether any moved.
+        let digest = if self.aging_ns == 0 { 0 } else { bounds.iter().fold(0u64, |a, &b| a.wrapping_add(b)) };
+        if inner.waiting.idle_at == Some((inner.fleet.epoch, digest)) {
             return None;
         }
-        match self.select(inner, &bounds) {
-            Some(plan) => self.commit(inner, plan, now, sampled),
+        // The plan is written in place (a moved plan costs store-forwarding stalls).
+        let mut plan = Plan::default();
+        match self.select(inner, &bounds, &mut plan) {
+            Some(()) => self.commit(inner, plan, now, sampled),
             None => {
                 if inner.states[WorkloadState::Queued.index()] > 0 {
                     inner.allocations[2] += 1;
                 }
-                inner.waiting.idle_at = Some((inner.fleet.epoch, bounds));
+                inner.waiting.idle_at = Some((inner.fleet.epoch, digest));
                 None
             }
         }
@@ -313,14 +322,20 @@ impl Router {
     }
 
     /// The first placeable workload in dispatch order, with its plan.
-    fn select(&self, inner: &mut Inner, bounds: &[u64; LEVELS + 1]) -> Option<Plan> {
+    fn select(&self, inner: &mut Inner, bounds: &[u64; LEVELS + 1], out: &mut Plan) -> Option<()> {
         let mut customers = std::mem::take(&mut inner.waiting.scratch);
-        let plan = self.select_with(inner, bounds, &mut customers);
+        let plan = self.select_with(inner, bounds, &mut customers, out);
         inner.waiting.scratch = customers;
         plan
     }
 
-    fn select_with(&self, inner: &mut Inner, bounds: &[u64; LEVELS + 1], customers: &mut Vec<u32>) -> Option<Plan> {
+    fn select_with(
+        &self,
+        inner: &mut Inner,
+        bounds: &[u64; LEVELS + 1],
+        customers: &mut Vec<u32>,
+        out: &mut Plan,
+    ) -> Option<()> {
         let mut failed = Failed::default();
         // Waiting work per submitted level and above: a level with none at or below it in
         // submitted priority can hold no work at any effective level (aging only lifts).
@@ -366,8 +381,8 @@ impl Router {
             let after = customers[split..].iter().chain(&customers[..split]).filter(|&&c| !(keeps && c == cur));
             let order = keeps.then_some(&cur).into_iter().chain(after);
             for &c in order {
-                if let Some(plan) = self.customer_pick(inner, c as usize, level, bounds, &mut failed) {
-                    return Some(plan);
+                if self.customer_pick(inner, c as usize, level, bounds, &mut failed, out).is_some() {
+                    return Some(());
                 }
             }
         }
@@ -399,13 +414,14 @@ impl Router {
         level: usize,
         bounds: &[u64; LEVELS + 1],
         failed: &mut Failed,
-    ) -> Option<Plan> {
+        out: &mut Plan,
+    ) -> Option<()> {
         if self.aging_ns == 0 {
             // Without aging a level is one lane: walk it.
             let mut next = self.lane_next(inner, c, level, 0, u64::MAX, 0);
             while let Some((p, id)) = next {
-                if let Some(plan) = self.try_plan(inner, id, level as u8, failed) {
-                    return Some(plan);
+                if self.try_plan(inner, id, level as u8, failed, out).is_some() {
+                    return Some(());
                 }
                 next = self.lane_next(inner, c, level, 0, u64::MAX, p + 1);
             }
@@ -426,8 +442,8 @@ impl Router {
         }
         while let Some(k) = (0..n).min_by_key(|&k| cursors[k].0) {
             let (id, p, b, lo, hi) = cursors[k];
-            if let Some(plan) = self.try_plan(inner, id, level as u8, failed) {
-                return Some(plan);
+            if self.try_plan(inner, id, level as u8, failed, out).is_some() {
+                return Some(());
             }
             match self.lane_next(inner, c, b, lo, hi, p + 1) {
                 Some((p, id)) => cursors[k] = (id, p, b, lo, hi),
@@ -441,7 +457,7 @@ impl Router {
     }
 
     /// How `id` could be placed now at `level`: on free room, or by preempting victims.
-    fn try_plan(&self, inner: &Inner, id: u64, level: u8, failed: &mut Failed) -> Option<Plan> {
+    fn try_plan(&self, inner: &Inner, id: u64, level: u8, failed: &mut Failed, out: &mut Plan) -> Option<()> {
         let w = &inner.workloads[(id - inner.first_id) as usize];
         if !inner.customers[w.customer as usize].gpu_quota_allows(w.gpus) {
             return None;
@@ -451,10 +467,12 @@ impl Router {
             return None;
         }
         if let Some(p) = inner.fleet.place(&need, &Overlay::default(), &self.config) {
-            return Some(Plan { id, level, placement: Some(p), victims: Vec::new() });
+            (out.id, out.level, out.placement) = (id, level, Some(p));
+            return Some(());
         }
         if let Some(victims) = self.find_victims(inner, &need) {
-            return Some(Plan { id, level, placement: None, victims });
+            (out.id, out.level, out.placement, out.victims) = (id, level, None, victims);
+            return Some(());
         }
         failed.add(&need);
         None
