@@ -451,15 +451,14 @@ impl Router {
         out
     }
 
-    /// Checks a batch outside the lock, then admits it under one lock and one clock reading.
+    /// Checks and admits a batch under one lock and one clock reading.
     fn admit_batch(&self, requests: &[SubmitRequest<'_>], mut each: impl FnMut(Submission)) {
-        let mut last = None;
-        let prepared: Vec<Result<Prepared>> = requests.iter().map(|r| self.prepare(r, &mut last)).collect();
         let mut inner = self.inner.lock();
         let now = self.now_ns(&inner);
         self.expire(&mut inner, now);
-        let mut customer = None;
-        for (req, p) in requests.iter().zip(prepared) {
+        let (mut ty, mut customer) = (None, None);
+        for req in requests {
+            let p = self.prepare(req, &mut ty);
             each(self.admit(&mut inner, req, p, now, &mut customer));
         }
     }

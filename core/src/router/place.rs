@@ -289,13 +289,15 @@ impl Fleet {
         if !extra.is_empty() {
             extra.sort_unstable();
         }
-        // The tree's least key usually fits already (one leftmost walk instead of a search).
+        // The tree's least key usually fits already: then it is the first candidate, found by
+        // one leftmost walk, and the rest of the range is only opened if the caller asks for
+        // more.
         let tree = &s.index[k];
-        let tree = match tree.first() {
-            Some(&m) if m >= key(units, 0) => tree.range(m..),
-            _ => tree.range(key(units, 0)..),
+        let (pending, rest) = match tree.first() {
+            Some(&m) if m >= key(units, 0) && overlay.is_empty() => (Some((m >> 32, m as u32)), Rest::After(tree, m)),
+            _ => (None, Rest::Open(tree.range(key(units, 0)..))),
         };
-        Fitting { tree, held, extra, next_extra: 0, overlay, pending: None }
+        Fitting { tree: rest, held, extra, next_extra: 0, overlay, pending }
     }
 
     /// Where `need` would go now (plus what `overlay` frees), or `None` if nowhere.
@@ -455,7 +457,7 @@ impl Fleet {
 /// Best-fit iteration over a site's index (tree and held key) merged with the devices an
 /// overlay frees room on.
 struct Fitting<'a> {
-    tree: std::collections::btree_set::Range<'a, u64>,
+    tree: Rest<'a>,
     held: Option<(u64, u32)>,
     extra: Vec<(u64, u32)>,
     next_extra: usize,
@@ -463,12 +465,30 @@ struct Fitting<'a> {
     pending: Option<(u64, u32)>,
 }
 
+/// The part of a site's tree not yet read: a range, or everything after a key already taken.
+enum Rest<'a> {
+    Open(std::collections::btree_set::Range<'a, u64>),
+    After(&'a BTreeSet<u64>, u64),
+}
+
+impl Rest<'_> {
+    fn next(&mut self) -> Option<u64> {
+        if let Rest::After(tree, k) = *self {
+            *self = Rest::Open(tree.range((std::ops::Bound::Excluded(k), std::ops::Bound::Unbounded)));
+        }
+        match self {
+            Rest::Open(r) => r.next().copied(),
+            Rest::After(..) => None,
+        }
+    }
+}
+
 impl Iterator for Fitting<'_> {
     type Item = (u64, u32);
     fn next(&mut self) -> Option<(u64, u32)> {
         if self.overlay.is_empty() {
             // No overlay: the tree merged with the held key.
-            let t = self.pending.take().or_else(|| self.tree.next().map(|&k| (k >> 32, k as u32)));
+            let t = self.pending.take().or_else(|| self.tree.next().map(|k| (k >> 32, k as u32)));
             return match (t, self.held) {
                 (Some(t), Some(h)) if h < t => {
                     self.pending = Some(t);
@@ -486,7 +506,7 @@ impl Iterator for Fitting<'_> {
             // Devices the overlay touches are listed (with their new room) in `extra`.
             self.pending = loop {
                 match self.tree.next() {
-                    Some(&k) => {
+                    Some(k) => {
                         let e = (k >> 32, k as u32);
                         if self.overlay.is_empty() || self.overlay.units.iter().all(|o| o.0 != e.1) {
                             break Some(e);
