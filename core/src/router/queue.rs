@@ -174,7 +174,14 @@ impl Router {
     }
 
     /// Fails every queued `drop`/`reject` workload whose bound passed before `now`.
+    #[inline]
     pub(crate) fn expire(&self, inner: &mut Inner, now: u64) {
+        if !inner.expiry.is_empty() {
+            self.expire_due(inner, now);
+        }
+    }
+
+    fn expire_due(&self, inner: &mut Inner, now: u64) {
         while let Some(&(t, id)) = inner.expiry.first() {
             if t >= now {
                 break;
@@ -341,12 +348,16 @@ impl Router {
         // submitted priority can hold no work at any effective level (aging only lifts).
         let mut below = [0u64; LEVELS + 1];
         let depth = &inner.waiting.depth;
-        for b in (0..LEVELS).rev() {
-            below[b] = below[b + 1] + depth[b];
+        if self.aging_ns == 0 {
+            below[..LEVELS].copy_from_slice(depth);
+        } else {
+            for b in (0..LEVELS).rev() {
+                below[b] = below[b + 1] + depth[b];
+            }
         }
         for (level, &waiting) in below.iter().enumerate().take(LEVELS) {
             let top = if self.aging_ns == 0 { level } else { LEVELS - 1 };
-            if (self.aging_ns == 0 && inner.waiting.depth[level] == 0) || waiting == 0 {
+            if waiting == 0 {
                 continue;
             }
             customers.clear();
@@ -536,13 +547,14 @@ impl Router {
         self.wait_hist.record_nanos(wait);
         let fleet = &inner.fleet;
         let name = |d: &u32| fleet.devices[*d as usize].id.clone();
+        let names = |ds: &[u32]| if ds.is_empty() { Vec::new() } else { ds.iter().map(name).collect() };
         let a = Assignment {
             workload_id: plan.id,
             device_id: name(&placement.first),
-            extra_device_ids: placement.extra.iter().map(name).collect(),
+            extra_device_ids: names(&placement.extra),
             priority: level + 1,
             wait_seconds: wait as f64 * 1e-9,
-            curtailed_device_ids: placement.curtailed.iter().map(name).collect(),
+            curtailed_device_ids: names(&placement.curtailed),
             preempted_workload_ids: plan.victims,
         };
         if let Some(t0) = t0 {
