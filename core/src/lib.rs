@@ -19,6 +19,7 @@
 pub mod billing;
 pub mod econ;
 mod error;
+pub mod limits;
 pub mod router;
 pub mod sim;
 

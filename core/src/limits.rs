@@ -1,0 +1,47 @@
+//! The stated maximums every entry point checks before it allocates or loops, in one place so
+//! that every binding checks the same bounds (issue #10: sizes are never trusted).
+//!
+//! A count or length above its maximum is `InvalidInput` naming the argument; nothing is
+//! allocated first.
+
+/// Most items one batch call takes or returns (router submissions, completions, dispatches;
+/// billing events per ingest call).
+pub const MAX_BATCH: usize = 1 << 20;
+
+/// Most devices one simulated fleet holds (all kinds together).
+pub const MAX_FLEET_DEVICES: usize = 1 << 20;
+
+/// Most steps one market series or fleet run produces in one call.
+pub const MAX_STEPS: usize = 1 << 24;
+
+/// Most nesting levels of a config or override document (dicts, lists, JS objects, JSON)
+/// accepted at the language boundary.
+pub const MAX_DEPTH: usize = 64;
+
+/// Longest time step of a simulation or market series, seconds (one year).
+pub const MAX_DT_SECONDS: f64 = 365.25 * 86_400.0;
+
+/// Shortest time step of a simulation or market series, seconds.
+pub const MIN_DT_SECONDS: f64 = 1e-3;
+
+/// Checks a count against its maximum: `InvalidInput` naming `field` when above it (or
+/// negative, for callers that receive signed counts).
+pub fn count(field: &str, n: i128, max: usize) -> crate::Result<usize> {
+    if n < 0 || n > max as i128 {
+        return Err(crate::Error::invalid_input(field, format!("must be in 0..={max}, got {n}")));
+    }
+    Ok(n as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_checked_against_their_maximum() {
+        assert_eq!(count("n", 5, MAX_BATCH).unwrap(), 5);
+        assert!(count("n", -1, MAX_BATCH).unwrap_err().message().starts_with("n:"));
+        assert!(count("n", (MAX_BATCH + 1) as i128, MAX_BATCH).is_err());
+        assert!(count("n", i128::from(u64::MAX), MAX_BATCH).is_err());
+    }
+}
