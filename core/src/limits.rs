@@ -24,6 +24,31 @@ pub const MAX_DT_SECONDS: f64 = 365.25 * 86_400.0;
 /// Shortest time step of a simulation or market series, seconds.
 pub const MIN_DT_SECONDS: f64 = 1e-3;
 
+// ---- stated ranges of economic inputs: inside them every derived figure is finite ----------
+
+/// Highest BTC price accepted, USD.
+pub const MAX_BTC_USD: f64 = 1e9;
+/// Network difficulty range (Bitcoin's minimum difficulty is 1).
+pub const MIN_DIFFICULTY: f64 = 1.0;
+/// Highest network difficulty accepted.
+pub const MAX_DIFFICULTY: f64 = 1e30;
+/// Most fees per block, BTC.
+pub const MAX_FEES_BTC_PER_BLOCK: f64 = 1e4;
+/// Highest fee share of the block reward.
+pub const MAX_FEE_SHARE: f64 = 0.99;
+/// Highest electricity price, USD/kWh (ERCOT's cap is 5).
+pub const MAX_USD_PER_KWH: f64 = 1e4;
+/// Highest GPU rental rate, USD per GPU-hour.
+pub const MAX_GPU_USD_PER_HOUR: f64 = 1e6;
+/// Highest token price, USD per million tokens.
+pub const MAX_USD_PER_MILLION_TOKENS: f64 = 1e6;
+/// Highest hashrate of one device or fleet figure, TH/s (the whole network is ~1e9).
+pub const MAX_HASHRATE_THS: f64 = 1e9;
+/// Least and most power of one device, W.
+pub const MIN_POWER_WATTS: f64 = 1e-3;
+/// Most power of one device, W.
+pub const MAX_POWER_WATTS: f64 = 1e7;
+
 /// Checks a count against its maximum: `InvalidInput` naming `field` when above it (or
 /// negative, for callers that receive signed counts).
 pub fn count(field: &str, n: i128, max: usize) -> crate::Result<usize> {

@@ -10,6 +10,7 @@ use super::bitcoin::{hashprice_usd_per_th_day, MiningTerms};
 use super::gpu::gpu_revenue_usd_per_hour;
 use super::market::Market;
 use super::terms::Terms;
+use crate::limits as L;
 use crate::{Error, Result};
 
 /// Output columns of [`miner_daily_batch`], one entry per device, all the same length as the inputs.
@@ -58,6 +59,12 @@ fn check_len(field: &str, len: usize, n: usize) -> Result<()> {
 #[inline(always)]
 fn at_least(x: f64, lo: f64) -> bool {
     (x >= lo) & (x < f64::INFINITY)
+}
+
+/// `lo <= x <= hi`, false for NaN; branch-free.
+#[inline(always)]
+fn in_band(x: f64, lo: f64, hi: f64) -> bool {
+    (x >= lo) & (x <= hi)
 }
 
 /// `lo < x < ∞`, false for NaN.
@@ -127,7 +134,7 @@ pub fn miner_daily_batch(
             let mut ok = true;
             for i in 0..n {
                 let (ths, w) = (hashrate_ths[i], power_watts[i]);
-                ok &= at_least(ths, 0.0) & above(w, 0.0);
+                ok &= in_band(ths, 0.0, L::MAX_HASHRATE_THS) & in_band(w, L::MIN_POWER_WATTS, L::MAX_POWER_WATTS);
                 let revenue = ths * usd_per_th_day;
                 let kwh = w * kwh_per_watt_day;
                 let cost = kwh * price;
@@ -142,7 +149,9 @@ pub fn miner_daily_batch(
             let mut ok = true;
             for i in 0..n {
                 let (ths, w, price) = (hashrate_ths[i], power_watts[i], prices[i]);
-                ok &= at_least(ths, 0.0) & above(w, 0.0) & at_least(price, 0.0);
+                ok &= in_band(ths, 0.0, L::MAX_HASHRATE_THS)
+                    & in_band(w, L::MIN_POWER_WATTS, L::MAX_POWER_WATTS)
+                    & in_band(price, 0.0, L::MAX_USD_PER_KWH);
                 let revenue = ths * usd_per_th_day;
                 let kwh = w * kwh_per_watt_day;
                 let cost = kwh * price;
@@ -158,10 +167,19 @@ pub fn miner_daily_batch(
         return Ok(());
     }
     out.zero();
-    let err = first_bad("hashrate_ths", hashrate_ths, |x| at_least(x, 0.0), ">= 0")
-        .or_else(|| first_bad("power_watts", power_watts, |x| above(x, 0.0), "> 0"))
+    let err = first_bad("hashrate_ths", hashrate_ths, |x| in_band(x, 0.0, L::MAX_HASHRATE_THS), "in [0, 1e9]")
         .or_else(|| {
-            electricity_usd_per_kwh.and_then(|e| first_bad("electricity_usd_per_kwh", e, |x| at_least(x, 0.0), ">= 0"))
+            first_bad(
+                "power_watts",
+                power_watts,
+                |x| in_band(x, L::MIN_POWER_WATTS, L::MAX_POWER_WATTS),
+                "in [1e-3, 1e7]",
+            )
+        })
+        .or_else(|| {
+            electricity_usd_per_kwh.and_then(|e| {
+                first_bad("electricity_usd_per_kwh", e, |x| in_band(x, 0.0, L::MAX_USD_PER_KWH), "in [0, 1e4]")
+            })
         });
     Err(err.unwrap_or_else(|| Error::invalid_input("hashrate_ths", "invalid input")))
 }
@@ -211,7 +229,11 @@ pub fn gpu_daily_batch(
             Some(e) => e[i],
             None => market_price,
         };
-        ok &= above(tdp, 0.0) & at_least(idle, 0.0) & (idle <= tdp) & unit(u) & at_least(price, 0.0);
+        ok &= in_band(tdp, L::MIN_POWER_WATTS, L::MAX_POWER_WATTS)
+            & at_least(idle, 0.0)
+            & (idle <= tdp)
+            & unit(u)
+            & in_band(price, 0.0, L::MAX_USD_PER_KWH);
         let revenue = usd_per_busy_day * u;
         let kwh = (idle + u * (tdp - idle)) * kwh_per_watt_day;
         let cost = kwh * price;
@@ -225,17 +247,23 @@ pub fn gpu_daily_batch(
         return Ok(());
     }
     out.zero();
-    let err = first_bad("power_watts", power_watts, |x| above(x, 0.0), "> 0")
-        .or_else(|| first_bad("idle_watts", idle_watts, |x| at_least(x, 0.0), ">= 0"))
-        .or_else(|| {
-            (0..n).find(|&i| idle_watts[i] > power_watts[i]).map(|i| {
-                Error::invalid_input("idle_watts", format!("[{i}] must not exceed power_watts, got {}", idle_watts[i]))
+    let err =
+        first_bad("power_watts", power_watts, |x| in_band(x, L::MIN_POWER_WATTS, L::MAX_POWER_WATTS), "in [1e-3, 1e7]")
+            .or_else(|| first_bad("idle_watts", idle_watts, |x| at_least(x, 0.0), ">= 0"))
+            .or_else(|| {
+                (0..n).find(|&i| idle_watts[i] > power_watts[i]).map(|i| {
+                    Error::invalid_input(
+                        "idle_watts",
+                        format!("[{i}] must not exceed power_watts, got {}", idle_watts[i]),
+                    )
+                })
             })
-        })
-        .or_else(|| first_bad("utilisation", utilisation, |x| (0.0..=1.0).contains(&x), "in [0, 1]"))
-        .or_else(|| {
-            electricity_usd_per_kwh.and_then(|e| first_bad("electricity_usd_per_kwh", e, |x| at_least(x, 0.0), ">= 0"))
-        });
+            .or_else(|| first_bad("utilisation", utilisation, |x| (0.0..=1.0).contains(&x), "in [0, 1]"))
+            .or_else(|| {
+                electricity_usd_per_kwh.and_then(|e| {
+                    first_bad("electricity_usd_per_kwh", e, |x| in_band(x, 0.0, L::MAX_USD_PER_KWH), "in [0, 1e4]")
+                })
+            });
     Err(err.unwrap_or_else(|| Error::invalid_input("power_watts", "invalid input")))
 }
 

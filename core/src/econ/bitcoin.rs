@@ -82,7 +82,7 @@ fn expected_blocks_per_day(hashes_per_second: f64, difficulty: f64) -> f64 {
 /// assert!((btc - 0.000_125_7).abs() < 1e-7);
 /// ```
 pub fn expected_btc_per_day(hashrate_ths: f64, market: &Market) -> Result<f64> {
-    let ths = check::non_negative("hashrate_ths", hashrate_ths)?;
+    let ths = check::in_range("hashrate_ths", hashrate_ths, 0.0, crate::limits::MAX_HASHRATE_THS)?;
     Ok(expected_blocks_per_day(ths * 1e12, market.difficulty()) * block_reward_btc(market))
 }
 
@@ -221,6 +221,9 @@ pub fn hashcost_usd_per_th_day(model: &DeviceModel, market: &Market, terms: Mini
 /// proportional to it). Zero when electricity is free.
 pub fn breakeven_btc_usd(model: &DeviceModel, market: &Market, terms: MiningTerms) -> Result<f64> {
     let day = miner_daily(model, market, terms)?;
+    if day.energy_cost_usd == 0.0 {
+        return Ok(0.0);
+    }
     Ok(day.energy_cost_usd / day.btc)
 }
 

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::check;
+use crate::limits as L;
 use crate::{Error, Result};
 
 /// How the market states transaction fees.
@@ -128,14 +129,18 @@ pub fn validate_height(height: i64) -> Result<u64> {
 
 fn validate_fees(fees: Fees) -> Result<Fees> {
     match fees {
-        Fees::BtcPerBlock(b) => check::non_negative("fees_btc_per_block", b).map(Fees::BtcPerBlock),
-        Fees::Share(s) => check::in_range_half_open("fee_share", s, 0.0, 1.0).map(Fees::Share),
+        Fees::BtcPerBlock(b) => {
+            check::in_range("fees_btc_per_block", b, 0.0, L::MAX_FEES_BTC_PER_BLOCK).map(Fees::BtcPerBlock)
+        }
+        Fees::Share(s) => check::in_range("fee_share", s, 0.0, L::MAX_FEE_SHARE).map(Fees::Share),
     }
 }
 
 impl Market {
-    /// A validated snapshot. Prices must be finite and non-negative (the BTC price and the
-    /// difficulty strictly positive); the fee share must lie in `[0, 1)`.
+    /// A validated snapshot. Every field lies in its stated range (`hcp::limits`): BTC price in
+    /// (0, 10^9] USD, difficulty in [1, 10^30], fees ≤ 10^4 BTC per block or a fee share in
+    /// [0, 0.99], electricity in [0, 10^4] USD/kWh, GPU rate ≤ 10^6 USD/h, tokens ≤ 10^6 USD per
+    /// million — inside them every figure hcp derives is finite.
     ///
     /// Electricity is the all-in price paid; real-time wholesale prices that dip below zero are
     /// floored at zero by the caller (see `examples/`), since a negative input here is refused.
@@ -149,13 +154,23 @@ impl Market {
         usd_per_million_tokens: f64,
     ) -> Result<Market> {
         Ok(Market {
-            btc_usd: check::positive("btc_usd", btc_usd)?,
-            difficulty: check::positive("difficulty", difficulty)?,
+            btc_usd: check::in_range("btc_usd", btc_usd, f64::MIN_POSITIVE, L::MAX_BTC_USD)?,
+            difficulty: check::in_range("difficulty", difficulty, L::MIN_DIFFICULTY, L::MAX_DIFFICULTY)?,
             height,
             fees: validate_fees(fees)?,
-            electricity_usd_per_kwh: check::non_negative("electricity_usd_per_kwh", electricity_usd_per_kwh)?,
-            gpu_usd_per_hour: check::non_negative("gpu_usd_per_hour", gpu_usd_per_hour)?,
-            usd_per_million_tokens: check::non_negative("usd_per_million_tokens", usd_per_million_tokens)?,
+            electricity_usd_per_kwh: check::in_range(
+                "electricity_usd_per_kwh",
+                electricity_usd_per_kwh,
+                0.0,
+                L::MAX_USD_PER_KWH,
+            )?,
+            gpu_usd_per_hour: check::in_range("gpu_usd_per_hour", gpu_usd_per_hour, 0.0, L::MAX_GPU_USD_PER_HOUR)?,
+            usd_per_million_tokens: check::in_range(
+                "usd_per_million_tokens",
+                usd_per_million_tokens,
+                0.0,
+                L::MAX_USD_PER_MILLION_TOKENS,
+            )?,
         })
     }
 

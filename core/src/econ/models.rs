@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::check;
+use crate::limits as L;
 use crate::{Error, Result};
 
 /// What a device is.
@@ -100,14 +101,14 @@ impl DeviceModel {
         if self.name.is_empty() {
             return Err(Error::invalid_input("name", "must not be empty"));
         }
-        check::positive("power_watts", self.power_watts)?;
-        check::non_negative("idle_watts", self.idle_watts)?;
-        check::non_negative("sleep_watts", self.sleep_watts)?;
-        check::non_negative("hashrate_ths", self.hashrate_ths)?;
-        check::non_negative("gpu_memory_gb", self.gpu_memory_gb)?;
+        check::in_range("power_watts", self.power_watts, L::MIN_POWER_WATTS, L::MAX_POWER_WATTS)?;
+        check::in_range("idle_watts", self.idle_watts, 0.0, L::MAX_POWER_WATTS)?;
+        check::in_range("sleep_watts", self.sleep_watts, 0.0, L::MAX_POWER_WATTS)?;
+        check::in_range("hashrate_ths", self.hashrate_ths, 0.0, L::MAX_HASHRATE_THS)?;
+        check::in_range("gpu_memory_gb", self.gpu_memory_gb, 0.0, 4_000_000.0)?;
         match self.kind {
             DeviceKind::Asic => {
-                check::positive("hashrate_ths", self.hashrate_ths)?;
+                check::in_range("hashrate_ths", self.hashrate_ths, 1e-6, L::MAX_HASHRATE_THS)?;
             }
             DeviceKind::Gpu => {
                 check::positive("gpu_memory_gb", self.gpu_memory_gb)?;

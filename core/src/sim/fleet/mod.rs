@@ -10,6 +10,7 @@ mod asics;
 mod gpus;
 pub mod output;
 
+use crate::limits as L;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
@@ -208,12 +209,12 @@ impl FleetConfig {
 
     /// Checks every field.
     pub fn validated(self) -> Result<FleetConfig> {
-        check::positive("dt_seconds", self.dt_seconds)?;
+        check::in_range("dt_seconds", self.dt_seconds, L::MIN_DT_SECONDS, L::MAX_DT_SECONDS)?;
         check::in_range("ambient_c", self.ambient_c, -50.0, 80.0)?;
         if self.record_every_steps == 0 {
             return Err(Error::invalid_input("record_every_steps", "must be >= 1"));
         }
-        check::positive("settle_every_seconds", self.settle_every_seconds)?;
+        check::in_range("settle_every_seconds", self.settle_every_seconds, L::MIN_DT_SECONDS, 1e12)?;
         if self.threads > 1024 {
             return Err(Error::invalid_input("threads", "must be <= 1024 (0: the available cores)"));
         }
@@ -369,7 +370,13 @@ impl Fleet {
     }
 
     fn next_id(&self) -> Result<u32> {
-        u32::try_from(self.slots.len()).map_err(|_| Error::new(ErrorKind::CapacityExceeded, "fleet: too many devices"))
+        if self.slots.len() >= L::MAX_FLEET_DEVICES {
+            return Err(Error::new(
+                ErrorKind::CapacityExceeded,
+                format!("fleet: at most {} devices (hcp::limits::MAX_FLEET_DEVICES)", L::MAX_FLEET_DEVICES),
+            ));
+        }
+        Ok(self.slots.len() as u32)
     }
 
     fn inlet_offset(&self) -> f64 {
@@ -438,6 +445,9 @@ impl Fleet {
 
     /// Adds `count` GPUs and `miners` miners of one kind each; returns the first new id.
     pub fn add_many(&mut self, gpu_variant: &str, gpus: u32, miner_model: &str, miners: u32) -> Result<i64> {
+        let room = L::MAX_FLEET_DEVICES.saturating_sub(self.slots.len());
+        L::count("gpus", gpus as i128, room)?;
+        L::count("miners", miners as i128, room - gpus as usize)?;
         let first = self.next_id()? as i64;
         let gspec = GpuSpec::by_name(gpu_variant)?;
         let aspec = AsicSpec::by_name(miner_model)?;
@@ -886,8 +896,9 @@ impl Fleet {
         self.asics.settle(&self.asic_consts, &mut self.rng_shares, self.threads);
     }
 
-    /// Advances `steps` steps.
+    /// Advances `steps` steps (at most `hcp::limits::MAX_STEPS` per call).
     pub fn run(&mut self, steps: u64) -> Result<()> {
+        L::count("steps", steps as i128, L::MAX_STEPS)?;
         for _ in 0..steps {
             self.step()?;
         }

@@ -236,7 +236,8 @@ impl MarketReplay {
 
     /// `steps` samples from time 0, `dt_seconds` apart.
     pub fn series(&self, steps: usize, dt_seconds: f64) -> Result<MarketSeries> {
-        check::positive("dt_seconds", dt_seconds)?;
+        check::in_range("dt_seconds", dt_seconds, crate::limits::MIN_DT_SECONDS, crate::limits::MAX_DT_SECONDS)?;
+        crate::limits::count("steps", steps as i128, crate::limits::MAX_STEPS)?;
         let mut s = MarketSeries::default();
         for i in 0..steps {
             s.push(&self.at(i as f64 * dt_seconds)?);

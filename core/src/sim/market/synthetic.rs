@@ -5,6 +5,7 @@
 //! GPU rental rate. Every process is integrated exactly for any step, so `dt` changes the
 //! sampling, not the statistics.
 
+use crate::limits as L;
 use serde::{Deserialize, Serialize};
 
 use super::{MarketPoint, MarketSeries};
@@ -123,25 +124,27 @@ impl Default for SyntheticConfig {
 impl SyntheticConfig {
     /// Checks every field.
     pub fn validated(self) -> Result<SyntheticConfig> {
-        check::positive("btc_usd", self.btc_usd)?;
-        check::finite("btc_drift_per_year", self.btc_drift_per_year)?;
-        check::non_negative("btc_volatility_per_sqrt_year", self.btc_volatility_per_sqrt_year)?;
-        check::non_negative("btc_jumps_per_year", self.btc_jumps_per_year)?;
-        check::non_negative("btc_jump_sd", self.btc_jump_sd)?;
-        check::positive("difficulty", self.difficulty)?;
+        // Rates and volatilities have stated bounds, so one step of at most a year draws a
+        // bounded number of jumps, blocks and spikes (work per call is what the caller asked).
+        check::in_range("btc_usd", self.btc_usd, f64::MIN_POSITIVE, L::MAX_BTC_USD)?;
+        check::in_range("btc_drift_per_year", self.btc_drift_per_year, -10.0, 10.0)?;
+        check::in_range("btc_volatility_per_sqrt_year", self.btc_volatility_per_sqrt_year, 0.0, 10.0)?;
+        check::in_range("btc_jumps_per_year", self.btc_jumps_per_year, 0.0, 1e4)?;
+        check::in_range("btc_jump_sd", self.btc_jump_sd, 0.0, 10.0)?;
+        check::in_range("difficulty", self.difficulty, L::MIN_DIFFICULTY, L::MAX_DIFFICULTY)?;
         if self.blocks_into_epoch >= RETARGET_BLOCKS {
             return Err(Error::invalid_input("blocks_into_epoch", "must be < 2016"));
         }
-        check::finite("hashrate_growth_per_year", self.hashrate_growth_per_year)?;
-        check::non_negative("hashrate_volatility_per_sqrt_year", self.hashrate_volatility_per_sqrt_year)?;
-        check::non_negative("fees_btc_per_block", self.fees_btc_per_block)?;
-        check::finite("electricity_mean_usd_per_mwh", self.electricity_mean_usd_per_mwh)?;
-        check::positive("electricity_reversion_per_hour", self.electricity_reversion_per_hour)?;
-        check::non_negative("electricity_volatility_per_sqrt_hour", self.electricity_volatility_per_sqrt_hour)?;
-        check::non_negative("spikes_per_day", self.spikes_per_day)?;
-        check::non_negative("spike_mean_usd_per_mwh", self.spike_mean_usd_per_mwh)?;
-        check::positive("spike_half_life_hours", self.spike_half_life_hours)?;
-        check::finite("electricity_floor_usd_per_mwh", self.electricity_floor_usd_per_mwh)?;
+        check::in_range("hashrate_growth_per_year", self.hashrate_growth_per_year, -10.0, 10.0)?;
+        check::in_range("hashrate_volatility_per_sqrt_year", self.hashrate_volatility_per_sqrt_year, 0.0, 10.0)?;
+        check::in_range("fees_btc_per_block", self.fees_btc_per_block, 0.0, L::MAX_FEES_BTC_PER_BLOCK)?;
+        check::in_range("electricity_mean_usd_per_mwh", self.electricity_mean_usd_per_mwh, -1e6, 1e6)?;
+        check::in_range("electricity_reversion_per_hour", self.electricity_reversion_per_hour, 1e-9, 1e3)?;
+        check::in_range("electricity_volatility_per_sqrt_hour", self.electricity_volatility_per_sqrt_hour, 0.0, 1e6)?;
+        check::in_range("spikes_per_day", self.spikes_per_day, 0.0, 1e3)?;
+        check::in_range("spike_mean_usd_per_mwh", self.spike_mean_usd_per_mwh, 0.0, 1e6)?;
+        check::in_range("spike_half_life_hours", self.spike_half_life_hours, 1e-3, 1e6)?;
+        check::in_range("electricity_floor_usd_per_mwh", self.electricity_floor_usd_per_mwh, -1e6, 1e6)?;
         check::in_range(
             "electricity_cap_usd_per_mwh",
             self.electricity_cap_usd_per_mwh,
@@ -149,9 +152,9 @@ impl SyntheticConfig {
             1e6,
         )?;
         check::in_range_half_open("start_hour_of_day", self.start_hour_of_day, 0.0, 24.0)?;
-        check::positive("gpu_usd_per_hour", self.gpu_usd_per_hour)?;
-        check::non_negative("gpu_reversion_per_day", self.gpu_reversion_per_day)?;
-        check::non_negative("gpu_volatility_per_sqrt_day", self.gpu_volatility_per_sqrt_day)?;
+        check::in_range("gpu_usd_per_hour", self.gpu_usd_per_hour, f64::MIN_POSITIVE, L::MAX_GPU_USD_PER_HOUR)?;
+        check::in_range("gpu_reversion_per_day", self.gpu_reversion_per_day, 0.0, 1e3)?;
+        check::in_range("gpu_volatility_per_sqrt_day", self.gpu_volatility_per_sqrt_day, 0.0, 10.0)?;
         Ok(self)
     }
 }
@@ -223,7 +226,7 @@ impl SyntheticMarket {
 
     /// Advances `dt_seconds` and returns the new point.
     pub fn step(&mut self, dt_seconds: f64) -> Result<MarketPoint> {
-        let dt = check::positive("dt_seconds", dt_seconds)?;
+        let dt = check::in_range("dt_seconds", dt_seconds, L::MIN_DT_SECONDS, L::MAX_DT_SECONDS)?;
         let c = self.config.clone();
         let years = dt / SECONDS_PER_YEAR;
         // BTC: exact GBM step plus a compound-Poisson jump term.
@@ -241,19 +244,20 @@ impl SyntheticMarket {
             ((c.hashrate_growth_per_year - 0.5 * hs * hs) * years + hs * years.sqrt() * self.rng.normal()).exp();
         let expected_blocks = self.network_hashrate_hs * dt / (self.difficulty * HASHES_PER_DIFFICULTY);
         let blocks = self.rng.poisson(expected_blocks);
-        for i in 0..blocks {
-            self.height += 1;
-            self.epoch_blocks += 1;
-            if self.epoch_blocks == RETARGET_BLOCKS {
-                // The block's time within the step, assuming blocks spread evenly over it.
-                let t_block = self.time_seconds + dt * (i + 1) as f64 / blocks as f64;
-                let actual = (t_block - self.epoch_start_seconds).max(1.0);
-                let target = RETARGET_BLOCKS as f64 * BLOCK_INTERVAL_SECONDS;
-                self.difficulty *= (target / actual).clamp(0.25, 4.0);
-                self.epoch_blocks = 0;
-                self.epoch_start_seconds = t_block;
-            }
+        // Only the blocks that close a retarget epoch matter one by one: visit those (block
+        // `i` of the step, counting from 0), not every block.
+        let mut i = RETARGET_BLOCKS - self.epoch_blocks - 1;
+        while i < blocks {
+            // The block's time within the step, assuming blocks spread evenly over it.
+            let t_block = self.time_seconds + dt * (i + 1) as f64 / blocks as f64;
+            let actual = (t_block - self.epoch_start_seconds).max(1.0);
+            let target = RETARGET_BLOCKS as f64 * BLOCK_INTERVAL_SECONDS;
+            self.difficulty *= (target / actual).clamp(0.25, 4.0);
+            self.epoch_start_seconds = t_block;
+            i += RETARGET_BLOCKS;
         }
+        self.height += blocks;
+        self.epoch_blocks = (self.epoch_blocks + blocks) % RETARGET_BLOCKS;
         // Electricity: exact OU step of the deviation, spikes decaying exponentially.
         let hours = dt / 3600.0;
         let k = c.electricity_reversion_per_hour;
@@ -277,12 +281,30 @@ impl SyntheticMarket {
         };
         self.gpu_log_deviation += gsd * self.rng.normal();
         self.time_seconds += dt;
+        // Documented rule: a path that leaves the stated ranges (BTC price ≤ 10^9 USD, difficulty
+        // in [1, 10^30]) ends the series with an error rather than carry inf/NaN onwards.
+        let out_of_range = !(self.btc_usd > 0.0 && self.btc_usd <= L::MAX_BTC_USD)
+            || !(L::MIN_DIFFICULTY..=L::MAX_DIFFICULTY).contains(&self.difficulty)
+            || !self.network_hashrate_hs.is_finite()
+            || !self.gpu_log_deviation.is_finite()
+            || !(self.deviation + self.spike).is_finite();
+        if out_of_range {
+            return Err(Error::invalid_input(
+                "dt_seconds",
+                format!(
+                    "the synthetic market left its stated range at t = {} s (BTC {} USD, difficulty {}); \
+                     lower the drift, volatility or growth, or the horizon",
+                    self.time_seconds, self.btc_usd, self.difficulty
+                ),
+            ));
+        }
         Ok(self.point())
     }
 
     /// `steps` points, the first at the current time, each `dt_seconds` apart.
     pub fn series(&mut self, steps: usize, dt_seconds: f64) -> Result<MarketSeries> {
-        check::positive("dt_seconds", dt_seconds)?;
+        check::in_range("dt_seconds", dt_seconds, L::MIN_DT_SECONDS, L::MAX_DT_SECONDS)?;
+        L::count("steps", steps as i128, L::MAX_STEPS)?;
         let mut s = MarketSeries::default();
         if steps == 0 {
             return Ok(s);
