@@ -283,12 +283,13 @@ impl SyntheticMarket {
         self.time_seconds += dt;
         // Documented rule: a path that leaves the stated ranges (BTC price ≤ 10^9 USD, difficulty
         // in [1, 10^30]) ends the series with an error rather than carry inf/NaN onwards.
-        let out_of_range = !(self.btc_usd > 0.0 && self.btc_usd <= L::MAX_BTC_USD)
-            || !(L::MIN_DIFFICULTY..=L::MAX_DIFFICULTY).contains(&self.difficulty)
-            || !self.network_hashrate_hs.is_finite()
-            || !self.gpu_log_deviation.is_finite()
-            || !(self.deviation + self.spike).is_finite();
-        if out_of_range {
+        let in_range = self.btc_usd > 0.0
+            && self.btc_usd <= L::MAX_BTC_USD
+            && (L::MIN_DIFFICULTY..=L::MAX_DIFFICULTY).contains(&self.difficulty)
+            && self.network_hashrate_hs.is_finite()
+            && self.gpu_log_deviation.is_finite()
+            && (self.deviation + self.spike).is_finite();
+        if !in_range {
             return Err(Error::invalid_input(
                 "dt_seconds",
                 format!(
