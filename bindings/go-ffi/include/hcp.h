@@ -35,6 +35,36 @@
 #define HCP_DURABILITY_NORMAL 1
 
 /*
+ Most items one batch call takes or returns (`hcp::limits::MAX_BATCH`).
+ */
+#define HCP_MAX_BATCH 1048576
+
+/*
+ Most devices one fleet or site holds (`hcp::limits::MAX_FLEET_DEVICES`).
+ */
+#define HCP_MAX_FLEET_DEVICES 1048576
+
+/*
+ Most steps one market series, fleet run or decider series covers (`hcp::limits::MAX_STEPS`).
+ */
+#define HCP_MAX_STEPS 16777216
+
+/*
+ Most nesting levels of a JSON document given to the library (`hcp::limits::MAX_DEPTH`).
+ */
+#define HCP_MAX_DEPTH 64
+
+/*
+ Longest time step, seconds (`hcp::limits::MAX_DT_SECONDS`).
+ */
+#define HCP_MAX_DT_SECONDS 31557600.0
+
+/*
+ Shortest time step, seconds (`hcp::limits::MIN_DT_SECONDS`).
+ */
+#define HCP_MIN_DT_SECONDS 0.001
+
+/*
  `hcp_device_model_t.kind` of a mining ASIC.
  */
 #define HCP_KIND_ASIC 0

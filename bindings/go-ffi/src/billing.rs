@@ -15,7 +15,8 @@ use hcp::billing::{
 use hcp::{Error, ErrorKind};
 use serde_json::Value;
 
-use crate::errors::{guard, handle, hcp_error_t, out_string, str_arg};
+use crate::checks::{self, json_doc, Shape, HCP_MAX_BATCH};
+use crate::errors::{free_box, guard, guard_plain, handle, hcp_error_t, out_string, str_arg};
 
 /// `durability` of hcp_ledger_open: fsync every ingest (survives power loss).
 pub const HCP_DURABILITY_FULL: i32 = 0;
@@ -37,13 +38,27 @@ pub struct hcp_ledger_t {
     inner: Mutex<Ledger>,
 }
 
-fn json(field: &str, text: &str) -> hcp::Result<Value> {
+/// A JSON record (a charge, plan, event or subscription), checked for depth before it is parsed.
+/// The core refuses a non-object itself, naming `(root)`, as in every binding.
+fn object(field: &str, text: &str) -> hcp::Result<Value> {
+    parse(field, json_doc(field, text, Shape::Any)?)
+}
+
+/// A JSON list (events, usage, thresholds, ...) of at most `HCP_MAX_BATCH` items, checked for
+/// depth before it is parsed. A non-array is left for the core to refuse by name.
+fn list(field: &str, text: &str) -> hcp::Result<Value> {
+    let value = parse(field, json_doc(field, text, Shape::Any)?)?;
+    if let Value::Array(items) = &value {
+        checks::count(field, items.len() as u64, HCP_MAX_BATCH)?;
+    }
+    Ok(value)
+}
+
+fn parse(field: &str, text: &str) -> hcp::Result<Value> {
     serde_json::from_str(text).map_err(|e| Error::invalid_input(field, format!("malformed JSON: {e}")))
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> hcp::Result<*mut c_char> {
-    serde_json::to_string(value).map(out_string).map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))
-}
+use checks::to_json;
 
 /// Optional timestamp argument (NULL = open bound).
 ///
@@ -70,7 +85,7 @@ pub unsafe extern "C" fn hcp_charge_new(config_json: *const c_char, err: *mut *m
     guard(err, std::ptr::null_mut(), || {
         // SAFETY: NUL-terminated by contract.
         let text = unsafe { str_arg(config_json, "charge") }?;
-        Ok(Box::into_raw(Box::new(hcp_charge_t { inner: Charge::from_json(&json("charge", text)?)? })))
+        Ok(Box::into_raw(Box::new(hcp_charge_t { inner: Charge::from_json(&object("charge", text)?)? })))
     })
 }
 
@@ -80,10 +95,8 @@ pub unsafe extern "C" fn hcp_charge_new(config_json: *const c_char, err: *mut *m
 /// `charge` is NULL or a live charge, freed at most once.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_charge_free(charge: *mut hcp_charge_t) {
-    if !charge.is_null() {
-        // SAFETY: made by Box::into_raw in hcp_charge_new, freed once by contract.
-        drop(unsafe { Box::from_raw(charge) });
-    }
+    // SAFETY: NULL or made by Box::into_raw in hcp_charge_new, freed once by contract.
+    guard_plain((), || unsafe { free_box(charge) })
 }
 
 /// The precise amount (decimal text, owned) for cumulative `units` (decimal text).
@@ -117,7 +130,7 @@ pub unsafe extern "C" fn hcp_charge_amount_events(
     guard(err, std::ptr::null_mut(), || {
         // SAFETY: live handle and NUL-terminated string by contract.
         let (charge, text) = unsafe { (handle(charge, "charge")?, str_arg(events_json, "events")?) };
-        let events = EventValue::many_from_json(&json("events", text)?)?;
+        let events = EventValue::many_from_json(&list("events", text)?)?;
         Ok(out_string(charge.inner.amount_for_events(&events)?.to_string()))
     })
 }
@@ -131,7 +144,7 @@ pub unsafe extern "C" fn hcp_plan_new(config_json: *const c_char, err: *mut *mut
     guard(err, std::ptr::null_mut(), || {
         // SAFETY: NUL-terminated by contract.
         let text = unsafe { str_arg(config_json, "plan") }?;
-        Ok(Box::into_raw(Box::new(hcp_plan_t { inner: Plan::from_json(&json("plan", text)?)? })))
+        Ok(Box::into_raw(Box::new(hcp_plan_t { inner: Plan::from_json(&object("plan", text)?)? })))
     })
 }
 
@@ -141,10 +154,8 @@ pub unsafe extern "C" fn hcp_plan_new(config_json: *const c_char, err: *mut *mut
 /// `plan` is NULL or a live plan, freed at most once.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_plan_free(plan: *mut hcp_plan_t) {
-    if !plan.is_null() {
-        // SAFETY: made by Box::into_raw in hcp_plan_new, freed once by contract.
-        drop(unsafe { Box::from_raw(plan) });
-    }
+    // SAFETY: NULL or made by Box::into_raw in hcp_plan_new, freed once by contract.
+    guard_plain((), || unsafe { free_box(plan) })
 }
 
 /// Pay-in-advance fee lines (JSON array, owned) of one event (JSON object).
@@ -160,7 +171,7 @@ pub unsafe extern "C" fn hcp_plan_instant_fees(
     guard(err, std::ptr::null_mut(), || {
         // SAFETY: live handle and NUL-terminated string by contract.
         let (plan, text) = unsafe { (handle(plan, "plan")?, str_arg(event_json, "event")?) };
-        let event = UsageEvent::from_json(&json("event", text)?)?;
+        let event = UsageEvent::from_json(&object("event", text)?)?;
         to_json(&billing::instant_fees(&plan.inner, &event)?)
     })
 }
@@ -188,8 +199,8 @@ pub unsafe extern "C" fn hcp_plan_estimate(
                 str_arg(usage_json, "usage")?,
             )
         };
-        let sub = Subscription::from_json(&json("subscription", sub)?)?;
-        let usage = PlannedUsage::many_from_json(&json("usage", usage)?)?;
+        let sub = Subscription::from_json(&object("subscription", sub)?)?;
+        let usage = PlannedUsage::many_from_json(&list("usage", usage)?)?;
         to_json(&billing::estimate(&plan.inner, &sub, Timestamp::parse_field("at", at)?, &usage)?)
     })
 }
@@ -224,7 +235,7 @@ pub unsafe extern "C" fn hcp_ledger_open(
 /// An in-memory ledger. Release with hcp_ledger_free.
 #[no_mangle]
 pub extern "C" fn hcp_ledger_memory() -> *mut hcp_ledger_t {
-    Box::into_raw(Box::new(hcp_ledger_t { inner: Mutex::new(Ledger::memory()) }))
+    guard_plain(std::ptr::null_mut(), || Box::into_raw(Box::new(hcp_ledger_t { inner: Mutex::new(Ledger::memory()) })))
 }
 
 /// Releases a ledger (closing its file). NULL is a no-op.
@@ -233,10 +244,8 @@ pub extern "C" fn hcp_ledger_memory() -> *mut hcp_ledger_t {
 /// `ledger` is NULL or a live ledger, freed at most once, with no call on it in flight.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_ledger_free(ledger: *mut hcp_ledger_t) {
-    if !ledger.is_null() {
-        // SAFETY: made by Box::into_raw in hcp_ledger_open/memory, freed once by contract.
-        drop(unsafe { Box::from_raw(ledger) });
-    }
+    // SAFETY: NULL or made by Box::into_raw in hcp_ledger_open/memory, freed once by contract.
+    guard_plain((), || unsafe { free_box(ledger) })
 }
 
 /// Ingests a JSON array of events; returns how many were new (0 on error). All or nothing;
@@ -253,7 +262,7 @@ pub unsafe extern "C" fn hcp_ledger_ingest(
     guard(err, 0, || {
         // SAFETY: live handle and NUL-terminated string by contract.
         let (ledger, text) = unsafe { (handle(ledger, "ledger")?, str_arg(events_json, "events")?) };
-        let events = UsageEvent::many_from_json(&json("events", text)?)?;
+        let events = UsageEvent::many_from_json(&list("events", text)?)?;
         lock(ledger)?.ingest(&events)
     })
 }
@@ -310,7 +319,7 @@ pub unsafe extern "C" fn hcp_ledger_events(
             )
         };
         let codes: Vec<String> =
-            serde_json::from_value(json("meter_codes", codes)?).map_err(|e| Error::invalid_input("meter_codes", e))?;
+            serde_json::from_value(list("meter_codes", codes)?).map_err(|e| Error::invalid_input("meter_codes", e))?;
         let refs: Vec<&str> = codes.iter().map(String::as_str).collect();
         let events = lock(ledger)?.events(customer, &refs, from, to)?;
         to_json(&events.iter().map(UsageEvent::to_json).collect::<Vec<_>>())
@@ -337,7 +346,7 @@ unsafe fn with_invoice_args(
             str_arg(at, "at")?,
         )
     };
-    let sub = Subscription::from_json(&json("subscription", sub)?)?;
+    let sub = Subscription::from_json(&object("subscription", sub)?)?;
     let at = Timestamp::parse_field("at", at)?;
     f(&mut *lock(ledger)?, &plan.inner, &sub, at)
 }
@@ -410,7 +419,7 @@ pub unsafe extern "C" fn hcp_ledger_issue_invoices(
                 str_arg(at, "at")?,
             )
         };
-        let subs = match json("subscriptions", subs)? {
+        let subs = match list("subscriptions", subs)? {
             Value::Array(items) => items.iter().map(Subscription::from_json).collect::<hcp::Result<Vec<_>>>()?,
             _ => return Err(Error::invalid_input("subscriptions", "expected an array")),
         };
@@ -463,8 +472,8 @@ pub unsafe extern "C" fn hcp_ledger_budget_status(
                 str_arg(thresholds_json, "thresholds")?,
             )
         };
-        let sub = Subscription::from_json(&json("subscription", sub)?)?;
-        let thresholds = match json("thresholds", thresholds)? {
+        let sub = Subscription::from_json(&object("subscription", sub)?)?;
+        let thresholds = match list("thresholds", thresholds)? {
             Value::Array(items) => {
                 items.iter().map(|t| billing::decimal_from_json("thresholds", t)).collect::<hcp::Result<Vec<_>>>()?
             }
@@ -515,6 +524,6 @@ pub unsafe extern "C" fn hcp_billing_validate_event(
     guard(err, std::ptr::null_mut(), || {
         // SAFETY: NUL-terminated by contract.
         let text = unsafe { str_arg(event_json, "event") }?;
-        to_json(&UsageEvent::from_json(&json("event", text)?)?.to_json())
+        to_json(&UsageEvent::from_json(&object("event", text)?)?.to_json())
     })
 }

@@ -10,7 +10,8 @@ use std::ffi::c_char;
 use hcp::econ::{self, Catalog, DeviceKind, DeviceModel, Market, MarketFields, MiningTerms, Terms};
 use hcp::Error;
 
-use crate::errors::{guard, handle, hcp_error_t, slice_arg, str_arg, write_out};
+use crate::checks::{finite_fields, json_doc, Shape};
+use crate::errors::{free_box, guard, guard_plain, handle, hcp_error_t, slice_arg, str_arg, write_out};
 
 pub mod batch;
 pub mod decide;
@@ -107,6 +108,9 @@ pub struct hcp_miner_daily_t {
     /// Revenue minus energy cost, USD.
     pub profit_usd: f64,
 }
+
+finite_fields!(hcp_miner_daily_t { btc, revenue_usd, energy_kwh, energy_cost_usd, profit_usd });
+finite_fields!(hcp_device_model_t { power_watts, idle_watts, sleep_watts, hashrate_ths, gpu_memory_gb });
 
 /// A model catalog (the built-in models, optionally with JSON overrides).
 pub struct hcp_catalog_t {
@@ -212,7 +216,8 @@ pub unsafe extern "C" fn hcp_catalog_new(
         let mut inner = Catalog::builtin();
         if !overrides_json.is_null() {
             // SAFETY: non-NULL and NUL-terminated by contract.
-            inner.merge_json(unsafe { str_arg(overrides_json, "overrides_json") }?)?;
+            let text = unsafe { str_arg(overrides_json, "overrides_json") }?;
+            inner.merge_json(json_doc("overrides_json", text, Shape::Object)?)?;
         }
         Ok(Box::into_raw(Box::new(hcp_catalog_t { inner })))
     })
@@ -224,10 +229,8 @@ pub unsafe extern "C" fn hcp_catalog_new(
 /// `catalog` is NULL or a live catalog, freed at most once.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_catalog_free(catalog: *mut hcp_catalog_t) {
-    if !catalog.is_null() {
-        // SAFETY: made by Box::into_raw in hcp_catalog_new, freed once by contract.
-        drop(unsafe { Box::from_raw(catalog) });
-    }
+    // SAFETY: NULL or made by Box::into_raw in hcp_catalog_new, freed once by contract.
+    guard_plain((), || unsafe { free_box(catalog) })
 }
 
 /// Looks a model up by name (case, '-', '_' and ' ' insensitive) into `*out`; when `out_name` is
@@ -267,7 +270,7 @@ pub unsafe extern "C" fn hcp_catalog_get(
 #[no_mangle]
 pub unsafe extern "C" fn hcp_catalog_len(catalog: *const hcp_catalog_t) -> usize {
     // SAFETY: NULL or live by contract.
-    unsafe { catalog.as_ref() }.map_or(0, |c| c.inner.models().len())
+    guard_plain(0, || unsafe { catalog.as_ref() }.map_or(0, |c| c.inner.models().len()))
 }
 
 /// The name of the model at `index` (owned; release with hcp_string_free), or NULL out of range.
@@ -276,11 +279,13 @@ pub unsafe extern "C" fn hcp_catalog_len(catalog: *const hcp_catalog_t) -> usize
 /// `catalog` is NULL or a live catalog.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_catalog_name(catalog: *const hcp_catalog_t, index: usize) -> *mut c_char {
-    // SAFETY: NULL or live by contract.
-    match unsafe { catalog.as_ref() }.and_then(|c| c.inner.models().get(index)) {
-        Some(m) => crate::errors::out_string(m.name.clone()),
-        None => std::ptr::null_mut(),
-    }
+    guard_plain(std::ptr::null_mut(), || {
+        // SAFETY: NULL or live by contract.
+        match unsafe { catalog.as_ref() }.and_then(|c| c.inner.models().get(index)) {
+            Some(m) => crate::errors::out_string(m.name.clone()),
+            None => std::ptr::null_mut(),
+        }
+    })
 }
 
 /// Block subsidy in BTC at `height` (HCP_ERROR_INVALID_INPUT if negative).

@@ -14,6 +14,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod billing;
+pub mod checks;
 pub mod econ;
 pub mod errors;
 pub mod router;
@@ -25,5 +26,5 @@ pub const HCP_ABI_VERSION: u32 = 3;
 /// Returns [`HCP_ABI_VERSION`] of the library actually linked.
 #[no_mangle]
 pub extern "C" fn hcp_abi_version() -> u32 {
-    HCP_ABI_VERSION
+    errors::guard_plain(HCP_ABI_VERSION, || HCP_ABI_VERSION)
 }

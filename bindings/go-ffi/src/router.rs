@@ -9,8 +9,11 @@ use std::ffi::c_char;
 use hcp::router::{CustomerConfig, Router, RouterConfig, SubmitRequest};
 use hcp::Error;
 
+use crate::checks::{count, json_doc, non_finite, Shape, HCP_MAX_BATCH};
 use crate::econ::hcp_market_t;
-use crate::errors::{guard, handle, hcp_error_t, out_string, slice_arg, slice_out, str_arg, write_out};
+use crate::errors::{
+    free_box, guard, guard_plain, handle, hcp_error_t, out_string, slice_arg, slice_out, str_arg, write_out,
+};
 
 /// A router handle (opaque). Make with `hcp_router_new`, release with `hcp_router_free`.
 pub struct hcp_router_t {
@@ -127,10 +130,7 @@ fn opt_str<'a>(p: *const c_char, field: &str) -> hcp::Result<Option<&'a str>> {
     }
 }
 
-/// An owned C string from a serialisation result.
-fn json(text: serde_json::Result<String>) -> hcp::Result<*mut c_char> {
-    text.map(out_string).map_err(|e| Error::new(hcp::ErrorKind::Internal, e.to_string()))
-}
+use crate::checks::to_json as json;
 
 /// Opens a router. `config_json` (NULL for defaults) is a RouterConfig JSON object.
 ///
@@ -140,7 +140,7 @@ fn json(text: serde_json::Result<String>) -> hcp::Result<*mut c_char> {
 pub unsafe extern "C" fn hcp_router_new(config_json: *const c_char, err: *mut *mut hcp_error_t) -> *mut hcp_router_t {
     guard(err, std::ptr::null_mut(), || {
         let cfg = match opt_str(config_json, "config")? {
-            Some(text) => RouterConfig::from_json(text)?,
+            Some(text) => RouterConfig::from_json(json_doc("config", text, Shape::Object)?)?,
             None => RouterConfig::default(),
         };
         Ok(Box::into_raw(Box::new(hcp_router_t { inner: Router::new(cfg)? })))
@@ -153,10 +153,8 @@ pub unsafe extern "C" fn hcp_router_new(config_json: *const c_char, err: *mut *m
 /// `router` is NULL or a live router, freed at most once.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_router_free(router: *mut hcp_router_t) {
-    if !router.is_null() {
-        // SAFETY: made by Box::into_raw in hcp_router_new, freed once by contract.
-        drop(unsafe { Box::from_raw(router) });
-    }
+    // SAFETY: NULL or made by Box::into_raw in hcp_router_new, freed once by contract.
+    guard_plain((), || unsafe { free_box(router) })
 }
 
 /// Registers a device (`kind` "gpu" or "asic", `model` a catalog name); `has_gpu_memory_gb`
@@ -262,11 +260,11 @@ pub unsafe extern "C" fn hcp_router_try_submit(
         // SAFETY: as above.
         let req = unsafe { request(customer_id, workload_type, opts) }?;
         let s = r.inner.try_submit(&req);
-        json(serde_json::to_string(&serde_json::json!({
+        json(&serde_json::json!({
             "workload_id": s.workload_id,
             "state": s.state.name(),
             "reason": s.reason,
-        })))
+        }))
     })
 }
 
@@ -289,6 +287,7 @@ pub unsafe extern "C" fn hcp_router_submit_batch(
     err: *mut *mut hcp_error_t,
 ) -> usize {
     guard(err, 0, || {
+        let n = count("n", n as u64, HCP_MAX_BATCH)?;
         // SAFETY: pointers valid per this function's contract.
         let r = unsafe { handle(router, "router") }?;
         // SAFETY: as above.
@@ -377,7 +376,9 @@ pub unsafe extern "C" fn hcp_router_dispatch(router: *const hcp_router_t, err: *
         let r = unsafe { handle(router, "router") }?;
         match r.inner.dispatch() {
             None => Ok(std::ptr::null_mut()),
-            Some(a) => json(serde_json::to_string(&serde_json::json!({
+            // json! writes NaN as null, so the one float is checked here.
+            Some(a) if !a.wait_seconds.is_finite() => Err(non_finite("wait_seconds")),
+            Some(a) => json(&serde_json::json!({
                 "workload_id": a.workload_id,
                 "device_id": &*a.device_id,
                 "device_ids": a.device_ids().iter().map(|d| d.to_string()).collect::<Vec<_>>(),
@@ -385,7 +386,7 @@ pub unsafe extern "C" fn hcp_router_dispatch(router: *const hcp_router_t, err: *
                 "wait_seconds": a.wait_seconds,
                 "curtailed_device_ids": a.curtailed_device_ids.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
                 "preempted_workload_ids": a.preempted_workload_ids,
-            }))),
+            })),
         }
     })
 }
@@ -411,6 +412,7 @@ pub unsafe extern "C" fn hcp_router_dispatch_batch(
     guard(err, 0, || {
         // SAFETY: live by contract.
         let r = unsafe { handle(router, "router") }?;
+        let max = count("max", max as u64, HCP_MAX_BATCH)?;
         // SAFETY: writable for `max` elements by contract.
         let ids = unsafe { slice_out(workload_ids_out, max, "workload_ids_out") }?;
         if device_ids_out.is_null() {
@@ -435,9 +437,7 @@ pub unsafe extern "C" fn hcp_router_dispatch_batch(
             let extra = if curtailed.is_empty() && preempted.is_empty() {
                 std::ptr::null_mut()
             } else {
-                json(serde_json::to_string(
-                    &serde_json::json!({"curtailed_device_ids": curtailed, "preempted_workload_ids": preempted}),
-                ))?
+                json(&serde_json::json!({"curtailed_device_ids": curtailed, "preempted_workload_ids": preempted}))?
             };
             // SAFETY: non-NULL and writable by contract.
             unsafe { extra_json_out.write(extra) };
@@ -498,8 +498,8 @@ pub unsafe extern "C" fn hcp_router_complete_batch(
     guard(err, 0, || {
         // SAFETY: live by contract.
         let r = unsafe { handle(router, "router") }?;
-        // SAFETY: `n` readable elements by contract.
-        let ids = unsafe { slice_arg(ids, n, "ids") }?;
+        // SAFETY: `n` readable elements by contract; it is bounded first.
+        let ids = unsafe { slice_arg(ids, count("n", n as u64, HCP_MAX_BATCH)?, "ids") }?;
         let results = r.inner.complete_batch(ids);
         if !ok_out.is_null() {
             // SAFETY: non-NULL and writable for `n` by contract.
@@ -530,7 +530,7 @@ pub unsafe extern "C" fn hcp_router_workload_json(
             Some(c) => r.workload_as(c, workload_id)?,
             None => r.workload(workload_id)?,
         };
-        json(serde_json::to_string(&info))
+        json(&info)
     })
 }
 
@@ -612,7 +612,7 @@ pub unsafe extern "C" fn hcp_router_device_json(
         // SAFETY: pointers valid per contract.
         let r = unsafe { handle(router, "router") }?;
         // SAFETY: as above.
-        json(serde_json::to_string(&r.inner.device(unsafe { str_arg(device_id, "device_id") }?)?))
+        json(&r.inner.device(unsafe { str_arg(device_id, "device_id") }?)?)
     })
 }
 
@@ -755,7 +755,7 @@ pub unsafe extern "C" fn hcp_router_remove_device(
         // SAFETY: pointers valid per contract.
         let r = unsafe { handle(router, "router") }?;
         // SAFETY: as above.
-        json(serde_json::to_string(&r.inner.remove_device(unsafe { str_arg(device_id, "device_id") }?)?))
+        json(&r.inner.remove_device(unsafe { str_arg(device_id, "device_id") }?)?)
     })
 }
 
@@ -805,7 +805,7 @@ pub unsafe extern "C" fn hcp_router_customer_json(
         // SAFETY: pointers valid per contract.
         let r = unsafe { handle(router, "router") }?;
         // SAFETY: as above.
-        json(serde_json::to_string(&r.inner.customer(unsafe { str_arg(customer_id, "customer_id") }?)?))
+        json(&r.inner.customer(unsafe { str_arg(customer_id, "customer_id") }?)?)
     })
 }
 
@@ -825,7 +825,7 @@ pub unsafe extern "C" fn hcp_router_customer_workloads_json(
         let r = unsafe { handle(router, "router") }?;
         // SAFETY: as above.
         let customer_id = unsafe { str_arg(customer_id, "customer_id") }?;
-        json(serde_json::to_string(&r.inner.customer_workloads(customer_id)))
+        json(&r.inner.customer_workloads(customer_id))
     })
 }
 

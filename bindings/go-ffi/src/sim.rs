@@ -9,7 +9,8 @@ use hcp::sim::{
 };
 use hcp::Error;
 
-use crate::errors::{guard, handle, hcp_error_t, out_string, slice_arg, slice_out, str_arg};
+use crate::checks::{self, count, finite_column, json_doc, Shape, HCP_MAX_FLEET_DEVICES, HCP_MAX_STEPS};
+use crate::errors::{free_box, guard, guard_plain, handle, hcp_error_t, slice_arg, slice_out, str_arg};
 
 /// A simulated H100 (opaque). Not safe for concurrent use: the Go wrapper serialises calls.
 pub struct hcp_h100_t {
@@ -21,12 +22,11 @@ pub struct hcp_fleet_t {
     inner: Fleet,
 }
 
-fn json<T: serde::Serialize>(v: &T) -> hcp::Result<*mut c_char> {
-    serde_json::to_string(v).map(out_string).map_err(|e| Error::new(hcp::ErrorKind::Internal, e.to_string()))
-}
+use checks::to_json as json;
 
+/// A JSON object (`""` for `{}`), checked for shape and depth before serde reads it.
 fn parse<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> hcp::Result<T> {
-    let text = if text.trim().is_empty() { "{}" } else { text };
+    let text = if text.trim().is_empty() { "{}" } else { json_doc(what, text, Shape::Object)? };
     serde_json::from_str(text).map_err(|e| Error::invalid_input(what, format!("malformed JSON: {e}")))
 }
 
@@ -64,7 +64,7 @@ pub unsafe extern "C" fn hcp_h100_new(
         let mut spec = GpuSpec::by_name(unsafe { str_arg(variant, "variant") }?)?;
         // SAFETY: as above.
         if let Some(o) = unsafe { opt_str(overrides_json, "overrides_json") }? {
-            spec = spec.with_overrides(o)?;
+            spec = spec.with_overrides(json_doc("overrides_json", o, Shape::Object)?)?;
         }
         Ok(Box::into_raw(Box::new(hcp_h100_t { inner: H100::from_spec(spec)? })))
     })
@@ -76,10 +76,8 @@ pub unsafe extern "C" fn hcp_h100_new(
 /// `gpu` is NULL or a live handle, freed at most once.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_h100_free(gpu: *mut hcp_h100_t) {
-    if !gpu.is_null() {
-        // SAFETY: made by Box::into_raw in hcp_h100_new, freed once by contract.
-        drop(unsafe { Box::from_raw(gpu) });
-    }
+    // SAFETY: NULL or made by Box::into_raw in hcp_h100_new, freed once by contract.
+    guard_plain((), || unsafe { free_box(gpu) })
 }
 
 /// Steady-state decode of `model_json` (`{"params": 8e9, "bytes_per_param": 2}`) at `batch`, as
@@ -156,7 +154,8 @@ pub unsafe extern "C" fn hcp_fleet_new(config_json: *const c_char, err: *mut *mu
     guard(err, std::ptr::null_mut(), || {
         // SAFETY: pointer valid per this function's contract.
         let config = match unsafe { opt_str(config_json, "config_json") }? {
-            Some(text) => FleetConfig::from_json(if text.trim().is_empty() { "{}" } else { text })?,
+            Some(text) if text.trim().is_empty() => FleetConfig::default(),
+            Some(text) => FleetConfig::from_json(json_doc("config", text, Shape::Object)?)?,
             None => FleetConfig::default(),
         };
         Ok(Box::into_raw(Box::new(hcp_fleet_t { inner: Fleet::new(config)? })))
@@ -169,10 +168,8 @@ pub unsafe extern "C" fn hcp_fleet_new(config_json: *const c_char, err: *mut *mu
 /// `fleet` is NULL or a live handle, freed at most once.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_fleet_free(fleet: *mut hcp_fleet_t) {
-    if !fleet.is_null() {
-        // SAFETY: made by Box::into_raw in hcp_fleet_new, freed once by contract.
-        drop(unsafe { Box::from_raw(fleet) });
-    }
+    // SAFETY: NULL or made by Box::into_raw in hcp_fleet_new, freed once by contract.
+    guard_plain((), || unsafe { free_box(fleet) })
 }
 
 /// Adds `count` devices: GPUs when `kind` is `"gpu"` (name `"sxm"`/`"pcie"`), miners when it is
@@ -194,6 +191,10 @@ pub unsafe extern "C" fn hcp_fleet_add(
         // SAFETY: as above.
         let (kind, name) = unsafe { (str_arg(kind, "kind")?, str_arg(name, "name")?) };
         let first = f.inner.len() as i64;
+        if i128::from(count) + i128::from(first) > HCP_MAX_FLEET_DEVICES as i128 {
+            let why = format!("the fleet would hold more than {HCP_MAX_FLEET_DEVICES} devices ({first} + {count})");
+            return Err(Error::invalid_input("count", why));
+        }
         match kind {
             "gpu" => {
                 let spec = GpuSpec::by_name(name)?;
@@ -230,10 +231,11 @@ pub unsafe extern "C" fn hcp_fleet_command(
     guard(err, false, || {
         // SAFETY: pointers valid per this function's contract.
         let f = unsafe { fleet_mut(fleet) }?;
+        // SAFETY: as above; `n` is bounded before the slice is made.
+        let ids = unsafe { slice_arg(devices, count("n", n as u64, HCP_MAX_FLEET_DEVICES)?, "devices") }?;
         // SAFETY: as above.
-        let ids = unsafe { slice_arg(devices, n, "devices") }?;
-        // SAFETY: as above.
-        let command = Command::from_json(unsafe { str_arg(command_json, "command_json") }?)?;
+        let text = unsafe { str_arg(command_json, "command_json") }?;
+        let command = Command::from_json(json_doc("command", text, Shape::Object)?)?;
         f.inner.command_many(ids, command)?;
         Ok(true)
     })
@@ -247,7 +249,8 @@ pub unsafe extern "C" fn hcp_fleet_command(
 pub unsafe extern "C" fn hcp_fleet_run(fleet: *mut hcp_fleet_t, steps: u64, err: *mut *mut hcp_error_t) -> bool {
     guard(err, false, || {
         // SAFETY: pointer valid per this function's contract.
-        unsafe { fleet_mut(fleet) }?.inner.run(steps)?;
+        let f = unsafe { fleet_mut(fleet) }?;
+        f.inner.run(count("steps", steps, HCP_MAX_STEPS)? as u64)?;
         Ok(true)
     })
 }
@@ -324,7 +327,7 @@ pub unsafe extern "C" fn hcp_fleet_set_ambient_c(
 #[no_mangle]
 pub unsafe extern "C" fn hcp_fleet_series_len(fleet: *const hcp_fleet_t) -> usize {
     // SAFETY: the caller guarantees `fleet` is NULL or live.
-    unsafe { fleet.as_ref() }.map_or(0, |f| f.inner.series().len())
+    guard_plain(0, || unsafe { fleet.as_ref() }.map_or(0, |f| f.inner.series().len()))
 }
 
 /// Copies series column `name` (e.g. `"power_watts"`, `"gpus_serving"`; counts as doubles) into
@@ -375,6 +378,7 @@ pub unsafe extern "C" fn hcp_fleet_series_column(
             "gpu_revenue_usd" => f64s(&s.gpu_revenue_usd, out),
             other => return Err(Error::invalid_input("name", format!("no series column {other:?}"))),
         }
+        finite_column(name, out)?;
         Ok(true)
     })
 }
@@ -386,7 +390,7 @@ pub unsafe extern "C" fn hcp_fleet_series_column(
 #[no_mangle]
 pub unsafe extern "C" fn hcp_fleet_events_len(fleet: *const hcp_fleet_t) -> usize {
     // SAFETY: the caller guarantees `fleet` is NULL or live.
-    unsafe { fleet.as_ref() }.map_or(0, |f| f.inner.events().len())
+    guard_plain(0, || unsafe { fleet.as_ref() }.map_or(0, |f| f.inner.events().len()))
 }
 
 /// Copies the events into five columns of `len` (= hcp_fleet_events_len) entries: time, device,
@@ -429,33 +433,37 @@ pub unsafe extern "C" fn hcp_fleet_events(
             c[i] = ev.code;
             v[i] = ev.value;
         }
+        finite_column("time_seconds", t)?;
+        finite_column("value", v)?;
         Ok(true)
     })
 }
 
+/// The event kind names, by code.
+const EVENT_KIND_NAMES: [&std::ffi::CStr; 17] = [
+    c"switch_started",
+    c"switch_completed",
+    c"sleep_started",
+    c"slept",
+    c"wake_started",
+    c"woke",
+    c"mode_changed",
+    c"xid_error",
+    c"ecc_correctable",
+    c"ecc_uncorrectable",
+    c"thermal_event",
+    c"throttle_started",
+    c"throttle_ended",
+    c"thermal_shutdown",
+    c"restarted",
+    c"chain_fault",
+    c"fault_cleared",
+];
+
 /// The snake_case name of an event kind code (static string; NULL for an unknown code).
 #[no_mangle]
 pub extern "C" fn hcp_event_kind_name(code: u8) -> *const c_char {
-    const NAMES: [&std::ffi::CStr; 17] = [
-        c"switch_started",
-        c"switch_completed",
-        c"sleep_started",
-        c"slept",
-        c"wake_started",
-        c"woke",
-        c"mode_changed",
-        c"xid_error",
-        c"ecc_correctable",
-        c"ecc_uncorrectable",
-        c"thermal_event",
-        c"throttle_started",
-        c"throttle_ended",
-        c"thermal_shutdown",
-        c"restarted",
-        c"chain_fault",
-        c"fault_cleared",
-    ];
-    NAMES.get(code as usize).map_or(std::ptr::null(), |n| n.as_ptr())
+    guard_plain(std::ptr::null(), || EVENT_KIND_NAMES.get(code as usize).map_or(std::ptr::null(), |n| n.as_ptr()))
 }
 
 /// A JSON view of the fleet (owned): `what` is `"summary"`, `"devices"` (per-device columns),
@@ -507,7 +515,8 @@ pub unsafe extern "C" fn hcp_market_series_json(
     guard(err, std::ptr::null_mut(), || {
         // SAFETY: pointers valid per this function's contract.
         let (kind, arg, start) = unsafe { (str_arg(kind, "kind")?, opt_str(arg, "arg")?, opt_str(start, "start")?) };
-        let steps = usize::try_from(steps).map_err(|_| Error::invalid_input("steps", "too large"))?;
+        let steps = count("steps", steps, HCP_MAX_STEPS)?;
+        let dt_seconds = checks::dt_seconds("dt_seconds", dt_seconds)?;
         let series = match kind {
             "synthetic" => {
                 let config: SyntheticConfig = parse(arg.unwrap_or("{}"), "config")?;

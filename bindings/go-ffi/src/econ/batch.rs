@@ -8,7 +8,42 @@
 use hcp::econ::{self, CurtailBatchOutput, DailyBatchOutput};
 
 use super::{hcp_market_t, hcp_terms_t, market, mining_terms, terms};
+use crate::checks::{count, finite_column, HCP_MAX_BATCH};
 use crate::errors::{check_disjoint, guard, hcp_error_t, slice_arg, slice_out, span};
+
+/// Every column length is at most `HCP_MAX_BATCH`, checked before any column is touched.
+fn bounded(lengths: &[(&str, usize)]) -> hcp::Result<()> {
+    lengths.iter().try_for_each(|&(field, len)| count(field, len as u64, HCP_MAX_BATCH).map(drop))
+}
+
+/// No output column holds a NaN or an infinity.
+///
+/// # Safety
+/// Each (pointer, length) is NULL with 0 or readable for its length, and no `&mut` borrow of it
+/// is live.
+unsafe fn finite_outputs(columns: &[(&str, *const f64, usize)]) -> hcp::Result<()> {
+    columns.iter().try_for_each(|&(field, p, len)| {
+        // SAFETY: readable for `len` and unborrowed, by this function's contract.
+        finite_column(field, unsafe { slice_arg(p, len, field) }?)
+    })
+}
+
+/// The output columns of a daily batch, for [`finite_outputs`].
+///
+/// # Safety
+/// `out` is readable (checked non-NULL by the caller).
+unsafe fn daily_outputs(out: *const hcp_daily_columns_t) -> Vec<(&'static str, *const f64, usize)> {
+    // SAFETY: readable by this function's contract.
+    match unsafe { out.as_ref() } {
+        Some(o) => vec![
+            ("revenue_usd_per_day", o.revenue_usd_per_day.cast_const(), o.revenue_len),
+            ("energy_cost_usd_per_day", o.energy_cost_usd_per_day.cast_const(), o.energy_cost_len),
+            ("profit_usd_per_day", o.profit_usd_per_day.cast_const(), o.profit_len),
+            ("breakeven_usd_per_kwh", o.breakeven_usd_per_kwh.cast_const(), o.breakeven_len),
+        ],
+        None => Vec::new(),
+    }
+}
 
 /// Output columns of the daily batch functions: four caller-owned arrays of doubles with their
 /// lengths (each must equal the input length).
@@ -108,6 +143,11 @@ pub unsafe extern "C" fn hcp_miner_daily_batch(
     err: *mut *mut hcp_error_t,
 ) -> bool {
     guard(err, false, || {
+        bounded(&[
+            ("hashrate_ths", hashrate_len),
+            ("power_watts", power_len),
+            ("electricity_usd_per_kwh", electricity_len),
+        ])?;
         let (m, t) = (self::market(market)?, mining_terms(terms)?);
         let inputs = [
             span(hashrate_ths, hashrate_len),
@@ -118,7 +158,7 @@ pub unsafe extern "C" fn hcp_miner_daily_batch(
         check_disjoint(&unsafe { daily_spans(out) }, &inputs)?;
         // SAFETY: every pointer is valid for its length per this function's contract, and the
         // outputs were just checked not to overlap each other or an input.
-        let (ths, watts, price, out) = unsafe {
+        let (ths, watts, price, cols) = unsafe {
             (
                 slice_arg(hashrate_ths, hashrate_len, "hashrate_ths")?,
                 slice_arg(power_watts, power_len, "power_watts")?,
@@ -126,7 +166,9 @@ pub unsafe extern "C" fn hcp_miner_daily_batch(
                 columns(out)?,
             )
         };
-        econ::miner_daily_batch(&m, t, ths, watts, price, out)?;
+        econ::miner_daily_batch(&m, t, ths, watts, price, cols)?;
+        // SAFETY: the output borrows ended with the call; `out` was read above.
+        unsafe { finite_outputs(&daily_outputs(out)) }?;
         Ok(true)
     })
 }
@@ -155,6 +197,12 @@ pub unsafe extern "C" fn hcp_gpu_daily_batch(
     err: *mut *mut hcp_error_t,
 ) -> bool {
     guard(err, false, || {
+        bounded(&[
+            ("power_watts", power_len),
+            ("idle_watts", idle_len),
+            ("utilisation", utilisation_len),
+            ("electricity_usd_per_kwh", electricity_len),
+        ])?;
         let (m, t) = (self::market(market)?, self::terms(terms)?);
         let inputs = [
             span(power_watts, power_len),
@@ -166,7 +214,7 @@ pub unsafe extern "C" fn hcp_gpu_daily_batch(
         check_disjoint(&unsafe { daily_spans(out) }, &inputs)?;
         // SAFETY: every pointer is valid for its length per this function's contract, and the
         // outputs were just checked not to overlap each other or an input.
-        let (tdp, idle, u, price, out) = unsafe {
+        let (tdp, idle, u, price, cols) = unsafe {
             (
                 slice_arg(power_watts, power_len, "power_watts")?,
                 slice_arg(idle_watts, idle_len, "idle_watts")?,
@@ -175,7 +223,9 @@ pub unsafe extern "C" fn hcp_gpu_daily_batch(
                 columns(out)?,
             )
         };
-        econ::gpu_daily_batch(&m, &t, tdp, idle, u, price, out)?;
+        econ::gpu_daily_batch(&m, &t, tdp, idle, u, price, cols)?;
+        // SAFETY: the output borrows ended with the call; `out` was read above.
+        unsafe { finite_outputs(&daily_outputs(out)) }?;
         Ok(true)
     })
 }
@@ -224,6 +274,12 @@ pub unsafe extern "C" fn hcp_miner_curtail_batch(
     err: *mut *mut hcp_error_t,
 ) -> bool {
     guard(err, false, || {
+        bounded(&[
+            ("hashrate_ths", hashrate_len),
+            ("power_watts", power_len),
+            ("sleep_watts", sleep_len),
+            ("electricity_usd_per_kwh", electricity_len),
+        ])?;
         let (m, t) = (self::market(market)?, self::terms(terms)?);
         // SAFETY: the C ABI contract: `out` is NULL or readable.
         let o = unsafe { out.as_ref() }.ok_or_else(|| hcp::Error::invalid_input("out", "must not be NULL"))?;
@@ -260,6 +316,13 @@ pub unsafe extern "C" fn hcp_miner_curtail_batch(
             )
         };
         econ::miner_curtail_batch(&m, &t, ths, watts, sleep, price, out)?;
+        // SAFETY: the output borrows ended with the call; `o` describes them.
+        unsafe {
+            finite_outputs(&[
+                ("profit_usd_per_hour", o.profit_usd_per_hour.cast_const(), o.profit_len),
+                ("breakeven_usd_per_kwh", o.breakeven_usd_per_kwh.cast_const(), o.breakeven_len),
+            ])
+        }?;
         Ok(true)
     })
 }

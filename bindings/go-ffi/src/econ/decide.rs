@@ -7,7 +7,8 @@ use hcp::Error;
 
 use super::device::{action_code, action_from_code, hcp_action_value_t, to_c_value};
 use super::{hcp_device_model_t, hcp_market_t, hcp_terms_t, market, model, terms};
-use crate::errors::{guard, handle, hcp_error_t, slice_arg, slice_out, write_out};
+use crate::checks::{count, finite_fields, HCP_MAX_STEPS};
+use crate::errors::{free_box, guard, guard_plain, handle, hcp_error_t, slice_arg, slice_out, write_out};
 
 /// What switching costs a device and how long it must stay in an action (`hcp::econ::SwitchPolicy`).
 #[repr(C)]
@@ -38,6 +39,8 @@ pub struct hcp_decision_t {
     /// Cost charged by this step's switch, USD (0 when not switching).
     pub switch_cost_usd: f64,
 }
+
+finite_fields!(hcp_decision_t { switch_cost_usd; value });
 
 /// A stateful per-device decider. Not synchronised: serialise calls on one handle.
 pub struct hcp_decider_t {
@@ -92,10 +95,8 @@ pub unsafe extern "C" fn hcp_decider_new(
 /// `decider` is NULL or a live decider, freed at most once.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_decider_free(decider: *mut hcp_decider_t) {
-    if !decider.is_null() {
-        // SAFETY: made by Box::into_raw in hcp_decider_new, freed once by contract.
-        drop(unsafe { Box::from_raw(decider) });
-    }
+    // SAFETY: NULL or made by Box::into_raw in hcp_decider_new, freed once by contract.
+    guard_plain((), || unsafe { free_box(decider) })
 }
 
 /// Decides the action for the next `dt_seconds` at `market`, advances the clock, and writes the
@@ -146,6 +147,7 @@ pub unsafe extern "C" fn hcp_decider_step_series(
     guard(err, false, || {
         // SAFETY: live and unaliased by contract.
         let d = unsafe { decider_mut(decider) }?;
+        let n = count("n", n as u64, HCP_MAX_STEPS)?;
         // SAFETY: `n` readable markets by contract.
         let markets = unsafe { slice_arg(markets, n, "markets") }?;
         // SAFETY: `n` writable ints by contract.
@@ -164,7 +166,7 @@ pub unsafe extern "C" fn hcp_decider_step_series(
 #[no_mangle]
 pub unsafe extern "C" fn hcp_decider_current(decider: *const hcp_decider_t) -> i32 {
     // SAFETY: NULL or live by contract.
-    unsafe { decider.as_ref() }.map_or(-1, |d| action_code(d.inner.current()))
+    guard_plain(-1, || unsafe { decider.as_ref() }.map_or(-1, |d| action_code(d.inner.current())))
 }
 
 /// Number of switches so far (0 for a NULL handle).
@@ -174,7 +176,7 @@ pub unsafe extern "C" fn hcp_decider_current(decider: *const hcp_decider_t) -> i
 #[no_mangle]
 pub unsafe extern "C" fn hcp_decider_switches(decider: *const hcp_decider_t) -> u64 {
     // SAFETY: NULL or live by contract.
-    unsafe { decider.as_ref() }.map_or(0, |d| d.inner.switches())
+    guard_plain(0, || unsafe { decider.as_ref() }.map_or(0, |d| d.inner.switches()))
 }
 
 /// Seconds spent in the current action (DBL_MAX before the first switch).

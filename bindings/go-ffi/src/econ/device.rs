@@ -7,6 +7,7 @@ use hcp::econ::{self, Action, ActionValue, DeviceModel, GpuEconomics};
 use hcp::Error;
 
 use super::{hcp_device_model_t, hcp_market_t, hcp_terms_t, market, model, terms, to_c_model};
+use crate::checks::{finite_column, finite_fields};
 use crate::errors::{guard, hcp_error_t, slice_out, str_arg, write_out};
 
 /// `hcp_action_value_t.action` etc.: an ASIC hashing.
@@ -53,6 +54,16 @@ pub struct hcp_action_value_t {
     /// Revenue + credit − energy cost, USD/h.
     pub profit_usd_per_hour: f64,
 }
+
+finite_fields!(hcp_gpu_economics_t { hours, revenue_usd, energy_kwh, energy_cost_usd, profit_usd });
+finite_fields!(hcp_action_value_t {
+    facility_watts,
+    btc_per_hour,
+    revenue_usd_per_hour,
+    energy_cost_usd_per_hour,
+    credit_usd_per_hour,
+    profit_usd_per_hour
+});
 
 pub(crate) fn action_code(a: Action) -> i32 {
     match a {
@@ -159,6 +170,7 @@ pub unsafe extern "C" fn hcp_action_values(
         for (o, v) in out.iter_mut().zip(&values) {
             *o = to_c_value(v);
         }
+        finite_column("out", &out[..values.len()])?;
         Ok(true)
     })
 }

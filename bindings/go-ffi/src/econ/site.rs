@@ -8,7 +8,10 @@ use hcp::Error;
 
 use super::device::{hcp_action_value_t, to_c_value};
 use super::{hcp_device_model_t, hcp_market_t, hcp_terms_t, market, model, terms, HCP_KIND_ASIC, HCP_KIND_GPU};
-use crate::errors::{guard, handle, hcp_error_t, out_string, slice_arg, slice_out, str_arg, write_out};
+use crate::checks::{count, finite_column, finite_fields, json_doc, Shape, HCP_MAX_FLEET_DEVICES};
+use crate::errors::{
+    free_box, guard, guard_plain, handle, hcp_error_t, out_string, slice_arg, slice_out, str_arg, write_out,
+};
 
 /// A number of identical devices.
 #[repr(C)]
@@ -73,6 +76,21 @@ pub struct hcp_site_plan_t {
     pub profit_usd_per_hour: f64,
 }
 
+finite_fields!(hcp_group_plan_t { usd_per_kwh; running_value, curtailed_value });
+finite_fields!(hcp_site_plan_t {
+    cap_kw,
+    facility_kw,
+    mining_kw,
+    gpu_kw,
+    curtailed_kw,
+    btc_per_hour,
+    mining_revenue_usd_per_hour,
+    gpu_revenue_usd_per_hour,
+    energy_cost_usd_per_hour,
+    credit_usd_per_hour,
+    profit_usd_per_hour
+});
+
 /// A site: device groups (merged by model name), a facility power cap and terms.
 pub struct hcp_site_t {
     inner: Site,
@@ -94,8 +112,8 @@ pub unsafe extern "C" fn hcp_site_new(
     err: *mut *mut hcp_error_t,
 ) -> *mut hcp_site_t {
     guard(err, std::ptr::null_mut(), || {
-        // SAFETY: `n` readable groups by contract.
-        let groups = unsafe { slice_arg(groups, n, "groups") }?;
+        // SAFETY: `n` readable groups by contract; `n` is bounded first.
+        let groups = unsafe { slice_arg(groups, count("n", n as u64, HCP_MAX_FLEET_DEVICES)?, "groups") }?;
         let groups = groups
             .iter()
             .map(|g| Ok(DeviceGroup { model: self::model(&g.model)?, count: g.count }))
@@ -116,7 +134,7 @@ pub unsafe extern "C" fn hcp_site_from_json(json: *const c_char, err: *mut *mut 
     guard(err, std::ptr::null_mut(), || {
         // SAFETY: NULL or NUL-terminated by contract.
         let json = unsafe { str_arg(json, "site") }?;
-        let inner = Site::from_json(json, &Catalog::builtin())?;
+        let inner = Site::from_json(json_doc("site", json, Shape::Object)?, &Catalog::builtin())?;
         Ok(Box::into_raw(Box::new(hcp_site_t { inner })))
     })
 }
@@ -127,10 +145,8 @@ pub unsafe extern "C" fn hcp_site_from_json(json: *const c_char, err: *mut *mut 
 /// `site` is NULL or a live site, freed at most once.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_site_free(site: *mut hcp_site_t) {
-    if !site.is_null() {
-        // SAFETY: made by Box::into_raw in hcp_site_new / hcp_site_from_json, freed once by contract.
-        drop(unsafe { Box::from_raw(site) });
-    }
+    // SAFETY: NULL or made by Box::into_raw in hcp_site_new / hcp_site_from_json, freed once by contract.
+    guard_plain((), || unsafe { free_box(site) })
 }
 
 /// Number of device groups after merging (0 for a NULL handle).
@@ -140,7 +156,7 @@ pub unsafe extern "C" fn hcp_site_free(site: *mut hcp_site_t) {
 #[no_mangle]
 pub unsafe extern "C" fn hcp_site_group_count(site: *const hcp_site_t) -> usize {
     // SAFETY: NULL or live by contract.
-    unsafe { site.as_ref() }.map_or(0, |s| s.inner.groups().len())
+    guard_plain(0, || unsafe { site.as_ref() }.map_or(0, |s| s.inner.groups().len()))
 }
 
 /// The model name of group `index` (owned; release with hcp_string_free), or NULL out of range.
@@ -149,11 +165,13 @@ pub unsafe extern "C" fn hcp_site_group_count(site: *const hcp_site_t) -> usize 
 /// `site` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_site_group_name(site: *const hcp_site_t, index: usize) -> *mut c_char {
-    // SAFETY: NULL or live by contract.
-    match unsafe { site.as_ref() }.and_then(|s| s.inner.groups().get(index)) {
-        Some(g) => out_string(g.model.name.clone()),
-        None => std::ptr::null_mut(),
-    }
+    guard_plain(std::ptr::null_mut(), || {
+        // SAFETY: NULL or live by contract.
+        match unsafe { site.as_ref() }.and_then(|s| s.inner.groups().get(index)) {
+            Some(g) => out_string(g.model.name.clone()),
+            None => std::ptr::null_mut(),
+        }
+    })
 }
 
 /// The site's facility power cap, kW (0 for a NULL handle).
@@ -162,8 +180,8 @@ pub unsafe extern "C" fn hcp_site_group_name(site: *const hcp_site_t, index: usi
 /// `site` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn hcp_site_cap_kw(site: *const hcp_site_t) -> f64 {
-    // SAFETY: NULL or live by contract.
-    unsafe { site.as_ref() }.map_or(0.0, |s| s.inner.cap_kw())
+    // SAFETY: NULL or live by contract. The cap was validated finite when the site was made.
+    guard_plain(0.0, || unsafe { site.as_ref() }.map_or(0.0, |s| s.inner.cap_kw()))
 }
 
 fn write_plan(
@@ -194,6 +212,7 @@ fn write_plan(
             usd_per_kwh: g.usd_per_kwh,
         };
     }
+    finite_column("out_groups", groups)?;
     let totals = hcp_site_plan_t {
         cap_kw: plan.cap_kw,
         facility_kw: plan.facility_kw,
