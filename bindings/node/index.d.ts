@@ -476,6 +476,7 @@ export interface DeviceColumns {
 export interface DeviceGroupInit {
   /** A catalog name or a `DeviceModel`. */
   model: string | DeviceModel
+  /** An integer in 0..=4294967295 (checked, never truncated). */
   count: number
 }
 
@@ -628,7 +629,10 @@ export interface InvoiceLine {
 
 export declare function joulesPerTh(model: string | DeviceModel): number
 
-/** Layer shapes of a decoder-only transformer. */
+/**
+ * Layer shapes of a decoder-only transformer.
+ * Each an integer in 0..=4294967295 (checked, never truncated).
+ */
 export interface LayerShapesInit {
   layers: number
   hidden: number
@@ -652,6 +656,7 @@ export interface MarketColumns {
 export interface MarketInit {
   btcUsd: number
   difficulty: number
+  /** Block height, an integer (checked, never truncated). */
   height: number
   feesBtcPerBlock?: number
   feeShare?: number

@@ -13,7 +13,9 @@ use napi::Either;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::errors::{to_js, IntoJs, Result};
+use crate::args;
+use crate::errors::{invalid_input, to_js, IntoJs, Result};
+use hcp::limits::MAX_BATCH;
 
 /// A usage event as JavaScript sends it (`quantity` as a decimal string or a number). Declares
 /// the TypeScript type; `ingest` reads plain objects (snake_case keys are accepted too).
@@ -178,13 +180,13 @@ fn decimal(field: &str, v: Either<String, f64>) -> Result<rust_decimal::Decimal>
         Either::A(s) => billing::parse_decimal(field, &s).js(),
         Either::B(f) => match serde_json::Number::from_f64(f) {
             Some(n) => billing::parse_decimal(field, &n.to_string()).js(),
-            None => Err(to_js(hcp::Error::invalid_input(field, format!("must be finite, got {f}")))),
+            None => Err(invalid_input(field, format!("must be a finite number, got {}", args::js_number(f)))),
         },
     }
 }
 
-fn subscription(v: Value) -> Result<Subscription> {
-    Subscription::from_json(&v).js()
+fn subscription(v: args::Value) -> Result<Subscription> {
+    Subscription::from_json(&v.get("subscription")?).js()
 }
 
 fn at(field: &str, text: &str) -> Result<Timestamp> {
@@ -201,8 +203,8 @@ pub struct Charge {
 impl Charge {
     /// Parses `{ model: 'graduated', tiers: [{ up_to: 10, per_unit_amount: '10', flat_amount: '2' }, …] }`.
     #[napi(factory, catch_unwind, ts_args_type = "config: Record<string, unknown>")]
-    pub fn from_dict(config: Value) -> Result<Self> {
-        Ok(Charge { inner: CoreCharge::from_json(&config).js()? })
+    pub fn from_dict(config: args::Value) -> Result<Self> {
+        Ok(Charge { inner: CoreCharge::from_json(&config.get("config")?).js()? })
     }
 
     /// The precise amount (decimal string, before rounding) for cumulative `units`.
@@ -216,7 +218,9 @@ impl Charge {
         catch_unwind,
         ts_args_type = "events: Array<string | number | { quantity: string | number; properties?: Record<string, unknown> }>"
     )]
-    pub fn amount_for_events(&self, events: Vec<Value>) -> Result<String> {
+    pub fn amount_for_events(&self, events: args::Value) -> Result<String> {
+        let events = events.array("events")?;
+        args::count("events.length", events.len() as f64, MAX_BATCH)?;
         let values = EventValue::many_from_json(&Value::Array(events)).js()?;
         Ok(self.inner.amount_for_events(&values).js()?.to_string())
     }
@@ -238,8 +242,8 @@ pub struct Plan {
 impl Plan {
     /// Parses a plan object (Lago field names); errors name the field's path.
     #[napi(factory, catch_unwind, ts_args_type = "config: Record<string, unknown>")]
-    pub fn from_dict(config: Value) -> Result<Self> {
-        Ok(Plan { inner: CorePlan::from_json(&config).js()? })
+    pub fn from_dict(config: args::Value) -> Result<Self> {
+        Ok(Plan { inner: CorePlan::from_json(&config.get("config")?).js()? })
     }
 
     #[napi(getter)]
@@ -254,8 +258,8 @@ impl Plan {
 
     /// Pay-in-advance fee lines of one event.
     #[napi(catch_unwind, ts_args_type = "event: UsageEventInit")]
-    pub fn instant_fees(&self, event: Value) -> Result<Vec<InvoiceLine>> {
-        let event = UsageEvent::from_json(&event_value(event)).js()?;
+    pub fn instant_fees(&self, event: args::Value) -> Result<Vec<InvoiceLine>> {
+        let event = UsageEvent::from_json(&event_value(event.get("event")?)).js()?;
         Ok(billing::instant_fees(&self.inner, &event).js()?.iter().map(line).collect())
     }
 
@@ -264,8 +268,10 @@ impl Plan {
         catch_unwind,
         ts_args_type = "subscription: Record<string, unknown>, at: string, usage: Array<{ meter_code: string; quantity: string | number; properties?: Record<string, unknown> }>"
     )]
-    pub fn estimate(&self, subscription_config: Value, at_time: String, usage: Vec<Value>) -> Result<Invoice> {
+    pub fn estimate(&self, subscription_config: args::Value, at_time: String, usage: args::Value) -> Result<Invoice> {
         let sub = subscription(subscription_config)?;
+        let usage = usage.array("usage")?;
+        args::count("usage.length", usage.len() as f64, MAX_BATCH)?;
         let usage = PlannedUsage::many_from_json(&Value::Array(usage)).js()?;
         Ok(invoice(&billing::estimate(&self.inner, &sub, at("at", &at_time)?, &usage).js()?))
     }
@@ -301,7 +307,9 @@ impl Ledger {
 
     /// Stores a batch of events; returns how many were new. All or nothing; durable when it returns.
     #[napi(catch_unwind, ts_args_type = "events: UsageEventInit[]")]
-    pub fn ingest(&mut self, events: Vec<Value>) -> Result<u32> {
+    pub fn ingest(&mut self, events: args::Value) -> Result<u32> {
+        let events = events.array("events")?;
+        args::count("events.length", events.len() as f64, MAX_BATCH)?;
         let events = events_from_js(events).js()?;
         Ok(self.get()?.ingest(&events).js()? as u32)
     }
@@ -346,7 +354,12 @@ impl Ledger {
 
     /// The invoice of the period containing `at`, not recorded.
     #[napi(catch_unwind, ts_args_type = "plan: Plan, subscription: Record<string, unknown>, at: string")]
-    pub fn preview_invoice(&mut self, plan: &Plan, subscription_config: Value, at_time: String) -> Result<Invoice> {
+    pub fn preview_invoice(
+        &mut self,
+        plan: &Plan,
+        subscription_config: args::Value,
+        at_time: String,
+    ) -> Result<Invoice> {
         let sub = subscription(subscription_config)?;
         let t = at("at", &at_time)?;
         Ok(invoice(&billing::preview_invoice(&*self.get()?, &plan.inner, &sub, t).js()?))
@@ -354,7 +367,7 @@ impl Ledger {
 
     /// Issues and records the invoice of the period containing `at` (`Conflict` if already issued).
     #[napi(catch_unwind, ts_args_type = "plan: Plan, subscription: Record<string, unknown>, at: string")]
-    pub fn issue_invoice(&mut self, plan: &Plan, subscription_config: Value, at_time: String) -> Result<Invoice> {
+    pub fn issue_invoice(&mut self, plan: &Plan, subscription_config: args::Value, at_time: String) -> Result<Invoice> {
         let sub = subscription(subscription_config)?;
         let t = at("at", &at_time)?;
         Ok(invoice(&billing::issue_invoice(self.get()?, &plan.inner, &sub, t).js()?))
@@ -362,7 +375,9 @@ impl Ledger {
 
     /// Issues the invoices of many subscriptions, all or nothing.
     #[napi(catch_unwind, ts_args_type = "plan: Plan, subscriptions: Array<Record<string, unknown>>, at: string")]
-    pub fn issue_invoices(&mut self, plan: &Plan, subscriptions: Vec<Value>, at_time: String) -> Result<Vec<Invoice>> {
+    pub fn issue_invoices(&mut self, plan: &Plan, subscriptions: args::Value, at_time: String) -> Result<Vec<Invoice>> {
+        let subscriptions = subscriptions.array("subscriptions")?;
+        args::count("subscriptions.length", subscriptions.len() as f64, MAX_BATCH)?;
         let subs = subscriptions.iter().map(Subscription::from_json).collect::<hcp::Result<Vec<_>>>().js()?;
         let t = at("at", &at_time)?;
         Ok(billing::issue_invoices(self.get()?, &plan.inner, &subs, t).js()?.iter().map(invoice).collect())
@@ -382,7 +397,7 @@ impl Ledger {
     pub fn budget_status(
         &mut self,
         plan: &Plan,
-        subscription_config: Value,
+        subscription_config: args::Value,
         now: String,
         budget: Either<String, f64>,
         thresholds: Option<Vec<Either<String, f64>>>,
@@ -436,8 +451,8 @@ pub fn round_amount(amount: Either<String, f64>, currency: String, rounding: Opt
 
 /// Validates one usage event; returns it normalised.
 #[napi(catch_unwind, ts_args_type = "event: UsageEventInit | Record<string, unknown>")]
-pub fn validate_event(event: Value) -> Result<UsageRecord> {
-    let e = UsageEvent::from_json(&event_value(event)).js()?;
+pub fn validate_event(event: args::Value) -> Result<UsageRecord> {
+    let e = UsageEvent::from_json(&event_value(event.get("event")?)).js()?;
     Ok(UsageRecord {
         quantity: e.quantity.to_string(),
         timestamp: e.timestamp.to_string(),

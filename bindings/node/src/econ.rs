@@ -9,6 +9,7 @@ use napi::bindgen_prelude::Float64Array;
 use napi::Either;
 use napi_derive::napi;
 
+use crate::args;
 use crate::errors::{IntoJs, Result};
 
 /// Fields of a market snapshot. Give at most one of `feesBtcPerBlock` and `feeShare`.
@@ -16,7 +17,8 @@ use crate::errors::{IntoJs, Result};
 pub struct MarketInit {
     pub btc_usd: f64,
     pub difficulty: f64,
-    pub height: i64,
+    /// Block height, an integer (checked, never truncated).
+    pub height: f64,
     pub fees_btc_per_block: Option<f64>,
     pub fee_share: Option<f64>,
     pub electricity_usd_per_kwh: Option<f64>,
@@ -29,7 +31,7 @@ impl From<MarketFields> for MarketInit {
         MarketInit {
             btc_usd: f.btc_usd,
             difficulty: f.difficulty,
-            height: f.height,
+            height: f.height as f64,
             fees_btc_per_block: f.fees_btc_per_block,
             fee_share: f.fee_share,
             electricity_usd_per_kwh: Some(f.electricity_usd_per_kwh),
@@ -53,7 +55,7 @@ impl Market {
         let fields = MarketFields {
             btc_usd: init.btc_usd,
             difficulty: init.difficulty,
-            height: init.height,
+            height: args::safe_int("height", init.height)?,
             fees_btc_per_block: init.fees_btc_per_block,
             fee_share: init.fee_share,
             electricity_usd_per_kwh: init.electricity_usd_per_kwh.unwrap_or(0.0),
@@ -202,18 +204,18 @@ pub fn catalog(overrides_json: Option<String>) -> Result<Vec<DeviceModel>> {
     Ok(c.models().iter().cloned().map(DeviceModel::from).collect())
 }
 
-fn height(h: i64) -> Result<u64> {
-    econ::validate_height(h).js()
+fn height(h: f64) -> Result<u64> {
+    econ::validate_height(args::safe_int("heightBlocks", h)?).js()
 }
 
 #[napi(catch_unwind)]
-pub fn block_subsidy_btc(height_blocks: i64) -> Result<f64> {
+pub fn block_subsidy_btc(height_blocks: f64) -> Result<f64> {
     Ok(econ::block_subsidy_btc(height(height_blocks)?))
 }
 
 /// Subsidy in satoshis (an integer; at most 5e9, exact in a JS number).
 #[napi(catch_unwind)]
-pub fn block_subsidy_sats(height_blocks: i64) -> Result<i64> {
+pub fn block_subsidy_sats(height_blocks: f64) -> Result<i64> {
     Ok(econ::block_subsidy_sats(height(height_blocks)?) as i64)
 }
 
@@ -488,7 +490,8 @@ impl Decider {
 pub struct DeviceGroupInit {
     /// A catalog name or a `DeviceModel`.
     pub model: Either<String, DeviceModel>,
-    pub count: u32,
+    /// An integer in 0..=4294967295 (checked, never truncated).
+    pub count: f64,
 }
 
 /// What one group does under a plan.
@@ -569,7 +572,11 @@ impl Site {
     pub fn new(devices: Vec<DeviceGroupInit>, cap_kw: f64, terms_init: Option<TermsInit>) -> Result<Self> {
         let groups = devices
             .into_iter()
-            .map(|g| Ok(econ::DeviceGroup { model: model_arg(g.model)?, count: g.count }))
+            .enumerate()
+            .map(|(i, g)| {
+                let count = args::u32_arg(&format!("devices[{i}].count"), g.count)?;
+                Ok(econ::DeviceGroup { model: model_arg(g.model)?, count })
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(Site { inner: econ::Site::new(groups, cap_kw, terms(terms_init)).js()? })
     }

@@ -8,9 +8,11 @@
 // Under `cargo test` napi-derive registers nothing, so the exports look unused.
 #![cfg_attr(test, allow(dead_code))]
 
+mod args;
 mod billing;
 mod econ;
 mod errors;
+mod results;
 mod router;
 mod sim;
 

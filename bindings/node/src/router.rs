@@ -11,17 +11,19 @@ use hcp::router::{
 use napi::bindgen_prelude::{Float64Array, Uint8Array};
 use napi_derive::napi;
 
+use crate::args::{self, safe_int};
 use crate::econ::Market;
 use crate::errors::{invalid_input, to_js, Code, IntoJs, Result};
+use hcp::limits::MAX_BATCH;
 
 /// Optional fields of a submission (the workload type supplies the rest).
 #[napi(object)]
 #[derive(Default)]
 pub struct SubmitOptions {
     /// 1 (highest) … 10 (lowest).
-    pub priority: Option<i64>,
+    pub priority: Option<f64>,
     /// GPUs wanted.
-    pub gpus: Option<i64>,
+    pub gpus: Option<f64>,
     /// GPU memory per GPU, GB.
     pub gpu_memory_gb: Option<f64>,
     /// Preferred site.
@@ -40,9 +42,9 @@ pub struct SubmitInit {
     /// Workload type.
     pub workload_type: String,
     /// 1 (highest) … 10 (lowest).
-    pub priority: Option<i64>,
+    pub priority: Option<f64>,
     /// GPUs wanted.
-    pub gpus: Option<i64>,
+    pub gpus: Option<f64>,
     /// GPU memory per GPU, GB.
     pub gpu_memory_gb: Option<f64>,
     /// Preferred site.
@@ -70,11 +72,11 @@ pub struct Submission {
 #[derive(Default)]
 pub struct CustomerConfig {
     /// Share of a priority level when several customers are backlogged, 1 … 1,000,000.
-    pub weight: Option<i64>,
+    pub weight: Option<f64>,
     /// Most devices its active work may hold.
-    pub max_gpus: Option<i64>,
+    pub max_gpus: Option<f64>,
     /// Most workloads it may have waiting.
-    pub max_queued: Option<i64>,
+    pub max_queued: Option<f64>,
 }
 
 /// A customer's weight and quotas with its live counts.
@@ -258,8 +260,8 @@ impl Router {
     /// A router. `config` is an object (or JSON string) with the RouterConfig fields, in their
     /// snake_case JSON names as in `tests/vectors/router.json` (e.g. `{ manual_clock: true }`).
     #[napi(constructor, catch_unwind)]
-    pub fn new(config: Option<serde_json::Value>) -> Result<Self> {
-        let json = match config {
+    pub fn new(config: Option<args::Value>) -> Result<Self> {
+        let json = match config.map(|c| c.get("config")).transpose()? {
             None | Some(serde_json::Value::Null) => "{}".to_string(),
             Some(serde_json::Value::String(s)) => s,
             Some(v @ serde_json::Value::Object(_)) => v.to_string(),
@@ -293,8 +295,8 @@ impl Router {
         let req = SubmitRequest {
             customer_id: &customer_id,
             workload_type: &workload_type,
-            priority: o.priority,
-            gpus: o.gpus,
+            priority: args::opt_int("options.priority", o.priority, i64::MIN, i64::MAX)?,
+            gpus: args::opt_int("options.gpus", o.gpus, i64::MIN, i64::MAX)?,
             gpu_memory_gb: o.gpu_memory_gb,
             site: o.site.as_deref(),
             latency_bound_ms: o.latency_bound_ms,
@@ -317,8 +319,8 @@ impl Router {
         let req = SubmitRequest {
             customer_id: &customer_id,
             workload_type: &workload_type,
-            priority: o.priority,
-            gpus: o.gpus,
+            priority: args::opt_int("options.priority", o.priority, i64::MIN, i64::MAX)?,
+            gpus: args::opt_int("options.gpus", o.gpus, i64::MIN, i64::MAX)?,
             gpu_memory_gb: o.gpu_memory_gb,
             site: o.site.as_deref(),
             latency_bound_ms: o.latency_bound_ms,
@@ -332,19 +334,23 @@ impl Router {
     #[napi(catch_unwind)]
     pub fn submit_batch(&self, requests: Vec<SubmitInit>) -> Result<Float64Array> {
         let r = self.r()?;
+        args::count("requests.length", requests.len() as f64, MAX_BATCH)?;
         let reqs: Vec<SubmitRequest<'_>> = requests
             .iter()
-            .map(|q| SubmitRequest {
-                customer_id: &q.customer_id,
-                workload_type: &q.workload_type,
-                priority: q.priority,
-                gpus: q.gpus,
-                gpu_memory_gb: q.gpu_memory_gb,
-                site: q.site.as_deref(),
-                latency_bound_ms: q.latency_bound_ms,
-                deadline_seconds: q.deadline_seconds,
+            .enumerate()
+            .map(|(i, q)| {
+                Ok(SubmitRequest {
+                    customer_id: &q.customer_id,
+                    workload_type: &q.workload_type,
+                    priority: args::opt_int(&format!("requests[{i}].priority"), q.priority, i64::MIN, i64::MAX)?,
+                    gpus: args::opt_int(&format!("requests[{i}].gpus"), q.gpus, i64::MIN, i64::MAX)?,
+                    gpu_memory_gb: q.gpu_memory_gb,
+                    site: q.site.as_deref(),
+                    latency_bound_ms: q.latency_bound_ms,
+                    deadline_seconds: q.deadline_seconds,
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let ids: Vec<f64> = r.submit_batch(&reqs).into_iter().map(|x| x.map_or(-1.0, |id| id as f64)).collect();
         Ok(Float64Array::new(ids))
     }
@@ -366,7 +372,7 @@ impl Router {
         deadline_seconds: Option<Float64Array>,
     ) -> Result<Float64Array> {
         let r = self.r()?;
-        let n = priorities.len();
+        let n = args::count("priorities.length", priorities.len() as f64, MAX_BATCH)?;
         for (field, len) in [
             ("gpu_memory_gb", gpu_memory_gb.as_ref().map(|c| c.len())),
             ("sites", sites.as_ref().map(|c| c.len())),
@@ -404,8 +410,9 @@ impl Router {
 
     /// Places up to `max` workloads in one call.
     #[napi(catch_unwind)]
-    pub fn dispatch_batch(&self, max: u32) -> Result<AssignmentColumns> {
-        let batch = self.r()?.dispatch_batch(max as usize);
+    pub fn dispatch_batch(&self, max: f64) -> Result<AssignmentColumns> {
+        let max = args::count("max", max, MAX_BATCH)?;
+        let batch = self.r()?.dispatch_batch(max);
         Ok(AssignmentColumns {
             workload_ids: Float64Array::new(batch.iter().map(|a| a.workload_id as f64).collect()),
             device_ids: batch.iter().map(|a| a.device_id.to_string()).collect(),
@@ -422,7 +429,7 @@ impl Router {
 
     /// Marks an assigned workload running (`customerId` scopes the call to that customer).
     #[napi(catch_unwind)]
-    pub fn start(&self, workload_id: i64, customer_id: Option<String>) -> Result<()> {
+    pub fn start(&self, workload_id: f64, customer_id: Option<String>) -> Result<()> {
         let (r, id) = (self.r()?, id(workload_id)?);
         match customer_id {
             Some(c) => r.start_as(&c, id),
@@ -433,7 +440,7 @@ impl Router {
 
     /// Completes a workload and frees its devices.
     #[napi(catch_unwind)]
-    pub fn complete(&self, workload_id: i64, customer_id: Option<String>) -> Result<()> {
+    pub fn complete(&self, workload_id: f64, customer_id: Option<String>) -> Result<()> {
         let (r, id) = (self.r()?, id(workload_id)?);
         match customer_id {
             Some(c) => r.complete_as(&c, id),
@@ -444,7 +451,7 @@ impl Router {
 
     /// Marks a workload failed and frees its devices.
     #[napi(catch_unwind)]
-    pub fn fail(&self, workload_id: i64, customer_id: Option<String>) -> Result<()> {
+    pub fn fail(&self, workload_id: f64, customer_id: Option<String>) -> Result<()> {
         let (r, id) = (self.r()?, id(workload_id)?);
         match customer_id {
             Some(c) => r.fail_as(&c, id),
@@ -455,7 +462,7 @@ impl Router {
 
     /// Cancels a queued, assigned or running workload.
     #[napi(catch_unwind)]
-    pub fn cancel(&self, workload_id: i64, customer_id: Option<String>) -> Result<()> {
+    pub fn cancel(&self, workload_id: f64, customer_id: Option<String>) -> Result<()> {
         let (r, id) = (self.r()?, id(workload_id)?);
         match customer_id {
             Some(c) => r.cancel_as(&c, id),
@@ -466,7 +473,7 @@ impl Router {
 
     /// Takes a running or assigned workload off its devices and queues it again.
     #[napi(catch_unwind)]
-    pub fn preempt(&self, workload_id: i64) -> Result<()> {
+    pub fn preempt(&self, workload_id: f64) -> Result<()> {
         self.r()?.preempt(id(workload_id)?).js()
     }
 
@@ -475,13 +482,18 @@ impl Router {
     #[napi(catch_unwind)]
     pub fn complete_batch(&self, workload_ids: Float64Array) -> Result<Uint8Array> {
         let r = self.r()?;
-        let ids: Vec<u64> = workload_ids.iter().map(|&x| if x >= 0.0 { x as u64 } else { 0 }).collect();
+        args::count("workloadIds.length", workload_ids.len() as f64, MAX_BATCH)?;
+        // An entry that is not a whole non-negative number names no workload: 0 in the result.
+        let ids: Vec<u64> = workload_ids
+            .iter()
+            .map(|&x| if x >= 0.0 && x.fract() == 0.0 && x <= args::MAX_SAFE_INTEGER { x as u64 } else { u64::MAX })
+            .collect();
         Ok(Uint8Array::new(r.complete_batch(&ids).into_iter().map(|x| x.is_ok() as u8).collect()))
     }
 
     /// What a workload looks like now (`customerId` scopes it: others' ids are NotFound).
     #[napi(catch_unwind)]
-    pub fn workload(&self, workload_id: i64, customer_id: Option<String>) -> Result<WorkloadInfo> {
+    pub fn workload(&self, workload_id: f64, customer_id: Option<String>) -> Result<WorkloadInfo> {
         let (r, id) = (self.r()?, id(workload_id)?);
         let w = match customer_id {
             Some(c) => r.workload_as(&c, id),
@@ -503,9 +515,9 @@ impl Router {
     pub fn set_customer(&self, customer_id: String, config: Option<CustomerConfig>) -> Result<()> {
         let c = config.unwrap_or_default();
         let config = CoreCustomerConfig {
-            weight: c.weight.map(|v| count("weight", v)).transpose()?.unwrap_or(1),
-            max_gpus: c.max_gpus.map(|v| count("max_gpus", v)).transpose()?,
-            max_queued: c.max_queued.map(|v| count("max_queued", v)).transpose()?,
+            weight: c.weight.map(|v| count("config.weight", v)).transpose()?.unwrap_or(1),
+            max_gpus: c.max_gpus.map(|v| count("config.maxGpus", v)).transpose()?,
+            max_queued: c.max_queued.map(|v| count("config.maxQueued", v)).transpose()?,
         };
         self.r()?.set_customer(&customer_id, config).js()
     }
@@ -558,7 +570,7 @@ impl Router {
     /// Depths, counts and latency quantiles, as the core's JSON (snake_case keys).
     #[napi(catch_unwind)]
     pub fn metrics(&self) -> Result<serde_json::Value> {
-        serde_json::to_value(self.r()?.metrics()).map_err(|e| invalid_input("metrics", e))
+        crate::results::to_value("metrics", &self.r()?.metrics())
     }
 
     /// Prometheus text exposition.
@@ -664,11 +676,13 @@ impl Router {
     }
 }
 
-fn id(workload_id: i64) -> Result<u64> {
-    u64::try_from(workload_id).map_err(|_| to_js(hcp::Error::not_found("workload", workload_id)))
+/// A workload id: an integer (else `InvalidInput`); a negative one names no workload (`NotFound`).
+fn id(workload_id: f64) -> Result<u64> {
+    let v = safe_int("workloadId", workload_id)?;
+    u64::try_from(v).map_err(|_| to_js(hcp::Error::not_found("workload", v)))
 }
 
 /// A count argument as `u32`; outside its range is `InvalidInput` naming the field.
-fn count(field: &str, v: i64) -> Result<u32> {
-    u32::try_from(v).map_err(|_| invalid_input(field, format!("must be in 0..=4294967295, got {v}")))
+fn count(field: &str, v: f64) -> Result<u32> {
+    args::u32_arg(field, v)
 }

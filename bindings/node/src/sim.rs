@@ -10,7 +10,9 @@ use napi::bindgen_prelude::{Float64Array, Uint32Array, Uint8Array};
 use napi_derive::napi;
 use serde_json::{Map, Value};
 
+use crate::args::{self, count, safe_int};
 use crate::errors::{invalid_input, IntoJs, Result};
+use hcp::limits::{MAX_FLEET_DEVICES, MAX_STEPS};
 
 /// camelCase keys → snake_case, recursively (JS options to core serde structs).
 fn snake_keys(v: Value) -> Value {
@@ -69,17 +71,21 @@ fn camel_keys(v: Value) -> Value {
     }
 }
 
-fn from_js<T: serde::de::DeserializeOwned>(v: Option<Value>, what: &str) -> Result<T> {
-    let v = snake_keys(v.unwrap_or_else(|| Value::Object(Map::new())));
+fn from_js<T: serde::de::DeserializeOwned>(v: Option<args::Value>, what: &str) -> Result<T> {
+    let v = snake_keys(v.map(|v| v.get(what)).transpose()?.unwrap_or_else(|| Value::Object(Map::new())));
+    from_json(v, what)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {
     serde_json::from_value(v).map_err(|e| invalid_input(what, e))
 }
 
 fn to_js<T: serde::Serialize>(v: &T) -> Result<Value> {
-    Ok(camel_keys(serde_json::to_value(v).map_err(|e| invalid_input("result", e))?))
+    Ok(camel_keys(crate::results::to_value("result", v)?))
 }
 
 fn model_from(v: Value) -> Result<ModelSpec> {
-    let m: ModelSpec = from_js(Some(v), "model")?;
+    let m: ModelSpec = from_json(snake_keys(v), "command.model")?;
     m.validated().js()
 }
 
@@ -95,25 +101,29 @@ pub struct ModelSpecInit {
 
 /// Layer shapes of a decoder-only transformer.
 #[napi(object)]
+/// Each an integer in 0..=4294967295 (checked, never truncated).
 pub struct LayerShapesInit {
-    pub layers: u32,
-    pub hidden: u32,
-    pub intermediate: u32,
-    pub heads: u32,
-    pub kv_heads: u32,
+    pub layers: f64,
+    pub hidden: f64,
+    pub intermediate: f64,
+    pub heads: f64,
+    pub kv_heads: f64,
 }
 
 fn model_init(m: &ModelSpecInit) -> Result<ModelSpec> {
     ModelSpec {
         params: m.params,
         bytes_per_param: m.bytes_per_param.unwrap_or(2.0),
-        layers: m.layers.as_ref().map(|l| hcp::sim::LayerShapes {
-            layers: l.layers,
-            hidden: l.hidden,
-            intermediate: l.intermediate,
-            heads: l.heads,
-            kv_heads: l.kv_heads,
-        }),
+        layers: match &m.layers {
+            None => None,
+            Some(l) => Some(hcp::sim::LayerShapes {
+                layers: args::u32_arg("model.layers.layers", l.layers)?,
+                hidden: args::u32_arg("model.layers.hidden", l.hidden)?,
+                intermediate: args::u32_arg("model.layers.intermediate", l.intermediate)?,
+                heads: args::u32_arg("model.layers.heads", l.heads)?,
+                kv_heads: args::u32_arg("model.layers.kvHeads", l.kv_heads)?,
+            }),
+        },
         kv_bytes_per_element: m.kv_bytes_per_element,
     }
     .validated()
@@ -175,18 +185,20 @@ impl H100 {
     /// `variant`: `'sxm'` (default) or `'pcie'`; `overrides`: spec fields to replace, e.g.
     /// `{ power: { limit_watts: 500 } }` (snake_case, as the spec's JSON).
     #[napi(constructor, catch_unwind)]
-    pub fn new(variant: Option<String>, overrides: Option<Value>) -> Result<Self> {
+    pub fn new(variant: Option<String>, overrides: Option<args::Value>) -> Result<Self> {
         let mut spec = GpuSpec::by_name(variant.as_deref().unwrap_or("sxm")).js()?;
         if let Some(o) = overrides {
-            spec = spec.with_overrides(&o.to_string()).js()?;
+            spec = spec.with_overrides(&o.get("overrides")?.to_string()).js()?;
         }
         Ok(H100 { inner: CoreH100::from_spec(spec).js()? })
     }
 
     /// Steady-state decode of `model` at `batch` (`contextTokens` of KV cache per sequence).
     #[napi(catch_unwind)]
-    pub fn decode(&self, model: ModelSpecInit, batch: i64, context_tokens: Option<u32>) -> Result<Decode> {
+    pub fn decode(&self, model: ModelSpecInit, batch: f64, context_tokens: Option<f64>) -> Result<Decode> {
         let m = model_init(&model)?;
+        let batch = safe_int("batch", batch)?;
+        let context_tokens = args::opt_int("contextTokens", context_tokens, 0, args::MAX_SAFE_INTEGER as i64)?;
         let options = DecodeOptions { context_tokens: context_tokens.unwrap_or(0) as u64 };
         let d = self.inner.decode_with(&m, batch, options).js()?;
         Ok(Decode {
@@ -245,7 +257,7 @@ impl H100 {
     /// The spec in use (every fitted parameter), snake_case as its JSON.
     #[napi(catch_unwind)]
     pub fn spec(&self) -> Result<Value> {
-        serde_json::to_value(self.inner.spec()).map_err(|e| invalid_input("spec", e))
+        crate::results::to_value("spec", self.inner.spec())
     }
 }
 
@@ -275,18 +287,35 @@ fn market_columns(s: MarketSeries) -> MarketColumns {
 
 /// A seeded synthetic market: `steps` points `dtSeconds` apart (`config`: SyntheticConfig fields).
 #[napi(catch_unwind)]
-pub fn synthetic_market(seed: i64, steps: u32, dt_seconds: f64, config: Option<Value>) -> Result<MarketColumns> {
+pub fn synthetic_market(seed: f64, steps: f64, dt_seconds: f64, config: Option<args::Value>) -> Result<MarketColumns> {
+    let seed = args::seed("seed", seed)?;
+    let steps = count("steps", steps, MAX_STEPS)?;
+    let dt_seconds = dt("dtSeconds", dt_seconds)?;
     let c: SyntheticConfig = from_js(config, "config")?;
-    let seed = u64::try_from(seed).map_err(|_| invalid_input("seed", "must be >= 0"))?;
     let mut m = SyntheticMarket::new(c, seed).js()?;
-    Ok(market_columns(m.series(steps as usize, dt_seconds).js()?))
+    Ok(market_columns(m.series(steps, dt_seconds).js()?))
 }
 
 /// The real history in `directory` from `start`, sampled `steps` times `dtSeconds` apart.
 #[napi(catch_unwind)]
-pub fn replay_market(directory: String, start: String, steps: u32, dt_seconds: f64) -> Result<MarketColumns> {
+pub fn replay_market(directory: String, start: String, steps: f64, dt_seconds: f64) -> Result<MarketColumns> {
+    let steps = count("steps", steps, MAX_STEPS)?;
+    let dt_seconds = dt("dtSeconds", dt_seconds)?;
     let r = MarketReplay::from_dir(&directory, &start).js()?;
-    Ok(market_columns(r.series(steps as usize, dt_seconds).js()?))
+    Ok(market_columns(r.series(steps, dt_seconds).js()?))
+}
+
+/// A time step within the stated bounds (`hcp::limits`), seconds.
+fn dt(field: &str, x: f64) -> Result<f64> {
+    use hcp::limits::{MAX_DT_SECONDS, MIN_DT_SECONDS};
+    if x.is_finite() && (MIN_DT_SECONDS..=MAX_DT_SECONDS).contains(&x) {
+        Ok(x)
+    } else {
+        Err(invalid_input(
+            field,
+            format!("must be in {MIN_DT_SECONDS}..={MAX_DT_SECONDS} seconds, got {}", args::js_number(x)),
+        ))
+    }
 }
 
 /// Fleet totals per recorded step.
@@ -347,7 +376,7 @@ impl Fleet {
     /// `config`: FleetConfig fields (camelCase or snake_case), e.g. `{ dtSeconds, seed, ambientC,
     /// faults: {...}, pool: {...}, keepEvents }`.
     #[napi(constructor, catch_unwind)]
-    pub fn new(config: Option<Value>) -> Result<Self> {
+    pub fn new(config: Option<args::Value>) -> Result<Self> {
         let c: FleetConfig = from_js(config, "config")?;
         Ok(Fleet { inner: CoreFleet::new(c).js()? })
     }
@@ -366,23 +395,38 @@ impl Fleet {
 
     /// Adds `gpus` GPUs then `miners` miners; returns the first new id.
     #[napi(catch_unwind)]
-    pub fn add_many(&mut self, gpu_variant: String, gpus: u32, miner_model: String, miners: u32) -> Result<i64> {
-        self.inner.add_many(&gpu_variant, gpus, &miner_model, miners).js()
+    pub fn add_many(&mut self, gpu_variant: String, gpus: f64, miner_model: String, miners: f64) -> Result<i64> {
+        let gpus = count("gpus", gpus, MAX_FLEET_DEVICES)?;
+        let miners = count("miners", miners, MAX_FLEET_DEVICES)?;
+        if self.inner.len() + gpus + miners > MAX_FLEET_DEVICES {
+            return Err(invalid_input(
+                "gpus",
+                format!("a fleet holds at most {MAX_FLEET_DEVICES} devices; it has {}", self.inner.len()),
+            ));
+        }
+        self.inner.add_many(&gpu_variant, gpus as u32, &miner_model, miners as u32).js()
     }
 
     /// Applies a command: `{ command: 'serve', model: {...}, batch }`, `{ command: 'mine', mode:
     /// 'low' }`, `{ command: 'sleep' }`, `{ command: 'wake' }`, `{ command: 'switch', model, batch,
     /// hostMemory, warmContext }`.
     #[napi(catch_unwind)]
-    pub fn command(&mut self, device: i64, command: Value) -> Result<()> {
-        let c = command_from(command)?;
+    pub fn command(&mut self, device: f64, command: args::Value) -> Result<()> {
+        let device = safe_int("device", device)?;
+        let c = command_from(command.get("command")?)?;
         self.inner.command(device, c).js()
     }
 
     /// Applies one command to many devices.
     #[napi(catch_unwind)]
-    pub fn command_many(&mut self, devices: Vec<i64>, command: Value) -> Result<()> {
-        let c = command_from(command)?;
+    pub fn command_many(&mut self, devices: Vec<f64>, command: args::Value) -> Result<()> {
+        count("devices.length", devices.len() as f64, MAX_FLEET_DEVICES)?;
+        let devices = devices
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| safe_int(&format!("devices[{i}]"), d))
+            .collect::<Result<Vec<_>>>()?;
+        let c = command_from(command.get("command")?)?;
         self.inner.command_many(&devices, c).js()
     }
 
@@ -394,7 +438,8 @@ impl Fleet {
 
     /// Advances `steps` steps.
     #[napi(catch_unwind)]
-    pub fn run(&mut self, steps: u32) -> Result<()> {
+    pub fn run(&mut self, steps: f64) -> Result<()> {
+        let steps = count("steps", steps, MAX_STEPS)?;
         self.inner.run(steps as u64).js()
     }
 
@@ -412,9 +457,9 @@ impl Fleet {
 
     /// Prices from a seeded synthetic market.
     #[napi(catch_unwind)]
-    pub fn set_market_synthetic(&mut self, seed: i64, config: Option<Value>) -> Result<()> {
+    pub fn set_market_synthetic(&mut self, seed: f64, config: Option<args::Value>) -> Result<()> {
+        let seed = args::seed("seed", seed)?;
         let c: SyntheticConfig = from_js(config, "config")?;
-        let seed = u64::try_from(seed).map_err(|_| invalid_input("seed", "must be >= 0"))?;
         let m = SyntheticMarket::new(c, seed).js()?;
         self.inner.set_market(MarketSource::Synthetic(Box::new(m)));
         Ok(())
@@ -492,14 +537,14 @@ impl Fleet {
 
     /// State of a device: `'idle' | 'mining' | 'serving' | 'switching' | 'sleeping' | 'faulted'`.
     #[napi(catch_unwind)]
-    pub fn state(&self, device: i64) -> Result<String> {
-        Ok(self.inner.state(device).js()?.name().to_string())
+    pub fn state(&self, device: f64) -> Result<String> {
+        Ok(self.inner.state(safe_int("device", device)?).js()?.name().to_string())
     }
 
     /// Telemetry of a GPU (camelCase keys).
     #[napi(catch_unwind)]
-    pub fn gpu_telemetry(&self, device: i64) -> Result<Value> {
-        to_js(&self.inner.gpu_telemetry(device).js()?)
+    pub fn gpu_telemetry(&self, device: f64) -> Result<Value> {
+        to_js(&self.inner.gpu_telemetry(safe_int("device", device)?).js()?)
     }
 
     /// Prometheus exposition of every GPU with dcgm-exporter names and labels (hosts
@@ -512,7 +557,10 @@ impl Fleet {
     /// A cgminer API reply (`'summary' | 'stats' | 'pools'`) of a miner, as an object with the
     /// firmware's field names.
     #[napi(catch_unwind)]
-    pub fn cgminer(&self, device: i64, command: Option<String>, when_unix: Option<i64>) -> Result<Value> {
+    pub fn cgminer(&self, device: f64, command: Option<String>, when_unix: Option<f64>) -> Result<Value> {
+        let device = safe_int("device", device)?;
+        let when_unix =
+            args::opt_int("whenUnix", when_unix, -(args::MAX_SAFE_INTEGER as i64), args::MAX_SAFE_INTEGER as i64)?;
         self.inner.cgminer_reply(device, command.as_deref().unwrap_or("summary"), when_unix.unwrap_or(0)).js()
     }
 
