@@ -8,20 +8,27 @@
 //! | --- | --- |
 //! | `standard` | `amount × u` |
 //! | `graduated` | Σ over tiers reached: `flat_amount` + `per_unit_amount` × units inside the tier. The first tier counts as reached at 0 units, so its flat fee is charged even without usage (Lago, Stripe). |
-//! | `volume` | the tier `u` falls in prices every unit: `flat_amount + per_unit_amount × u`; **0 units cost 0** (no usage, no volume fee — our choice, stated because references differ). |
+//! | `volume` | the tier `u` falls in prices every unit: `flat_amount + per_unit_amount × u`. 0 units fall in the first tier, so its flat fee is charged without usage (Lago `VolumeService`, OpenMeter `VolumeTiered`). |
 //! | `package` | `amount × ⌈(u − free_units) / package_size⌉`, 0 when `u ≤ free_units` (Lago). |
-//! | `percentage` | `rate`% of `u − free_units_per_total_aggregation`; with events, also `fixed_amount` per event, free events, and per-event min/max (below). |
+//! | `percentage` | `rate`% of `u − free_units_per_total_aggregation`; with events, also `fixed_amount` per event, free events, and per-event min/max (below). A free amount or free event count of 0 means "not set" (Lago). |
 //! | `graduated_percentage` | like graduated, with a `rate` (percent) per tier instead of a unit price. |
-//! | `dynamic` | priced per event: Σ `properties.precise_total_amount`, else `value × properties.unit_price` (Lago's `precise_total_amount_cents`, but in major units). |
+//! | `dynamic` | priced per event: Σ `properties.precise_total_amount`, else `value × properties.unit_price` (Lago's `precise_total_amount_cents`, but in major units). 0 when the events' values sum to 0 or less (Lago `DynamicService`). |
 //!
-//! **Percentage per event** (Lago semantics, made precise): events are taken in timestamp order.
-//! With `free_units_per_events = n`, the leading events are free (no rate, no fixed fee) while at
-//! most `n` have been seen and — if `free_units_per_total_aggregation` is also set — their running
-//! total stays within it. With only `free_units_per_total_aggregation`, that much of the amount
-//! (consumed in event order) escapes the rate, but each event still pays `fixed_amount`. Each
-//! remaining event's fee `rate% × value + fixed_amount` is clamped to
-//! `[per_transaction_min_amount, per_transaction_max_amount]`. `amount(units)` without events
-//! can only apply the rate and the free amount.
+//! **Percentage per event** (Lago `PercentageService`, made precise): events are taken in
+//! timestamp order. `free_units_per_events = n` and `free_units_per_total_aggregation = a` (each
+//! "not set" when absent or 0) open a free phase that ends at the first limit reached ("the first
+//! 3 events or $500 are free"):
+//! - with only `n`, the first `n` events are free (no rate, no fixed fee, no minimum);
+//! - with `a`, an event is free while the free amount left is strictly greater than its value
+//!   (the free amount shrinks by it); the event that reaches or crosses `a` pays the rate on its
+//!   value minus the free amount left, and the fixed fee, and ends the phase;
+//! - with both, the phase also ends after `n` events, and the free amount left is forfeited.
+//!
+//! Every event after the phase, the crossing one included, pays `rate% × value + fixed_amount`,
+//! clamped to `[per_transaction_min_amount, per_transaction_max_amount]`. When the events' values
+//! sum to 0 or less there is no usage: the amount is 0, with no fixed fee and no minimum (Lago
+//! charges no fixed fee at 0 units and bills no fee with negative units). `amount(units)` without
+//! events can only apply the rate and the free amount.
 //!
 //! **Quantity transform** (`transform_quantity: {"divide_by": n, "round": "up"|"down"}`, Stripe's
 //! names) divides the period's cumulative units once, before the model — never per event or per
@@ -397,7 +404,8 @@ impl Charge {
     }
 
     /// The precise amount for a period's events (values in timestamp order). Unit-based models
-    /// price the sum of the values; percentage and dynamic price each event.
+    /// price the sum of the values; percentage and dynamic price each event, and give 0 when
+    /// the values sum to 0 or less (no usage: no fixed fee, no minimum, no dynamic price).
     ///
     /// ```
     /// use hcp::billing::{Charge, EventValue};
@@ -411,6 +419,10 @@ impl Charge {
         let amount = match &self.model {
             ChargeModel::Percentage(terms) => percentage_per_event(terms, events)?,
             ChargeModel::Dynamic => {
+                // Lago `DynamicService`: no units, no amount, whatever the events carry.
+                if event_units(events)? <= Decimal::ZERO {
+                    return Ok(Decimal::ZERO);
+                }
                 let mut total = Decimal::ZERO;
                 for (i, e) in events.iter().enumerate() {
                     let amount = match (e.total_amount, e.unit_price) {
@@ -425,7 +437,8 @@ impl Charge {
                     };
                     total = checked_add("amount", total, amount)?;
                 }
-                total
+                // A negative total (signed prices) bills nothing, as Lago bills no negative fee.
+                total.max(Decimal::ZERO)
             }
             _ => {
                 let mut units = Decimal::ZERO;
@@ -466,10 +479,8 @@ fn graduated(
     Ok(total)
 }
 
+/// Volume tiers; 0 units fall in the first tier, whose flat fee is charged (Lago, OpenMeter).
 fn volume(tiers: &[Tier], units: Decimal) -> Result<Decimal> {
-    if units.is_zero() {
-        return Ok(Decimal::ZERO);
-    }
     let tier = tiers.iter().find(|t| t.up_to.is_none_or(|u| units <= u));
     match tier {
         Some(t) => checked_add("amount", t.flat_amount, checked_mul("amount", t.per_unit_amount, units)?),
@@ -477,32 +488,44 @@ fn volume(tiers: &[Tier], units: Decimal) -> Result<Decimal> {
     }
 }
 
+/// Σ of the events' values: the units of a per-event charge.
+fn event_units(events: &[EventValue]) -> Result<Decimal> {
+    events.iter().try_fold(Decimal::ZERO, |acc, e| checked_add("units", acc, e.value))
+}
+
 fn percentage_per_event(terms: &PercentageTerms, events: &[EventValue]) -> Result<Decimal> {
-    let factor = checked_div("rate", terms.rate, Decimal::ONE_HUNDRED)?;
-    let mut free_events = 0usize;
-    if let Some(n) = terms.free_units_per_events {
-        let mut running = Decimal::ZERO;
-        for e in events.iter().take(usize::try_from(n).unwrap_or(usize::MAX)) {
-            running = checked_add("units", running, e.value)?;
-            if terms.free_units_per_total_aggregation.is_some_and(|cap| running > cap) {
-                break;
-            }
-            free_events += 1;
-        }
+    // No usage (or a negative total): no rate, no fixed fee, no minimum (Lago).
+    if event_units(events)? <= Decimal::ZERO {
+        return Ok(Decimal::ZERO);
     }
-    let mut free_amount = if terms.free_units_per_events.is_some() {
-        Decimal::ZERO
-    } else {
-        terms.free_units_per_total_aggregation.unwrap_or_default()
-    };
+    let factor = checked_div("rate", terms.rate, Decimal::ONE_HUNDRED)?;
+    // 0 means "not set" for both allowances (Lago reads a missing value as 0).
+    let free_events = terms.free_units_per_events.filter(|n| *n > 0);
+    let free_amount = terms.free_units_per_total_aggregation.filter(|a| *a > Decimal::ZERO);
+    let mut free_phase = free_events.is_some() || free_amount.is_some();
+    let mut seen = 0u64;
+    let mut remaining = free_amount.unwrap_or_default();
     let mut total = Decimal::ZERO;
-    for e in events.iter().skip(free_events) {
-        if e.value.is_sign_negative() && !e.value.is_zero() {
-            return Err(Error::invalid_input("events.quantity", format!("must be >= 0, got {}", e.value)));
+    for e in events {
+        let mut value = e.value;
+        if free_phase && free_events.is_some_and(|n| seen >= n) {
+            free_phase = false;
         }
-        let covered = free_amount.min(e.value);
-        free_amount -= covered;
-        let mut fee = checked_add("amount", checked_mul("amount", e.value - covered, factor)?, terms.fixed_amount)?;
+        if free_phase {
+            seen += 1;
+            if free_amount.is_none() {
+                continue;
+            }
+            if remaining > value {
+                remaining -= value;
+                continue;
+            }
+            // The event that reaches or crosses the free amount pays on what is left of it.
+            value -= remaining;
+            remaining = Decimal::ZERO;
+            free_phase = false;
+        }
+        let mut fee = checked_add("amount", checked_mul("amount", value, factor)?, terms.fixed_amount)?;
         if let Some(lo) = terms.per_transaction_min_amount {
             fee = fee.max(lo);
         }
@@ -511,5 +534,5 @@ fn percentage_per_event(terms: &PercentageTerms, events: &[EventValue]) -> Resul
         }
         total = checked_add("amount", total, fee)?;
     }
-    Ok(total)
+    Ok(total.max(Decimal::ZERO))
 }

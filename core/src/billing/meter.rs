@@ -20,7 +20,12 @@
 //! gauge — convenient when the reporter knows the absolute number held.
 //!
 //! Group-by (`group_by: ["gpu_model", "site"]`) splits the readings by those properties, like
-//! OpenMeter's `groupBy`; a missing property forms its own group (shown as null).
+//! OpenMeter's `groupBy`; a missing property forms its own group (shown as null). A grouped
+//! meter without events in the period gives one zero reading for the empty group (all null), as
+//! Lago does, so a first-tier flat fee is billed once rather than never.
+//!
+//! Readings are never clamped: a `latest` of −5 or a signed sum netting negative is reported as
+//! is; rating bills such a reading as zero usage and keeps the raw units on the line.
 
 use super::event::UsageEvent;
 use super::num::{checked_add, checked_mul, decimal_from_json, Fields};
@@ -295,8 +300,9 @@ impl Meter {
 
     /// Aggregates `events` over `period`, one reading per group (sorted by group). Events of
     /// other meters and outside the period are ignored, except that `weighted_sum` carries the
-    /// level of earlier events into the period. Without any event in a non-grouped meter one
-    /// zero reading is returned, so a charge with a first-tier flat fee is still billed.
+    /// level of earlier events into the period. Without any event one zero reading is returned
+    /// — for a grouped meter, one for the empty group (every group-by property `None`) — so a
+    /// charge with a first-tier flat fee is billed once (Lago).
     /// `keep_events` retains per-event values (percentage and dynamic charges need them).
     ///
     /// ```
@@ -354,13 +360,21 @@ impl Meter {
         let finish = |acc: Acc, group: Vec<Option<String>>| self.finish(acc, group, start, end);
         if grouped {
             groups.sort_by(|a, b| a.0.cmp(&b.0));
-            groups
+            let mut readings: Vec<MeterReading> = groups
                 .into_iter()
                 .map(|(k, acc)| finish(acc, k))
                 .filter(|r| {
                     r.as_ref().map_or(true, |r| r.event_count > 0 || self.aggregation == Aggregation::WeightedSum)
                 })
-                .collect()
+                .collect::<Result<_>>()?;
+            if readings.is_empty() {
+                // No group at all: one zero reading for the empty group (every property null), so
+                // a first-tier flat fee is charged once, as Lago does (`null_result` with the
+                // grouped-by keys set to nil).
+                let empty = Acc { level_since_micros: start, ..Acc::default() };
+                readings.push(finish(empty, vec![None; self.group_by.len()])?);
+            }
+            Ok(readings)
         } else {
             Ok(vec![finish(single, Vec::new())?])
         }

@@ -33,12 +33,16 @@
 //! Lago, OpenMeter and Stripe Billing are the references. Choices where they differ or are silent:
 //! - **Tiers** are written by inclusive `up_to` (Stripe, OpenMeter); Lago's `from_value`/`to_value`
 //!   ranges are not accepted. Unsorted or overlapping tiers are `InvalidInput`.
-//! - **Graduated** charges the first tier's flat fee at zero units (Lago and Stripe agree).
-//!   **Volume** at zero units costs 0 (no usage, no tier fee).
+//! - **Graduated** and **volume** charge the first tier's flat fee at zero units (Lago, OpenMeter
+//!   and Stripe agree), and so does a grouped meter without events, once, for the empty group.
 //! - **Percentage** `rate` is a percent (`"1.2"` = 1.2 %, Lago). Free events and free amount are
-//!   consumed in timestamp order; see [`charge`](ChargeModel::Percentage) docs for the exact rule.
+//!   consumed in timestamp order and end at the first limit reached; a free amount of `"0"` is
+//!   "not set"; no usage means no fixed fee. See [`charge`](ChargeModel::Percentage) docs.
 //! - **Dynamic** reads `properties.precise_total_amount` (major units; Lago uses cents in
-//!   `precise_total_amount_cents`) or `properties.unit_price` × value.
+//!   `precise_total_amount_cents`) or `properties.unit_price` × value; 0 at zero units (Lago).
+//! - **Negative readings** (a `latest` of −5, a signed sum netting negative) never fail an
+//!   invoice: the line keeps the raw units and bills zero usage (Lago). `docs/billing.md` has the
+//!   exact rules and the sources.
 //! - **Count** counts events and ignores `quantity` (Lago, OpenMeter).
 //! - **Quantity transform** uses Stripe's `transform_quantity {divide_by, round}` on the period's
 //!   cumulative units (Stripe applies it to the total too); Lago has no equivalent.

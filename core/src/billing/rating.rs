@@ -63,7 +63,7 @@ pub(crate) fn rate_lines(
         let meter = plan.meter(&pc.meter_code)?;
         for reading in meter.aggregate(events, period, pc.charge.needs_events())? {
             let scale = options.scale.filter(|_| meter.is_additive());
-            let (units, precise) = price(&pc.charge, reading.units, &reading.events, scale)?;
+            let (units, precise) = price(&pc.charge, meter.aggregation, reading.units, &reading.events, scale)?;
             usage_precise = checked_add("amount", usage_precise, precise)?;
             lines.push(InvoiceLine {
                 kind: LineKind::Usage,
@@ -98,8 +98,18 @@ pub(crate) fn rate_lines(
     Ok(lines)
 }
 
-fn price(charge: &Charge, units: Decimal, events: &[EventValue], scale: Option<Decimal>) -> Result<(Decimal, Decimal)> {
+/// The line's units and precise amount for one reading. Never fails on a negative reading (a
+/// `latest` of −5, a signed sum netting negative): the line keeps the raw units, as read, and
+/// bills zero usage — see [`unit_amount`].
+fn price(
+    charge: &Charge,
+    aggregation: Aggregation,
+    units: Decimal,
+    events: &[EventValue],
+    scale: Option<Decimal>,
+) -> Result<(Decimal, Decimal)> {
     if charge.needs_events() {
+        // Percentage and dynamic bill 0 when the values sum to 0 or less.
         let amount = charge.amount_for_events(events)?;
         let amount = match scale {
             Some(s) => checked_mul("amount", amount, s)?,
@@ -111,7 +121,25 @@ fn price(charge: &Charge, units: Decimal, events: &[EventValue], scale: Option<D
         Some(s) => checked_mul("units", units, s)?,
         None => units,
     };
+    if units < Decimal::ZERO {
+        return Ok((units, unit_amount(charge, aggregation, units)?));
+    }
     Ok((charge.transformed_units(units)?, charge.amount(units)?))
+}
+
+/// The amount of a unit-based charge for `units` read by a meter of `aggregation`, negative
+/// readings included, as Lago bills them: a negative `latest` reads as 0 units
+/// (`LatestService` clamps it), so a first-tier flat fee still applies; any other negative
+/// reading (sum, max, weighted sum) is a fee of 0 (`Fees::ChargeService` zeroes a fee with
+/// negative units).
+fn unit_amount(charge: &Charge, aggregation: Aggregation, units: Decimal) -> Result<Decimal> {
+    if units >= Decimal::ZERO {
+        charge.amount(units)
+    } else if aggregation == Aggregation::Latest {
+        charge.amount(Decimal::ZERO)
+    } else {
+        Ok(Decimal::ZERO)
+    }
 }
 
 fn usage_from(version: &PlanVersion, plan: &Plan, period: &Period) -> Timestamp {
@@ -353,7 +381,7 @@ pub fn instant_fees(plan: &Plan, event: &UsageEvent) -> Result<Vec<InvoiceLine>>
         let meter = plan.meter(&pc.meter_code)?;
         let period = Period::new(event.timestamp, event.timestamp.plus_days(1))?;
         for reading in meter.aggregate(std::slice::from_ref(event), &period, false)? {
-            let precise = pc.charge.amount(reading.units)?;
+            let precise = unit_amount(&pc.charge, meter.aggregation, reading.units)?;
             out.push(InvoiceLine {
                 kind: LineKind::InAdvance,
                 charge: pc.name.clone(),
