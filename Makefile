@@ -86,6 +86,16 @@ node-test: node
 go-test: go
 	cd $(GO_DIR) && go vet ./... && go test -count=1 ./...
 
+# Each Go fuzz target (fuzz_test.go) for GO_FUZZTIME; `go test` alone replays their seeds and
+# testdata/fuzz corpora. HCP_FUZZ_KNOWN=Name,... lets a long run go on past reported core bugs.
+GO_FUZZTIME ?= 20s
+.PHONY: fuzz fuzz-go
+fuzz-go: go
+	cd $(GO_DIR) && for t in $$(go test -list '^Fuzz' . | grep '^Fuzz'); do \
+	  go test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(GO_FUZZTIME) . || exit 1; done
+
+fuzz: fuzz-go
+
 # The checked-in C header and index.d.ts must be what the build generates.
 check-generated: node
 	$(CARGO) run -q -p hcp-header-gen -- check

@@ -394,6 +394,9 @@ func (l *Ledger) call(f func(*C.hcp_ledger_t) error) error {
 // Ingest stores a batch of events; it returns how many were new. All or nothing; durable when
 // it returns.
 func (l *Ledger) Ingest(events []UsageEvent) (int, error) {
+	if err := checkCount("events", len(events), MaxBatch); err != nil {
+		return 0, err
+	}
 	text, err := jsonText("events", events)
 	if err != nil {
 		return 0, err

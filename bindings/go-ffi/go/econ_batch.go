@@ -37,9 +37,12 @@ func ptr(s []float64) *C.double {
 
 // runColumns sizes out's columns to n, pins them (their addresses sit in a struct passed to C)
 // and runs call with the C view of them.
-func runColumns(out *DailyColumns, n int, call func(*C.hcp_daily_columns_t)) error {
+func runColumns(out *DailyColumns, field string, n int, call func(*C.hcp_daily_columns_t)) error {
 	if out == nil {
 		return invalidInput("out", "must not be nil")
+	}
+	if err := checkCount(field, n, MaxBatch); err != nil {
+		return err
 	}
 	out.RevenueUSDPerDay = resize(out.RevenueUSDPerDay, n)
 	out.EnergyCostUSDPerDay = resize(out.EnergyCostUSDPerDay, n)
@@ -75,7 +78,7 @@ func runColumns(out *DailyColumns, n int, call func(*C.hcp_daily_columns_t)) err
 func MinerDailyBatch(m Market, t Terms, hashrateTHs, powerWatts, electricityUSDPerKWh []float64, out *DailyColumns) error {
 	cm, ct := m.c(), t.c()
 	var e *C.hcp_error_t
-	err := runColumns(out, len(hashrateTHs), func(cols *C.hcp_daily_columns_t) {
+	err := runColumns(out, "hashrate_ths", len(hashrateTHs), func(cols *C.hcp_daily_columns_t) {
 		C.hcp_miner_daily_batch(&cm, &ct,
 			ptr(hashrateTHs), C.size_t(len(hashrateTHs)),
 			ptr(powerWatts), C.size_t(len(powerWatts)),
@@ -100,7 +103,7 @@ func MinerDailyBatch(m Market, t Terms, hashrateTHs, powerWatts, electricityUSDP
 func GPUDailyBatch(m Market, t Terms, powerWatts, idleWatts, utilisation, electricityUSDPerKWh []float64, out *DailyColumns) error {
 	cm, ct := m.c(), t.c()
 	var e *C.hcp_error_t
-	err := runColumns(out, len(powerWatts), func(cols *C.hcp_daily_columns_t) {
+	err := runColumns(out, "power_watts", len(powerWatts), func(cols *C.hcp_daily_columns_t) {
 		C.hcp_gpu_daily_batch(&cm, &ct,
 			ptr(powerWatts), C.size_t(len(powerWatts)),
 			ptr(idleWatts), C.size_t(len(idleWatts)),
@@ -137,6 +140,9 @@ func MinerCurtailBatch(m Market, t Terms, hashrateTHs, powerWatts, sleepWatts, e
 		return invalidInput("out", "must not be nil")
 	}
 	n := len(hashrateTHs)
+	if err := checkCount("hashrate_ths", n, MaxBatch); err != nil {
+		return err
+	}
 	if cap(out.Mine) >= n {
 		out.Mine = out.Mine[:n]
 	} else {

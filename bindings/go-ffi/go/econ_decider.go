@@ -103,6 +103,9 @@ func (d *Decider) Step(m Market, dtSeconds float64) (Decision, error) {
 // StepSeries steps once per market, dtSeconds each, in one call across the boundary, and returns
 // the action after each step. On an error the steps before the bad market have been taken.
 func (d *Decider) StepSeries(markets []Market, dtSeconds float64) ([]Action, error) {
+	if err := checkCount("markets", len(markets), MaxSteps); err != nil {
+		return nil, err
+	}
 	cms := make([]C.hcp_market_t, len(markets))
 	for i := range markets {
 		cms[i] = markets[i].c()

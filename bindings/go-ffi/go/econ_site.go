@@ -60,6 +60,9 @@ type Site struct {
 // same model name are merged (their figures must agree); a cap below the load of the whole site
 // curtailed gives ErrInvalidInput naming "cap_kw".
 func NewSite(groups []DeviceGroup, capKW float64, t Terms) (*Site, error) {
+	if err := checkCount("groups", len(groups), MaxFleetDevices); err != nil {
+		return nil, err
+	}
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	cgroups := make([]C.hcp_device_group_t, len(groups))

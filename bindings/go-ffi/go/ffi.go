@@ -126,6 +126,25 @@ var (
 	ErrInternal          = &Error{kind: KindInternal}
 )
 
+// The stated maximums (hcp::limits), checked by the Go side before it allocates and again by the
+// library: a count or length above its maximum, or a negative one, is ErrInvalidInput naming it.
+const (
+	MaxBatch        = C.HCP_MAX_BATCH         // items per batch call (submissions, dispatches, completions, events, batch columns)
+	MaxFleetDevices = C.HCP_MAX_FLEET_DEVICES // devices in one fleet or site
+	MaxSteps        = C.HCP_MAX_STEPS         // steps of one market series, fleet run or decider series
+	MaxDepth        = C.HCP_MAX_DEPTH         // nesting levels of a JSON document given to the library
+	MaxDTSeconds    = C.HCP_MAX_DT_SECONDS    // longest time step, seconds
+	MinDTSeconds    = C.HCP_MIN_DT_SECONDS    // shortest time step, seconds
+)
+
+// checkCount refuses a negative count or one above max, naming field, before anything is allocated.
+func checkCount[T int | int64 | uint32 | uint64](field string, n T, max int) error {
+	if n < 0 || uint64(n) > uint64(max) {
+		return invalidInput(field, fmt.Sprintf("must be in 0..=%d, got %d", max, n))
+	}
+	return nil
+}
+
 // takeError converts and frees an error returned through an hcp_error_t** (nil stays nil).
 func takeError(e *C.hcp_error_t) error {
 	if e == nil {

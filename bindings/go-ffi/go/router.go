@@ -310,8 +310,8 @@ func (r *Router) SubmitBatch(customerID, workloadType string, n int, priorities 
 // per-request columns (each non-nil column must have n entries). Returns the ids, -1 where a
 // request was rejected (see Counts().Rejected; TrySubmit reports each rejection's reason).
 func (r *Router) SubmitBatchColumns(customerID, workloadType string, n int, cols SubmitColumns) ([]int64, error) {
-	if n < 0 {
-		return nil, invalidInput("n", "must not be negative")
+	if err := checkCount("n", n, MaxBatch); err != nil {
+		return nil, err
 	}
 	for _, c := range []struct {
 		field string
@@ -404,7 +404,10 @@ func (r *Router) Dispatch() (*Assignment, error) {
 // DispatchBatch places up to max workloads in one call.
 func (r *Router) DispatchBatch(max int) (Assignments, error) {
 	var out Assignments
-	if max <= 0 {
+	if err := checkCount("max", max, MaxBatch); err != nil {
+		return out, err
+	}
+	if max == 0 {
 		return out, nil
 	}
 	ids := make([]uint64, max)
@@ -479,6 +482,9 @@ func (r *Router) Preempt(id uint64) error { return r.transition(id, C.HCP_ROUTER
 
 // CompleteBatch completes many workloads in one call; ok[i] says whether ids[i] completed.
 func (r *Router) CompleteBatch(ids []uint64) (ok []bool, err error) {
+	if err := checkCount("ids", len(ids), MaxBatch); err != nil {
+		return nil, err
+	}
 	ok = make([]bool, len(ids))
 	if len(ids) == 0 {
 		return ok, nil

@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"encoding/json"
+	"fmt"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -229,6 +230,9 @@ func (f *Fleet) Close() error {
 }
 
 func (f *Fleet) add(kind, name string, count uint32) (int64, error) {
+	if err := checkCount("count", count, MaxFleetDevices); err != nil {
+		return -1, err
+	}
 	ck, err := cString("kind", kind)
 	if err != nil {
 		return -1, err
@@ -263,6 +267,9 @@ func (f *Fleet) AddMiners(model string, count uint32) (int64, error) {
 // Command applies a command (JSON: {"command":"serve","model":{...},"batch":32},
 // {"command":"mine","mode":"low"}, {"command":"sleep"}, …) to every device in devices.
 func (f *Fleet) Command(devices []int64, commandJSON string) error {
+	if err := checkCount("devices", len(devices), MaxFleetDevices); err != nil {
+		return err
+	}
 	cc, err := cString("command", commandJSON)
 	if err != nil {
 		return err
@@ -286,6 +293,9 @@ func (f *Fleet) Command(devices []int64, commandJSON string) error {
 
 // Run advances steps steps.
 func (f *Fleet) Run(steps uint64) error {
+	if err := checkCount("steps", steps, MaxSteps); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.ptr == nil {
@@ -447,6 +457,12 @@ func (f *Fleet) DCGMMetrics(hostname string) (string, error) {
 // MarketSeries samples a market as columns: kind "synthetic" (arg = SyntheticConfig JSON or "",
 // seed) or "replay" (arg = directory, start).
 func MarketSeries(kind, arg, start string, seed uint64, steps uint64, dtSeconds float64) (map[string][]float64, error) {
+	if err := checkCount("steps", steps, MaxSteps); err != nil {
+		return nil, err
+	}
+	if !(dtSeconds >= MinDTSeconds && dtSeconds <= MaxDTSeconds) {
+		return nil, invalidInput("dt_seconds", fmt.Sprintf("must be in %g..=%g seconds, got %g", float64(MinDTSeconds), float64(MaxDTSeconds), dtSeconds))
+	}
 	ck, err := cString("kind", kind)
 	if err != nil {
 		return nil, err
