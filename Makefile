@@ -94,7 +94,16 @@ fuzz-go: go
 	cd $(GO_DIR) && for t in $$(go test -list '^Fuzz' . | grep '^Fuzz'); do \
 	  go test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(GO_FUZZTIME) . || exit 1; done
 
-fuzz: fuzz-go
+# The Node property tests (bindings/node/test/fuzz.test.mjs; `node-test` runs them seeded and
+# bounded) with NODE_FUZZ_RUNS inputs per entry point and a fresh seed (HCP_FUZZ_SEED=n replays
+# one); prints the inputs tried per entry point and lists every non-finite result found.
+NODE_FUZZ_RUNS ?= 2000
+.PHONY: fuzz-node
+fuzz-node: node
+	cd $(NODE_DIR) && HCP_FUZZ_RUNS=$(NODE_FUZZ_RUNS) HCP_FUZZ_SEED=$${HCP_FUZZ_SEED:-$$(( RANDOM * 32768 + RANDOM ))} \
+	  HCP_FUZZ_COLLECT=1 HCP_FUZZ_REPORT=1 node --test-reporter=dot test/fuzz.test.mjs
+
+fuzz: fuzz-go fuzz-node
 
 # The checked-in C header and index.d.ts must be what the build generates.
 check-generated: node

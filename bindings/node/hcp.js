@@ -135,7 +135,22 @@ function nameArgument(where, args, message) {
 // ------------------------------------------------------------------ wrapping
 
 function relabel(err, where, args) {
-  if (err && typeof err === 'object' && typeof err.code === 'string' && !HCP_KINDS.has(err.code)) {
+  if (!(err instanceof Error) || typeof err.code !== 'string') {
+    // Every error the native module raises carries a code (an hcp kind or an N-API status). One
+    // without a code is JavaScript's own, raised while N-API read the caller's argument: a getter
+    // or toJSON that throws, or N-API's JSON.stringify of a wrong-typed, cyclic, BigInt-holding
+    // or very deep object for its message. The argument is at fault: InvalidInput.
+    let message = 'could not be read'
+    try {
+      message = nameArgument(where, args, `could not be read (${err instanceof Error ? err.message : String(err)})`)
+    } catch {
+      // keep the generic message
+    }
+    const e = new Error(message, { cause: err })
+    e.code = 'InvalidInput'
+    return e
+  }
+  if (!HCP_KINDS.has(err.code)) {
     err.napiCode = err.code
     if (err.code === 'InvalidArg' || err.code.endsWith('Expected')) {
       err.code = 'InvalidInput'

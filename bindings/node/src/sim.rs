@@ -245,7 +245,7 @@ impl H100 {
     #[napi(catch_unwind)]
     pub fn step(&mut self, dt_seconds: f64, tensor: Option<f64>, dram: Option<f64>) -> Result<Value> {
         let a = Activity { tensor: tensor.unwrap_or(0.0), dram: dram.unwrap_or(0.0) };
-        to_js(&self.inner.step(dt_seconds, a).js()?)
+        to_js(&self.inner.step(dt("dtSeconds", dt_seconds)?, a).js()?)
     }
 
     /// Sets the power limit, W.
