@@ -12,6 +12,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { load } from './vectors.mjs'
 
@@ -22,6 +26,16 @@ const RUNS = Number(process.env.HCP_FUZZ_RUNS ?? 25)
 // one found is listed at the end (and fails the run), with its input.
 const COLLECT = process.env.HCP_FUZZ_COLLECT === '1'
 const SEED = Number(process.env.HCP_FUZZ_SEED ?? 20_260_110)
+// Files an entry point may create (ledgers) go to a temporary directory, which is also the working
+// directory while the properties run, so no input can write into the tree.
+const DATA = fileURLToPath(new URL('../../../data/market', import.meta.url))
+const TMP = mkdtempSync(join(tmpdir(), 'hcp-node-fuzz-'))
+const HOME = process.cwd()
+process.chdir(TMP)
+process.on('exit', () => {
+  process.chdir(HOME)
+  rmSync(TMP, { recursive: true, force: true })
+})
 const KINDS = new Set(['InvalidInput', 'NotFound', 'Conflict', 'CapacityExceeded', 'IllegalTransition', 'Storage', 'OutOfMemory', 'Closed'])
 
 // ------------------------------------------------------------------------- values
@@ -239,7 +253,11 @@ method('Charge', 'amountForEvents', () => hcp.Charge.fromDict(chargeDocs.find((c
 stat('Plan', 'fromDict', [mix(fc.oneof(fc.constant(planDoc), record({ code: fc.string({ maxLength: 3 }), currency: fc.constantFrom('USD', 'EUR', 'XXX'), interval: fc.constantFrom('monthly', 'weekly', 'x'), meters: fc.constant(planDoc.meters), charges: fc.constant(planDoc.charges) })))])
 method('Plan', 'instantFees', plan, [mix(usageEvent)])
 method('Plan', 'estimate', plan, [mix(subscriptionDoc), mix(timestamp), mix(fc.array(record({ meter_code: fc.constantFrom('gpu_hours', 'requests'), quantity: decimal }), { maxLength: 3 }))])
-stat('Ledger', 'open', [mix(fc.constantFrom('/nonexistent-dir/x/ledger.db', '')), fc.option(mix(fc.constantFrom('full', 'normal', 'x')), { nil: undefined })])
+const ledgerPath = fc.oneof(
+  { arbitrary: fc.constantFrom(join(TMP, 'ledger.db'), join(TMP, 'missing-dir', 'ledger.db'), '/nonexistent-dir/x/ledger.db', TMP, ''), weight: 3 },
+  { arbitrary: bad.filter((v) => typeof v !== 'string'), weight: 2 },
+)
+stat('Ledger', 'open', [ledgerPath, fc.option(mix(fc.constantFrom('full', 'normal', 'x')), { nil: undefined })])
 stat('Ledger', 'memory', [])
 method('Ledger', 'ingest', ledger, [mix(fc.array(mix(usageEvent), { maxLength: 4 }))])
 for (const name of ['eventCount', 'customers', 'close']) method('Ledger', name, ledger, [])
@@ -261,7 +279,7 @@ method('H100', 'step', h100, [mix(num(1e-3, 1e4)), fc.option(mix(num(0, 1)), { n
 method('H100', 'setPowerLimitWatts', h100, [mix(num(0, 1000))])
 method('H100', 'spec', h100, [])
 fn('syntheticMarket', [mix(count(1000)), mix(count(50)), mix(num(1, 86_400 * 30)), mix(syntheticConfig)])
-fn('replayMarket', [mix(fc.constantFrom('../../data/market', '/nonexistent')), mix(fc.constantFrom('2024-01-01T00:00:00Z', 'x')), mix(count(20)), mix(num(60, 86_400))])
+fn('replayMarket', [mix(fc.constantFrom(DATA, '/nonexistent')), mix(fc.constantFrom('2024-01-01T00:00:00Z', 'x')), mix(count(20)), mix(num(60, 86_400))])
 ctor('Fleet', [mix(fleetConfig)])
 method('Fleet', 'addGpu', fleet, [fc.option(mix(fc.constantFrom('sxm', 'pcie', 'x')), { nil: undefined })])
 method('Fleet', 'addMiner', fleet, [fc.option(mix(fc.constantFrom('S21', 'S21 XP', 'x')), { nil: undefined })])
@@ -272,7 +290,7 @@ for (const name of ['step', 'settle', 'series', 'events', 'devices', 'summary'])
 method('Fleet', 'run', fleet, [mix(count(30))])
 method('Fleet', 'setAmbientC', fleet, [mix(num(-50, 60))])
 method('Fleet', 'setMarketSynthetic', fleet, [mix(count(1000)), mix(syntheticConfig)])
-method('Fleet', 'setMarketReplay', fleet, [mix(fc.constantFrom('../../data/market', '/nonexistent')), mix(fc.constantFrom('2024-01-01T00:00:00Z', 'x'))])
+method('Fleet', 'setMarketReplay', fleet, [mix(fc.constantFrom(DATA, '/nonexistent')), mix(fc.constantFrom('2024-01-01T00:00:00Z', 'x'))])
 for (const name of ['state', 'gpuTelemetry']) method('Fleet', name, fleet, [mix(count(3))])
 method('Fleet', 'dcgmMetrics', fleet, [fc.option(mix(fc.string({ maxLength: 5 })), { nil: undefined })])
 method('Fleet', 'cgminer', fleet, [mix(count(3)), fc.option(mix(fc.constantFrom('summary', 'stats', 'pools', 'x')), { nil: undefined }), fc.option(mix(count(2e9)), { nil: undefined })])
