@@ -11,10 +11,31 @@ use hcp::billing::{
 use pyo3::prelude::*;
 use serde_json::Value;
 
+use crate::convert::{arg, check_json_depth, class_arg, opt_str_arg, str_arg};
 use crate::errors::{invalid_input, to_py_err, IntoPy};
 
+type Any<'py> = Bound<'py, PyAny>;
+
+/// A `Plan` argument (`InvalidTypeError` naming `plan` for anything else).
+fn plan<'a, 'py>(v: &'a Any<'py>) -> PyResult<&'a Bound<'py, PyPlan>> {
+    class_arg::<PyPlan>(v, "plan")
+}
+
+/// Refuses a JSON array longer than `hcp.limits.MAX_BATCH` (before its items are converted).
+fn check_batch(field: &str, v: &Value) -> hcp::Result<()> {
+    match v {
+        Value::Array(items) if items.len() > hcp::limits::MAX_BATCH => Err(hcp::Error::invalid_input(
+            field,
+            format!("has {} items, at most {} per call", items.len(), hcp::limits::MAX_BATCH),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn parse_json(field: &str, text: &str) -> PyResult<Value> {
-    serde_json::from_str(text).map_err(|e| invalid_input(field, format!("malformed JSON: {e}")))
+    let v = serde_json::from_str(text).map_err(|e| invalid_input(field, format!("malformed JSON: {e}")))?;
+    check_json_depth(field, &v).py()?;
+    Ok(v)
 }
 
 fn to_json_text<T: serde::Serialize>(value: &T) -> PyResult<String> {
@@ -35,19 +56,21 @@ pub struct PyCharge {
 impl PyCharge {
     /// Parses a charge from JSON text (Lago field names).
     #[staticmethod]
-    fn from_json(json: &str) -> PyResult<Self> {
-        Ok(PyCharge { inner: Charge::from_json(&parse_json("charge", json)?).py()? })
+    fn from_json(json: &Any<'_>) -> PyResult<Self> {
+        Ok(PyCharge { inner: Charge::from_json(&parse_json("charge", &str_arg(json, "charge")?)?).py()? })
     }
 
     /// The precise amount for `units` (decimal text), as decimal text.
-    fn amount_units(&self, units: &str) -> PyResult<String> {
-        let units = billing::parse_decimal("units", units).py()?;
+    fn amount_units(&self, units: &Any<'_>) -> PyResult<String> {
+        let units = billing::parse_decimal("units", &str_arg(units, "units")?).py()?;
         Ok(self.inner.amount(units).py()?.to_string())
     }
 
     /// The precise amount for events given as JSON text (values or event objects).
-    fn amount_events(&self, events_json: &str) -> PyResult<String> {
-        let events = EventValue::many_from_json(&parse_json("events", events_json)?).py()?;
+    fn amount_events(&self, events_json: &Any<'_>) -> PyResult<String> {
+        let events = parse_json("events", &str_arg(events_json, "events")?)?;
+        check_batch("events", &events).py()?;
+        let events = EventValue::many_from_json(&events).py()?;
         Ok(self.inner.amount_for_events(&events).py()?.to_string())
     }
 
@@ -68,8 +91,8 @@ pub struct PyPlan {
 impl PyPlan {
     /// Parses a plan from JSON text.
     #[staticmethod]
-    fn from_json(json: &str) -> PyResult<Self> {
-        Ok(PyPlan { inner: Plan::from_json(&parse_json("plan", json)?).py()? })
+    fn from_json(json: &Any<'_>) -> PyResult<Self> {
+        Ok(PyPlan { inner: Plan::from_json(&parse_json("plan", &str_arg(json, "plan")?)?).py()? })
     }
 
     #[getter]
@@ -83,16 +106,19 @@ impl PyPlan {
     }
 
     /// Pay-in-advance fee lines of one event (JSON text in, JSON array out).
-    fn instant_fees_json(&self, event_json: &str) -> PyResult<String> {
-        let event = UsageEvent::from_json(&parse_json("event", event_json)?).py()?;
+    fn instant_fees_json(&self, event_json: &Any<'_>) -> PyResult<String> {
+        let event = UsageEvent::from_json(&parse_json("event", &str_arg(event_json, "event")?)?).py()?;
         to_json_text(&billing::instant_fees(&self.inner, &event).py()?)
     }
 
     /// Estimate of planned usage (JSON array) for a subscription (JSON) at `at`, as invoice JSON.
-    fn estimate_json(&self, subscription_json: &str, at: &str, usage_json: &str) -> PyResult<String> {
-        let sub = Subscription::from_json(&parse_json("subscription", subscription_json)?).py()?;
-        let usage = PlannedUsage::many_from_json(&parse_json("usage", usage_json)?).py()?;
-        let at = Timestamp::parse_field("at", at).py()?;
+    fn estimate_json(&self, subscription_json: &Any<'_>, at: &Any<'_>, usage_json: &Any<'_>) -> PyResult<String> {
+        let sub =
+            Subscription::from_json(&parse_json("subscription", &str_arg(subscription_json, "subscription")?)?).py()?;
+        let usage = parse_json("usage", &str_arg(usage_json, "usage")?)?;
+        check_batch("usage", &usage).py()?;
+        let usage = PlannedUsage::many_from_json(&usage).py()?;
+        let at = Timestamp::parse_field("at", &str_arg(at, "at")?).py()?;
         to_json_text(&billing::estimate(&self.inner, &sub, at, &usage).py()?)
     }
 }
@@ -121,8 +147,9 @@ impl PyLedger {
 impl PyLedger {
     /// Opens (creating if needed) a SQLite ledger; `durability` is "full" or "normal".
     #[staticmethod]
-    fn open(py: Python<'_>, path: std::path::PathBuf, durability: &str) -> PyResult<Self> {
-        let durability = Durability::from_name(durability).py()?;
+    fn open(py: Python<'_>, path: &Any<'_>, durability: &Any<'_>) -> PyResult<Self> {
+        let path: std::path::PathBuf = arg(path, "path")?;
+        let durability = Durability::from_name(&str_arg(durability, "durability")?).py()?;
         let ledger = py.detach(|| Ledger::open(&path, durability)).py()?;
         Ok(PyLedger { inner: Mutex::new(Some(ledger)) })
     }
@@ -135,10 +162,13 @@ impl PyLedger {
 
     /// Ingests events given as a JSON array; returns how many were new. The GIL is released
     /// while parsing and writing; durable when it returns.
-    fn ingest_json(&self, py: Python<'_>, events_json: &str) -> PyResult<usize> {
+    fn ingest_json(&self, py: Python<'_>, events_json: &Any<'_>) -> PyResult<usize> {
+        let events_json = str_arg(events_json, "events")?;
         py.detach(|| {
-            let value: Value = serde_json::from_str(events_json)
+            let value: Value = serde_json::from_str(&events_json)
                 .map_err(|e| hcp::Error::invalid_input("events", format!("malformed JSON: {e}")))?;
+            check_batch("events", &value)?;
+            check_json_depth("events", &value)?;
             let events = UsageEvent::many_from_json(&value)?;
             self.with_core(|l| l.ingest(&events))
         })
@@ -159,42 +189,54 @@ impl PyLedger {
     #[pyo3(signature = (customer_id, meter_codes, start=None, end=None))]
     fn events_json(
         &self,
-        customer_id: &str,
-        meter_codes: Vec<String>,
-        start: Option<&str>,
-        end: Option<&str>,
+        customer_id: &Any<'_>,
+        meter_codes: &Any<'_>,
+        start: Option<&Any<'_>>,
+        end: Option<&Any<'_>>,
     ) -> PyResult<String> {
-        let from = timestamp("start", start, Timestamp::MIN)?;
-        let to = timestamp("end", end, Timestamp::MAX)?;
+        let customer_id = str_arg(customer_id, "customer_id")?;
+        let meter_codes: Vec<String> = arg(meter_codes, "meter_codes")?;
+        let from = timestamp("start", opt_str_arg(start, "start")?.as_deref(), Timestamp::MIN)?;
+        let to = timestamp("end", opt_str_arg(end, "end")?.as_deref(), Timestamp::MAX)?;
         let codes: Vec<&str> = meter_codes.iter().map(String::as_str).collect();
-        let events = self.with(|l| l.events(customer_id, &codes, from, to))?;
+        let events = self.with(|l| l.events(&customer_id, &codes, from, to))?;
         to_json_text(&events.iter().map(UsageEvent::to_json).collect::<Vec<_>>())
     }
 
     /// Meter codes a plan prices (for `events_json` callers that want "everything billable").
     #[staticmethod]
-    fn plan_meter_codes(plan: &PyPlan) -> Vec<String> {
-        plan.inner.meters.keys().cloned().collect()
+    fn plan_meter_codes(plan: &Any<'_>) -> PyResult<Vec<String>> {
+        Ok(self::plan(plan)?.get().inner.meters.keys().cloned().collect())
     }
 
     /// The invoice of the period containing `at`, not recorded (JSON).
     fn preview_invoice_json(
         &self,
         py: Python<'_>,
-        plan: &PyPlan,
-        subscription_json: &str,
-        at: &str,
+        plan: &Any<'_>,
+        subscription_json: &Any<'_>,
+        at: &Any<'_>,
     ) -> PyResult<String> {
-        let sub = Subscription::from_json(&parse_json("subscription", subscription_json)?).py()?;
-        let at = Timestamp::parse_field("at", at).py()?;
+        let plan = self::plan(plan)?.get();
+        let sub =
+            Subscription::from_json(&parse_json("subscription", &str_arg(subscription_json, "subscription")?)?).py()?;
+        let at = Timestamp::parse_field("at", &str_arg(at, "at")?).py()?;
         let invoice = py.detach(|| self.with_core(|l| billing::preview_invoice(&*l, &plan.inner, &sub, at))).py()?;
         to_json_text(&invoice)
     }
 
     /// Issues and records the invoice of the period containing `at` (JSON).
-    fn issue_invoice_json(&self, py: Python<'_>, plan: &PyPlan, subscription_json: &str, at: &str) -> PyResult<String> {
-        let sub = Subscription::from_json(&parse_json("subscription", subscription_json)?).py()?;
-        let at = Timestamp::parse_field("at", at).py()?;
+    fn issue_invoice_json(
+        &self,
+        py: Python<'_>,
+        plan: &Any<'_>,
+        subscription_json: &Any<'_>,
+        at: &Any<'_>,
+    ) -> PyResult<String> {
+        let plan = self::plan(plan)?.get();
+        let sub =
+            Subscription::from_json(&parse_json("subscription", &str_arg(subscription_json, "subscription")?)?).py()?;
+        let at = Timestamp::parse_field("at", &str_arg(at, "at")?).py()?;
         let invoice = py.detach(|| self.with_core(|l| billing::issue_invoice(l, &plan.inner, &sub, at))).py()?;
         to_json_text(&invoice)
     }
@@ -204,11 +246,14 @@ impl PyLedger {
     fn issue_invoices_json(
         &self,
         py: Python<'_>,
-        plan: &PyPlan,
-        subscriptions_json: &str,
-        at: &str,
+        plan: &Any<'_>,
+        subscriptions_json: &Any<'_>,
+        at: &Any<'_>,
     ) -> PyResult<String> {
-        let subs = match parse_json("subscriptions", subscriptions_json)? {
+        let plan = self::plan(plan)?.get();
+        let subs = parse_json("subscriptions", &str_arg(subscriptions_json, "subscriptions")?)?;
+        check_batch("subscriptions", &subs).py()?;
+        let subs = match subs {
             Value::Array(items) => items
                 .iter()
                 .enumerate()
@@ -220,28 +265,32 @@ impl PyLedger {
                 .py()?,
             _ => return Err(invalid_input("subscriptions", "expected an array")),
         };
-        let at = Timestamp::parse_field("at", at).py()?;
+        let at = Timestamp::parse_field("at", &str_arg(at, "at")?).py()?;
         let invoices = py.detach(|| self.with_core(|l| billing::issue_invoices(l, &plan.inner, &subs, at))).py()?;
         to_json_text(&invoices)
     }
 
     /// The customer's issued invoices (JSON array).
-    fn invoices_json(&self, customer_id: &str) -> PyResult<String> {
-        to_json_text(&self.with(|l| l.invoices(customer_id))?)
+    fn invoices_json(&self, customer_id: &Any<'_>) -> PyResult<String> {
+        let customer_id = str_arg(customer_id, "customer_id")?;
+        to_json_text(&self.with(|l| l.invoices(&customer_id))?)
     }
 
     /// Spend to date, forecast and alerts (JSON).
     fn budget_status_json(
         &self,
-        plan: &PyPlan,
-        subscription_json: &str,
-        now: &str,
-        budget: &str,
-        thresholds: Vec<String>,
+        plan: &Any<'_>,
+        subscription_json: &Any<'_>,
+        now: &Any<'_>,
+        budget: &Any<'_>,
+        thresholds: &Any<'_>,
     ) -> PyResult<String> {
-        let sub = Subscription::from_json(&parse_json("subscription", subscription_json)?).py()?;
-        let now = Timestamp::parse_field("now", now).py()?;
-        let budget = billing::parse_decimal("budget", budget).py()?;
+        let plan = self::plan(plan)?.get();
+        let sub =
+            Subscription::from_json(&parse_json("subscription", &str_arg(subscription_json, "subscription")?)?).py()?;
+        let now = Timestamp::parse_field("now", &str_arg(now, "now")?).py()?;
+        let budget = billing::parse_decimal("budget", &str_arg(budget, "budget")?).py()?;
+        let thresholds: Vec<String> = arg(thresholds, "thresholds")?;
         let thresholds =
             thresholds.iter().map(|t| billing::parse_decimal("thresholds", t)).collect::<hcp::Result<Vec<_>>>().py()?;
         to_json_text(&self.with(|l| billing::budget_status(&*l, &plan.inner, &sub, now, budget, &thresholds))?)
@@ -278,16 +327,16 @@ impl PyLedger {
 
 /// Rounds `amount` (decimal text) to `currency`'s minor unit with `rounding`.
 #[pyfunction]
-fn billing_round_amount(amount: &str, currency: &str, rounding: &str) -> PyResult<String> {
-    let amount = billing::parse_decimal("amount", amount).py()?;
-    let currency = Currency::from_code(currency).py()?;
-    Ok(Rounding::from_name(rounding).py()?.round(amount, &currency).to_string())
+fn billing_round_amount(amount: &Any<'_>, currency: &Any<'_>, rounding: &Any<'_>) -> PyResult<String> {
+    let amount = billing::parse_decimal("amount", &str_arg(amount, "amount")?).py()?;
+    let currency = Currency::from_code(&str_arg(currency, "currency")?).py()?;
+    Ok(Rounding::from_name(&str_arg(rounding, "rounding")?).py()?.round(amount, &currency).to_string())
 }
 
 /// Validates one event (JSON text); returns it normalised (JSON text).
 #[pyfunction]
-fn billing_validate_event(event_json: &str) -> PyResult<String> {
-    let event = UsageEvent::from_json(&parse_json("event", event_json)?).py()?;
+fn billing_validate_event(event_json: &Any<'_>) -> PyResult<String> {
+    let event = UsageEvent::from_json(&parse_json("event", &str_arg(event_json, "event")?)?).py()?;
     to_json_text(&event.to_json())
 }
 

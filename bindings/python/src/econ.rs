@@ -6,8 +6,15 @@ use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-use crate::convert::{kwargs_to, to_py};
-use crate::errors::{invalid_input, IntoPy};
+use crate::convert::{arg, arg_or, class_arg, dict_arg, finite, finite_col, kwargs_to, opt_arg, str_arg, to_py};
+use crate::errors::{invalid_input, invalid_type, IntoPy};
+
+type Any<'py> = Bound<'py, PyAny>;
+
+/// A `Market` argument (`InvalidTypeError` naming `market` for anything else).
+fn market(v: &Any<'_>) -> PyResult<Market> {
+    Ok(class_arg::<PyMarket>(v, "market")?.get().inner)
+}
 
 /// A validated market snapshot (`hcp.Market`).
 #[pyclass(name = "Market", module = "hcp", frozen)]
@@ -20,36 +27,38 @@ pub struct PyMarket {
 impl PyMarket {
     #[new]
     #[pyo3(signature = (*, btc_usd, difficulty, height, fees_btc_per_block=None, fee_share=None,
-                        electricity_usd_per_kwh=0.0, gpu_usd_per_hour=0.0, usd_per_million_tokens=0.0))]
+                        electricity_usd_per_kwh=None, gpu_usd_per_hour=None, usd_per_million_tokens=None),
+           text_signature = "(*, btc_usd, difficulty, height, fees_btc_per_block=None, fee_share=None, \
+                             electricity_usd_per_kwh=0.0, gpu_usd_per_hour=0.0, usd_per_million_tokens=0.0)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        btc_usd: f64,
-        difficulty: f64,
-        height: i64,
-        fees_btc_per_block: Option<f64>,
-        fee_share: Option<f64>,
-        electricity_usd_per_kwh: f64,
-        gpu_usd_per_hour: f64,
-        usd_per_million_tokens: f64,
+        btc_usd: &Any<'_>,
+        difficulty: &Any<'_>,
+        height: &Any<'_>,
+        fees_btc_per_block: Option<&Any<'_>>,
+        fee_share: Option<&Any<'_>>,
+        electricity_usd_per_kwh: Option<&Any<'_>>,
+        gpu_usd_per_hour: Option<&Any<'_>>,
+        usd_per_million_tokens: Option<&Any<'_>>,
     ) -> PyResult<Self> {
         let fields = MarketFields {
-            btc_usd,
-            difficulty,
-            height,
-            fees_btc_per_block,
-            fee_share,
-            electricity_usd_per_kwh,
-            gpu_usd_per_hour,
-            usd_per_million_tokens,
+            btc_usd: arg(btc_usd, "btc_usd")?,
+            difficulty: arg(difficulty, "difficulty")?,
+            height: arg(height, "height")?,
+            fees_btc_per_block: opt_arg(fees_btc_per_block, "fees_btc_per_block")?,
+            fee_share: opt_arg(fee_share, "fee_share")?,
+            electricity_usd_per_kwh: arg_or(electricity_usd_per_kwh, "electricity_usd_per_kwh", 0.0)?,
+            gpu_usd_per_hour: arg_or(gpu_usd_per_hour, "gpu_usd_per_hour", 0.0)?,
+            usd_per_million_tokens: arg_or(usd_per_million_tokens, "usd_per_million_tokens", 0.0)?,
         };
         Ok(PyMarket { inner: Market::try_from(fields).py()? })
     }
 
     /// A market from a JSON object with the same field names.
     #[staticmethod]
-    fn from_json(json: &str) -> PyResult<Self> {
-        let inner: Market =
-            serde_json::from_str(json).map_err(|e| invalid_input("market", format!("malformed JSON: {e}")))?;
+    fn from_json(json: &Any<'_>) -> PyResult<Self> {
+        let inner: Market = serde_json::from_str(&str_arg(json, "json")?)
+            .map_err(|e| invalid_input("market", format!("malformed JSON: {e}")))?;
         Ok(PyMarket { inner })
     }
 
@@ -94,28 +103,37 @@ impl PyMarket {
     /// A copy with some fields replaced (validated like the constructor).
     #[pyo3(signature = (**changes))]
     fn replace(&self, changes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let mut value = serde_json::to_value(self.inner.fields()).map_err(|e| invalid_input("market", e))?;
+        // Each change is converted like the constructor's argument of that name, so both give
+        // the same error for the same value.
+        let mut f = self.inner.fields();
         if let Some(changes) = changes {
             for (k, v) in changes.iter() {
-                let key: String = k.extract()?;
-                let json = if v.is_none() {
-                    serde_json::Value::Null
-                } else if let Ok(i) = v.extract::<i64>() {
-                    serde_json::Value::from(i)
-                } else {
-                    serde_json::Value::from(v.extract::<f64>().map_err(|_| invalid_input(&key, "must be a number"))?)
-                };
-                if key == "fee_share" && !json.is_null() {
-                    value["fees_btc_per_block"] = serde_json::Value::Null;
+                let key = str_arg(&k, "changes")?;
+                let key = key.as_ref();
+                match key {
+                    "btc_usd" => f.btc_usd = arg(&v, key)?,
+                    "difficulty" => f.difficulty = arg(&v, key)?,
+                    "height" => f.height = arg(&v, key)?,
+                    "electricity_usd_per_kwh" => f.electricity_usd_per_kwh = arg(&v, key)?,
+                    "gpu_usd_per_hour" => f.gpu_usd_per_hour = arg(&v, key)?,
+                    "usd_per_million_tokens" => f.usd_per_million_tokens = arg(&v, key)?,
+                    "fees_btc_per_block" => {
+                        f.fees_btc_per_block = opt_arg(Some(&v), key)?;
+                        if f.fees_btc_per_block.is_some() {
+                            f.fee_share = None;
+                        }
+                    }
+                    "fee_share" => {
+                        f.fee_share = opt_arg(Some(&v), key)?;
+                        if f.fee_share.is_some() {
+                            f.fees_btc_per_block = None;
+                        }
+                    }
+                    _ => return Err(invalid_input(key, "unknown field of Market")),
                 }
-                if key == "fees_btc_per_block" && !json.is_null() {
-                    value["fee_share"] = serde_json::Value::Null;
-                }
-                value[key.as_str()] = json;
             }
         }
-        let fields: MarketFields = serde_json::from_value(value).map_err(|e| invalid_input("market", e.to_string()))?;
-        Ok(PyMarket { inner: Market::try_from(fields).py()? })
+        Ok(PyMarket { inner: Market::try_from(f).py()? })
     }
 
     fn __eq__(&self, other: &Self) -> bool {
@@ -146,26 +164,37 @@ pub struct PyDeviceModel {
 impl PyDeviceModel {
     /// A model from explicit figures (validated).
     #[new]
-    #[pyo3(signature = (*, name, kind, power_watts, idle_watts=0.0, sleep_watts=0.0, hashrate_ths=0.0, gpu_memory_gb=0.0))]
+    #[pyo3(signature = (*, name, kind, power_watts, idle_watts=None, sleep_watts=None, hashrate_ths=None, gpu_memory_gb=None),
+           text_signature = "(*, name, kind, power_watts, idle_watts=0.0, sleep_watts=0.0, hashrate_ths=0.0, \
+                             gpu_memory_gb=0.0)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        name: String,
-        kind: &str,
-        power_watts: f64,
-        idle_watts: f64,
-        sleep_watts: f64,
-        hashrate_ths: f64,
-        gpu_memory_gb: f64,
+        name: &Any<'_>,
+        kind: &Any<'_>,
+        power_watts: &Any<'_>,
+        idle_watts: Option<&Any<'_>>,
+        sleep_watts: Option<&Any<'_>>,
+        hashrate_ths: Option<&Any<'_>>,
+        gpu_memory_gb: Option<&Any<'_>>,
     ) -> PyResult<Self> {
-        let kind = econ::DeviceKind::parse(kind).py()?;
-        let inner = DeviceModel { name, kind, power_watts, idle_watts, sleep_watts, hashrate_ths, gpu_memory_gb };
+        let inner = DeviceModel {
+            name: arg(name, "name")?,
+            kind: econ::DeviceKind::parse(&str_arg(kind, "kind")?).py()?,
+            power_watts: arg(power_watts, "power_watts")?,
+            idle_watts: arg_or(idle_watts, "idle_watts", 0.0)?,
+            sleep_watts: arg_or(sleep_watts, "sleep_watts", 0.0)?,
+            hashrate_ths: arg_or(hashrate_ths, "hashrate_ths", 0.0)?,
+            gpu_memory_gb: arg_or(gpu_memory_gb, "gpu_memory_gb", 0.0)?,
+        };
         Ok(PyDeviceModel { inner: inner.validated().py()? })
     }
 
     /// An ASIC given by hashrate and efficiency, e.g. for a what-if on a future model.
     #[staticmethod]
-    fn asic(name: &str, hashrate_ths: f64, joules_per_th: f64) -> PyResult<Self> {
-        Ok(PyDeviceModel { inner: DeviceModel::asic(name, hashrate_ths, joules_per_th).py()? })
+    fn asic(name: &Any<'_>, hashrate_ths: &Any<'_>, joules_per_th: &Any<'_>) -> PyResult<Self> {
+        let (name, ths, jth) =
+            (str_arg(name, "name")?, arg(hashrate_ths, "hashrate_ths")?, arg(joules_per_th, "joules_per_th")?);
+        Ok(PyDeviceModel { inner: DeviceModel::asic(&name, ths, jth).py()? })
     }
 
     #[getter]
@@ -197,8 +226,8 @@ impl PyDeviceModel {
         self.inner.gpu_memory_gb
     }
     #[getter]
-    fn joules_per_th(&self) -> f64 {
-        self.inner.joules_per_th()
+    fn joules_per_th(&self) -> PyResult<f64> {
+        finite("joules_per_th", self.inner.joules_per_th())
     }
     fn __eq__(&self, other: &Self) -> bool {
         self.inner == other.inner
@@ -229,10 +258,10 @@ pub fn model_arg(model: &Bound<'_, PyAny>) -> PyResult<DeviceModel> {
     if let Ok(m) = model.cast::<PyDeviceModel>() {
         return Ok(m.get().inner.clone());
     }
-    if let Ok(name) = model.extract::<String>() {
-        return econ::models::get(&name).py();
+    if model.is_instance_of::<pyo3::types::PyString>() {
+        return econ::models::get(&str_arg(model, "model")?).py();
     }
-    Err(invalid_input("model", "must be a hcp.DeviceModel or a model name"))
+    Err(invalid_type("model", "a hcp.DeviceModel or a model name", model))
 }
 
 /// One miner's expected day.
@@ -257,16 +286,16 @@ impl PyMinerDaily {
 
 /// The built-in model with this name.
 #[pyfunction]
-fn get_model(name: &str) -> PyResult<PyDeviceModel> {
-    Ok(PyDeviceModel { inner: econ::models::get(name).py()? })
+fn get_model(name: &Any<'_>) -> PyResult<PyDeviceModel> {
+    Ok(PyDeviceModel { inner: econ::models::get(&str_arg(name, "name")?).py()? })
 }
 
 /// Every model in the built-in catalog, or in the catalog JSON file at `path` merged over it.
 #[pyfunction]
 #[pyo3(signature = (path=None))]
-fn catalog(path: Option<std::path::PathBuf>) -> PyResult<Vec<PyDeviceModel>> {
+fn catalog(path: Option<&Any<'_>>) -> PyResult<Vec<PyDeviceModel>> {
     let mut c = econ::Catalog::builtin();
-    if let Some(path) = path {
+    if let Some(path) = opt_arg::<std::path::PathBuf>(path, "path")? {
         let text = std::fs::read_to_string(&path)
             .map_err(|e| invalid_input("path", format!("cannot read {}: {e}", path.display())))?;
         c.merge_json(&text).py()?;
@@ -275,48 +304,49 @@ fn catalog(path: Option<std::path::PathBuf>) -> PyResult<Vec<PyDeviceModel>> {
 }
 
 #[pyfunction]
-fn block_subsidy_btc(height: i64) -> PyResult<f64> {
-    Ok(econ::block_subsidy_btc(econ::validate_height(height).py()?))
+fn block_subsidy_btc(height: &Any<'_>) -> PyResult<f64> {
+    Ok(econ::block_subsidy_btc(econ::validate_height(arg(height, "height")?).py()?))
 }
 
 #[pyfunction]
-fn block_subsidy_sats(height: i64) -> PyResult<u64> {
-    Ok(econ::block_subsidy_sats(econ::validate_height(height).py()?))
+fn block_subsidy_sats(height: &Any<'_>) -> PyResult<u64> {
+    Ok(econ::block_subsidy_sats(econ::validate_height(arg(height, "height")?).py()?))
 }
 
 #[pyfunction]
-fn network_hashrate_hs(difficulty: f64) -> PyResult<f64> {
-    econ::network_hashrate_hs(difficulty).py()
+fn network_hashrate_hs(difficulty: &Any<'_>) -> PyResult<f64> {
+    finite("network_hashrate_hs", econ::network_hashrate_hs(arg(difficulty, "difficulty")?).py()?)
 }
 
 #[pyfunction]
-fn block_reward_btc(market: &PyMarket) -> f64 {
-    econ::block_reward_btc(&market.inner)
+fn block_reward_btc(market: &Any<'_>) -> PyResult<f64> {
+    finite("block_reward_btc", econ::block_reward_btc(&self::market(market)?))
 }
 
 #[pyfunction]
-fn expected_btc_per_day(hashrate_ths: f64, market: &PyMarket) -> PyResult<f64> {
-    econ::expected_btc_per_day(hashrate_ths, &market.inner).py()
+fn expected_btc_per_day(hashrate_ths: &Any<'_>, market: &Any<'_>) -> PyResult<f64> {
+    let ths = arg(hashrate_ths, "hashrate_ths")?;
+    finite("expected_btc_per_day", econ::expected_btc_per_day(ths, &self::market(market)?).py()?)
 }
 
 #[pyfunction]
-fn hashprice_usd_per_ph_day(market: &PyMarket) -> f64 {
-    econ::hashprice_usd_per_ph_day(&market.inner)
+fn hashprice_usd_per_ph_day(market: &Any<'_>) -> PyResult<f64> {
+    finite("hashprice_usd_per_ph_day", econ::hashprice_usd_per_ph_day(&self::market(market)?))
 }
 
 #[pyfunction]
-fn hashprice_usd_per_th_day(market: &PyMarket) -> f64 {
-    econ::hashprice_usd_per_th_day(&market.inner)
+fn hashprice_usd_per_th_day(market: &Any<'_>) -> PyResult<f64> {
+    finite("hashprice_usd_per_th_day", econ::hashprice_usd_per_th_day(&self::market(market)?))
 }
 
 #[pyfunction]
-fn hashprice_btc_per_ph_day(market: &PyMarket) -> f64 {
-    econ::hashprice_btc_per_ph_day(&market.inner)
+fn hashprice_btc_per_ph_day(market: &Any<'_>) -> PyResult<f64> {
+    finite("hashprice_btc_per_ph_day", econ::hashprice_btc_per_ph_day(&self::market(market)?))
 }
 
 #[pyfunction]
-fn hashprice_btc_per_th_day(market: &PyMarket) -> f64 {
-    econ::hashprice_btc_per_th_day(&market.inner)
+fn hashprice_btc_per_th_day(market: &Any<'_>) -> PyResult<f64> {
+    finite("hashprice_btc_per_th_day", econ::hashprice_btc_per_th_day(&self::market(market)?))
 }
 
 /// Site terms from keyword arguments: pool_fee, pue, gpu_utilisation, tokens_per_second,
@@ -327,52 +357,43 @@ fn terms(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Terms> {
 
 #[pyfunction]
 #[pyo3(signature = (model, market, **terms))]
-fn miner_daily(
-    model: &Bound<'_, PyAny>,
-    market: &PyMarket,
-    terms: Option<&Bound<'_, PyDict>>,
-) -> PyResult<PyMinerDaily> {
+fn miner_daily(model: &Any<'_>, market: &Any<'_>, terms: Option<&Bound<'_, PyDict>>) -> PyResult<PyMinerDaily> {
     let t = self::terms(terms)?;
-    let d = econ::miner_daily(&model_arg(model)?, &market.inner, t.mining()).py()?;
+    let d = econ::miner_daily(&model_arg(model)?, &self::market(market)?, t.mining()).py()?;
     Ok(PyMinerDaily {
-        btc: d.btc,
-        revenue_usd: d.revenue_usd,
-        energy_kwh: d.energy_kwh,
-        energy_cost_usd: d.energy_cost_usd,
-        profit_usd: d.profit_usd,
+        btc: finite("btc", d.btc)?,
+        revenue_usd: finite("revenue_usd", d.revenue_usd)?,
+        energy_kwh: finite("energy_kwh", d.energy_kwh)?,
+        energy_cost_usd: finite("energy_cost_usd", d.energy_cost_usd)?,
+        profit_usd: finite("profit_usd", d.profit_usd)?,
     })
 }
 
 #[pyfunction]
-fn joules_per_th(model: &Bound<'_, PyAny>) -> PyResult<f64> {
-    econ::joules_per_th(&model_arg(model)?).py()
+fn joules_per_th(model: &Any<'_>) -> PyResult<f64> {
+    finite("joules_per_th", econ::joules_per_th(&model_arg(model)?).py()?)
 }
 
 #[pyfunction]
 #[pyo3(signature = (model, market, **terms))]
-fn hashcost_usd_per_th_day(
-    model: &Bound<'_, PyAny>,
-    market: &PyMarket,
-    terms: Option<&Bound<'_, PyDict>>,
-) -> PyResult<f64> {
-    econ::hashcost_usd_per_th_day(&model_arg(model)?, &market.inner, self::terms(terms)?.mining()).py()
+fn hashcost_usd_per_th_day(model: &Any<'_>, market: &Any<'_>, terms: Option<&Bound<'_, PyDict>>) -> PyResult<f64> {
+    let v = econ::hashcost_usd_per_th_day(&model_arg(model)?, &self::market(market)?, self::terms(terms)?.mining());
+    finite("hashcost_usd_per_th_day", v.py()?)
 }
 
 #[pyfunction]
 #[pyo3(signature = (model, market, **terms))]
-fn breakeven_btc_usd(model: &Bound<'_, PyAny>, market: &PyMarket, terms: Option<&Bound<'_, PyDict>>) -> PyResult<f64> {
-    econ::breakeven_btc_usd(&model_arg(model)?, &market.inner, self::terms(terms)?.mining()).py()
+fn breakeven_btc_usd(model: &Any<'_>, market: &Any<'_>, terms: Option<&Bound<'_, PyDict>>) -> PyResult<f64> {
+    let v = econ::breakeven_btc_usd(&model_arg(model)?, &self::market(market)?, self::terms(terms)?.mining());
+    finite("breakeven_btc_usd", v.py()?)
 }
 
 /// Break-even electricity price of a miner (mining) or a GPU (serving), USD/kWh.
 #[pyfunction]
 #[pyo3(signature = (model, market, **terms))]
-fn breakeven_usd_per_kwh(
-    model: &Bound<'_, PyAny>,
-    market: &PyMarket,
-    terms: Option<&Bound<'_, PyDict>>,
-) -> PyResult<f64> {
-    econ::breakeven_usd_per_kwh(&model_arg(model)?, &market.inner, &self::terms(terms)?).py()
+fn breakeven_usd_per_kwh(model: &Any<'_>, market: &Any<'_>, terms: Option<&Bound<'_, PyDict>>) -> PyResult<f64> {
+    let v = econ::breakeven_usd_per_kwh(&model_arg(model)?, &self::market(market)?, &self::terms(terms)?);
+    finite("breakeven_usd_per_kwh", v.py()?)
 }
 
 #[pyfunction]
@@ -380,10 +401,10 @@ fn breakeven_usd_per_kwh(
 fn gpu_hourly<'py>(
     py: Python<'py>,
     model: &Bound<'py, PyAny>,
-    market: &PyMarket,
+    market: &Any<'py>,
     terms: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    to_py(py, &econ::gpu_hourly(&model_arg(model)?, &market.inner, &self::terms(terms)?).py()?)
+    to_py(py, &econ::gpu_hourly(&model_arg(model)?, &self::market(market)?, &self::terms(terms)?).py()?)
 }
 
 #[pyfunction]
@@ -391,10 +412,10 @@ fn gpu_hourly<'py>(
 fn gpu_daily<'py>(
     py: Python<'py>,
     model: &Bound<'py, PyAny>,
-    market: &PyMarket,
+    market: &Any<'py>,
     terms: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    to_py(py, &econ::gpu_daily(&model_arg(model)?, &market.inner, &self::terms(terms)?).py()?)
+    to_py(py, &econ::gpu_daily(&model_arg(model)?, &self::market(market)?, &self::terms(terms)?).py()?)
 }
 
 /// Value per hour of each action open to the device (productive, sleep, idle).
@@ -403,10 +424,10 @@ fn gpu_daily<'py>(
 fn action_values<'py>(
     py: Python<'py>,
     model: &Bound<'py, PyAny>,
-    market: &PyMarket,
+    market: &Any<'py>,
     terms: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    to_py(py, &econ::action_values(&model_arg(model)?, &market.inner, &self::terms(terms)?).py()?)
+    to_py(py, &econ::action_values(&model_arg(model)?, &self::market(market)?, &self::terms(terms)?).py()?)
 }
 
 /// The most profitable action at this snapshot, ignoring switching costs.
@@ -415,10 +436,10 @@ fn action_values<'py>(
 fn best_action<'py>(
     py: Python<'py>,
     model: &Bound<'py, PyAny>,
-    market: &PyMarket,
+    market: &Any<'py>,
     terms: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    to_py(py, &econ::best_action(&model_arg(model)?, &market.inner, &self::terms(terms)?).py()?)
+    to_py(py, &econ::best_action(&model_arg(model)?, &self::market(market)?, &self::terms(terms)?).py()?)
 }
 
 /// A stateful per-device decider with switching cost and minimum dwell (`hcp.econ.Decider`).
@@ -432,28 +453,43 @@ impl PyDecider {
     #[new]
     #[pyo3(signature = (model, *, initial=None, policy=None, **terms))]
     fn new(
-        model: &Bound<'_, PyAny>,
-        initial: Option<&str>,
-        policy: Option<&Bound<'_, PyDict>>,
+        model: &Any<'_>,
+        initial: Option<&Any<'_>>,
+        policy: Option<&Any<'_>>,
         terms: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let model = model_arg(model)?;
-        let initial = match initial {
-            Some(name) => Action::parse(name).py()?,
+        let initial = match crate::convert::opt_str_arg(initial, "initial")? {
+            Some(name) => Action::parse(&name).py()?,
             None => Action::productive(model.kind),
         };
-        let policy: SwitchPolicy = kwargs_to(policy, "policy")?;
+        let policy: SwitchPolicy = kwargs_to(dict_arg(policy, "policy")?, "policy")?;
         Ok(PyDecider { inner: Decider::new(model, self::terms(terms)?, policy, initial).py()? })
     }
 
     /// Decides the action for the next `dt_seconds` at `market` and advances the clock.
-    fn step<'py>(&mut self, py: Python<'py>, market: &PyMarket, dt_seconds: f64) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.inner.step(&market.inner, dt_seconds).py()?)
+    fn step<'py>(&mut self, py: Python<'py>, market: &Any<'py>, dt_seconds: &Any<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let (market, dt) = (self::market(market)?, arg(dt_seconds, "dt_seconds")?);
+        to_py(py, &self.inner.step(&market, dt).py()?)
     }
 
-    /// Steps once per market, returning the action names (one boundary crossing for a series).
-    fn step_series(&mut self, markets: Vec<PyRef<'_, PyMarket>>, dt_seconds: f64) -> PyResult<Vec<&'static str>> {
-        markets.iter().map(|m| self.inner.step(&m.inner, dt_seconds).map(|d| d.action.name()).py()).collect()
+    /// Steps once per market, returning the action names (one boundary crossing for a series of
+    /// at most `hcp.limits.MAX_STEPS` markets).
+    fn step_series(&mut self, markets: &Any<'_>, dt_seconds: &Any<'_>) -> PyResult<Vec<&'static str>> {
+        let dt: f64 = arg(dt_seconds, "dt_seconds")?;
+        if markets.is_instance_of::<pyo3::types::PyString>() {
+            return Err(invalid_type("markets", "a sequence of hcp.Market", markets));
+        }
+        let items = markets.try_iter().map_err(|_| invalid_type("markets", "a sequence of hcp.Market", markets))?;
+        let mut list = Vec::new();
+        for m in items {
+            if list.len() >= hcp::limits::MAX_STEPS {
+                return Err(invalid_input("markets", format!("more than {} markets", hcp::limits::MAX_STEPS)));
+            }
+            let m = m.map_err(|e| invalid_input("markets", e))?;
+            list.push(class_arg::<PyMarket>(&m, "markets")?.get().inner);
+        }
+        list.iter().map(|m| self.inner.step(m, dt).map(|d| d.action.name()).py()).collect()
     }
 
     #[getter]
@@ -465,8 +501,8 @@ impl PyDecider {
         self.inner.switches()
     }
     #[getter]
-    fn seconds_in_action(&self) -> f64 {
-        self.inner.seconds_in_action()
+    fn seconds_in_action(&self) -> PyResult<f64> {
+        finite("seconds_in_action", self.inner.seconds_in_action())
     }
 }
 
@@ -482,38 +518,49 @@ impl PySite {
     /// `DeviceModel`s or catalog names.
     #[new]
     #[pyo3(signature = (devices, cap_kw, **terms))]
-    fn new(devices: &Bound<'_, PyAny>, cap_kw: f64, terms: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let pairs: Vec<(Bound<'_, PyAny>, i64)> = if let Ok(d) = devices.cast::<PyDict>() {
-            d.iter().map(|(k, v)| Ok((k, v.extract::<i64>()?))).collect::<PyResult<_>>()?
+    fn new(devices: &Any<'_>, cap_kw: &Any<'_>, terms: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let cap_kw: f64 = arg(cap_kw, "cap_kw")?;
+        let pairs: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = if let Ok(d) = devices.cast::<PyDict>() {
+            d.iter().collect()
         } else {
-            devices
+            if devices.is_instance_of::<pyo3::types::PyString>() {
+                return Err(invalid_type("devices", "a dict or a list of (model, count)", devices));
+            }
+            let mut pairs = Vec::new();
+            for item in devices
                 .try_iter()
-                .map_err(|_| invalid_input("devices", "must be a dict or a list of (model, count)"))?
-                .map(|item| {
-                    let item = item?;
-                    let t =
-                        item.cast::<PyTuple>().map_err(|_| invalid_input("devices", "items must be (model, count)"))?;
-                    Ok((t.get_item(0)?, t.get_item(1)?.extract::<i64>()?))
-                })
-                .collect::<PyResult<_>>()?
+                .map_err(|_| invalid_type("devices", "a dict or a list of (model, count)", devices))?
+            {
+                if pairs.len() >= hcp::limits::MAX_BATCH {
+                    return Err(invalid_input("devices", format!("more than {} groups", hcp::limits::MAX_BATCH)));
+                }
+                let item = item.map_err(|e| invalid_input("devices", e))?;
+                let t = item.cast::<PyTuple>().map_err(|_| invalid_type("devices", "(model, count) pairs", &item))?;
+                if t.len() != 2 {
+                    return Err(invalid_input(
+                        "devices",
+                        format!("items must be (model, count), got {} values", t.len()),
+                    ));
+                }
+                pairs.push((t.get_item(0)?, t.get_item(1)?));
+            }
+            pairs
         };
         let mut groups = Vec::with_capacity(pairs.len());
         for (model, count) in pairs {
-            let count = u32::try_from(count)
-                .map_err(|_| invalid_input("count", format!("must be in [0, 2^32), got {count}")))?;
-            groups.push(DeviceGroup { model: model_arg(&model)?, count });
+            groups.push(DeviceGroup { model: model_arg(&model)?, count: arg::<u32>(&count, "count")? });
         }
         Ok(PySite { inner: Site::new(groups, cap_kw, self::terms(terms)?).py()? })
     }
 
     /// The plan maximising expected USD/h under the cap at `market`.
-    fn plan<'py>(&self, py: Python<'py>, market: &PyMarket) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.inner.plan(&market.inner).py()?)
+    fn plan<'py>(&self, py: Python<'py>, market: &Any<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.plan(&self::market(market)?).py()?)
     }
 
     /// The always-on baseline: GPUs first, then miners up to the cap, never curtailing on price.
-    fn plan_always_on<'py>(&self, py: Python<'py>, market: &PyMarket) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.inner.plan_always_on(&market.inner).py()?)
+    fn plan_always_on<'py>(&self, py: Python<'py>, market: &Any<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.plan_always_on(&self::market(market)?).py()?)
     }
 
     #[getter]
@@ -525,14 +572,44 @@ impl PySite {
 type Columns<'py> =
     (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
 
-fn out_columns<'py>(py: Python<'py>, n: usize, out: Option<Columns<'py>>) -> Columns<'py> {
-    out.unwrap_or_else(|| {
-        (
+/// A 1-D float64 array argument (the Python facade makes one from any array-like).
+fn f64_array<'py>(v: &Any<'py>, field: &str) -> PyResult<PyReadonlyArray1<'py, f64>> {
+    let a = v.cast::<PyArray1<f64>>().map_err(|_| invalid_type(field, "a 1-D float64 numpy array", v))?;
+    a.try_readonly().map_err(|_| invalid_input(field, "is being written (passed as an output too?)"))
+}
+
+fn opt_f64_array<'py>(v: Option<&Any<'py>>, field: &str) -> PyResult<Option<PyReadonlyArray1<'py, f64>>> {
+    v.filter(|v| !v.is_none()).map(|v| f64_array(v, field)).transpose()
+}
+
+/// The `out=` argument: `None`, or a tuple (or list) of exactly `n` arrays.
+fn out_items<'py>(out: Option<&Any<'py>>, n: usize) -> PyResult<Option<Vec<Any<'py>>>> {
+    let Some(out) = out.filter(|o| !o.is_none()) else { return Ok(None) };
+    if !(out.is_instance_of::<PyTuple>() || out.is_instance_of::<pyo3::types::PyList>()) {
+        return Err(invalid_type("out", &format!("a tuple of {n} arrays"), out));
+    }
+    if out.len()? != n {
+        return Err(invalid_input("out", format!("must hold {n} arrays, got {}", out.len()?)));
+    }
+    Ok(Some(out.try_iter()?.collect::<PyResult<_>>()?))
+}
+
+fn out_array<'py, T: numpy::Element>(v: &Any<'py>, i: usize, what: &str) -> PyResult<Bound<'py, PyArray1<T>>> {
+    v.cast::<PyArray1<T>>().cloned().map_err(|_| invalid_type(&format!("out[{i}]"), what, v))
+}
+
+fn out_columns<'py>(py: Python<'py>, n: usize, out: Option<&Any<'py>>) -> PyResult<Columns<'py>> {
+    Ok(match out_items(out, 4)? {
+        Some(o) => {
+            let a = |i: usize| out_array::<f64>(&o[i], i, "a 1-D float64 numpy array");
+            (a(0)?, a(1)?, a(2)?, a(3)?)
+        }
+        None => (
             PyArray1::<f64>::zeros(py, n, false),
             PyArray1::<f64>::zeros(py, n, false),
             PyArray1::<f64>::zeros(py, n, false),
             PyArray1::<f64>::zeros(py, n, false),
-        )
+        ),
     })
 }
 
@@ -558,7 +635,12 @@ fn fill_columns(
         profit_usd_per_day: slice_mut(&mut p, "out[2]")?,
         breakeven_usd_per_kwh: slice_mut(&mut b, "out[3]")?,
     };
-    py.detach(|| f(out)).py()
+    py.detach(|| f(out)).py()?;
+    // The core promises finite columns; a non-finite entry is reported, not handed on.
+    finite_col("revenue_usd_per_day", r.as_slice().unwrap_or_default())?;
+    finite_col("energy_cost_usd_per_day", c.as_slice().unwrap_or_default())?;
+    finite_col("profit_usd_per_day", p.as_slice().unwrap_or_default())?;
+    finite_col("breakeven_usd_per_kwh", b.as_slice().unwrap_or_default())
 }
 
 /// A writable borrow of an output array; an array already borrowed (passed twice, or also as an
@@ -582,20 +664,23 @@ fn columns_record<'py>(py: Python<'py>, cols: Columns<'py>) -> PyResult<Bound<'p
 #[pyo3(signature = (market, hashrate_ths, power_watts, electricity_usd_per_kwh=None, *, out=None, **terms))]
 fn miner_daily_batch<'py>(
     py: Python<'py>,
-    market: &PyMarket,
-    hashrate_ths: PyReadonlyArray1<'py, f64>,
-    power_watts: PyReadonlyArray1<'py, f64>,
-    electricity_usd_per_kwh: Option<PyReadonlyArray1<'py, f64>>,
-    out: Option<Columns<'py>>,
+    market: &Any<'py>,
+    hashrate_ths: &Any<'py>,
+    power_watts: &Any<'py>,
+    electricity_usd_per_kwh: Option<&Any<'py>>,
+    out: Option<&Any<'py>>,
     terms: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let t = self::terms(terms)?;
-    let cols = out_columns(py, hashrate_ths.len()?, out);
+    let m = self::market(market)?;
+    let (hashrate_ths, power_watts) =
+        (f64_array(hashrate_ths, "hashrate_ths")?, f64_array(power_watts, "power_watts")?);
+    let electricity_usd_per_kwh = opt_f64_array(electricity_usd_per_kwh, "electricity_usd_per_kwh")?;
+    let cols = out_columns(py, hashrate_ths.len()?, out)?;
     {
         let ths = slice(&hashrate_ths, "hashrate_ths")?;
         let watts = slice(&power_watts, "power_watts")?;
         let price = electricity_usd_per_kwh.as_ref().map(|e| slice(e, "electricity_usd_per_kwh")).transpose()?;
-        let m = market.inner;
         fill_columns(py, &cols, |out| econ::miner_daily_batch(&m, t.mining(), ths, watts, price, out))?;
     }
     columns_record(py, cols)
@@ -607,22 +692,25 @@ fn miner_daily_batch<'py>(
 #[allow(clippy::too_many_arguments)]
 fn gpu_daily_batch<'py>(
     py: Python<'py>,
-    market: &PyMarket,
-    power_watts: PyReadonlyArray1<'py, f64>,
-    idle_watts: PyReadonlyArray1<'py, f64>,
-    utilisation: PyReadonlyArray1<'py, f64>,
-    electricity_usd_per_kwh: Option<PyReadonlyArray1<'py, f64>>,
-    out: Option<Columns<'py>>,
+    market: &Any<'py>,
+    power_watts: &Any<'py>,
+    idle_watts: &Any<'py>,
+    utilisation: &Any<'py>,
+    electricity_usd_per_kwh: Option<&Any<'py>>,
+    out: Option<&Any<'py>>,
     terms: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let t = self::terms(terms)?;
-    let cols = out_columns(py, power_watts.len()?, out);
+    let m = self::market(market)?;
+    let (power_watts, idle_watts) = (f64_array(power_watts, "power_watts")?, f64_array(idle_watts, "idle_watts")?);
+    let utilisation = f64_array(utilisation, "utilisation")?;
+    let electricity_usd_per_kwh = opt_f64_array(electricity_usd_per_kwh, "electricity_usd_per_kwh")?;
+    let cols = out_columns(py, power_watts.len()?, out)?;
     {
         let tdp = slice(&power_watts, "power_watts")?;
         let idle = slice(&idle_watts, "idle_watts")?;
         let u = slice(&utilisation, "utilisation")?;
         let price = electricity_usd_per_kwh.as_ref().map(|e| slice(e, "electricity_usd_per_kwh")).transpose()?;
-        let m = market.inner;
         fill_columns(py, &cols, |out| econ::gpu_daily_batch(&m, &t, tdp, idle, u, price, out))?;
     }
     columns_record(py, cols)
@@ -636,23 +724,33 @@ fn gpu_daily_batch<'py>(
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn miner_curtail_batch<'py>(
     py: Python<'py>,
-    market: &PyMarket,
-    hashrate_ths: PyReadonlyArray1<'py, f64>,
-    power_watts: PyReadonlyArray1<'py, f64>,
-    sleep_watts: PyReadonlyArray1<'py, f64>,
-    electricity_usd_per_kwh: PyReadonlyArray1<'py, f64>,
-    out: Option<(Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)>,
+    market: &Any<'py>,
+    hashrate_ths: &Any<'py>,
+    power_watts: &Any<'py>,
+    sleep_watts: &Any<'py>,
+    electricity_usd_per_kwh: &Any<'py>,
+    out: Option<&Any<'py>>,
     terms: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let t = self::terms(terms)?;
+    let m = self::market(market)?;
+    let (hashrate_ths, power_watts) =
+        (f64_array(hashrate_ths, "hashrate_ths")?, f64_array(power_watts, "power_watts")?);
+    let sleep_watts = f64_array(sleep_watts, "sleep_watts")?;
+    let electricity_usd_per_kwh = f64_array(electricity_usd_per_kwh, "electricity_usd_per_kwh")?;
     let n = hashrate_ths.len()?;
-    let (mine, profit, breakeven) = out.unwrap_or_else(|| {
-        (
+    let (mine, profit, breakeven) = match out_items(out, 3)? {
+        Some(o) => (
+            out_array::<u8>(&o[0], 0, "a 1-D uint8 numpy array")?,
+            out_array::<f64>(&o[1], 1, "a 1-D float64 numpy array")?,
+            out_array::<f64>(&o[2], 2, "a 1-D float64 numpy array")?,
+        ),
+        None => (
             PyArray1::<u8>::zeros(py, n, false),
             PyArray1::<f64>::zeros(py, n, false),
             PyArray1::<f64>::zeros(py, n, false),
-        )
-    });
+        ),
+    };
     {
         let ths = slice(&hashrate_ths, "hashrate_ths")?;
         let watts = slice(&power_watts, "power_watts")?;
@@ -664,8 +762,9 @@ fn miner_curtail_batch<'py>(
             profit_usd_per_hour: slice_mut(&mut profit_rw, "out[1]")?,
             breakeven_usd_per_kwh: slice_mut(&mut be_rw, "out[2]")?,
         };
-        let m = market.inner;
         py.detach(|| econ::miner_curtail_batch(&m, &t, ths, watts, sleep, price, out)).py()?;
+        finite_col("profit_usd_per_hour", profit_rw.as_slice().unwrap_or_default())?;
+        finite_col("breakeven_usd_per_kwh", be_rw.as_slice().unwrap_or_default())?;
     }
     let d = PyDict::new(py);
     d.set_item("mine", mine)?;
@@ -745,13 +844,15 @@ fn _bench_native_miner_daily_batch(
 }
 
 #[pyfunction]
-fn payback_days(hardware_usd: f64, profit_usd_per_day: f64) -> PyResult<Option<f64>> {
-    econ::payback_days(hardware_usd, profit_usd_per_day).py()
+fn payback_days(hardware_usd: &Any<'_>, profit_usd_per_day: &Any<'_>) -> PyResult<Option<f64>> {
+    let (h, p) = (arg(hardware_usd, "hardware_usd")?, arg(profit_usd_per_day, "profit_usd_per_day")?);
+    econ::payback_days(h, p).py()?.map(|d| finite("payback_days", d)).transpose()
 }
 
 #[pyfunction]
-fn roi(hardware_usd: f64, profit_usd_per_day: f64, days: f64) -> PyResult<f64> {
-    econ::roi(hardware_usd, profit_usd_per_day, days).py()
+fn roi(hardware_usd: &Any<'_>, profit_usd_per_day: &Any<'_>, days: &Any<'_>) -> PyResult<f64> {
+    let (h, p) = (arg(hardware_usd, "hardware_usd")?, arg(profit_usd_per_day, "profit_usd_per_day")?);
+    finite("roi", econ::roi(h, p, arg(days, "days")?).py()?)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

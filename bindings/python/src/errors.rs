@@ -53,3 +53,22 @@ impl<T> IntoPy<T> for hcp::Result<T> {
 pub fn invalid_input(field: &str, reason: impl std::fmt::Display) -> PyErr {
     to_py_err(hcp::Error::invalid_input(field, reason))
 }
+
+/// An `InternalError` raised by the binding itself (a result the core promised never to give).
+pub fn internal(message: impl Into<String>) -> PyErr {
+    to_py_err(hcp::Error::new(hcp::ErrorKind::Internal, message))
+}
+
+static INVALID_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// An `hcp.InvalidTypeError` (an `InvalidInputError` that is also a `TypeError`): `value` for
+/// `field` is not of the Python type `expected` names.
+pub fn invalid_type(field: &str, expected: &str, value: &Bound<'_, PyAny>) -> PyErr {
+    let py = value.py();
+    let got = value.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
+    let message = format!("{field}: expected {expected}, got {got}");
+    match INVALID_TYPE.import(py, "hcp.errors", "InvalidTypeError") {
+        Ok(class) => PyErr::from_type(class.clone(), message),
+        Err(lookup_failed) => lookup_failed,
+    }
+}

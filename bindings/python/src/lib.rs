@@ -4,7 +4,8 @@
 //! `register` function; `errors.rs` maps `hcp::Error` onto `hcp.HcpError` and its subclasses.
 //! Bindings only convert arguments and map errors: every formula and rule lives in `hcp` (core).
 //! Long calls release the GIL (`py.detach`); PyO3 turns any Rust panic into a Python exception
-//! (`pyo3_runtime.PanicException`) instead of aborting.
+//! (`pyo3_runtime.PanicException`) instead of aborting. Every argument is converted in `convert.rs`,
+//! so that every bad value is an `hcp.HcpError` naming its argument (see there).
 
 mod billing;
 mod convert;
@@ -19,6 +20,12 @@ use pyo3::prelude::*;
 fn _hcp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("ABI_VERSION", 1)?;
+    m.add("MAX_BATCH", hcp::limits::MAX_BATCH)?;
+    m.add("MAX_FLEET_DEVICES", hcp::limits::MAX_FLEET_DEVICES)?;
+    m.add("MAX_STEPS", hcp::limits::MAX_STEPS)?;
+    m.add("MAX_DEPTH", hcp::limits::MAX_DEPTH)?;
+    m.add("MAX_DT_SECONDS", hcp::limits::MAX_DT_SECONDS)?;
+    m.add("MIN_DT_SECONDS", hcp::limits::MIN_DT_SECONDS)?;
     econ::register(m)?;
     router::register(m)?;
     sim::register(m)?;

@@ -11,9 +11,14 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::convert::{py_to_json, to_py};
+use hcp::limits::MAX_BATCH;
+
+use crate::convert::{
+    arg, arg_or, check_json_depth, class_arg, count_arg, finite, len_arg, opt_arg, opt_str_arg, py_to_json, str_arg,
+    str_or, to_py,
+};
 use crate::econ::PyMarket;
-use crate::errors::{invalid_input, to_py_err, IntoPy};
+use crate::errors::{invalid_input, invalid_type, to_py_err, IntoPy};
 
 /// A priority router of workloads onto devices (`hcp.Router`).
 #[pyclass(name = "Router", module = "hcp", frozen)]
@@ -28,7 +33,7 @@ fn assignment_dict<'py>(py: Python<'py>, a: &Assignment) -> PyResult<Bound<'py, 
     d.set_item("device_id", &*a.device_id)?;
     d.set_item("device_ids", a.device_ids().iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
     d.set_item("priority", a.priority)?;
-    d.set_item("wait_seconds", a.wait_seconds)?;
+    d.set_item("wait_seconds", finite("wait_seconds", a.wait_seconds)?)?;
     d.set_item("curtailed_device_ids", a.curtailed_device_ids.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
     d.set_item("preempted_workload_ids", a.preempted_workload_ids.clone())?;
     crate::convert::record(py, d)
@@ -43,18 +48,17 @@ fn column<'py>(v: Option<&Bound<'py, PyAny>>, n: usize, field: &str) -> PyResult
             Ok(vec![Some(v.clone()); n])
         }
         Some(v) => {
-            let items: Vec<Bound<'py, PyAny>> = v.try_iter()?.collect::<PyResult<_>>()?;
+            // At most n + 1 items are read, so an endless iterator is refused, not looped over.
+            let iter = v.try_iter().map_err(|_| invalid_type(field, "one value or a sequence", v))?;
+            let items: Vec<Bound<'py, PyAny>> =
+                iter.take(n + 1).collect::<PyResult<_>>().map_err(|e| invalid_input(field, e))?;
             if items.len() != n {
-                return Err(invalid_input(field, format!("has {} entries, expected {n}", items.len())));
+                let got = if items.len() > n { format!("more than {n}") } else { items.len().to_string() };
+                return Err(invalid_input(field, format!("has {got} entries, expected {n}")));
             }
             Ok(items.into_iter().map(|i| if i.is_none() { None } else { Some(i) }).collect())
         }
     }
-}
-
-/// A count argument as `u32`; outside its range is `InvalidInputError` naming the field.
-fn u32_arg(field: &str, v: i64) -> PyResult<u32> {
-    u32::try_from(v).map_err(|_| invalid_input(field, format!("must be in 0..=4294967295, got {v}")))
 }
 
 impl PyRouter {
@@ -76,12 +80,13 @@ impl PyRouter {
         let mut value = match config {
             None => serde_json::Value::Object(Default::default()),
             Some(c) if c.is_none() => serde_json::Value::Object(Default::default()),
-            Some(c) => match c.extract::<String>() {
-                Ok(s) => {
-                    serde_json::from_str(&s).map_err(|e| invalid_input("config", format!("malformed JSON: {e}")))?
-                }
-                Err(_) => py_to_json(c, "config")?,
-            },
+            Some(c) if c.is_instance_of::<pyo3::types::PyString>() => {
+                let v = serde_json::from_str(&str_arg(c, "config")?)
+                    .map_err(|e| invalid_input("config", format!("malformed JSON: {e}")))?;
+                check_json_depth("config", &v).py()?;
+                v
+            }
+            Some(c) => py_to_json(c, "config")?,
         };
         if let Some(kwargs) = kwargs {
             let extra = py_to_json(kwargs.as_any(), "config")?;
@@ -97,18 +102,24 @@ impl PyRouter {
     }
 
     /// Registers a device (`kind` "gpu" or "asic", `model` a catalog name such as "H100_SXM").
-    #[pyo3(signature = (device_id, kind="gpu", model="H100_SXM", site="default", gpu_memory_gb=None))]
+    #[pyo3(signature = (device_id, kind=None, model=None, site=None, gpu_memory_gb=None),
+           text_signature = "($self, device_id, kind='gpu', model='H100_SXM', site='default', gpu_memory_gb=None)")]
     fn add_device(
         &self,
         py: Python<'_>,
-        device_id: &str,
-        kind: &str,
-        model: &str,
-        site: &str,
-        gpu_memory_gb: Option<f64>,
+        device_id: &Bound<'_, PyAny>,
+        kind: Option<&Bound<'_, PyAny>>,
+        model: Option<&Bound<'_, PyAny>>,
+        site: Option<&Bound<'_, PyAny>>,
+        gpu_memory_gb: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let r = self.router()?;
-        py.detach(|| r.add_device(device_id, kind, model, site, gpu_memory_gb)).py()
+        let device_id = str_arg(device_id, "device_id")?;
+        let kind = str_or(kind, "kind", "gpu")?;
+        let model = str_or(model, "model", "H100_SXM")?;
+        let site = str_or(site, "site", "default")?;
+        let gpu_memory_gb = opt_arg::<f64>(gpu_memory_gb, "gpu_memory_gb")?;
+        py.detach(|| r.add_device(&device_id, &kind, &model, &site, gpu_memory_gb)).py()
     }
 
     /// Submits a workload and returns its id.
@@ -118,25 +129,28 @@ impl PyRouter {
     fn submit(
         &self,
         py: Python<'_>,
-        customer_id: &str,
-        workload_type: &str,
-        priority: Option<i64>,
-        gpus: Option<i64>,
-        gpu_memory_gb: Option<f64>,
-        site: Option<&str>,
-        latency_bound_ms: Option<f64>,
-        deadline_seconds: Option<f64>,
+        customer_id: &Bound<'_, PyAny>,
+        workload_type: &Bound<'_, PyAny>,
+        priority: Option<&Bound<'_, PyAny>>,
+        gpus: Option<&Bound<'_, PyAny>>,
+        gpu_memory_gb: Option<&Bound<'_, PyAny>>,
+        site: Option<&Bound<'_, PyAny>>,
+        latency_bound_ms: Option<&Bound<'_, PyAny>>,
+        deadline_seconds: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u64> {
         let r = self.router()?;
+        let (customer_id, workload_type) =
+            (str_arg(customer_id, "customer_id")?, str_arg(workload_type, "workload_type")?);
+        let site = opt_str_arg(site, "site")?;
         let req = SubmitRequest {
-            customer_id,
-            workload_type,
-            priority,
-            gpus,
-            gpu_memory_gb,
-            site,
-            latency_bound_ms,
-            deadline_seconds,
+            customer_id: &customer_id,
+            workload_type: &workload_type,
+            priority: opt_arg(priority, "priority")?,
+            gpus: opt_arg(gpus, "gpus")?,
+            gpu_memory_gb: opt_arg(gpu_memory_gb, "gpu_memory_gb")?,
+            site: site.as_deref(),
+            latency_bound_ms: opt_arg(latency_bound_ms, "latency_bound_ms")?,
+            deadline_seconds: opt_arg(deadline_seconds, "deadline_seconds")?,
         };
         py.detach(|| r.submit(&req)).py()
     }
@@ -150,25 +164,28 @@ impl PyRouter {
     fn try_submit<'py>(
         &self,
         py: Python<'py>,
-        customer_id: &str,
-        workload_type: &str,
-        priority: Option<i64>,
-        gpus: Option<i64>,
-        gpu_memory_gb: Option<f64>,
-        site: Option<&str>,
-        latency_bound_ms: Option<f64>,
-        deadline_seconds: Option<f64>,
+        customer_id: &Bound<'_, PyAny>,
+        workload_type: &Bound<'_, PyAny>,
+        priority: Option<&Bound<'_, PyAny>>,
+        gpus: Option<&Bound<'_, PyAny>>,
+        gpu_memory_gb: Option<&Bound<'_, PyAny>>,
+        site: Option<&Bound<'_, PyAny>>,
+        latency_bound_ms: Option<&Bound<'_, PyAny>>,
+        deadline_seconds: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let r = self.router()?;
+        let (customer_id, workload_type) =
+            (str_arg(customer_id, "customer_id")?, str_arg(workload_type, "workload_type")?);
+        let site = opt_str_arg(site, "site")?;
         let req = SubmitRequest {
-            customer_id,
-            workload_type,
-            priority,
-            gpus,
-            gpu_memory_gb,
-            site,
-            latency_bound_ms,
-            deadline_seconds,
+            customer_id: &customer_id,
+            workload_type: &workload_type,
+            priority: opt_arg(priority, "priority")?,
+            gpus: opt_arg(gpus, "gpus")?,
+            gpu_memory_gb: opt_arg(gpu_memory_gb, "gpu_memory_gb")?,
+            site: site.as_deref(),
+            latency_bound_ms: opt_arg(latency_bound_ms, "latency_bound_ms")?,
+            deadline_seconds: opt_arg(deadline_seconds, "deadline_seconds")?,
         };
         let s = py.detach(|| r.try_submit(&req));
         let d = PyDict::new(py);
@@ -191,7 +208,7 @@ impl PyRouter {
         py: Python<'py>,
         customer_id: &Bound<'py, PyAny>,
         workload_type: &Bound<'py, PyAny>,
-        n: Option<usize>,
+        n: Option<&Bound<'py, PyAny>>,
         priority: Option<&Bound<'py, PyAny>>,
         gpus: Option<&Bound<'py, PyAny>>,
         gpu_memory_gb: Option<&Bound<'py, PyAny>>,
@@ -200,22 +217,27 @@ impl PyRouter {
         deadline_seconds: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray1<i64>>> {
         let r = self.router()?;
+        // The count is checked against MAX_BATCH before anything is allocated for it.
         let n = match n {
-            Some(n) => n,
-            None if !customer_id.is_instance_of::<pyo3::types::PyString>() => customer_id.len()?,
-            None if !workload_type.is_instance_of::<pyo3::types::PyString>() => workload_type.len()?,
-            None => return Err(invalid_input("n", "give n, or a sequence for customer_id or workload_type")),
+            Some(n) if !n.is_none() => count_arg(n, "n", MAX_BATCH)?,
+            _ if !customer_id.is_instance_of::<pyo3::types::PyString>() => {
+                len_arg(customer_id, "customer_id", MAX_BATCH)?
+            }
+            _ if !workload_type.is_instance_of::<pyo3::types::PyString>() => {
+                len_arg(workload_type, "workload_type", MAX_BATCH)?
+            }
+            _ => return Err(invalid_input("n", "give n, or a sequence for customer_id or workload_type")),
         };
         let strings = |v: &Bound<'py, PyAny>, field: &str| -> PyResult<Vec<String>> {
             column(Some(v), n, field)?
                 .into_iter()
-                .map(|x| x.ok_or_else(|| invalid_input(field, "must not be None"))?.extract::<String>())
+                .map(|x| arg::<String>(&x.ok_or_else(|| invalid_input(field, "must not be None"))?, field))
                 .collect()
         };
         let customers = strings(customer_id, "customer_id")?;
         let types = strings(workload_type, "workload_type")?;
         let ints = |v: Option<&Bound<'py, PyAny>>, field: &str| -> PyResult<Vec<Option<i64>>> {
-            column(v, n, field)?.into_iter().map(|x| x.map(|x| x.extract::<i64>()).transpose()).collect()
+            column(v, n, field)?.into_iter().map(|x| x.map(|x| arg::<i64>(&x, field)).transpose()).collect()
         };
         let priorities = ints(priority, "priority")?;
         let gpu_counts = ints(gpus, "gpus")?;
@@ -223,7 +245,7 @@ impl PyRouter {
             column(v, n, field)?
                 .into_iter()
                 .map(|x| {
-                    let f = x.map(|x| x.extract::<f64>().map_err(|_| invalid_input(field, "entries must be numbers")));
+                    let f = x.map(|x| arg::<f64>(&x, field));
                     Ok(f.transpose()?.filter(|f| !f.is_nan()))
                 })
                 .collect()
@@ -233,7 +255,7 @@ impl PyRouter {
         let deadline = floats(deadline_seconds, "deadline_seconds")?;
         let sites: Vec<Option<String>> = column(site, n, "site")?
             .into_iter()
-            .map(|x| x.map(|x| x.extract::<String>().map_err(|_| invalid_input("site", "entries must be str or None"))))
+            .map(|x| x.map(|x| arg::<String>(&x, "site")))
             .map(Option::transpose)
             .collect::<PyResult<_>>()?;
         let ids: Vec<i64> = py.detach(|| {
@@ -267,8 +289,9 @@ impl PyRouter {
     /// Places up to `max` workloads in one call. Returns a `Record` of columns: `workload_ids`
     /// (uint64 numpy array), `device_ids` (list of str), and the flat lists
     /// `curtailed_device_ids` and `preempted_workload_ids`.
-    fn dispatch_batch<'py>(&self, py: Python<'py>, max: usize) -> PyResult<Bound<'py, PyAny>> {
+    fn dispatch_batch<'py>(&self, py: Python<'py>, max: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let r = self.router()?;
+        let max = count_arg(max, "max", MAX_BATCH)?;
         let batch = py.detach(|| r.dispatch_batch(max));
         let ids: Vec<u64> = batch.iter().map(|a| a.workload_id).collect();
         let d = PyDict::new(py);
@@ -287,9 +310,16 @@ impl PyRouter {
 
     /// Marks an assigned workload running (`customer_id` scopes the call to that customer).
     #[pyo3(signature = (workload_id, customer_id=None))]
-    fn start(&self, py: Python<'_>, workload_id: u64, customer_id: Option<&str>) -> PyResult<()> {
+    fn start(
+        &self,
+        py: Python<'_>,
+        workload_id: &Bound<'_, PyAny>,
+        customer_id: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         let r = self.router()?;
-        py.detach(|| match customer_id {
+        let (workload_id, customer_id) =
+            (arg::<u64>(workload_id, "workload_id")?, opt_str_arg(customer_id, "customer_id")?);
+        py.detach(|| match customer_id.as_deref() {
             Some(c) => r.start_as(c, workload_id),
             None => r.start(workload_id),
         })
@@ -298,9 +328,16 @@ impl PyRouter {
 
     /// Completes a workload and frees its devices.
     #[pyo3(signature = (workload_id, customer_id=None))]
-    fn complete(&self, py: Python<'_>, workload_id: u64, customer_id: Option<&str>) -> PyResult<()> {
+    fn complete(
+        &self,
+        py: Python<'_>,
+        workload_id: &Bound<'_, PyAny>,
+        customer_id: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         let r = self.router()?;
-        py.detach(|| match customer_id {
+        let (workload_id, customer_id) =
+            (arg::<u64>(workload_id, "workload_id")?, opt_str_arg(customer_id, "customer_id")?);
+        py.detach(|| match customer_id.as_deref() {
             Some(c) => r.complete_as(c, workload_id),
             None => r.complete(workload_id),
         })
@@ -309,9 +346,16 @@ impl PyRouter {
 
     /// Marks a workload failed and frees its devices.
     #[pyo3(signature = (workload_id, customer_id=None))]
-    fn fail(&self, py: Python<'_>, workload_id: u64, customer_id: Option<&str>) -> PyResult<()> {
+    fn fail(
+        &self,
+        py: Python<'_>,
+        workload_id: &Bound<'_, PyAny>,
+        customer_id: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         let r = self.router()?;
-        py.detach(|| match customer_id {
+        let (workload_id, customer_id) =
+            (arg::<u64>(workload_id, "workload_id")?, opt_str_arg(customer_id, "customer_id")?);
+        py.detach(|| match customer_id.as_deref() {
             Some(c) => r.fail_as(c, workload_id),
             None => r.fail(workload_id),
         })
@@ -320,9 +364,16 @@ impl PyRouter {
 
     /// Cancels a queued, assigned or running workload.
     #[pyo3(signature = (workload_id, customer_id=None))]
-    fn cancel(&self, py: Python<'_>, workload_id: u64, customer_id: Option<&str>) -> PyResult<()> {
+    fn cancel(
+        &self,
+        py: Python<'_>,
+        workload_id: &Bound<'_, PyAny>,
+        customer_id: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         let r = self.router()?;
-        py.detach(|| match customer_id {
+        let (workload_id, customer_id) =
+            (arg::<u64>(workload_id, "workload_id")?, opt_str_arg(customer_id, "customer_id")?);
+        py.detach(|| match customer_id.as_deref() {
             Some(c) => r.cancel_as(c, workload_id),
             None => r.cancel(workload_id),
         })
@@ -330,8 +381,9 @@ impl PyRouter {
     }
 
     /// Takes a running or assigned workload off its devices and queues it again.
-    fn preempt(&self, py: Python<'_>, workload_id: u64) -> PyResult<()> {
+    fn preempt(&self, py: Python<'_>, workload_id: &Bound<'_, PyAny>) -> PyResult<()> {
         let r = self.router()?;
+        let workload_id = arg::<u64>(workload_id, "workload_id")?;
         py.detach(|| r.preempt(workload_id)).py()
     }
 
@@ -340,10 +392,24 @@ impl PyRouter {
     fn complete_batch<'py>(
         &self,
         py: Python<'py>,
-        workload_ids: PyReadonlyArray1<'py, u64>,
+        workload_ids: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray1<bool>>> {
         let r = self.router()?;
-        let ids = workload_ids.as_slice().map_err(|e| invalid_input("workload_ids", e))?.to_vec();
+        // A uint64 array crosses as a slice; any other sequence of ints is converted item by item.
+        // Either way its length is checked against MAX_BATCH before anything is copied.
+        len_arg(workload_ids, "workload_ids", MAX_BATCH)?;
+        let ids: Vec<u64> = match workload_ids.extract::<PyReadonlyArray1<'py, u64>>() {
+            Ok(a) => a.as_slice().map_err(|e| invalid_input("workload_ids", e))?.to_vec(),
+            Err(_) if workload_ids.is_instance_of::<pyo3::types::PyString>() => {
+                return Err(invalid_type("workload_ids", "a sequence of ints", workload_ids))
+            }
+            Err(_) => workload_ids
+                .try_iter()
+                .map_err(|_| invalid_type("workload_ids", "a sequence of ints", workload_ids))?
+                .take(MAX_BATCH + 1)
+                .map(|x| arg::<u64>(&x.map_err(|e| invalid_input("workload_ids", e))?, "workload_ids"))
+                .collect::<PyResult<_>>()?,
+        };
         let ok: Vec<bool> = py.detach(|| r.complete_batch(&ids).into_iter().map(|x| x.is_ok()).collect());
         Ok(PyArray1::from_vec(py, ok))
     }
@@ -353,12 +419,14 @@ impl PyRouter {
     fn workload<'py>(
         &self,
         py: Python<'py>,
-        workload_id: u64,
-        customer_id: Option<&str>,
+        workload_id: &Bound<'py, PyAny>,
+        customer_id: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let r = self.router()?;
+        let (workload_id, customer_id) =
+            (arg::<u64>(workload_id, "workload_id")?, opt_str_arg(customer_id, "customer_id")?);
         let info = py
-            .detach(|| match customer_id {
+            .detach(|| match customer_id.as_deref() {
                 Some(c) => r.workload_as(c, workload_id),
                 None => r.workload(workload_id),
             })
@@ -391,66 +459,95 @@ impl PyRouter {
     }
 
     /// Registry view of a device.
-    fn device<'py>(&self, py: Python<'py>, device_id: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn device<'py>(&self, py: Python<'py>, device_id: &Bound<'_, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let r = self.router()?;
-        to_py(py, &py.detach(|| r.device(device_id)).py()?)
+        let device_id = str_arg(device_id, "device_id")?;
+        to_py(py, &py.detach(|| r.device(&device_id)).py()?)
     }
 
     /// Removes a device: the work on it is preempted (queued again at its place) and the device
     /// forgotten. Returns the ids preempted off it.
-    fn remove_device(&self, py: Python<'_>, device_id: &str) -> PyResult<Vec<u64>> {
+    fn remove_device(&self, py: Python<'_>, device_id: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
         let r = self.router()?;
-        py.detach(|| r.remove_device(device_id)).py()
+        let device_id = str_arg(device_id, "device_id")?;
+        py.detach(|| r.remove_device(&device_id)).py()
     }
 
     /// Takes a device out of service (False) or back in (True).
-    fn set_device_available(&self, py: Python<'_>, device_id: &str, available: bool) -> PyResult<()> {
+    fn set_device_available(
+        &self,
+        py: Python<'_>,
+        device_id: &Bound<'_, PyAny>,
+        available: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let r = self.router()?;
-        py.detach(|| r.set_device_available(device_id, available)).py()
+        let (device_id, available) = (str_arg(device_id, "device_id")?, arg::<bool>(available, "available")?);
+        py.detach(|| r.set_device_available(&device_id, available)).py()
     }
 
     /// Thermal headroom in [0, 1].
-    fn set_device_thermal_headroom(&self, py: Python<'_>, device_id: &str, headroom: f64) -> PyResult<()> {
+    fn set_device_thermal_headroom(
+        &self,
+        py: Python<'_>,
+        device_id: &Bound<'_, PyAny>,
+        headroom: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let r = self.router()?;
-        py.detach(|| r.set_device_thermal_headroom(device_id, headroom)).py()
+        let (device_id, headroom) = (str_arg(device_id, "device_id")?, arg::<f64>(headroom, "headroom")?);
+        py.detach(|| r.set_device_thermal_headroom(&device_id, headroom)).py()
     }
 
     /// Profit of a device's current use, USD per hour.
-    fn set_device_profit_usd_per_hour(&self, py: Python<'_>, device_id: &str, usd_per_hour: f64) -> PyResult<()> {
+    fn set_device_profit_usd_per_hour(
+        &self,
+        py: Python<'_>,
+        device_id: &Bound<'_, PyAny>,
+        usd_per_hour: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let r = self.router()?;
-        py.detach(|| r.set_device_profit_usd_per_hour(device_id, usd_per_hour)).py()
+        let (device_id, usd_per_hour) = (str_arg(device_id, "device_id")?, arg::<f64>(usd_per_hour, "usd_per_hour")?);
+        py.detach(|| r.set_device_profit_usd_per_hour(&device_id, usd_per_hour)).py()
     }
 
     /// Sets (or with None lifts) a site's power cap, kW.
     #[pyo3(signature = (site, power_cap_kw))]
-    fn set_site_power_cap_kw(&self, py: Python<'_>, site: &str, power_cap_kw: Option<f64>) -> PyResult<()> {
+    fn set_site_power_cap_kw(
+        &self,
+        py: Python<'_>,
+        site: &Bound<'_, PyAny>,
+        power_cap_kw: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         let r = self.router()?;
-        py.detach(|| r.set_site_power_cap_kw(site, power_cap_kw)).py()
+        let (site, power_cap_kw) = (str_arg(site, "site")?, opt_arg::<f64>(power_cap_kw, "power_cap_kw")?);
+        py.detach(|| r.set_site_power_cap_kw(&site, power_cap_kw)).py()
     }
 
     /// A site's estimated device draw, kW.
-    fn site_load_kw(&self, py: Python<'_>, site: &str) -> PyResult<f64> {
+    fn site_load_kw(&self, py: Python<'_>, site: &Bound<'_, PyAny>) -> PyResult<f64> {
         let r = self.router()?;
-        py.detach(|| r.site_load_kw(site)).py()
+        let site = str_arg(site, "site")?;
+        finite("site_load_kw", py.detach(|| r.site_load_kw(&site)).py()?)
     }
 
     /// Wakes curtailed miners while the cap allows; returns their ids.
-    fn resume_miners(&self, py: Python<'_>, site: &str) -> PyResult<Vec<String>> {
+    fn resume_miners(&self, py: Python<'_>, site: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
         let r = self.router()?;
-        py.detach(|| r.resume_miners(site)).py()
+        let site = str_arg(site, "site")?;
+        py.detach(|| r.resume_miners(&site)).py()
     }
 
     /// Sets the market that prices miners' power.
-    fn set_market(&self, py: Python<'_>, market: &PyMarket) -> PyResult<()> {
+    fn set_market(&self, py: Python<'_>, market: &Bound<'_, PyAny>) -> PyResult<()> {
         let r = self.router()?;
-        let m = market.inner;
+        let m = class_arg::<PyMarket>(market, "market")?.get().inner;
         py.detach(|| r.set_market(m));
         Ok(())
     }
 
     /// Moves the manual clock forward (config `manual_clock=True`).
-    fn advance_time(&self, py: Python<'_>, seconds: f64) -> PyResult<()> {
+    fn advance_time(&self, py: Python<'_>, seconds: &Bound<'_, PyAny>) -> PyResult<()> {
         let r = self.router()?;
+        let seconds = arg::<f64>(seconds, "seconds")?;
         py.detach(|| r.advance_time(seconds)).py()
     }
 
@@ -464,41 +561,45 @@ impl PyRouter {
     /// its active work may hold) and `max_queued` (workloads it may have waiting); None is no
     /// limit. All three are set (an argument left out takes its default). Work already admitted
     /// stays.
-    #[pyo3(signature = (customer_id, weight=1, max_gpus=None, max_queued=None))]
+    #[pyo3(signature = (customer_id, weight=None, max_gpus=None, max_queued=None),
+           text_signature = "($self, customer_id, weight=1, max_gpus=None, max_queued=None)")]
     fn set_customer(
         &self,
         py: Python<'_>,
-        customer_id: &str,
-        weight: i64,
-        max_gpus: Option<i64>,
-        max_queued: Option<i64>,
+        customer_id: &Bound<'_, PyAny>,
+        weight: Option<&Bound<'_, PyAny>>,
+        max_gpus: Option<&Bound<'_, PyAny>>,
+        max_queued: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let r = self.router()?;
+        let customer_id = str_arg(customer_id, "customer_id")?;
         let config = CustomerConfig {
-            weight: u32_arg("weight", weight)?,
-            max_gpus: max_gpus.map(|v| u32_arg("max_gpus", v)).transpose()?,
-            max_queued: max_queued.map(|v| u32_arg("max_queued", v)).transpose()?,
+            weight: arg_or::<u32>(weight, "weight", 1)?,
+            max_gpus: opt_arg::<u32>(max_gpus, "max_gpus")?,
+            max_queued: opt_arg::<u32>(max_queued, "max_queued")?,
         };
-        py.detach(|| r.set_customer(customer_id, config)).py()
+        py.detach(|| r.set_customer(&customer_id, config)).py()
     }
 
     /// A customer's weight and quotas with its live counts: a `Record` with `customer_id`,
     /// `weight`, `max_gpus`, `max_queued`, `queued`, `active`, `gpus_held`, `submitted`.
-    fn customer<'py>(&self, py: Python<'py>, customer_id: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn customer<'py>(&self, py: Python<'py>, customer_id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let r = self.router()?;
-        to_py(py, &py.detach(|| r.customer(customer_id)).py()?)
+        let customer_id = str_arg(customer_id, "customer_id")?;
+        to_py(py, &py.detach(|| r.customer(&customer_id)).py()?)
     }
 
     /// Every workload of a customer (accepted and rejected), in id order, as `workload()` records.
-    fn customer_workloads<'py>(&self, py: Python<'py>, customer_id: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn customer_workloads<'py>(&self, py: Python<'py>, customer_id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let r = self.router()?;
-        to_py(py, &py.detach(|| r.customer_workloads(customer_id)))
+        let customer_id = str_arg(customer_id, "customer_id")?;
+        to_py(py, &py.detach(|| r.customer_workloads(&customer_id)))
     }
 
     /// Seconds on the router clock (since creation, or the manual clock).
     fn now_seconds(&self, py: Python<'_>) -> PyResult<f64> {
         let r = self.router()?;
-        Ok(py.detach(|| r.now_seconds()))
+        finite("now_seconds", py.detach(|| r.now_seconds()))
     }
 
     /// The workload types this router knows.

@@ -11,8 +11,15 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use serde_json::Value;
 
-use crate::convert::{kwargs_to, py_to_json, record, to_py};
-use crate::errors::{invalid_input, IntoPy};
+use hcp::limits::{MAX_FLEET_DEVICES, MAX_STEPS};
+
+use crate::convert::{
+    arg, arg_or, count_arg, dict_arg, finite, finite_col, kwargs_to, len_arg, opt_arg, py_to_json, record, str_arg,
+    str_or, to_py,
+};
+use crate::errors::{invalid_input, invalid_type, IntoPy};
+
+type Any<'py> = Bound<'py, PyAny>;
 
 /// A model to serve (`hcp.sim.ModelSpec(params=8e9, bytes_per_param=2)`).
 #[pyclass(name = "ModelSpec", module = "hcp", frozen)]
@@ -24,18 +31,26 @@ pub struct PyModelSpec {
 #[pymethods]
 impl PyModelSpec {
     #[new]
-    #[pyo3(signature = (*, params, bytes_per_param=2.0, layers=None, kv_bytes_per_element=None))]
+    #[pyo3(signature = (*, params, bytes_per_param=None, layers=None, kv_bytes_per_element=None),
+           text_signature = "(*, params, bytes_per_param=2.0, layers=None, kv_bytes_per_element=None)")]
     fn new(
-        params: f64,
-        bytes_per_param: f64,
-        layers: Option<&Bound<'_, PyDict>>,
-        kv_bytes_per_element: Option<f64>,
+        params: &Any<'_>,
+        bytes_per_param: Option<&Any<'_>>,
+        layers: Option<&Any<'_>>,
+        kv_bytes_per_element: Option<&Any<'_>>,
     ) -> PyResult<Self> {
-        let layers: Option<LayerShapes> = match layers {
+        let layers: Option<LayerShapes> = match dict_arg(layers, "layers")? {
             Some(d) => Some(kwargs_to(Some(d), "layers")?),
             None => None,
         };
-        let inner = ModelSpec { params, bytes_per_param, layers, kv_bytes_per_element }.validated().py()?;
+        let inner = ModelSpec {
+            params: arg(params, "params")?,
+            bytes_per_param: arg_or(bytes_per_param, "bytes_per_param", 2.0)?,
+            layers,
+            kv_bytes_per_element: opt_arg(kv_bytes_per_element, "kv_bytes_per_element")?,
+        }
+        .validated()
+        .py()?;
         Ok(PyModelSpec { inner })
     }
 
@@ -54,13 +69,13 @@ impl PyModelSpec {
     }
     /// Weight bytes.
     #[getter]
-    fn weights_bytes(&self) -> f64 {
-        self.inner.weights_bytes()
+    fn weights_bytes(&self) -> PyResult<f64> {
+        finite("weights_bytes", self.inner.weights_bytes())
     }
     /// KV-cache bytes per token.
     #[getter]
-    fn kv_bytes_per_token(&self) -> f64 {
-        self.inner.kv_bytes_per_token()
+    fn kv_bytes_per_token(&self) -> PyResult<f64> {
+        finite("kv_bytes_per_token", self.inner.kv_bytes_per_token())
     }
     /// The spec as a JSON object.
     fn to_json(&self) -> String {
@@ -79,6 +94,9 @@ fn model_arg(v: &Bound<'_, PyAny>) -> PyResult<ModelSpec> {
     if let Ok(m) = v.cast::<PyModelSpec>() {
         return Ok(m.get().inner);
     }
+    if !v.is_instance_of::<PyDict>() {
+        return Err(invalid_type("model", "a hcp.sim.ModelSpec or a dict of its fields", v));
+    }
     let json = py_to_json(v, "model")?;
     let m: ModelSpec = serde_json::from_value(json).map_err(|e| invalid_input("model", e))?;
     m.validated().py()
@@ -86,13 +104,13 @@ fn model_arg(v: &Bound<'_, PyAny>) -> PyResult<ModelSpec> {
 
 /// An integer argument that may arrive as an int, a numpy integer or an integral float.
 fn int_arg(v: &Bound<'_, PyAny>, field: &str) -> PyResult<i64> {
-    if let Ok(i) = v.extract::<i64>() {
-        return Ok(i);
+    if !v.is_instance_of::<pyo3::types::PyFloat>() {
+        return arg::<i64>(v, field);
     }
     match v.extract::<f64>() {
         Ok(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
         Ok(f) => Err(invalid_input(field, format!("must be a whole number, got {f}"))),
-        Err(_) => Err(invalid_input(field, "must be an integer")),
+        Err(_) => Err(invalid_type(field, "an integer", v)),
     }
 }
 
@@ -102,8 +120,8 @@ fn overrides_json(v: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
         None => Ok(None),
         Some(v) if v.is_none() => Ok(None),
         Some(v) => {
-            if let Ok(s) = v.cast::<PyString>() {
-                return Ok(Some(s.to_string()));
+            if v.is_instance_of::<PyString>() {
+                return Ok(Some(str_arg(v, "overrides")?.into_owned()));
             }
             Ok(Some(py_to_json(v, "overrides")?.to_string()))
         }
@@ -119,9 +137,11 @@ pub struct PyH100 {
 #[pymethods]
 impl PyH100 {
     #[new]
-    #[pyo3(signature = (variant="sxm", *, overrides=None, ambient_c=None))]
-    fn new(variant: &str, overrides: Option<&Bound<'_, PyAny>>, ambient_c: Option<f64>) -> PyResult<Self> {
-        let mut spec = GpuSpec::by_name(variant).py()?;
+    #[pyo3(signature = (variant=None, *, overrides=None, ambient_c=None),
+           text_signature = "(variant='sxm', *, overrides=None, ambient_c=None)")]
+    fn new(variant: Option<&Any<'_>>, overrides: Option<&Any<'_>>, ambient_c: Option<&Any<'_>>) -> PyResult<Self> {
+        let ambient_c: Option<f64> = opt_arg(ambient_c, "ambient_c")?;
+        let mut spec = GpuSpec::by_name(&str_or(variant, "variant", "sxm")?).py()?;
         if let Some(json) = overrides_json(overrides)? {
             spec = spec.with_overrides(&json).py()?;
         }
@@ -133,47 +153,62 @@ impl PyH100 {
     }
 
     /// Steady-state decode of `model` at `batch`: step_seconds, tokens_per_second, power_watts, …
-    #[pyo3(signature = (model, batch, *, context_tokens=0))]
+    #[pyo3(signature = (model, batch, *, context_tokens=None),
+           text_signature = "($self, model, batch, *, context_tokens=0)")]
     fn decode<'py>(
         &self,
         py: Python<'py>,
-        model: &Bound<'py, PyAny>,
-        batch: &Bound<'py, PyAny>,
-        context_tokens: i64,
+        model: &Any<'py>,
+        batch: &Any<'py>,
+        context_tokens: Option<&Any<'py>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let model = model_arg(model)?;
         let batch = int_arg(batch, "batch")?;
-        let context = u64::try_from(context_tokens).map_err(|_| invalid_input("context_tokens", "must be >= 0"))?;
+        let context: u64 = arg_or(context_tokens, "context_tokens", 0)?;
         to_py(py, &self.inner.decode_with(&model, batch, DecodeOptions { context_tokens: context }).py()?)
     }
 
     /// Phases of a workload switch, each in seconds, and `total_seconds`.
-    #[pyo3(signature = (*, kv_bytes, weights_bytes, host_memory="pinned", warm_context=true, clear_bytes=None))]
+    #[pyo3(signature = (*, kv_bytes, weights_bytes, host_memory=None, warm_context=None, clear_bytes=None),
+           text_signature = "($self, *, kv_bytes, weights_bytes, host_memory='pinned', warm_context=True, clear_bytes=None)")]
     fn switch<'py>(
         &self,
         py: Python<'py>,
-        kv_bytes: f64,
-        weights_bytes: f64,
-        host_memory: &str,
-        warm_context: bool,
-        clear_bytes: Option<f64>,
+        kv_bytes: &Any<'py>,
+        weights_bytes: &Any<'py>,
+        host_memory: Option<&Any<'py>>,
+        warm_context: Option<&Any<'py>>,
+        clear_bytes: Option<&Any<'py>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let (kv_bytes, weights_bytes) = (arg(kv_bytes, "kv_bytes")?, arg(weights_bytes, "weights_bytes")?);
+        let host_memory = HostMemory::parse(&str_or(host_memory, "host_memory", "pinned")?).py()?;
+        let warm_context = arg_or(warm_context, "warm_context", true)?;
         let request = SwitchRequest {
-            clear_bytes,
-            ..SwitchRequest::new(kv_bytes, weights_bytes, HostMemory::parse(host_memory).py()?, warm_context)
+            clear_bytes: opt_arg(clear_bytes, "clear_bytes")?,
+            ..SwitchRequest::new(kv_bytes, weights_bytes, host_memory, warm_context)
         };
         to_py(py, &self.inner.switch_with(&request).py()?)
     }
 
     /// Advances `dt_seconds` under tensor and DRAM activity (0–1); returns the reading.
-    #[pyo3(signature = (dt_seconds, *, tensor=0.0, dram=0.0))]
-    fn step<'py>(&mut self, py: Python<'py>, dt_seconds: f64, tensor: f64, dram: f64) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.inner.step(dt_seconds, Activity { tensor, dram }).py()?)
+    #[pyo3(signature = (dt_seconds, *, tensor=None, dram=None),
+           text_signature = "($self, dt_seconds, *, tensor=0.0, dram=0.0)")]
+    fn step<'py>(
+        &mut self,
+        py: Python<'py>,
+        dt_seconds: &Any<'py>,
+        tensor: Option<&Any<'py>>,
+        dram: Option<&Any<'py>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let dt = arg(dt_seconds, "dt_seconds")?;
+        let (tensor, dram) = (arg_or(tensor, "tensor", 0.0)?, arg_or(dram, "dram", 0.0)?);
+        to_py(py, &self.inner.step(dt, Activity { tensor, dram }).py()?)
     }
 
     /// Puts the card in the steady state of an activity.
-    #[pyo3(signature = (*, tensor=0.0, dram=0.0))]
-    fn settle(&mut self, tensor: f64, dram: f64) -> PyResult<()> {
+    #[pyo3(signature = (*, tensor=None, dram=None), text_signature = "($self, *, tensor=0.0, dram=0.0)")]
+    fn settle(&mut self, tensor: Option<&Any<'_>>, dram: Option<&Any<'_>>) -> PyResult<()> {
+        let (tensor, dram): (f64, f64) = (arg_or(tensor, "tensor", 0.0)?, arg_or(dram, "dram", 0.0)?);
         if !tensor.is_finite() || !dram.is_finite() {
             return Err(invalid_input("activity", "must be finite"));
         }
@@ -187,8 +222,8 @@ impl PyH100 {
     }
 
     /// Sets the power limit (200–700 W on the SXM).
-    fn set_power_limit_watts(&mut self, watts: f64) -> PyResult<()> {
-        self.inner.set_power_limit_watts(watts).py()
+    fn set_power_limit_watts(&mut self, watts: &Any<'_>) -> PyResult<()> {
+        self.inner.set_power_limit_watts(arg(watts, "watts")?).py()
     }
 
     /// The spec in use (every fitted parameter) as a Record.
@@ -197,7 +232,9 @@ impl PyH100 {
     }
 }
 
+/// A float column; a non-finite entry is reported (`InternalError`), never handed on.
 fn f64_col<'py>(d: &Bound<'py, PyDict>, name: &str, v: &[f64]) -> PyResult<()> {
+    finite_col(name, v)?;
     d.set_item(name, PyArray1::from_slice(d.py(), v))
 }
 
@@ -222,11 +259,13 @@ fn market_columns<'py>(py: Python<'py>, s: &MarketSeries) -> PyResult<Bound<'py,
 #[pyo3(signature = (seed, steps, dt_seconds, **config))]
 fn synthetic_market<'py>(
     py: Python<'py>,
-    seed: u64,
-    steps: usize,
-    dt_seconds: f64,
+    seed: &Any<'py>,
+    steps: &Any<'py>,
+    dt_seconds: &Any<'py>,
     config: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let (seed, steps) = (arg::<u64>(seed, "seed")?, count_arg(steps, "steps", MAX_STEPS)?);
+    let dt_seconds: f64 = arg(dt_seconds, "dt_seconds")?;
     let config: SyntheticConfig = kwargs_to(config, "config")?;
     let mut m = SyntheticMarket::new(config, seed).py()?;
     let s = py.detach(|| m.series(steps, dt_seconds)).py()?;
@@ -237,20 +276,22 @@ fn synthetic_market<'py>(
 #[pyfunction]
 fn replay_market<'py>(
     py: Python<'py>,
-    directory: &str,
-    start: &str,
-    steps: usize,
-    dt_seconds: f64,
+    directory: &Any<'py>,
+    start: &Any<'py>,
+    steps: &Any<'py>,
+    dt_seconds: &Any<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let r = MarketReplay::from_dir(directory, start).py()?;
+    let (directory, start) = (str_arg(directory, "directory")?, str_arg(start, "start")?);
+    let (steps, dt_seconds) = (count_arg(steps, "steps", MAX_STEPS)?, arg::<f64>(dt_seconds, "dt_seconds")?);
+    let r = MarketReplay::from_dir(&directory, &start).py()?;
     let s = py.detach(|| r.series(steps, dt_seconds)).py()?;
     market_columns(py, &s)
 }
 
 /// The built-in spec of a miner model (`"S21"`, `"S21 XP"`, …) as a Record.
 #[pyfunction]
-fn miner_spec<'py>(py: Python<'py>, model: &str) -> PyResult<Bound<'py, PyAny>> {
-    to_py(py, &AsicSpec::by_name(model).py()?)
+fn miner_spec<'py>(py: Python<'py>, model: &Any<'py>) -> PyResult<Bound<'py, PyAny>> {
+    to_py(py, &AsicSpec::by_name(&str_arg(model, "model")?).py()?)
 }
 
 /// A fleet of simulated GPUs and miners (`hcp.sim.Fleet(dt_seconds=60, seed=1)`).
@@ -270,7 +311,7 @@ fn command_from(command: &Bound<'_, PyAny>, args: Option<&Bound<'_, PyDict>>) ->
             return Err(invalid_input("command", "must be a name or a dict"));
         };
         for (k, v) in args.iter() {
-            let key: String = k.extract()?;
+            let key = str_arg(&k, "command")?.into_owned();
             let value = if key == "model" {
                 serde_json::to_value(model_arg(&v)?).map_err(|e| invalid_input("model", e))?
             } else {
@@ -298,28 +339,43 @@ impl PyFleet {
     }
 
     /// Adds an idle GPU (`"sxm"` or `"pcie"`); returns its device id.
-    #[pyo3(signature = (variant="sxm"))]
-    fn add_gpu(&mut self, variant: &str) -> PyResult<i64> {
-        self.inner.add_gpu(variant).py()
+    #[pyo3(signature = (variant=None), text_signature = "($self, variant='sxm')")]
+    fn add_gpu(&mut self, variant: Option<&Any<'_>>) -> PyResult<i64> {
+        self.inner.add_gpu(&str_or(variant, "variant", "sxm")?).py()
     }
 
     /// Adds a miner hashing in normal mode; returns its device id.
-    #[pyo3(signature = (model="S21"))]
-    fn add_miner(&mut self, model: &str) -> PyResult<i64> {
-        self.inner.add_miner(model).py()
+    #[pyo3(signature = (model=None), text_signature = "($self, model='S21')")]
+    fn add_miner(&mut self, model: Option<&Any<'_>>) -> PyResult<i64> {
+        self.inner.add_miner(&str_or(model, "model", "S21")?).py()
     }
 
-    /// Adds `gpus` GPUs then `miners` miners; returns the first new id.
-    #[pyo3(signature = (gpu_variant="sxm", gpus=0, miner_model="S21", miners=0))]
-    fn add_many(&mut self, gpu_variant: &str, gpus: u32, miner_model: &str, miners: u32) -> PyResult<i64> {
-        self.inner.add_many(gpu_variant, gpus, miner_model, miners).py()
+    /// Adds `gpus` GPUs then `miners` miners; returns the first new id. The fleet holds at most
+    /// `hcp.limits.MAX_FLEET_DEVICES` devices, checked before any is added.
+    #[pyo3(signature = (gpu_variant=None, gpus=None, miner_model=None, miners=None),
+           text_signature = "($self, gpu_variant='sxm', gpus=0, miner_model='S21', miners=0)")]
+    fn add_many(
+        &mut self,
+        gpu_variant: Option<&Any<'_>>,
+        gpus: Option<&Any<'_>>,
+        miner_model: Option<&Any<'_>>,
+        miners: Option<&Any<'_>>,
+    ) -> PyResult<i64> {
+        let (gpu_variant, miner_model) =
+            (str_or(gpu_variant, "gpu_variant", "sxm")?, str_or(miner_model, "miner_model", "S21")?);
+        let room = MAX_FLEET_DEVICES.saturating_sub(self.inner.len());
+        let gpus = gpus.filter(|g| !g.is_none()).map(|g| count_arg(g, "gpus", room)).transpose()?.unwrap_or(0);
+        let miners =
+            miners.filter(|m| !m.is_none()).map(|m| count_arg(m, "miners", room - gpus)).transpose()?.unwrap_or(0);
+        self.inner.add_many(&gpu_variant, gpus as u32, &miner_model, miners as u32).py()
     }
 
     /// Applies a command: `fleet.command(0, "serve", model=ModelSpec(...), batch=32)`,
     /// `fleet.command(5, "mine", mode="low")`, `"sleep"`, `"wake"`, `"switch"` (with
     /// `host_memory`, `warm_context`), or a dict `{"command": "serve", ...}`.
     #[pyo3(signature = (device, command, **args))]
-    fn command(&mut self, device: i64, command: &Bound<'_, PyAny>, args: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+    fn command(&mut self, device: &Any<'_>, command: &Any<'_>, args: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+        let device = arg::<i64>(device, "device")?;
         let c = command_from(command, args)?;
         self.inner.command(device, c).py()
     }
@@ -333,10 +389,18 @@ impl PyFleet {
         args: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let c = command_from(command, args)?;
+        len_arg(devices, "devices", MAX_FLEET_DEVICES)?;
         let ids: Vec<i64> = if let Ok(a) = devices.extract::<PyReadonlyArray1<'_, i64>>() {
             a.as_slice().map_err(|_| invalid_input("devices", "must be contiguous"))?.to_vec()
+        } else if devices.is_instance_of::<PyString>() {
+            return Err(invalid_type("devices", "a sequence of ints", devices));
         } else {
-            devices.extract().map_err(|_| invalid_input("devices", "must be a sequence of ints"))?
+            devices
+                .try_iter()
+                .map_err(|_| invalid_type("devices", "a sequence of ints", devices))?
+                .take(MAX_FLEET_DEVICES + 1)
+                .map(|d| arg::<i64>(&d.map_err(|e| invalid_input("devices", e))?, "devices"))
+                .collect::<PyResult<_>>()?
         };
         self.inner.command_many(&ids, c).py()
     }
@@ -347,7 +411,8 @@ impl PyFleet {
     }
 
     /// Advances `steps` steps with the GIL released.
-    fn run(&mut self, py: Python<'_>, steps: u64) -> PyResult<()> {
+    fn run(&mut self, py: Python<'_>, steps: &Any<'_>) -> PyResult<()> {
+        let steps = count_arg(steps, "steps", MAX_STEPS)? as u64;
         let fleet = &mut self.inner;
         py.detach(|| fleet.run(steps)).py()
     }
@@ -358,13 +423,14 @@ impl PyFleet {
     }
 
     /// Changes the room temperature, °C.
-    fn set_ambient_c(&mut self, ambient_c: f64) -> PyResult<()> {
-        self.inner.set_ambient_c(ambient_c).py()
+    fn set_ambient_c(&mut self, ambient_c: &Any<'_>) -> PyResult<()> {
+        self.inner.set_ambient_c(arg(ambient_c, "ambient_c")?).py()
     }
 
     /// Prices from a seeded synthetic market (keyword arguments override its parameters).
     #[pyo3(signature = (seed, **config))]
-    fn set_market_synthetic(&mut self, seed: u64, config: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+    fn set_market_synthetic(&mut self, seed: &Any<'_>, config: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+        let seed = arg::<u64>(seed, "seed")?;
         let config: SyntheticConfig = kwargs_to(config, "config")?;
         let m = SyntheticMarket::new(config, seed).py()?;
         self.inner.set_market(MarketSource::Synthetic(Box::new(m)));
@@ -372,8 +438,9 @@ impl PyFleet {
     }
 
     /// Prices from the real history in `directory`, simulation time 0 at `start`.
-    fn set_market_replay(&mut self, directory: &str, start: &str) -> PyResult<()> {
-        let r = MarketReplay::from_dir(directory, start).py()?;
+    fn set_market_replay(&mut self, directory: &Any<'_>, start: &Any<'_>) -> PyResult<()> {
+        let (directory, start) = (str_arg(directory, "directory")?, str_arg(start, "start")?);
+        let r = MarketReplay::from_dir(&directory, &start).py()?;
         self.inner.set_market(MarketSource::Replay(Box::new(r)));
         Ok(())
     }
@@ -438,37 +505,40 @@ impl PyFleet {
     }
 
     /// State of a device (`"idle"`, `"mining"`, `"serving"`, `"switching"`, `"sleeping"`, `"faulted"`).
-    fn state(&self, device: i64) -> PyResult<&'static str> {
-        Ok(self.inner.state(device).py()?.name())
+    fn state(&self, device: &Any<'_>) -> PyResult<&'static str> {
+        Ok(self.inner.state(arg(device, "device")?).py()?.name())
     }
 
     /// Telemetry of a GPU (the dcgm-exporter fields).
-    fn gpu_telemetry<'py>(&self, py: Python<'py>, device: i64) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.inner.gpu_telemetry(device).py()?)
+    fn gpu_telemetry<'py>(&self, py: Python<'py>, device: &Any<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.gpu_telemetry(arg(device, "device")?).py()?)
     }
 
     /// Status of a miner (what its cgminer API reports).
-    fn miner_status<'py>(&self, py: Python<'py>, device: i64) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.inner.miner_status(device).py()?)
+    fn miner_status<'py>(&self, py: Python<'py>, device: &Any<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.miner_status(arg(device, "device")?).py()?)
     }
 
     /// Prometheus exposition of every GPU with dcgm-exporter names and labels (hosts
     /// `{hostname}-{n}`, eight GPUs each).
-    #[pyo3(signature = (hostname="hcp-sim"))]
-    fn dcgm_metrics(&self, hostname: &str) -> String {
-        self.inner.dcgm_exposition(hostname)
+    #[pyo3(signature = (hostname=None), text_signature = "($self, hostname='hcp-sim')")]
+    fn dcgm_metrics(&self, hostname: Option<&Any<'_>>) -> PyResult<String> {
+        Ok(self.inner.dcgm_exposition(&str_or(hostname, "hostname", "hcp-sim")?))
     }
 
     /// A cgminer API reply (`"summary"`, `"stats"` or `"pools"`) of a miner, as JSON text.
-    #[pyo3(signature = (device, command="summary", when_unix=0))]
-    fn cgminer(&self, device: i64, command: &str, when_unix: i64) -> PyResult<String> {
-        Ok(self.inner.cgminer_reply(device, command, when_unix).py()?.to_string())
+    #[pyo3(signature = (device, command=None, when_unix=None),
+           text_signature = "($self, device, command='summary', when_unix=0)")]
+    fn cgminer(&self, device: &Any<'_>, command: Option<&Any<'_>>, when_unix: Option<&Any<'_>>) -> PyResult<String> {
+        let (device, command) = (arg(device, "device")?, str_or(command, "command", "summary")?);
+        let reply = self.inner.cgminer_reply(device, &command, arg_or(when_unix, "when_unix", 0)?).py()?;
+        Ok(reply.to_string())
     }
 
     /// Simulated time, s.
     #[getter]
-    fn time_seconds(&self) -> f64 {
-        self.inner.time_seconds()
+    fn time_seconds(&self) -> PyResult<f64> {
+        finite("time_seconds", self.inner.time_seconds())
     }
 
     /// Steps taken.

@@ -11,7 +11,7 @@ The maths runs in Rust; this package converts arguments and maps errors.
 
 from __future__ import annotations
 
-from hcp import billing, econ, models, router, sim
+from hcp import billing, econ, limits, models, router, sim
 from hcp._hcp import ABI_VERSION, DeviceModel, Market, __version__
 from hcp.errors import (
     CapacityExceededError,
@@ -21,6 +21,7 @@ from hcp.errors import (
     IllegalTransitionError,
     InternalError,
     InvalidInputError,
+    InvalidTypeError,
     NotFoundError,
     OutOfMemoryError,
     StorageError,
@@ -35,11 +36,13 @@ __all__ = [
     "__version__",
     "billing",
     "econ",
+    "limits",
     "models",
     "router",
     "sim",
     "HcpError",
     "InvalidInputError",
+    "InvalidTypeError",
     "NotFoundError",
     "ConflictError",
     "CapacityExceededError",

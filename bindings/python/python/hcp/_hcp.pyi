@@ -13,6 +13,12 @@ from hcp._record import Record
 
 __version__: str
 ABI_VERSION: int
+MAX_BATCH: int
+MAX_FLEET_DEVICES: int
+MAX_STEPS: int
+MAX_DEPTH: int
+MAX_DT_SECONDS: float
+MIN_DT_SECONDS: float
 
 # ---------------------------------------------------------------- econ ----------------------
 

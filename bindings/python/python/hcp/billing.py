@@ -32,6 +32,8 @@ from typing import Any
 
 from hcp import _hcp
 from hcp._record import Record
+from hcp.errors import InvalidInputError, InvalidTypeError
+from hcp.limits import MAX_BATCH, MAX_DEPTH
 
 __all__ = [
     "BudgetStatus",
@@ -54,13 +56,26 @@ _DECIMAL_KEYS = frozenset(
 )  # fmt: skip
 
 
-def _default(value: Any) -> Any:
+def _scalar(value: Any) -> Any:
+    """A leaf value as JSON-ready data, or ``_NOT_SCALAR`` for containers and unknown types."""
     if isinstance(value, Decimal):
         return str(value)  # exact; the core reads plain and scientific notation
     if isinstance(value, _dt.datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, _dt.date):
         return value.isoformat()
+    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        return value.item()  # a numpy scalar as the Python number it holds
+    return _NOT_SCALAR
+
+
+_NOT_SCALAR = object()
+
+
+def _default(value: Any) -> Any:
+    plain = _scalar(value)
+    if plain is not _NOT_SCALAR:
+        return plain
     if isinstance(value, Mapping):
         return dict(value)
     if isinstance(value, (set, frozenset, tuple)):
@@ -68,30 +83,75 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot convert a {type(value).__name__} value")
 
 
-def _sanitize(value: Any) -> Any:
-    """Non-finite floats become strings so that the core names the field instead of JSON failing."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
+def _plain(value: Any, field: str, depth: int) -> Any:
+    """``value`` as JSON-ready data, checked: nesting deeper than ``MAX_DEPTH`` (a container that
+    contains itself included) and lists longer than ``MAX_BATCH`` are refused naming ``field``;
+    non-finite floats become strings so that the core names the field that holds one."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    plain = _scalar(value)
+    if plain is not _NOT_SCALAR:
+        return _plain(plain, field, depth)
+    if depth >= MAX_DEPTH:
+        raise hcp_invalid(field, f"nested deeper than {MAX_DEPTH} levels (or refers to itself)")
     if isinstance(value, Mapping):
-        return {k: _sanitize(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_sanitize(v) for v in value]
-    return value
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise hcp_invalid(field, f"keys must be str, got {type(k).__name__}")
+            out[k] = _plain(v, field, depth + 1)
+        return out
+    if isinstance(value, (list, tuple, set, frozenset)):
+        if len(value) > MAX_BATCH:
+            raise hcp_invalid(field, f"has {len(value)} items, at most {MAX_BATCH} allowed")
+        return [_plain(v, field, depth + 1) for v in value]
+    raise InvalidTypeError(f"{field}: cannot convert a {type(value).__name__} value")
 
 
 def _dumps(value: Any, field: str) -> str:
+    """JSON text of ``value``. The C encoder runs first (fast); anything it refuses (NaN, numpy
+    scalars beside them, cycles, deep nesting, unknown types) is converted by :func:`_plain`, which
+    names ``field`` in its error. The core checks the nesting depth of the text again."""
     try:
         return json.dumps(value, default=_default, allow_nan=False, separators=(",", ":"))
-    except ValueError:
-        return json.dumps(_sanitize(value), default=_default, separators=(",", ":"))
-    except TypeError as err:
-        raise hcp_invalid(field, str(err)) from None
+    except (ValueError, TypeError, RecursionError):
+        pass
+    return json.dumps(_plain(value, field, 0), allow_nan=False, separators=(",", ":"))
 
 
-def hcp_invalid(field: str, reason: str) -> Exception:
-    from hcp.errors import InvalidInputError
-
+def hcp_invalid(field: str, reason: str) -> InvalidInputError:
     return InvalidInputError(f"{field}: {reason}")
+
+
+def _items(values: Any, field: str) -> list[Any]:
+    """An iterable argument as a list of at most ``MAX_BATCH`` items (an endless iterator is
+    refused, not looped over); a ``str`` or a non-iterable is ``InvalidTypeError``."""
+    if isinstance(values, (str, bytes, Mapping)):
+        raise InvalidTypeError(f"{field}: expected a sequence, got {type(values).__name__}")
+    try:
+        it = iter(values)
+    except TypeError:
+        raise InvalidTypeError(f"{field}: expected a sequence, got {type(values).__name__}") from None
+    out: list[Any] = []
+    for item in it:
+        if len(out) >= MAX_BATCH:
+            raise hcp_invalid(field, f"has more than {MAX_BATCH} items")
+        out.append(item)
+    return out
+
+
+def _mapping(value: Any, field: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidTypeError(f"{field}: expected a dict, got {type(value).__name__}")
+    return dict(value)
+
+
+def _plan(plan: Any) -> _hcp.NativePlan:
+    if not isinstance(plan, Plan):
+        raise InvalidTypeError(f"plan: expected a hcp.billing.Plan, got {type(plan).__name__}")
+    return plan._native
 
 
 def _decimals(value: Any, key: str = "") -> Any:
@@ -109,22 +169,27 @@ def _loads(text: str) -> Any:
 
 
 def _num_text(value: Any, field: str) -> str:
-    """A number as exact decimal text (floats by their shortest repr)."""
+    """A number as exact decimal text (floats by their shortest repr, numpy scalars by theirs)."""
+    plain = _scalar(value)
+    if plain is not _NOT_SCALAR and not isinstance(plain, str):
+        value = plain
     if isinstance(value, bool) or not isinstance(value, (Decimal, int, float, str)):
-        raise hcp_invalid(field, f"expected a number or decimal string, got {type(value).__name__}")
+        raise InvalidTypeError(f"{field}: expected a number or decimal string, got {type(value).__name__}")
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _time(value: str | _dt.datetime | _dt.date) -> str:
+def _time(value: str | _dt.datetime | _dt.date, field: str = "at") -> str:
     if isinstance(value, str):
         return value
-    return str(_default(value))
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return str(_scalar(value))
+    raise InvalidTypeError(f"{field}: expected a str, datetime or date, got {type(value).__name__}")
 
 
 def to_pandas(records: Iterable[Mapping[str, Any]]) -> Any:
     """A ``pandas.DataFrame`` of records (needs pandas; amounts stay ``Decimal``)."""
     pd = importlib.import_module("pandas")  # optional dependency, imported on use
-    return pd.DataFrame([dict(r) for r in records])
+    return pd.DataFrame([_mapping(r, "records") for r in _items(records, "records")])
 
 
 def round_amount(amount: Decimal | int | str, currency: str, rounding: str = "half_away_from_zero") -> Decimal:
@@ -166,7 +231,7 @@ class Charge:
         if events is not None:
             if units is not None:
                 raise hcp_invalid("units", "give units or events, not both")
-            return Decimal(self._native.amount_events(_dumps(list(events), "events")))
+            return Decimal(self._native.amount_events(_dumps(_items(events, "events"), "events")))
         if units is None:
             raise hcp_invalid("units", "required (or pass events=[…])")
         return Decimal(self._native.amount_units(_num_text(units, "units")))
@@ -219,7 +284,7 @@ class Plan:
         """Cost of planned usage (``[{"meter_code", "quantity", "properties"?}]``) in the period
         containing ``at``, as an invoice-shaped estimate (no coupons or credits)."""
         sub = _subscription_json(subscription)
-        return Invoice(_loads(self._native.estimate_json(sub, _time(at), _dumps(list(usage), "usage"))))
+        return Invoice(_loads(self._native.estimate_json(sub, _time(at), _dumps(_items(usage, "usage"), "usage"))))
 
     def __repr__(self) -> str:
         return f"Plan(code={self.code!r}, currency={self.currency!r})"
@@ -232,11 +297,12 @@ class Subscription(Record):
     __slots__ = ()
 
     def __init__(self, customer_id: str, start: str | _dt.datetime | _dt.date, **fields: Any) -> None:
-        super().__init__(customer_id=customer_id, start=_time(start), **fields)
+        super().__init__(customer_id=customer_id, start=_time(start, "start"), **fields)
 
 
 def _subscription_json(sub: Mapping[str, Any]) -> str:
-    return _dumps(dict(sub), "subscription")
+    # Not a mapping: sent as it is, for the core to name what is wrong with it.
+    return _dumps(dict(sub) if isinstance(sub, Mapping) else sub, "subscription")
 
 
 class Invoice(Record):
@@ -278,6 +344,8 @@ class Ledger:
     __slots__ = ("_native",)
 
     def __init__(self, path: str | os.PathLike[str], *, durability: str = "full") -> None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise InvalidTypeError(f"path: expected a str or path, got {type(path).__name__}")
         self._native = _hcp.NativeLedger.open(os.fspath(path), durability)
 
     @classmethod
@@ -290,7 +358,7 @@ class Ledger:
     def ingest(self, events: Iterable[Mapping[str, Any]]) -> int:
         """Stores the events; returns how many were new (an ``event_id`` counts once per
         customer, across retries and restarts). All or nothing; durable when it returns."""
-        return self._native.ingest_json(_dumps(list(events), "events"))
+        return self._native.ingest_json(_dumps(_items(events, "events"), "events"))
 
     def event_count(self) -> int:
         return self._native.event_count()
@@ -307,30 +375,31 @@ class Ledger:
     ) -> list[Record]:
         """A customer's events of the given meters in ``[start, end)`` (records with ``Decimal``
         quantities; ``hcp.billing.to_pandas(...)`` makes a data frame)."""
-        s = _time(start) if start is not None else None
-        e = _time(end) if end is not None else None
-        result: list[Record] = _loads(self._native.events_json(customer_id, list(meter_codes), s, e))
+        s = _time(start, "start") if start is not None else None
+        e = _time(end, "end") if end is not None else None
+        result: list[Record] = _loads(self._native.events_json(customer_id, _items(meter_codes, "meter_codes"), s, e))
         return result
 
     def preview_invoice(self, plan: Plan, subscription: Mapping[str, Any], at: str | _dt.datetime) -> Invoice:
         """The invoice of the period containing ``at``, not recorded."""
         return Invoice(
-            _loads(self._native.preview_invoice_json(plan._native, _subscription_json(subscription), _time(at)))
+            _loads(self._native.preview_invoice_json(_plan(plan), _subscription_json(subscription), _time(at)))
         )
 
     def issue_invoice(self, plan: Plan, subscription: Mapping[str, Any], at: str | _dt.datetime) -> Invoice:
         """Issues and records the invoice of the period containing ``at`` (``ConflictError`` if
         already issued; late events are corrected on the next invoice)."""
         return Invoice(
-            _loads(self._native.issue_invoice_json(plan._native, _subscription_json(subscription), _time(at)))
+            _loads(self._native.issue_invoice_json(_plan(plan), _subscription_json(subscription), _time(at)))
         )
 
     def issue_invoices(
         self, plan: Plan, subscriptions: Sequence[Mapping[str, Any]], at: str | _dt.datetime
     ) -> list[Invoice]:
         """Issues the invoices of many subscriptions, all or nothing."""
-        subs = _dumps([dict(s) for s in subscriptions], "subscriptions")
-        return [Invoice(i) for i in _loads(self._native.issue_invoices_json(plan._native, subs, _time(at)))]
+        items = [dict(s) if isinstance(s, Mapping) else s for s in _items(subscriptions, "subscriptions")]
+        subs = _dumps(items, "subscriptions")
+        return [Invoice(i) for i in _loads(self._native.issue_invoices_json(_plan(plan), subs, _time(at)))]
 
     def invoices(self, customer_id: str) -> list[Invoice]:
         """The customer's issued invoices, oldest first."""
@@ -346,11 +415,11 @@ class Ledger:
     ) -> BudgetStatus:
         """Spend to date, forecast and alerts against ``budget`` at ``thresholds`` percent."""
         raw = self._native.budget_status_json(
-            plan._native,
+            _plan(plan),
             _subscription_json(subscription),
-            _time(now),
+            _time(now, "now"),
             _num_text(budget, "budget"),
-            [_num_text(t, "thresholds") for t in thresholds],
+            [_num_text(t, "thresholds") for t in _items(thresholds, "thresholds")],
         )
         return BudgetStatus(_loads(raw))
 

@@ -47,12 +47,25 @@ from hcp._hcp import (
     roi,
 )
 from hcp._record import Record
+from hcp.errors import InvalidInputError, InvalidTypeError
 
 _Columns = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
 
-def _f64(x: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    return np.ascontiguousarray(x, dtype=np.float64)
+def _f64(x: npt.ArrayLike, field: str) -> npt.NDArray[np.float64]:
+    """A contiguous 1-D float64 array of ``x``; what numpy cannot convert is ``InvalidInputError``
+    (``InvalidTypeError`` for a value of the wrong type) naming ``field``."""
+    if isinstance(x, (str, bytes, dict)) or x is None:
+        raise InvalidTypeError(f"{field}: expected an array of numbers, got {type(x).__name__}")
+    try:
+        a = np.ascontiguousarray(x, dtype=np.float64)
+    except TypeError as err:
+        raise InvalidTypeError(f"{field}: {err}") from None
+    except (ValueError, OverflowError) as err:
+        raise InvalidInputError(f"{field}: {err}") from None
+    if a.ndim != 1:
+        raise InvalidInputError(f"{field}: must be one-dimensional, got {a.ndim} dimensions")
+    return a
 
 
 def miner_daily_batch(
@@ -70,8 +83,10 @@ def miner_daily_batch(
     ``profit_usd_per_day`` and ``breakeven_usd_per_kwh`` (``pandas.DataFrame(result)`` works).
     ``electricity_usd_per_kwh`` may give a price per device; ``out`` reuses four arrays.
     """
-    price = None if electricity_usd_per_kwh is None else _f64(electricity_usd_per_kwh)
-    result: Record = _hcp.miner_daily_batch(market, _f64(hashrate_ths), _f64(power_watts), price, out=out, **terms)
+    price = None if electricity_usd_per_kwh is None else _f64(electricity_usd_per_kwh, "electricity_usd_per_kwh")
+    result: Record = _hcp.miner_daily_batch(
+        market, _f64(hashrate_ths, "hashrate_ths"), _f64(power_watts, "power_watts"), price, out=out, **terms
+    )
     return result
 
 
@@ -86,9 +101,15 @@ def gpu_daily_batch(
     **terms: Any,
 ) -> Record:
     """GPU economics per day for arrays of serving GPUs (TDP, idle power and utilisation each)."""
-    price = None if electricity_usd_per_kwh is None else _f64(electricity_usd_per_kwh)
+    price = None if electricity_usd_per_kwh is None else _f64(electricity_usd_per_kwh, "electricity_usd_per_kwh")
     result: Record = _hcp.gpu_daily_batch(
-        market, _f64(power_watts), _f64(idle_watts), _f64(utilisation), price, out=out, **terms
+        market,
+        _f64(power_watts, "power_watts"),
+        _f64(idle_watts, "idle_watts"),
+        _f64(utilisation, "utilisation"),
+        price,
+        out=out,
+        **terms,
     )
     return result
 
@@ -109,8 +130,13 @@ def miner_curtail_batch(
     action and ``breakeven_usd_per_kwh`` (mine below it). Same rule as :func:`best_action`.
     """
     result: Record = _hcp.miner_curtail_batch(
-        market, _f64(hashrate_ths), _f64(power_watts), _f64(sleep_watts), _f64(electricity_usd_per_kwh),
-        out=out, **terms,
+        market,
+        _f64(hashrate_ths, "hashrate_ths"),
+        _f64(power_watts, "power_watts"),
+        _f64(sleep_watts, "sleep_watts"),
+        _f64(electricity_usd_per_kwh, "electricity_usd_per_kwh"),
+        out=out,
+        **terms,
     )
     return result
 
