@@ -50,7 +50,7 @@ impl Value {
 
 impl Value {
     /// The converted value, which must be an array (`InvalidInput` naming `field` otherwise).
-    pub fn array(self, field: &str) -> Result<Vec<Json>> {
+    pub fn array(self, field: &str) -> Result<std::vec::Vec<Json>> {
         match self.get(field)? {
             Json::Array(items) => Ok(items),
             other => Err(invalid_input(field, format!("must be an array, got {}", kind(&other)))),
@@ -177,7 +177,7 @@ unsafe fn convert(
                 if len as usize > *budget {
                     return Err(bad(path, format!("holds more than {MAX_VALUES} values")));
                 }
-                let mut out = Vec::with_capacity(len as usize);
+                let mut out = std::vec::Vec::with_capacity(len as usize);
                 for i in 0..len {
                     let mut e = ptr::null_mut();
                     let _ = write!(path, "[{i}]");
@@ -225,6 +225,81 @@ unsafe fn convert(
             }
         }
         _ => Err(bad(path, "must be plain data (an object, array, string, number, boolean or null)")),
+    }
+}
+
+/// A list argument: its length is checked against [`hcp::limits::MAX_BATCH`] before anything
+/// is allocated (N-API's own `Vec` conversion reserves `array.length` elements first, so a sparse
+/// `new Array(2 ** 32 - 1)` would abort the process). Named `Vec` so that index.d.ts keeps
+/// `Array<T>`, as with [`Value`].
+pub struct Vec<T>(pub std::vec::Vec<T>);
+
+impl<T> std::ops::Deref for Vec<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T> TypeName for Vec<T> {
+    fn type_name() -> &'static str {
+        "Array"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl<T> ValidateNapiValue for Vec<T> {}
+
+impl<T: FromNapiValue> FromNapiValue for Vec<T> {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        let mut is_array = false;
+        let mut len = 0u32;
+        if unsafe { sys::napi_is_array(env, v, &mut is_array) } != sys::Status::napi_ok || !is_array {
+            return Err(napi::Error::new(napi::Status::ArrayExpected, "must be an array".to_string()));
+        }
+        if unsafe { sys::napi_get_array_length(env, v, &mut len) } != sys::Status::napi_ok {
+            return Err(napi::Error::new(napi::Status::ArrayExpected, "must be an array".to_string()));
+        }
+        if len as usize > hcp::limits::MAX_BATCH {
+            return Err(napi::Error::new(
+                napi::Status::InvalidArg,
+                format!("length must be at most {}, got {len}", hcp::limits::MAX_BATCH),
+            ));
+        }
+        Ok(Vec(unsafe { std::vec::Vec::<T>::from_napi_value(env, v) }?))
+    }
+}
+
+/// An options object whose fields are all optional (`TermsInit`, `SubmitOptions`, …): it must be
+/// an object. N-API reads such a struct's fields from whatever it is given, so a number, string
+/// or BigInt would otherwise pass as `{}` and be silently ignored.
+pub struct Obj<T>(pub T);
+
+impl<T> TypeName for Obj<T> {
+    fn type_name() -> &'static str {
+        "Object"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl<T> ValidateNapiValue for Obj<T> {}
+
+impl<T: FromNapiValue> FromNapiValue for Obj<T> {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        let mut t = 0;
+        let mut is_array = false;
+        let ok = unsafe { sys::napi_typeof(env, v, &mut t) } == sys::Status::napi_ok
+            && t == sys::ValueType::napi_object
+            && unsafe { sys::napi_is_array(env, v, &mut is_array) } == sys::Status::napi_ok
+            && !is_array;
+        if !ok {
+            return Err(napi::Error::new(napi::Status::ObjectExpected, "must be an options object".to_string()));
+        }
+        Ok(Obj(unsafe { T::from_napi_value(env, v) }?))
     }
 }
 

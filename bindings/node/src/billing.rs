@@ -331,7 +331,7 @@ impl Ledger {
     pub fn usage(
         &mut self,
         customer_id: String,
-        meter_codes: Vec<String>,
+        meter_codes: args::Vec<String>,
         start: Option<String>,
         end: Option<String>,
     ) -> Result<Vec<UsageRecord>> {
@@ -400,12 +400,12 @@ impl Ledger {
         subscription_config: args::Value,
         now: String,
         budget: Either<String, f64>,
-        thresholds: Option<Vec<Either<String, f64>>>,
+        thresholds: Option<args::Vec<Either<String, f64>>>,
     ) -> Result<BudgetStatus> {
         let sub = subscription(subscription_config)?;
         let budget = decimal("budget", budget)?;
         let thresholds = match thresholds {
-            Some(list) => list.into_iter().map(|t| decimal("thresholds", t)).collect::<Result<Vec<_>>>()?,
+            Some(list) => list.0.into_iter().map(|t| decimal("thresholds", t)).collect::<Result<Vec<_>>>()?,
             None => [50, 80, 100].into_iter().map(rust_decimal::Decimal::from).collect(),
         };
         let now = at("now", &now)?;

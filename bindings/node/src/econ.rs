@@ -158,9 +158,9 @@ pub struct TermsInit {
     pub demand_response_usd_per_mwh: Option<f64>,
 }
 
-pub(crate) fn terms(t: Option<TermsInit>) -> Terms {
+pub(crate) fn terms(t: Option<args::Obj<TermsInit>>) -> Terms {
     let d = Terms::default();
-    match t {
+    match t.map(|t| t.0) {
         None => d,
         Some(t) => Terms {
             pool_fee: t.pool_fee.unwrap_or(d.pool_fee),
@@ -258,7 +258,7 @@ pub fn hashprice_btc_per_th_day(market: &Market) -> f64 {
 pub fn miner_daily(
     model: Either<String, DeviceModel>,
     market: &Market,
-    terms_init: Option<TermsInit>,
+    #[napi(ts_arg_type = "TermsInit | undefined | null")] terms_init: Option<args::Obj<TermsInit>>,
 ) -> Result<MinerDaily> {
     let d = econ::miner_daily(&model_arg(model)?, &market.inner, terms(terms_init).mining()).js()?;
     Ok(MinerDaily {
@@ -279,7 +279,7 @@ pub fn joules_per_th(model: Either<String, DeviceModel>) -> Result<f64> {
 pub fn hashcost_usd_per_th_day(
     model: Either<String, DeviceModel>,
     market: &Market,
-    terms_init: Option<TermsInit>,
+    #[napi(ts_arg_type = "TermsInit | undefined | null")] terms_init: Option<args::Obj<TermsInit>>,
 ) -> Result<f64> {
     econ::hashcost_usd_per_th_day(&model_arg(model)?, &market.inner, terms(terms_init).mining()).js()
 }
@@ -288,7 +288,7 @@ pub fn hashcost_usd_per_th_day(
 pub fn breakeven_btc_usd(
     model: Either<String, DeviceModel>,
     market: &Market,
-    terms_init: Option<TermsInit>,
+    #[napi(ts_arg_type = "TermsInit | undefined | null")] terms_init: Option<args::Obj<TermsInit>>,
 ) -> Result<f64> {
     econ::breakeven_btc_usd(&model_arg(model)?, &market.inner, terms(terms_init).mining()).js()
 }
@@ -297,7 +297,7 @@ pub fn breakeven_btc_usd(
 pub fn breakeven_usd_per_kwh(
     model: Either<String, DeviceModel>,
     market: &Market,
-    terms_init: Option<TermsInit>,
+    #[napi(ts_arg_type = "TermsInit | undefined | null")] terms_init: Option<args::Obj<TermsInit>>,
 ) -> Result<f64> {
     econ::breakeven_usd_per_kwh(&model_arg(model)?, &market.inner, &terms(terms_init)).js()
 }
@@ -339,7 +339,7 @@ impl From<econ::GpuEconomics> for GpuEconomics {
 pub fn gpu_hourly(
     model: Either<String, DeviceModel>,
     market: &Market,
-    terms_init: Option<TermsInit>,
+    #[napi(ts_arg_type = "TermsInit | undefined | null")] terms_init: Option<args::Obj<TermsInit>>,
 ) -> Result<GpuEconomics> {
     Ok(econ::gpu_hourly(&model_arg(model)?, &market.inner, &terms(terms_init)).js()?.into())
 }
@@ -348,7 +348,7 @@ pub fn gpu_hourly(
 pub fn gpu_daily(
     model: Either<String, DeviceModel>,
     market: &Market,
-    terms_init: Option<TermsInit>,
+    #[napi(ts_arg_type = "TermsInit | undefined | null")] terms_init: Option<args::Obj<TermsInit>>,
 ) -> Result<GpuEconomics> {
     Ok(econ::gpu_daily(&model_arg(model)?, &market.inner, &terms(terms_init)).js()?.into())
 }
@@ -385,7 +385,7 @@ impl From<CoreActionValue> for ActionValue {
 pub fn action_values(
     model: Either<String, DeviceModel>,
     market: &Market,
-    terms_init: Option<TermsInit>,
+    #[napi(ts_arg_type = "TermsInit | undefined | null")] terms_init: Option<args::Obj<TermsInit>>,
 ) -> Result<Vec<ActionValue>> {
     let values = econ::action_values(&model_arg(model)?, &market.inner, &terms(terms_init)).js()?;
     Ok(values.into_iter().map(ActionValue::from).collect())
@@ -396,7 +396,7 @@ pub fn action_values(
 pub fn best_action(
     model: Either<String, DeviceModel>,
     market: &Market,
-    terms_init: Option<TermsInit>,
+    #[napi(ts_arg_type = "TermsInit | undefined | null")] terms_init: Option<args::Obj<TermsInit>>,
 ) -> Result<ActionValue> {
     Ok(econ::best_action(&model_arg(model)?, &market.inner, &terms(terms_init)).js()?.into())
 }
@@ -432,8 +432,8 @@ impl Decider {
     pub fn new(
         model: Either<String, DeviceModel>,
         initial: Option<String>,
-        policy: Option<SwitchPolicyInit>,
-        terms_init: Option<TermsInit>,
+        #[napi(ts_arg_type = "SwitchPolicyInit | undefined | null")] policy: Option<args::Obj<SwitchPolicyInit>>,
+        #[napi(ts_arg_type = "TermsInit | undefined | null")] terms_init: Option<args::Obj<TermsInit>>,
     ) -> Result<Self> {
         let model = model_arg(model)?;
         let initial = match initial {
@@ -441,7 +441,7 @@ impl Decider {
             None => Action::productive(model.kind),
         };
         let d = SwitchPolicy::default();
-        let policy = policy.map_or(d, |p| SwitchPolicy {
+        let policy = policy.map_or(d, |args::Obj(p)| SwitchPolicy {
             switch_seconds: p.switch_seconds.unwrap_or(d.switch_seconds),
             wear_usd_per_switch: p.wear_usd_per_switch.unwrap_or(d.wear_usd_per_switch),
             min_dwell_seconds: p.min_dwell_seconds.unwrap_or(d.min_dwell_seconds),
@@ -464,7 +464,7 @@ impl Decider {
 
     /// Steps once per market (one boundary crossing for a series); returns the action names.
     #[napi(catch_unwind)]
-    pub fn step_series(&mut self, markets: Vec<&Market>, dt_seconds: f64) -> Result<Vec<String>> {
+    pub fn step_series(&mut self, markets: args::Vec<&Market>, dt_seconds: f64) -> Result<Vec<String>> {
         markets
             .iter()
             .map(|m| self.inner.step(&m.inner, dt_seconds).map(|d| d.action.name().to_string()).js())
@@ -569,8 +569,13 @@ pub struct Site {
 #[napi]
 impl Site {
     #[napi(constructor, catch_unwind)]
-    pub fn new(devices: Vec<DeviceGroupInit>, cap_kw: f64, terms_init: Option<TermsInit>) -> Result<Self> {
+    pub fn new(
+        devices: args::Vec<DeviceGroupInit>,
+        cap_kw: f64,
+        #[napi(ts_arg_type = "TermsInit | undefined | null")] terms_init: Option<args::Obj<TermsInit>>,
+    ) -> Result<Self> {
         let groups = devices
+            .0
             .into_iter()
             .enumerate()
             .map(|(i, g)| {
@@ -677,7 +682,7 @@ pub fn miner_daily_batch(
     hashrate_ths: Float64Array,
     power_watts: Float64Array,
     electricity_usd_per_kwh: Option<Float64Array>,
-    terms_init: Option<TermsInit>,
+    #[napi(ts_arg_type = "TermsInit | undefined | null")] terms_init: Option<args::Obj<TermsInit>>,
     out: Option<DailyColumns>,
 ) -> Result<DailyColumns> {
     let t = terms(terms_init);
@@ -703,7 +708,7 @@ pub fn gpu_daily_batch(
     idle_watts: Float64Array,
     utilisation: Float64Array,
     electricity_usd_per_kwh: Option<Float64Array>,
-    terms_init: Option<TermsInit>,
+    #[napi(ts_arg_type = "TermsInit | undefined | null")] terms_init: Option<args::Obj<TermsInit>>,
     out: Option<DailyColumns>,
 ) -> Result<DailyColumns> {
     let t = terms(terms_init);
@@ -739,7 +744,7 @@ pub fn miner_curtail_batch(
     power_watts: Float64Array,
     sleep_watts: Float64Array,
     electricity_usd_per_kwh: Float64Array,
-    terms_init: Option<TermsInit>,
+    #[napi(ts_arg_type = "TermsInit | undefined | null")] terms_init: Option<args::Obj<TermsInit>>,
 ) -> Result<CurtailColumns> {
     let n = hashrate_ths.len();
     let (mut mine, mut profit, mut be) = (vec![0u8; n], vec![0.0; n], vec![0.0; n]);

@@ -290,8 +290,13 @@ impl Router {
 
     /// Submits a workload; returns its id.
     #[napi(catch_unwind)]
-    pub fn submit(&self, customer_id: String, workload_type: String, options: Option<SubmitOptions>) -> Result<i64> {
-        let o = options.unwrap_or_default();
+    pub fn submit(
+        &self,
+        customer_id: String,
+        workload_type: String,
+        #[napi(ts_arg_type = "SubmitOptions | undefined | null")] options: Option<args::Obj<SubmitOptions>>,
+    ) -> Result<i64> {
+        let o = options.map(|o| o.0).unwrap_or_default();
         let req = SubmitRequest {
             customer_id: &customer_id,
             workload_type: &workload_type,
@@ -313,9 +318,9 @@ impl Router {
         &self,
         customer_id: String,
         workload_type: String,
-        options: Option<SubmitOptions>,
+        #[napi(ts_arg_type = "SubmitOptions | undefined | null")] options: Option<args::Obj<SubmitOptions>>,
     ) -> Result<Submission> {
-        let o = options.unwrap_or_default();
+        let o = options.map(|o| o.0).unwrap_or_default();
         let req = SubmitRequest {
             customer_id: &customer_id,
             workload_type: &workload_type,
@@ -332,7 +337,7 @@ impl Router {
 
     /// Submits many workloads in one call; returns their ids (`-1` where rejected).
     #[napi(catch_unwind)]
-    pub fn submit_batch(&self, requests: Vec<SubmitInit>) -> Result<Float64Array> {
+    pub fn submit_batch(&self, requests: args::Vec<SubmitInit>) -> Result<Float64Array> {
         let r = self.r()?;
         args::count("requests.length", requests.len() as f64, MAX_BATCH)?;
         let reqs: Vec<SubmitRequest<'_>> = requests
@@ -367,7 +372,7 @@ impl Router {
         workload_type: String,
         priorities: Float64Array,
         gpu_memory_gb: Option<Float64Array>,
-        sites: Option<Vec<Option<String>>>,
+        sites: Option<args::Vec<Option<String>>>,
         latency_bound_ms: Option<Float64Array>,
         deadline_seconds: Option<Float64Array>,
     ) -> Result<Float64Array> {
@@ -512,8 +517,12 @@ impl Router {
     /// Sets a customer's fair-share weight and quotas now (all three: an absent field takes its
     /// default — weight 1, no limit). Work already admitted stays.
     #[napi(catch_unwind)]
-    pub fn set_customer(&self, customer_id: String, config: Option<CustomerConfig>) -> Result<()> {
-        let c = config.unwrap_or_default();
+    pub fn set_customer(
+        &self,
+        customer_id: String,
+        #[napi(ts_arg_type = "CustomerConfig | undefined | null")] config: Option<args::Obj<CustomerConfig>>,
+    ) -> Result<()> {
+        let c = config.map(|c| c.0).unwrap_or_default();
         let config = CoreCustomerConfig {
             weight: c.weight.map(|v| count("config.weight", v)).transpose()?.unwrap_or(1),
             max_gpus: c.max_gpus.map(|v| count("config.maxGpus", v)).transpose()?,

@@ -419,7 +419,7 @@ impl Fleet {
 
     /// Applies one command to many devices.
     #[napi(catch_unwind)]
-    pub fn command_many(&mut self, devices: Vec<f64>, command: args::Value) -> Result<()> {
+    pub fn command_many(&mut self, devices: args::Vec<f64>, command: args::Value) -> Result<()> {
         count("devices.length", devices.len() as f64, MAX_FLEET_DEVICES)?;
         let devices = devices
             .iter()

@@ -173,3 +173,28 @@ for (const [call, fn] of coreBugs) {
     }
   })
 }
+
+test('sparse arrays: list lengths are checked before N-API reserves memory (was an abort)', () => {
+  const r = new hcp.Router()
+  invalid(() => r.submitBatch(new Array(2 ** 32 - 1)), 'requests')
+  invalid(() => new hcp.Site(new Array(2 ** 32 - 1), 100), 'devices')
+  invalid(() => hcp.Ledger.memory().usage('c', new Array(2 ** 32 - 1)), 'meterCodes')
+  invalid(() => new hcp.Decider('S21').stepSeries(new Array(2 ** 24), 60), 'markets')
+  invalid(() => new hcp.Fleet().commandMany(new Array(2 ** 32 - 1), { command: 'sleep' }), 'devices')
+  invalid(() => r.submitMany('c', 'ai_inference_batch', new Float64Array(1), null, new Array(2 ** 32 - 1)), 'sites')
+  r.close()
+})
+
+test('an options object given as a primitive is refused, not read as {}', () => {
+  const m = market()
+  invalid(() => hcp.minerDaily('S21', m, 5n), 'termsInit')
+  invalid(() => hcp.minerDaily('S21', m, 5), 'termsInit')
+  invalid(() => hcp.gpuDaily('H100_SXM', m, 'x'), 'termsInit')
+  invalid(() => new hcp.Decider('S21', 'mine', 1), 'policy')
+  const r = new hcp.Router()
+  invalid(() => r.submit('c', 'ai_inference_batch', 'x'), 'options')
+  invalid(() => r.setCustomer('c', 7), 'config')
+  r.close()
+  assert.equal(typeof hcp.minerDaily('S21', m, undefined).profitUsd, 'number')
+  assert.equal(typeof hcp.minerDaily('S21', m, null).profitUsd, 'number')
+})

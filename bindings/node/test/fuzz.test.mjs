@@ -315,9 +315,11 @@ function nonFinite(v, path = 'result', depth = 0) {
   return null
 }
 
+// Inputs as text; a Market shows its fields (fast-check would print a class instance as {}).
+const plain = (v) => (v instanceof hcp.Market ? { Market: v.toJSON() } : Array.isArray(v) ? v.map(plain) : v)
 const show = (a) => {
   try {
-    return fc.stringify(a).slice(0, 400)
+    return fc.stringify(plain(a)).slice(0, 600)
   } catch {
     return String(a)
   }
