@@ -140,7 +140,7 @@ pub unsafe extern "C" fn hcp_h100_step_json(
     guard(err, std::ptr::null_mut(), || {
         // SAFETY: live and exclusively used per this function's contract.
         let gpu = unsafe { gpu.as_mut() }.ok_or_else(|| Error::invalid_input("gpu", "NULL handle"))?;
-        json(&gpu.inner.step(dt_seconds, Activity { tensor, dram })?)
+        json(&gpu.inner.step(checks::dt_seconds("dt_seconds", dt_seconds)?, Activity { tensor, dram })?)
     })
 }
 
