@@ -74,6 +74,8 @@ const special = fc.constantFrom(
   () => cyclic(), () => deepObject(30_000), () => deepArray(30_000), () => deepObject(64), () => deepObject(65),
   () => Symbol('s'), () => () => 1, () => new Date(0), () => new Map([[1, 2]]), () => Object.create(null),
   () => [undefined, null], () => ({ toString: 1, valueOf: 'x' }), () => new Proxy({}, {}),
+  () => new Array(2 ** 32 - 1), () => new Array(2 ** 20 + 1), () => ({ length: 1e9 }),
+  () => ({ get x() { throw new Error('getter') }, toJSON() { throw new Error('toJSON') } }),
 ).map((f) => f())
 const bad = fc.oneof(
   { arbitrary: anyNumber, weight: 4 },
