@@ -162,6 +162,8 @@ const coreBugs = [
   ['networkHashrateHs(1.7976931348623157e308)', () => hcp.networkHashrateHs(1.7976931348623157e308)],
   ['paybackDays(1.0531739797531084e142, 5.518199453333037e-303)', () => hcp.paybackDays(1.0531739797531084e142, 5.518199453333037e-303)],
   ['roi(1.7639402687530772e-298, 3.274170059105423e-28, 4.848456705837652e290)', () => hcp.roi(1.7639402687530772e-298, 3.274170059105423e-28, 4.848456705837652e290)],
+  ['paybackDays(999999.9999999983, 3.5e-323)', () => hcp.paybackDays(999999.9999999983, 3.5e-323)],
+  ["breakevenBtcUsd('S21', height 7,000,000: zero subsidy, no fees)", () => hcp.breakevenBtcUsd('S21', new hcp.Market({ btcUsd: 1e5, difficulty: 1e14, height: 7_000_000, electricityUsdPerKwh: 0.05 }))],
 ]
 for (const [call, fn] of coreBugs) {
   test(`core: ${call} is finite or InvalidInput`, { todo: 'core bug, issue #10 class 4' }, () => {
