@@ -149,6 +149,17 @@ pub(crate) mod check {
         }
     }
 
+    /// `value` must be finite, strictly positive and at most `max` (a stated bound).
+    #[inline]
+    pub fn positive_at_most(field: &str, value: f64, max: f64) -> Result<f64> {
+        let v = positive(field, value)?;
+        if v <= max {
+            Ok(v)
+        } else {
+            Err(fail(field, format_args!("must be <= {max}"), value))
+        }
+    }
+
     /// `value` must be finite and ≥ 0.
     #[inline]
     pub fn non_negative(field: &str, value: f64) -> Result<f64> {

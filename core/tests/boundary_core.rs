@@ -155,3 +155,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn fuzz_findings_from_the_go_boundary_stay_finite_or_refused() {
+    // Past the last halving with no fees: no breakeven price exists.
+    let m = Market::new(1e5, 1e14, 7_000_000, Fees::BtcPerBlock(0.0), 0.05, 0.0, 0.0).unwrap();
+    invalid(econ::breakeven_btc_usd(&models::S21(), &m, MiningTerms::default()).unwrap_err(), "height");
+    invalid(econ::network_hashrate_hs(1e299).unwrap_err(), "difficulty");
+    invalid(econ::roi(1.0, 1e300, 1e10).unwrap_err(), "profit_usd_per_day");
+    invalid(econ::roi(1e30, 1e30, 1e308).unwrap_err(), "hardware_usd");
+    assert_eq!(econ::payback_days(87.0, 5e-324).unwrap(), None, "not within 10^6 days");
+    let mut gpu = hcp::sim::H100::new("sxm").unwrap();
+    invalid(gpu.step(1e308, hcp::sim::Activity { tensor: 0.5, dram: 0.5 }).unwrap_err(), "dt_seconds");
+    // The message for NaN still reads as before (no 300-digit bound).
+    let e = Market::new(f64::NAN, 1e14, 1, Fees::BtcPerBlock(0.0), 0.05, 0.0, 0.0).unwrap_err();
+    assert!(e.message().starts_with("btc_usd: must be finite and > 0"), "{}", e.message());
+}

@@ -55,7 +55,8 @@ pub fn block_subsidy_btc(height: u64) -> f64 {
 /// assert!(hcp::econ::network_hashrate_hs(0.0).is_err());
 /// ```
 pub fn network_hashrate_hs(difficulty: f64) -> Result<f64> {
-    Ok(check::positive("difficulty", difficulty)? * HASHES_PER_DIFFICULTY / BLOCK_INTERVAL_SECONDS)
+    let d = check::in_range("difficulty", difficulty, crate::limits::MIN_DIFFICULTY, crate::limits::MAX_DIFFICULTY)?;
+    Ok(d * HASHES_PER_DIFFICULTY / BLOCK_INTERVAL_SECONDS)
 }
 
 /// Total expected reward of one block in BTC: subsidy plus fees. With a fee share `f` the total is
@@ -224,30 +225,38 @@ pub fn breakeven_btc_usd(model: &DeviceModel, market: &Market, terms: MiningTerm
     if day.energy_cost_usd == 0.0 {
         return Ok(0.0);
     }
+    if day.btc <= 0.0 {
+        return Err(Error::invalid_input(
+            "height",
+            "no block reward at this height and fee level: mining earns nothing at any BTC price",
+        ));
+    }
     Ok(day.energy_cost_usd / day.btc)
 }
 
-/// Days until a hardware purchase is paid back by a daily profit; `None` if it never is.
+/// Days until a hardware purchase (≤ 10^12 USD) is paid back by a daily profit (|·| ≤ 10^12
+/// USD); `None` if it never is, or not within 10^6 days (the result stays finite).
 ///
 /// ```
 /// assert_eq!(hcp::econ::payback_days(3000.0, 10.0).unwrap(), Some(300.0));
 /// assert_eq!(hcp::econ::payback_days(3000.0, -1.0).unwrap(), None);
 /// ```
 pub fn payback_days(hardware_usd: f64, profit_usd_per_day: f64) -> Result<Option<f64>> {
-    let price = check::non_negative("hardware_usd", hardware_usd)?;
-    let profit = check::finite("profit_usd_per_day", profit_usd_per_day)?;
-    Ok((profit > 0.0).then(|| price / profit))
+    let price = check::in_range("hardware_usd", hardware_usd, 0.0, 1e12)?;
+    let profit = check::in_range("profit_usd_per_day", profit_usd_per_day, -1e12, 1e12)?;
+    Ok((profit > 0.0).then(|| price / profit).filter(|d| *d <= 1e6))
 }
 
-/// Return on investment over `days`: `(profit · days − price) / price`.
+/// Return on investment over `days` (≤ 10^6): `(profit · days − price) / price`, for a price in
+/// [0.01, 10^12] USD and a daily profit with |·| ≤ 10^12 USD (so the result is finite).
 ///
 /// ```
 /// assert_eq!(hcp::econ::roi(1000.0, 5.0, 400.0).unwrap(), 1.0);
 /// ```
 pub fn roi(hardware_usd: f64, profit_usd_per_day: f64, days: f64) -> Result<f64> {
-    let price = check::positive("hardware_usd", hardware_usd)?;
-    let profit = check::finite("profit_usd_per_day", profit_usd_per_day)?;
-    let days = check::non_negative("days", days)?;
+    let price = check::in_range("hardware_usd", hardware_usd, 0.01, 1e12)?;
+    let profit = check::in_range("profit_usd_per_day", profit_usd_per_day, -1e12, 1e12)?;
+    let days = check::in_range("days", days, 0.0, 1e6)?;
     Ok((profit * days - price) / price)
 }
 

@@ -154,7 +154,7 @@ impl Market {
         usd_per_million_tokens: f64,
     ) -> Result<Market> {
         Ok(Market {
-            btc_usd: check::in_range("btc_usd", btc_usd, f64::MIN_POSITIVE, L::MAX_BTC_USD)?,
+            btc_usd: check::positive_at_most("btc_usd", btc_usd, L::MAX_BTC_USD)?,
             difficulty: check::in_range("difficulty", difficulty, L::MIN_DIFFICULTY, L::MAX_DIFFICULTY)?,
             height,
             fees: validate_fees(fees)?,

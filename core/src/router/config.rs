@@ -91,10 +91,10 @@ impl WorkloadTypeConfig {
         }
         check::in_range("gpu_memory_gb", self.gpu_memory_gb, 0.0, MAX_GPU_MEMORY_GB)?;
         if let Some(ms) = self.latency_bound_ms {
-            check::in_range("latency_bound_ms", ms, f64::MIN_POSITIVE, MAX_BOUND)?;
+            check::positive_at_most("latency_bound_ms", ms, MAX_BOUND)?;
         }
         if let Some(s) = self.deadline_seconds {
-            check::in_range("deadline_seconds", s, f64::MIN_POSITIVE, MAX_BOUND)?;
+            check::positive_at_most("deadline_seconds", s, MAX_BOUND)?;
         }
         if !(1..=MAX_GPUS).contains(&self.gpus) {
             return Err(Error::invalid_input(
@@ -301,7 +301,7 @@ impl RouterConfig {
             c.validated()?;
         }
         for s in self.sites.values() {
-            check::in_range("power_cap_kw", s.power_cap_kw, f64::MIN_POSITIVE, 1e9)?;
+            check::positive_at_most("power_cap_kw", s.power_cap_kw, 1e9)?;
         }
         let types = std::mem::take(&mut self.workload_types);
         for (name, t) in types {

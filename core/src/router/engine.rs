@@ -402,11 +402,11 @@ impl Router {
             DeviceKind::Asic => 1,
         };
         let latency_bound_ms = match req.latency_bound_ms {
-            Some(ms) => Some(check::in_range("latency_bound_ms", ms, f64::MIN_POSITIVE, MAX_BOUND)?),
+            Some(ms) => Some(check::positive_at_most("latency_bound_ms", ms, MAX_BOUND)?),
             None => ty.latency_bound_ms,
         };
         let deadline_seconds = match req.deadline_seconds {
-            Some(s) => Some(check::in_range("deadline_seconds", s, f64::MIN_POSITIVE, MAX_BOUND)?),
+            Some(s) => Some(check::positive_at_most("deadline_seconds", s, MAX_BOUND)?),
             None => ty.deadline_seconds,
         };
         Ok(Prepared {

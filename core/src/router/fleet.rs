@@ -77,7 +77,7 @@ impl Router {
         let model = model_for(kind, model)?;
         let capacity = match (kind, gpu_memory_gb) {
             (DeviceKind::Gpu, Some(gb)) => {
-                (check::in_range("gpu_memory_gb", gb, f64::MIN_POSITIVE, 4_000_000.0)? * 1024.0).round() as u64
+                (check::positive_at_most("gpu_memory_gb", gb, 4_000_000.0)? * 1024.0).round() as u64
             }
             (DeviceKind::Gpu, None) => (model.gpu_memory_gb * 1024.0).round() as u64,
             (DeviceKind::Asic, Some(gb)) if gb != 0.0 => {
@@ -248,7 +248,7 @@ impl Router {
     /// Work already placed stays; new work must fit under the new cap.
     pub fn set_site_power_cap_kw(&self, site: &str, power_cap_kw: Option<f64>) -> Result<()> {
         let cap = match power_cap_kw {
-            Some(kw) => Some((check::in_range("power_cap_kw", kw, f64::MIN_POSITIVE, 1e9)? * 1e6).round() as i64),
+            Some(kw) => Some((check::positive_at_most("power_cap_kw", kw, 1e9)? * 1e6).round() as i64),
             None => None,
         };
         let mut inner = self.inner.lock();

@@ -189,7 +189,7 @@ impl H100 {
     /// clock toward the highest that fits the power limit (and below the thermal slowdown), power
     /// follows, the thermal nodes relax toward their targets.
     pub fn step(&mut self, dt_seconds: f64, activity: Activity) -> Result<GpuReading> {
-        let dt = check::positive("dt_seconds", dt_seconds)?;
+        let dt = check::positive_at_most("dt_seconds", dt_seconds, crate::limits::MAX_DT_SECONDS)?;
         if !activity.tensor.is_finite() || !activity.dram.is_finite() {
             return Err(Error::invalid_input("activity", "must be finite"));
         }

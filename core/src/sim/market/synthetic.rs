@@ -126,7 +126,7 @@ impl SyntheticConfig {
     pub fn validated(self) -> Result<SyntheticConfig> {
         // Rates and volatilities have stated bounds, so one step of at most a year draws a
         // bounded number of jumps, blocks and spikes (work per call is what the caller asked).
-        check::in_range("btc_usd", self.btc_usd, f64::MIN_POSITIVE, L::MAX_BTC_USD)?;
+        check::positive_at_most("btc_usd", self.btc_usd, L::MAX_BTC_USD)?;
         check::in_range("btc_drift_per_year", self.btc_drift_per_year, -10.0, 10.0)?;
         check::in_range("btc_volatility_per_sqrt_year", self.btc_volatility_per_sqrt_year, 0.0, 10.0)?;
         check::in_range("btc_jumps_per_year", self.btc_jumps_per_year, 0.0, 1e4)?;
@@ -152,7 +152,7 @@ impl SyntheticConfig {
             1e6,
         )?;
         check::in_range_half_open("start_hour_of_day", self.start_hour_of_day, 0.0, 24.0)?;
-        check::in_range("gpu_usd_per_hour", self.gpu_usd_per_hour, f64::MIN_POSITIVE, L::MAX_GPU_USD_PER_HOUR)?;
+        check::positive_at_most("gpu_usd_per_hour", self.gpu_usd_per_hour, L::MAX_GPU_USD_PER_HOUR)?;
         check::in_range("gpu_reversion_per_day", self.gpu_reversion_per_day, 0.0, 1e3)?;
         check::in_range("gpu_volatility_per_sqrt_day", self.gpu_volatility_per_sqrt_day, 0.0, 10.0)?;
         Ok(self)
