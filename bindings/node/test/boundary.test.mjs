@@ -157,7 +157,8 @@ test('large lists are checked against their stated maximum before any work', () 
 
 // Non-finite results of the core for accepted finite inputs, found by the fuzzer (test/fuzz.test.mjs).
 // The binding does not hide them (a NaN in a serde result is an `Internal` error naming the
-// field, never a null); the core fixes them (issue #10, class 4). Marked todo until it does.
+// field, never a null); the core now refuses the inputs that led there (issue #10, class 4), so
+// these are regression tests.
 const coreBugs = [
   ['networkHashrateHs(1.7976931348623157e308)', () => hcp.networkHashrateHs(1.7976931348623157e308)],
   ['paybackDays(1.0531739797531084e142, 5.518199453333037e-303)', () => hcp.paybackDays(1.0531739797531084e142, 5.518199453333037e-303)],
@@ -166,7 +167,7 @@ const coreBugs = [
   ["breakevenBtcUsd('S21', height 7,000,000: zero subsidy, no fees)", () => hcp.breakevenBtcUsd('S21', new hcp.Market({ btcUsd: 1e5, difficulty: 1e14, height: 7_000_000, electricityUsdPerKwh: 0.05 }))],
 ]
 for (const [call, fn] of coreBugs) {
-  test(`core: ${call} is finite or InvalidInput`, { todo: 'core bug, issue #10 class 4' }, () => {
+  test(`core: ${call} is finite or InvalidInput`, () => {
     try {
       const v = fn()
       assert.ok(v === null || Number.isFinite(v), `${call} = ${v}`)
