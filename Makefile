@@ -26,7 +26,7 @@ help:
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.5,<2" numpy pytest mypy pandas ruff
+	$(PY) -m pip install -q "maturin>=1.5,<2" numpy pytest mypy pandas ruff hypothesis
 	touch $@
 
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
@@ -74,8 +74,9 @@ loom:
 	RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom \
 	  $(CARGO) test -q -p hcp --release --test router_loom
 
+# tests/test_fuzz.py runs a seeded (derandomized) fuzz pass of every public entry point here.
 python-test: python
-	cd bindings/python && ../../$(PY) -m pytest -q tests
+	cd bindings/python && HCP_FUZZ_EXAMPLES=25 ../../$(PY) -m pytest -q -p no:cacheprovider tests
 	cd /tmp && $(CURDIR)/$(PY) -m mypy.stubtest --allowlist $(CURDIR)/bindings/python/stubtest-allowlist.txt hcp
 	$(PY) -m mypy --strict bindings/python/tests/typecheck_usage.py
 
@@ -103,7 +104,17 @@ fuzz-node: node
 	cd $(NODE_DIR) && HCP_FUZZ_RUNS=$(NODE_FUZZ_RUNS) HCP_FUZZ_SEED=$${HCP_FUZZ_SEED:-$$(( RANDOM * 32768 + RANDOM ))} \
 	  HCP_FUZZ_COLLECT=1 HCP_FUZZ_REPORT=1 node --test-reporter=dot test/fuzz.test.mjs
 
-fuzz: fuzz-go fuzz-node
+# The Python fuzzer (bindings/python/tests/test_fuzz.py; `python-test` runs it seeded and bounded)
+# with PY_FUZZ_EXAMPLES random inputs per entry point; writes out/fuzz-python.json (inputs tried
+# per entry point, outcomes, and every core InternalError found, which does not stop the run).
+PY_FUZZ_EXAMPLES ?= 2000
+.PHONY: fuzz-python
+fuzz-python: python
+	mkdir -p out
+	cd bindings/python && HCP_FUZZ_EXAMPLES=$(PY_FUZZ_EXAMPLES) HCP_FUZZ_RANDOM=1 HCP_FUZZ_COLLECT=1 \
+	  HCP_FUZZ_REPORT=$(CURDIR)/out/fuzz-python.json ../../$(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz.py
+
+fuzz: fuzz-go fuzz-node fuzz-python
 
 # The checked-in C header and index.d.ts must be what the build generates.
 check-generated: node
