@@ -308,6 +308,17 @@ impl FromArg for f64 {
     }
 }
 
+/// A time step in `hcp::limits::MIN_DT_SECONDS..=MAX_DT_SECONDS` seconds (a NaN is outside).
+pub fn dt_arg(v: &Bound<'_, PyAny>, field: &str) -> PyResult<f64> {
+    use hcp::limits::{MAX_DT_SECONDS, MIN_DT_SECONDS};
+    let x: f64 = arg(v, field)?;
+    if (MIN_DT_SECONDS..=MAX_DT_SECONDS).contains(&x) {
+        Ok(x)
+    } else {
+        Err(invalid_input(field, format!("must be in {MIN_DT_SECONDS}..={MAX_DT_SECONDS} seconds, got {x}")))
+    }
+}
+
 impl FromArg for bool {
     fn from_arg(v: &Bound<'_, PyAny>, field: &str) -> PyResult<Self> {
         v.extract::<bool>().map_err(|_| invalid_type(field, "a bool", v))

@@ -296,6 +296,10 @@ fn get_model(name: &Any<'_>) -> PyResult<PyDeviceModel> {
 fn catalog(path: Option<&Any<'_>>) -> PyResult<Vec<PyDeviceModel>> {
     let mut c = econ::Catalog::builtin();
     if let Some(path) = opt_arg::<std::path::PathBuf>(path, "path")? {
+        // A device or pipe (/dev/zero) would be read without end: only regular files are read.
+        if !std::fs::metadata(&path).map(|m| m.is_file()).unwrap_or(true) {
+            return Err(invalid_input("path", format!("{} is not a regular file", path.display())));
+        }
         let text = std::fs::read_to_string(&path)
             .map_err(|e| invalid_input("path", format!("cannot read {}: {e}", path.display())))?;
         c.merge_json(&text).py()?;

@@ -14,8 +14,8 @@ use serde_json::Value;
 use hcp::limits::{MAX_FLEET_DEVICES, MAX_STEPS};
 
 use crate::convert::{
-    arg, arg_or, count_arg, dict_arg, finite, finite_col, kwargs_to, len_arg, opt_arg, py_to_json, record, str_arg,
-    str_or, to_py,
+    arg, arg_or, count_arg, dict_arg, dt_arg, finite, finite_col, kwargs_to, len_arg, opt_arg, py_to_json, record,
+    str_arg, str_or, to_py,
 };
 use crate::errors::{invalid_input, invalid_type, IntoPy};
 
@@ -190,7 +190,8 @@ impl PyH100 {
         to_py(py, &self.inner.switch_with(&request).py()?)
     }
 
-    /// Advances `dt_seconds` under tensor and DRAM activity (0–1); returns the reading.
+    /// Advances `dt_seconds` (within `hcp.limits.MIN_DT_SECONDS..MAX_DT_SECONDS`) under tensor and
+    /// DRAM activity (0–1); returns the reading.
     #[pyo3(signature = (dt_seconds, *, tensor=None, dram=None),
            text_signature = "($self, dt_seconds, *, tensor=0.0, dram=0.0)")]
     fn step<'py>(
@@ -200,7 +201,7 @@ impl PyH100 {
         tensor: Option<&Any<'py>>,
         dram: Option<&Any<'py>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let dt = arg(dt_seconds, "dt_seconds")?;
+        let dt = dt_arg(dt_seconds, "dt_seconds")?;
         let (tensor, dram) = (arg_or(tensor, "tensor", 0.0)?, arg_or(dram, "dram", 0.0)?);
         to_py(py, &self.inner.step(dt, Activity { tensor, dram }).py()?)
     }
@@ -265,7 +266,7 @@ fn synthetic_market<'py>(
     config: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let (seed, steps) = (arg::<u64>(seed, "seed")?, count_arg(steps, "steps", MAX_STEPS)?);
-    let dt_seconds: f64 = arg(dt_seconds, "dt_seconds")?;
+    let dt_seconds = dt_arg(dt_seconds, "dt_seconds")?;
     let config: SyntheticConfig = kwargs_to(config, "config")?;
     let mut m = SyntheticMarket::new(config, seed).py()?;
     let s = py.detach(|| m.series(steps, dt_seconds)).py()?;
@@ -282,7 +283,7 @@ fn replay_market<'py>(
     dt_seconds: &Any<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let (directory, start) = (str_arg(directory, "directory")?, str_arg(start, "start")?);
-    let (steps, dt_seconds) = (count_arg(steps, "steps", MAX_STEPS)?, arg::<f64>(dt_seconds, "dt_seconds")?);
+    let (steps, dt_seconds) = (count_arg(steps, "steps", MAX_STEPS)?, dt_arg(dt_seconds, "dt_seconds")?);
     let r = MarketReplay::from_dir(&directory, &start).py()?;
     let s = py.detach(|| r.series(steps, dt_seconds)).py()?;
     market_columns(py, &s)

@@ -172,6 +172,7 @@ class Entry:
     required: dict[str, Any] = field(default_factory=dict)  # required keyword-only, valid values
     free_kwargs: list[str] = field(default_factory=list)  # names a **kwargs may take
     setup: Callable[[], Any] | None = None
+    echoes_input: bool = False  # the result holds the arguments as given (a plain record), unchecked
 
 
 def _fn(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -338,7 +339,7 @@ ENTRIES: list[Entry] = [
     Entry("Plan.estimate", _m("estimate"), args={"subscription": SUB, "at": "2026-11-15T00:00:00Z",
           "usage": [{"meter_code": "gpu_hours", "quantity": "3"}]}, setup=lambda: Plan.from_dict(PLAN)),  # fmt: skip
     Entry("billing.Subscription", _fn(Subscription), args={"customer_id": "acme", "start": "2026-11-01T00:00:00Z"},
-          free_kwargs=["tax_rate", "coupons", "billing_anchor"]),  # fmt: skip
+          free_kwargs=["tax_rate", "coupons", "billing_anchor"], echoes_input=True),  # fmt: skip
     Entry("billing.Ledger", _fn(Ledger), args={"path": ":memory:"}, kwargs={"durability": "normal"}),
     Entry("Ledger.ingest", _m("ingest"), args={"events": [EVENT]}, setup=_ledger),
     Entry("Ledger.usage", _m("usage"), args={"customer_id": "acme", "meter_codes": ["gpu_hours"], "start": None,

@@ -138,6 +138,11 @@ SIZES = [
     ("steps", lambda: hcp.sim.synthetic_market(1, 2**62, 60.0)),
     ("steps", lambda: hcp.sim.synthetic_market(1, MAX_STEPS + 1, 60.0)),
     ("steps", lambda: hcp.sim.synthetic_market(1, -1, 60.0)),
+    ("dt_seconds", lambda: hcp.sim.synthetic_market(1, 10, 1e308)),
+    ("dt_seconds", lambda: hcp.sim.synthetic_market(1, 10, math.nan)),
+    ("dt_seconds", lambda: hcp.sim.replay_market("data/market", "2024-07-01T00:00:00Z", 10, 1e12)),
+    ("dt_seconds", lambda: H100().step(1.7976931348623157e308, tensor=0.5, dram=0.5)),
+    ("dt_seconds", lambda: H100().step(0.0)),
 ]
 
 
@@ -202,6 +207,8 @@ WRONG_TYPES: list[tuple[str, str, Any]] = [
     ("billing numpy NaN", "quantity", lambda: hcp.billing.validate_event({**EVENT, "quantity": np.float64("nan")})),
     ("billing set of objects", "event", lambda: hcp.billing.validate_event({**EVENT, "properties": {"x": object()}})),
     ("billing dict int keys", "event", lambda: hcp.billing.validate_event({**EVENT, "properties": {1: math.nan}})),
+    ("catalog /dev/zero", "path", lambda: hcp.models.catalog("/dev/zero")),
+    ("catalog path int", "path", lambda: hcp.models.catalog(5)),  # type: ignore[arg-type]
     ("ledger path int", "path", lambda: Ledger(5)),  # type: ignore[arg-type]
     ("ledger usage customer int", "customer_id", lambda: Ledger.memory().usage(5, ["m"])),  # type: ignore[arg-type]
     ("ledger usage codes str", "meter_codes", lambda: Ledger.memory().usage("a", "m")),
@@ -262,6 +269,26 @@ def test_records_never_show_nan_as_none() -> None:
     # path), never shown as None: checked here on the converter with a result the core made.
     d = hcp.sim.H100().decode(ModelSpec(params=8e9), 1)
     assert all(v is not None for v in d.values() if not isinstance(v, (list, dict)))
+
+
+CORE_NON_FINITE = [  # accepted inputs whose core result was not finite (reported to the core)
+    lambda: hcp.econ.network_hashrate_hs(1e300),
+    lambda: hcp.econ.payback_days(2, 5e-324),
+    lambda: hcp.econ.roi(2.2250738585e-313, 10.0, 2147483648),
+    lambda: hcp.econ.roi(5e-324, 10.0, 365.0),
+]
+
+
+@pytest.mark.parametrize("call", CORE_NON_FINITE)
+def test_core_non_finite_results_never_reach_python(call: Any) -> None:
+    # Until the core refuses these inputs (InvalidInputError) or bounds the result, the binding
+    # refuses the result (InternalError); a non-finite float never comes back.
+    try:
+        value = call()
+    except hcp.HcpError as err:
+        assert isinstance(err, (hcp.InternalError, hcp.InvalidInputError)), repr(err)
+    else:
+        assert value is None or math.isfinite(value)
 
 
 def test_non_finite_core_results_are_internal_errors() -> None:
