@@ -184,6 +184,8 @@ WRONG_TYPES: list[tuple[str, str, Any]] = [
                                                                        out=(np.zeros(1, np.uint8), np.zeros(1, np.int64), np.zeros(1)))),  # fmt: skip
     ("2-D array", "hashrate_ths", lambda: hcp.econ.miner_daily_batch(MARKET, np.zeros((2, 2)), np.zeros(2))),
     ("string array", "power_watts", lambda: hcp.econ.miner_daily_batch(MARKET, [1.0], ["x"])),
+    ("range(2**62) as array", "electricity_usd_per_kwh", lambda: hcp.econ.miner_daily_batch(MARKET, [1.0], [1.0], range(2**62))),
+    ("list longer than a batch", "power_watts", lambda: hcp.econ.gpu_daily_batch(MARKET, [0.0] * (MAX_BATCH + 1), [1.0], [1.0])),
     ("array None", "hashrate_ths", lambda: hcp.econ.miner_daily_batch(MARKET, None, [1.0])),
     ("Site one-tuple", "devices", lambda: hcp.econ.Site([("S21",)], 100.0)),
     ("Site count -1", "count", lambda: hcp.econ.Site({"S21": -1}, 100.0)),

@@ -14,6 +14,7 @@ naming the field. Structured results are :class:`Record` (a dict with attribute 
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,8 @@ from hcp._hcp import (
     roi,
 )
 from hcp._record import Record
-from hcp.errors import InvalidInputError, InvalidTypeError
+from hcp.errors import InvalidInputError, InvalidTypeError, OutOfMemoryError
+from hcp.limits import MAX_BATCH
 
 _Columns = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
@@ -57,12 +59,23 @@ def _f64(x: npt.ArrayLike, field: str) -> npt.NDArray[np.float64]:
     (``InvalidTypeError`` for a value of the wrong type) naming ``field``."""
     if isinstance(x, (str, bytes, dict)) or x is None:
         raise InvalidTypeError(f"{field}: expected an array of numbers, got {type(x).__name__}")
+    if not isinstance(x, np.ndarray) and isinstance(x, Sized):
+        # Converting allocates: a sequence longer than a batch is refused first (a caller's
+        # numpy array is used as it is, whatever its length).
+        try:
+            n = len(x)
+        except (TypeError, OverflowError):
+            raise InvalidInputError(f"{field}: has no usable length") from None
+        if n > MAX_BATCH:
+            raise InvalidInputError(f"{field}: has {n} items, at most {MAX_BATCH} unless a numpy array")
     try:
         a = np.ascontiguousarray(x, dtype=np.float64)
     except TypeError as err:
         raise InvalidTypeError(f"{field}: {err}") from None
     except (ValueError, OverflowError) as err:
         raise InvalidInputError(f"{field}: {err}") from None
+    except MemoryError:
+        raise OutOfMemoryError(f"{field}: out of memory converting to a float64 array") from None
     if a.ndim != 1:
         raise InvalidInputError(f"{field}: must be one-dimensional, got {a.ndim} dimensions")
     return a
