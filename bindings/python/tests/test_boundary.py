@@ -278,6 +278,9 @@ CORE_NON_FINITE = [  # accepted inputs whose core result was not finite (reporte
     lambda: hcp.econ.payback_days(2, 5e-324),
     lambda: hcp.econ.roi(2.2250738585e-313, 10.0, 2147483648),
     lambda: hcp.econ.roi(5e-324, 10.0, 365.0),
+    # Found by make fuzz-python after the core's first fixes: tokens_per_second has no upper bound.
+    lambda: hcp.econ.gpu_hourly("H100_SXM", MARKET.replace(usd_per_million_tokens=0.5), tokens_per_second=1e308).revenue_usd,
+    lambda: hcp.econ.breakeven_usd_per_kwh("H100_SXM", MARKET.replace(usd_per_million_tokens=0.5), tokens_per_second=1e308),
 ]
 
 
