@@ -114,6 +114,12 @@ def _show(args: list[Any], kwargs: dict[str, Any]) -> str:
     return "(" + ", ".join(parts) + ")"
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp_dir(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Relative paths drawn for ledgers and catalogs land in a temporary folder, not the tree."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])
 def test_entry_point_never_crashes(entry: Entry) -> None:
     @settings(
