@@ -49,6 +49,11 @@ pub const MIN_POWER_WATTS: f64 = 1e-3;
 /// Most power of one device, W.
 pub const MAX_POWER_WATTS: f64 = 1e7;
 
+/// Most tokens per second one GPU is credited with (an H100 serves ~10^4).
+pub const MAX_TOKENS_PER_SECOND: f64 = 1e9;
+/// Highest demand-response payment, USD/MWh.
+pub const MAX_USD_PER_MWH: f64 = 1e7;
+
 /// Checks a count against its maximum: `InvalidInput` naming `field` when above it (or
 /// negative, for callers that receive signed counts).
 pub fn count(field: &str, n: i128, max: usize) -> crate::Result<usize> {

@@ -171,3 +171,10 @@ fn fuzz_findings_from_the_go_boundary_stay_finite_or_refused() {
     let e = Market::new(f64::NAN, 1e14, 1, Fees::BtcPerBlock(0.0), 0.05, 0.0, 0.0).unwrap_err();
     assert!(e.message().starts_with("btc_usd: must be finite and > 0"), "{}", e.message());
 }
+
+#[test]
+fn token_rates_are_bounded_so_gpu_revenue_stays_finite() {
+    let m = Market::new(1e5, 1e14, 840_000, Fees::BtcPerBlock(0.1), 0.05, 2.0, 0.5).unwrap();
+    let terms = econ::Terms { tokens_per_second: Some(1e308), ..econ::Terms::default() };
+    invalid(econ::gpu_hourly(&models::H100_SXM(), &m, &terms).unwrap_err(), "tokens_per_second");
+}

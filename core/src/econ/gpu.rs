@@ -53,7 +53,7 @@ pub fn token_revenue_usd_per_hour(
     usd_per_million_tokens: f64,
     utilisation: f64,
 ) -> Result<f64> {
-    let tps = check::non_negative("tokens_per_second", tokens_per_second)?;
+    let tps = check::in_range("tokens_per_second", tokens_per_second, 0.0, crate::limits::MAX_TOKENS_PER_SECOND)?;
     let price = check::non_negative("usd_per_million_tokens", usd_per_million_tokens)?;
     let u = check::in_range("gpu_utilisation", utilisation, 0.0, 1.0)?;
     Ok(tps * 3600.0 / 1e6 * price * u)

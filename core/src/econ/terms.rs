@@ -54,9 +54,14 @@ impl Terms {
         check::in_range("pue", self.pue, 1.0, 10.0)?;
         check::in_range("gpu_utilisation", self.gpu_utilisation, 0.0, 1.0)?;
         if let Some(tps) = self.tokens_per_second {
-            check::non_negative("tokens_per_second", tps)?;
+            check::in_range("tokens_per_second", tps, 0.0, crate::limits::MAX_TOKENS_PER_SECOND)?;
         }
-        check::non_negative("demand_response_usd_per_mwh", self.demand_response_usd_per_mwh)?;
+        check::in_range(
+            "demand_response_usd_per_mwh",
+            self.demand_response_usd_per_mwh,
+            0.0,
+            crate::limits::MAX_USD_PER_MWH,
+        )?;
         Ok(self)
     }
 
