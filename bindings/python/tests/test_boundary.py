@@ -273,7 +273,7 @@ def test_records_never_show_nan_as_none() -> None:
     assert all(v is not None for v in d.values() if not isinstance(v, (list, dict)))
 
 
-CORE_NON_FINITE = [  # accepted inputs whose core result was not finite (reported to the core)
+CORE_NON_FINITE = [  # inputs whose core result was not finite; the core now refuses them by name
     lambda: hcp.econ.network_hashrate_hs(1e300),
     lambda: hcp.econ.payback_days(2, 5e-324),
     lambda: hcp.econ.roi(2.2250738585e-313, 10.0, 2147483648),
@@ -286,22 +286,17 @@ CORE_NON_FINITE = [  # accepted inputs whose core result was not finite (reporte
 
 @pytest.mark.parametrize("call", CORE_NON_FINITE)
 def test_core_non_finite_results_never_reach_python(call: Any) -> None:
-    # Until the core refuses these inputs (InvalidInputError) or bounds the result, the binding
-    # refuses the result (InternalError); a non-finite float never comes back.
+    # The core refuses these inputs (InvalidInputError naming the field) or bounds the result
+    # (payback None past 10^6 days); a non-finite float never comes back.
     try:
         value = call()
     except hcp.HcpError as err:
-        assert isinstance(err, (hcp.InternalError, hcp.InvalidInputError)), repr(err)
+        assert isinstance(err, hcp.InvalidInputError), repr(err)
     else:
         assert value is None or math.isfinite(value)
 
 
-def test_non_finite_core_results_are_internal_errors() -> None:
-    # difficulty=1e300 is accepted, and the core's hashrate overflows to inf: the binding refuses it.
-    # (A core bug, reported; when the core refuses the input instead this becomes InvalidInputError.)
-    try:
-        value = hcp.econ.network_hashrate_hs(1e300)
-    except hcp.HcpError as err:
-        assert isinstance(err, (hcp.InternalError, hcp.InvalidInputError)), repr(err)
-    else:
-        assert math.isfinite(value)
+def test_difficulty_past_its_stated_range_is_refused_by_name() -> None:
+    # difficulty=1e300 once overflowed the core's hashrate to inf; the core now refuses it.
+    with pytest.raises(hcp.InvalidInputError, match="^difficulty"):
+        hcp.econ.network_hashrate_hs(1e300)
