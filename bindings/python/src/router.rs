@@ -139,19 +139,12 @@ impl PyRouter {
         deadline_seconds: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u64> {
         let r = self.router()?;
-        let (customer_id, workload_type) =
-            (str_arg(customer_id, "customer_id")?, str_arg(workload_type, "workload_type")?);
-        let site = opt_str_arg(site, "site")?;
-        let req = SubmitRequest {
-            customer_id: &customer_id,
-            workload_type: &workload_type,
-            priority: opt_arg(priority, "priority")?,
-            gpus: opt_arg(gpus, "gpus")?,
-            gpu_memory_gb: opt_arg(gpu_memory_gb, "gpu_memory_gb")?,
-            site: site.as_deref(),
-            latency_bound_ms: opt_arg(latency_bound_ms, "latency_bound_ms")?,
-            deadline_seconds: opt_arg(deadline_seconds, "deadline_seconds")?,
-        };
+        let args = SubmitArgs::convert(
+            customer_id,
+            workload_type,
+            [priority, gpus, gpu_memory_gb, site, latency_bound_ms, deadline_seconds],
+        )?;
+        let req = args.request();
         py.detach(|| r.submit(&req)).py()
     }
 
@@ -174,19 +167,12 @@ impl PyRouter {
         deadline_seconds: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let r = self.router()?;
-        let (customer_id, workload_type) =
-            (str_arg(customer_id, "customer_id")?, str_arg(workload_type, "workload_type")?);
-        let site = opt_str_arg(site, "site")?;
-        let req = SubmitRequest {
-            customer_id: &customer_id,
-            workload_type: &workload_type,
-            priority: opt_arg(priority, "priority")?,
-            gpus: opt_arg(gpus, "gpus")?,
-            gpu_memory_gb: opt_arg(gpu_memory_gb, "gpu_memory_gb")?,
-            site: site.as_deref(),
-            latency_bound_ms: opt_arg(latency_bound_ms, "latency_bound_ms")?,
-            deadline_seconds: opt_arg(deadline_seconds, "deadline_seconds")?,
-        };
+        let args = SubmitArgs::convert(
+            customer_id,
+            workload_type,
+            [priority, gpus, gpu_memory_gb, site, latency_bound_ms, deadline_seconds],
+        )?;
+        let req = args.request();
         let s = py.detach(|| r.try_submit(&req));
         let d = PyDict::new(py);
         d.set_item("workload_id", s.workload_id)?;
@@ -638,4 +624,50 @@ impl PyRouter {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRouter>()?;
     Ok(())
+}
+
+/// A submission's arguments converted once (shared by `submit` and `try_submit`).
+struct SubmitArgs<'a> {
+    customer_id: std::borrow::Cow<'a, str>,
+    workload_type: std::borrow::Cow<'a, str>,
+    priority: Option<i64>,
+    gpus: Option<i64>,
+    gpu_memory_gb: Option<f64>,
+    site: Option<std::borrow::Cow<'a, str>>,
+    latency_bound_ms: Option<f64>,
+    deadline_seconds: Option<f64>,
+}
+
+impl<'a> SubmitArgs<'a> {
+    /// `rest`: priority, gpus, gpu_memory_gb, site, latency_bound_ms, deadline_seconds.
+    fn convert(
+        customer_id: &'a Bound<'_, PyAny>,
+        workload_type: &'a Bound<'_, PyAny>,
+        rest: [Option<&'a Bound<'_, PyAny>>; 6],
+    ) -> PyResult<SubmitArgs<'a>> {
+        let [priority, gpus, gpu_memory_gb, site, latency_bound_ms, deadline_seconds] = rest;
+        Ok(SubmitArgs {
+            customer_id: str_arg(customer_id, "customer_id")?,
+            workload_type: str_arg(workload_type, "workload_type")?,
+            priority: opt_arg(priority, "priority")?,
+            gpus: opt_arg(gpus, "gpus")?,
+            gpu_memory_gb: opt_arg(gpu_memory_gb, "gpu_memory_gb")?,
+            site: opt_str_arg(site, "site")?,
+            latency_bound_ms: opt_arg(latency_bound_ms, "latency_bound_ms")?,
+            deadline_seconds: opt_arg(deadline_seconds, "deadline_seconds")?,
+        })
+    }
+
+    fn request(&self) -> SubmitRequest<'_> {
+        SubmitRequest {
+            customer_id: &self.customer_id,
+            workload_type: &self.workload_type,
+            priority: self.priority,
+            gpus: self.gpus,
+            gpu_memory_gb: self.gpu_memory_gb,
+            site: self.site.as_deref(),
+            latency_bound_ms: self.latency_bound_ms,
+            deadline_seconds: self.deadline_seconds,
+        }
+    }
 }
