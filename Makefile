@@ -12,6 +12,13 @@ NODE_DIR := bindings/node
 GO_DIR   := bindings/go-ffi/go
 CARGO  ?= cargo
 export CARGO_TERM_PROGRESS_WHEN = never
+# Every build names the host triple, as napi-rs's build does, so that the core and its
+# dependencies are compiled once into target/<triple>/ for the Python, Node and Go bindings alike.
+HOST_TRIPLE := $(shell rustc -vV | sed -n 's/^host: //p')
+export CARGO_BUILD_TARGET := $(HOST_TRIPLE)
+RELEASE_DIR := $(CURDIR)/target/$(HOST_TRIPLE)/release
+# The Go package finds the static library through pkg-config (hcpcore.pc, written by `make go`).
+export PKG_CONFIG_PATH := $(RELEASE_DIR)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
         python-test node-test go-test check-generated clean
@@ -30,7 +37,7 @@ $(VENV)/.installed: Makefile
 	touch $@
 
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
-	cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 setup: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed
@@ -41,10 +48,14 @@ python: $(VENV)/.installed
 
 node: $(NODE_DIR)/node_modules/.installed
 	cp $(NODE_DIR)/index.d.ts $(NODE_DIR)/.index.d.ts.checked-in
-	cd $(NODE_DIR) && npx napi build --platform --release --js index.js --dts index.d.ts >/dev/null
+	cp $(NODE_DIR)/hcp.mjs $(NODE_DIR)/.hcp.mjs.checked-in
+	cd $(NODE_DIR) && npx napi build --platform --release --no-js --dts index.d.ts >/dev/null && node scripts/gen-esm.cjs
 
 go:
 	$(CARGO) build --release -q -p hcp-ffi
+	mkdir -p $(RELEASE_DIR)/pkgconfig
+	printf 'libdir=%s\nName: hcpcore\nDescription: hcpcore C ABI (static)\nVersion: %s\nLibs: -L$${libdir} -lhcp_ffi -lm -ldl -lpthread\nCflags:\n' \
+	  "$(RELEASE_DIR)" "$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)" > $(RELEASE_DIR)/pkgconfig/hcpcore.pc
 	cd $(GO_DIR) && go mod download
 
 header:
@@ -72,12 +83,12 @@ rust-test:
 # loom models of the router's lock-free core, bounded as tokio does.
 loom:
 	RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom \
-	  $(CARGO) test -q -p hcp --release --test router_loom
+	  $(CARGO) test -q -p hcpcore --release --test router_loom
 
 # tests/test_fuzz.py runs a seeded (derandomized) fuzz pass of every public entry point here.
 python-test: python
 	cd bindings/python && HCP_FUZZ_EXAMPLES=25 ../../$(PY) -m pytest -q -p no:cacheprovider tests
-	cd /tmp && $(CURDIR)/$(PY) -m mypy.stubtest --allowlist $(CURDIR)/bindings/python/stubtest-allowlist.txt hcp
+	cd /tmp && $(CURDIR)/$(PY) -m mypy.stubtest --allowlist $(CURDIR)/bindings/python/stubtest-allowlist.txt hcpcore
 	$(PY) -m mypy --strict bindings/python/tests/typecheck_usage.py
 
 node-test: node
@@ -122,6 +133,9 @@ check-generated: node
 	@if ! cmp -s $(NODE_DIR)/index.d.ts $(NODE_DIR)/.index.d.ts.checked-in; then \
 	  diff -u $(NODE_DIR)/.index.d.ts.checked-in $(NODE_DIR)/index.d.ts | head -40; \
 	  echo "bindings/node/index.d.ts differed from the build's output (now regenerated): commit it"; exit 1; fi
+	@if ! cmp -s $(NODE_DIR)/hcp.mjs $(NODE_DIR)/.hcp.mjs.checked-in; then \
+	  diff -u $(NODE_DIR)/.hcp.mjs.checked-in $(NODE_DIR)/hcp.mjs | head -40; \
+	  echo "bindings/node/hcp.mjs differed from scripts/gen-esm.cjs's output (now regenerated): commit it"; exit 1; fi
 
 # Every language's example runs end to end, so none of them rots.
 examples: python node go
@@ -135,9 +149,9 @@ examples: python node go
 bench: python node go
 	mkdir -p out
 	@echo "## criterion (Rust core, one core unless a bench says threads)"
-	$(CARGO) bench -p hcp -q --benches -- --warm-up-time 1 --measurement-time 3 2>/dev/null | tee out/bench-criterion.txt \
+	$(CARGO) bench -p hcpcore -q --benches -- --warm-up-time 1 --measurement-time 3 2>/dev/null | tee out/bench-criterion.txt \
 	  | grep -E "^[a-z_0-9]+(/|:)|time:|thrpt:" || true
-	$(CARGO) run -q --release -p hcp --example sim_year -- 100000 2
+	$(CARGO) run -q --release -p hcpcore --example sim_year -- 100000 2
 	$(PY) benches/python_bench.py | tee out/bench-python.txt
 	$(PY) benches/sim_python_bench.py | tee out/bench-python-sim.txt
 	cd $(NODE_DIR) && node ../../benches/node_bench.mjs | tee ../../out/bench-node.txt

@@ -16,9 +16,8 @@ import timeit
 from collections.abc import Callable
 from typing import Any
 
+import hcpcore as hcp
 import numpy as np
-
-import hcp
 
 QUICK = os.environ.get("HCP_BENCH_QUICK") == "1"
 

@@ -18,9 +18,8 @@ import math
 import random
 import time
 
+import hcpcore as hcp
 import numpy as np
-
-import hcp
 
 DT = 60.0
 N_DEVICES = 100_000

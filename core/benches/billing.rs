@@ -2,10 +2,10 @@
 //! SQLite ingestion at two durability settings side by side, and one timed run of invoicing
 //! 100,000 customers for one period from each ledger.
 //!
-//! `cargo bench -p hcp --bench billing` (add `-- --quick` for a shorter run).
+//! `cargo bench -p hcpcore --bench billing` (add `-- --quick` for a shorter run).
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use hcp::billing::*;
+use hcpcore::billing::*;
 use rust_decimal::Decimal;
 use serde_json::json;
 use std::hint::black_box;

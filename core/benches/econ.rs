@@ -1,9 +1,9 @@
-//! Criterion benches of `hcp::econ`: the batch form over 10^6 miners (target ≥ 200 million device
+//! Criterion benches of `hcpcore::econ`: the batch form over 10^6 miners (target ≥ 200 million device
 //! evaluations per second on one core), beside the scalar path over the same data in the same run,
 //! and a site plan for the reference 4 MW site.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use hcp::econ::{
+use hcpcore::econ::{
     miner_breakeven_usd_per_kwh, miner_curtail_batch, miner_daily, miner_daily_batch, models, CurtailBatchOutput,
     DailyBatchOutput, DeviceGroup, DeviceModel, Fees, Market, MiningTerms, Site, Terms,
 };

@@ -1,6 +1,6 @@
 //! Router benchmarks, side by side in one run on the same work:
 //! * the whole router: submit + dispatch (+ complete, so devices free up) cycles per second
-//!   through `hcp::router::Router` (one lock per router, exact best fit by an ordered index;
+//!   through `hcpcore::router::Router` (one lock per router, exact best fit by an ordered index;
 //!   see `docs/router.md`), with batch calls (`submit_batch`, `dispatch_batch`,
 //!   `complete_batch`: one lock per call) and with one call per workload, and a minimal
 //!   conventional router (one `Mutex` around a `BinaryHeap`, a workload table and a best-fit
@@ -9,7 +9,7 @@
 //! * placement latency among 100,000 registered GPUs (criterion mean, then p50/p99 of single
 //!   dispatch calls measured one by one).
 //!
-//! `cargo bench -p hcp --bench router`; `HCP_BENCH_THREADS=1,2,4` changes the thread counts.
+//! `cargo bench -p hcpcore --bench router`; `HCP_BENCH_THREADS=1,2,4` changes the thread counts.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -18,7 +18,7 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use hcp::router::{Router, RouterConfig, SubmitRequest};
+use hcpcore::router::{Router, RouterConfig, SubmitRequest};
 
 /// Cycles per batch: each thread submits this many, dispatches them, completes them.
 const BATCH: usize = 64;

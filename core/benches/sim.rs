@@ -1,11 +1,11 @@
 //! Fleet stepping throughput (device-steps per second on one core, and with the hourly share
 //! settlement on two threads) and the cost of a steady-state decode estimate.
-//! `cargo bench -p hcp --bench sim`.
+//! `cargo bench -p hcpcore --bench sim`.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use hcp::sim::{
+use hcpcore::sim::{
     Command, FaultRates, Fleet, FleetConfig, MarketSource, ModelSpec, PowerMode, SyntheticConfig, SyntheticMarket, H100,
 };
 

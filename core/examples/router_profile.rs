@@ -3,13 +3,13 @@
 //! shared VM's timing noise does not disturb:
 //!
 //! ```text
-//! cargo build --release -p hcp --example router_profile
+//! cargo build --release -p hcpcore --example router_profile
 //! ROUNDS=1000 valgrind --tool=callgrind target/release/examples/router_profile
 //! ROUNDS=2000 valgrind --tool=callgrind target/release/examples/router_profile
 //! ```
 //! (difference / 64,000 = instructions per workload).
 
-use hcp::router::{Router, RouterConfig, SubmitRequest};
+use hcpcore::router::{Router, RouterConfig, SubmitRequest};
 fn main() {
     let r = Router::new(RouterConfig { aging_seconds: 0.0, ..RouterConfig::default() }).unwrap();
     for i in 0..256 {

@@ -1,12 +1,12 @@
 //! Writes an SVG comparing the H100 SXM model with the measured trace (power, GPU and HBM
 //! temperature over the measured phases).
 //!
-//! `cargo run -p hcp --release --example sim_calibration_plot -- benches/sim-calibration.svg`
+//! `cargo run -p hcpcore --release --example sim_calibration_plot -- benches/sim-calibration.svg`
 
 use std::fmt::Write;
 
-use hcp::sim::calibration::{read_phases, read_trace, replay};
-use hcp::sim::GpuSpec;
+use hcpcore::sim::calibration::{read_phases, read_trace, replay};
+use hcpcore::sim::GpuSpec;
 
 const W: f64 = 1200.0;
 const PANEL_H: f64 = 260.0;
@@ -95,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         svg,
-        r##"<text x="{LEFT}" y="20" font-size="16">H100 SXM 80GB: measured trace (grey) vs hcp::sim model (colour), data/calibration/h100-sxm-80gb</text>"##
+        r##"<text x="{LEFT}" y="20" font-size="16">H100 SXM 80GB: measured trace (grey) vs hcpcore::sim model (colour), data/calibration/h100-sxm-80gb</text>"##
     );
     let panels: [Panel; 3] = [
         (

@@ -1,11 +1,11 @@
 //! Times a fleet of N devices at 1-minute steps over D days and extrapolates to a year.
 //!
-//! `cargo run -p hcp --release --example sim_year -- 100000 7 [threads]`
+//! `cargo run -p hcpcore --release --example sim_year -- 100000 7 [threads]`
 //! (a full year: `-- 100000 365`; threads settling shares, default 1).
 
 use std::time::Instant;
 
-use hcp::sim::{Command, Fleet, FleetConfig, MarketSource, ModelSpec, PowerMode, SyntheticConfig, SyntheticMarket};
+use hcpcore::sim::{Command, Fleet, FleetConfig, MarketSource, ModelSpec, PowerMode, SyntheticConfig, SyntheticMarket};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();

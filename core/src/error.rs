@@ -45,7 +45,7 @@ impl ErrorKind {
     /// The kind's name as every binding spells it (`"InvalidInput"`, …).
     ///
     /// ```
-    /// assert_eq!(hcp::ErrorKind::InvalidInput.name(), "InvalidInput");
+    /// assert_eq!(hcpcore::ErrorKind::InvalidInput.name(), "InvalidInput");
     /// ```
     pub fn name(self) -> &'static str {
         match self {
@@ -81,8 +81,8 @@ impl fmt::Display for ErrorKind {
 /// An hcp error: a [`kind`](Error::kind) to branch on and a message naming the offending field.
 ///
 /// ```
-/// let err = hcp::Error::invalid_input("btc_usd", "must be finite and > 0, got NaN");
-/// assert_eq!(err.kind(), hcp::ErrorKind::InvalidInput);
+/// let err = hcpcore::Error::invalid_input("btc_usd", "must be finite and > 0, got NaN");
+/// assert_eq!(err.kind(), hcpcore::ErrorKind::InvalidInput);
 /// assert_eq!(err.to_string(), "btc_usd: must be finite and > 0, got NaN");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,7 +4,7 @@
 //! reopens the ledger and checks that every acknowledged event is present exactly once and that
 //! rating gives the same invoices as an uninterrupted run in memory.
 
-use hcp::billing::{
+use hcpcore::billing::{
     preview_invoice, Anchor, MemoryLedger, Plan, SqliteLedger, Subscription, Timestamp, UsageEvent, UsageStore,
 };
 use rand::{RngExt, SeedableRng};

@@ -1,8 +1,8 @@
 //! The SQLite ledger: idempotency across restarts, atomic batches, schema versioning, and
 //! clean `Storage` errors for corrupt or foreign files.
 
-use hcp::billing::{Durability, MemoryLedger, SqliteLedger, Timestamp, UsageEvent, UsageStore, SCHEMA_VERSION};
-use hcp::ErrorKind;
+use hcpcore::billing::{Durability, MemoryLedger, SqliteLedger, Timestamp, UsageEvent, UsageStore, SCHEMA_VERSION};
+use hcpcore::ErrorKind;
 use std::path::PathBuf;
 
 struct TempDir(PathBuf);
@@ -157,7 +157,7 @@ fn events_come_back_sorted_and_filtered() {
 
 #[test]
 fn issuing_many_invoices_is_all_or_nothing() {
-    use hcp::billing::{issue_invoice, issue_invoices, Anchor, Plan, Subscription};
+    use hcpcore::billing::{issue_invoice, issue_invoices, Anchor, Plan, Subscription};
     let plan = Plan::from_json(
         &serde_json::json!({"currency": "USD", "meters": [{"code": "gpu_seconds", "aggregation": "sum"}],
         "charges": [{"meter_code": "gpu_seconds", "model": "standard", "amount": "1"}]}),

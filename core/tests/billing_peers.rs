@@ -3,7 +3,7 @@
 //! pay-in-advance fees), grouped meters without events, and the percentage model checked
 //! against Lago's own aggregate formula on random events.
 
-use hcp::billing::*;
+use hcpcore::billing::*;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Property tests: no customer's usage on another's invoice; every invoice obeys its invariant
 //! through coupons, tax, credits and late corrections; the SQLite and memory ledgers agree.
 
-use hcp::billing::*;
+use hcpcore::billing::*;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::json;

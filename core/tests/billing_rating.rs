@@ -1,8 +1,8 @@
 //! Rating behaviour beyond the shared vectors: each meter aggregation, coupon carry-over,
 //! wallet deposits from net credits, pay-in-advance fees, estimates and budgets.
 
-use hcp::billing::*;
-use hcp::ErrorKind;
+use hcpcore::billing::*;
+use hcpcore::ErrorKind;
 use rust_decimal::Decimal;
 use serde_json::json;
 

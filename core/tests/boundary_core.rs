@@ -1,19 +1,19 @@
 //! Issue #10, the core's own crash classes: unbounded loops, sizes trusted before allocating,
 //! and non-finite results from finite inputs. Every entry point refuses an out-of-range input
 //! with `InvalidInput` naming the field (quickly, allocating nothing), and inside the stated
-//! ranges (`hcp::limits`) every derived figure is finite. Property tests sweep arbitrary floats,
+//! ranges (`hcpcore::limits`) every derived figure is finite. Property tests sweep arbitrary floats,
 //! extremes included, through the econ functions and random documents through the parsers.
 
 use std::time::Instant;
 
-use hcp::econ::{self, models, Fees, Market, MiningTerms};
-use hcp::limits;
-use hcp::sim::market::synthetic::{SyntheticConfig, SyntheticMarket};
-use hcp::sim::{Fleet, FleetConfig};
-use hcp::ErrorKind;
+use hcpcore::econ::{self, models, Fees, Market, MiningTerms};
+use hcpcore::limits;
+use hcpcore::sim::market::synthetic::{SyntheticConfig, SyntheticMarket};
+use hcpcore::sim::{Fleet, FleetConfig};
+use hcpcore::ErrorKind;
 use proptest::prelude::*;
 
-fn invalid(e: hcp::Error, field: &str) {
+fn invalid(e: hcpcore::Error, field: &str) {
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{}", e.message());
     assert!(e.message().starts_with(field), "{} should name {field}", e.message());
 }
@@ -147,9 +147,9 @@ proptest! {
         Just("[1, 2, 3]".to_string()),
     ]) {
         for r in [
-            hcp::router::RouterConfig::from_json(&doc).err(),
+            hcpcore::router::RouterConfig::from_json(&doc).err(),
             FleetConfig::from_json(&doc).err(),
-            serde_json::from_str::<SyntheticConfig>(&doc).err().map(|e| hcp::Error::invalid_input("config", e)),
+            serde_json::from_str::<SyntheticConfig>(&doc).err().map(|e| hcpcore::Error::invalid_input("config", e)),
         ].into_iter().flatten() {
             prop_assert_eq!(r.kind(), ErrorKind::InvalidInput);
         }
@@ -165,8 +165,8 @@ fn fuzz_findings_from_the_go_boundary_stay_finite_or_refused() {
     invalid(econ::roi(1.0, 1e300, 1e10).unwrap_err(), "profit_usd_per_day");
     invalid(econ::roi(1e30, 1e30, 1e308).unwrap_err(), "hardware_usd");
     assert_eq!(econ::payback_days(87.0, 5e-324).unwrap(), None, "not within 10^6 days");
-    let mut gpu = hcp::sim::H100::new("sxm").unwrap();
-    invalid(gpu.step(1e308, hcp::sim::Activity { tensor: 0.5, dram: 0.5 }).unwrap_err(), "dt_seconds");
+    let mut gpu = hcpcore::sim::H100::new("sxm").unwrap();
+    invalid(gpu.step(1e308, hcpcore::sim::Activity { tensor: 0.5, dram: 0.5 }).unwrap_err(), "dt_seconds");
     // The message for NaN still reads as before (no 300-digit bound).
     let e = Market::new(f64::NAN, 1e14, 1, Fees::BtcPerBlock(0.0), 0.05, 0.0, 0.0).unwrap_err();
     assert!(e.message().starts_with("btc_usd: must be finite and > 0"), "{}", e.message());

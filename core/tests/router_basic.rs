@@ -1,9 +1,9 @@
 //! Behaviour of the router one feature at a time: classification, errors, placement, power
 //! admission, preemption, aging, quotas, isolation, metrics.
 
-use hcp::econ::{Fees, Market};
-use hcp::router::{Router, RouterConfig, SubmitRequest, WorkloadState};
-use hcp::ErrorKind;
+use hcpcore::econ::{Fees, Market};
+use hcpcore::router::{Router, RouterConfig, SubmitRequest, WorkloadState};
+use hcpcore::ErrorKind;
 
 fn manual(json: &str) -> Router {
     let mut v: serde_json::Value = serde_json::from_str(json).unwrap();
@@ -31,7 +31,7 @@ fn classification_sets_defaults_and_explicit_fields_override() {
 fn bad_input_gives_the_documented_errors() {
     let r = manual("{}");
     r.add_device("g0", "gpu", "H100_SXM", "a", None).unwrap();
-    let kind = |res: hcp::Result<u64>| res.unwrap_err().kind();
+    let kind = |res: hcpcore::Result<u64>| res.unwrap_err().kind();
     assert_eq!(kind(r.submit(&SubmitRequest::new("c", "nope"))), ErrorKind::InvalidInput);
     assert_eq!(kind(r.submit(&SubmitRequest::new("c", "ai_inference_batch").priority(0))), ErrorKind::InvalidInput);
     assert_eq!(kind(r.submit(&SubmitRequest::new("c", "ai_inference_batch").priority(11))), ErrorKind::InvalidInput);
@@ -343,7 +343,7 @@ fn latency_bounds_and_deadlines_are_classified_overridden_and_counted() {
     let placed: Vec<u64> = r.dispatch_batch(3).iter().map(|a| a.workload_id).collect();
     assert_eq!(placed, vec![batch, quick]);
     let w = r.workload(rt).unwrap();
-    assert_eq!((w.state, w.reason.as_deref()), (hcp::router::WorkloadState::Failed, Some("latency bound passed")));
+    assert_eq!((w.state, w.reason.as_deref()), (hcpcore::router::WorkloadState::Failed, Some("latency bound passed")));
     let m = r.metrics();
     assert_eq!((m.latency_bound_misses, m.deadline_misses), (0, 1), "batch waited 1 s > its 0.5 s deadline");
     assert!(r.metrics_text().contains("router_deadline_missed_total 1"));

@@ -1,8 +1,8 @@
 //! The defects of issue #9, one test each, as a user first met them (manual clock, default
 //! config). The shared vectors replay the same cases in every language.
 
-use hcp::router::{Router, RouterConfig, SubmitRequest, WorkloadState};
-use hcp::ErrorKind;
+use hcpcore::router::{Router, RouterConfig, SubmitRequest, WorkloadState};
+use hcpcore::ErrorKind;
 
 fn manual(json: &str) -> Router {
     let mut v: serde_json::Value = serde_json::from_str(json).unwrap();

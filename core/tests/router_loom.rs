@@ -3,10 +3,10 @@
 //! can take it; each model checks that no interleaving loses, duplicates or double-places work
 //! and that the counts add up.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p hcp --test router_loom --release`
+//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p hcpcore --test router_loom --release`
 #![cfg(loom)]
 
-use hcp::router::{Router, RouterConfig, SubmitRequest, WorkloadState};
+use hcpcore::router::{Router, RouterConfig, SubmitRequest, WorkloadState};
 use loom::sync::Arc;
 use loom::thread;
 

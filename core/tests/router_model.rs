@@ -2,7 +2,7 @@
 //!
 //! `router_model/model.rs` is a plain, single-threaded model written from the spec alone (not
 //! from the router's code). `differential` and `differential_under_pressure` drive seeded
-//! random operation sequences through the model and through `hcp::router::Router`, compare the
+//! random operation sequences through the model and through `hcpcore::router::Router`, compare the
 //! result of every call, and after every call the whole observable state (counts, queue
 //! depths, every workload, device, site load and customer). The `regress_*` and `spec_*` tests
 //! pin down defects the router once had and the spec's examples; `router_bug_*` tests are the
@@ -107,9 +107,9 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use api::*;
-use hcp::econ::{Fees, Market};
-use hcp::router::{Router, SubmitRequest};
-use hcp::ErrorKind;
+use hcpcore::econ::{Fees, Market};
+use hcpcore::router::{Router, SubmitRequest};
+use hcpcore::ErrorKind;
 use model::Model;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PtConfig, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use hcp::router::{Router, SubmitRequest, WorkloadState};
-use hcp::ErrorKind;
+use hcpcore::router::{Router, SubmitRequest, WorkloadState};
+use hcpcore::ErrorKind;
 use proptest::prelude::*;
 
 fn router(json: &str) -> Router {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::Arc;
 
-use hcp::router::{Router, RouterConfig, SubmitRequest};
+use hcpcore::router::{Router, RouterConfig, SubmitRequest};
 
 const PRODUCERS: usize = 4;
 const DISPATCHERS: usize = 3;

@@ -1,8 +1,8 @@
-//! Miner model: revenue converges to `hcp::econ`'s expectation, sleep/wake timing per firmware
+//! Miner model: revenue converges to `hcpcore::econ`'s expectation, sleep/wake timing per firmware
 //! profile, thermal derate and shutdown.
 
-use hcp::econ::{miner_daily, Fees, Market, MiningTerms};
-use hcp::sim::{AsicSpec, Miner, PoolConfig, PowerMode, TransitionProfile};
+use hcpcore::econ::{miner_daily, Fees, Market, MiningTerms};
+use hcpcore::sim::{AsicSpec, Miner, PoolConfig, PowerMode, TransitionProfile};
 
 fn market() -> Market {
     Market::new(95_000.0, 1.1e14, 880_000, Fees::BtcPerBlock(0.03), 0.05, 0.0, 0.0).unwrap()
@@ -28,7 +28,7 @@ fn revenue_converges_to_the_econ_expectation() {
         }
         miner.settle();
         let got = miner.counters().earned_usd;
-        let econ = miner_daily(&hcp::econ::models::S21(), &m, MiningTerms::new(0.02, 1.0).unwrap()).unwrap();
+        let econ = miner_daily(&hcpcore::econ::models::S21(), &m, MiningTerms::new(0.02, 1.0).unwrap()).unwrap();
         let expected = econ.revenue_usd * days * (1.0 - spec.reject_fraction - spec.stale_fraction);
         let rel = got / expected - 1.0;
         println!("seed {seed}: simulated ${got:.2}, expected ${expected:.2}, {:+.3} %", rel * 100.0);
@@ -94,5 +94,5 @@ fn every_family_member_builds_and_hydro_has_no_fans() {
         assert_eq!(m.status().fan_rpm.len(), s.fans as usize);
     }
     assert_eq!(AsicSpec::by_name("S21 Hydro").unwrap().fans, 0);
-    assert_eq!(AsicSpec::by_name("H100 SXM").unwrap_err().kind(), hcp::ErrorKind::InvalidInput);
+    assert_eq!(AsicSpec::by_name("H100 SXM").unwrap_err().kind(), hcpcore::ErrorKind::InvalidInput);
 }

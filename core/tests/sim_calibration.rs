@@ -14,9 +14,9 @@
 //!   Known gap, not hidden: under the 100 ms on/off duty loads the sensor reads 3–9 °C cooler than
 //!   the model's steady-load thermal fit; those phases are checked at 10 °C only.
 
-use hcp::sim::calibration::{decode_proxy_model, read_phases, read_trace, replay, Phase, TraceRow};
-use hcp::sim::gpu::decode::decode_step_seconds_at_clock;
-use hcp::sim::{GpuReading, GpuSpec};
+use hcpcore::sim::calibration::{decode_proxy_model, read_phases, read_trace, replay, Phase, TraceRow};
+use hcpcore::sim::gpu::decode::decode_step_seconds_at_clock;
+use hcpcore::sim::{GpuReading, GpuSpec};
 
 fn dir() -> String {
     format!("{}/../data/calibration/h100-sxm-80gb", env!("CARGO_MANIFEST_DIR"))

@@ -1,12 +1,12 @@
 //! Fleet behaviour: commands take their real transition times, determinism, faults, markets,
 //! telemetry formats and error kinds.
 
-use hcp::sim::telemetry::{cgminer, dcgm};
-use hcp::sim::{
+use hcpcore::sim::telemetry::{cgminer, dcgm};
+use hcpcore::sim::{
     Command, DeviceState, EventKind, FaultRates, Fleet, FleetConfig, HostMemory, MarketReplay, MarketSource, ModelSpec,
     PowerMode, SyntheticConfig, SyntheticMarket, H100,
 };
-use hcp::ErrorKind;
+use hcpcore::ErrorKind;
 
 fn config(dt: f64, seed: u64) -> FleetConfig {
     FleetConfig { dt_seconds: dt, seed, faults: FaultRates::none(), ..Default::default() }

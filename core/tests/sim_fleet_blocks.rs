@@ -2,7 +2,7 @@
 //! block keeps its totals, shards may be settled on several threads. These tests check that the
 //! kept totals never go stale and that the thread count never changes the output.
 
-use hcp::sim::{
+use hcpcore::sim::{
     Command, FaultRates, Fleet, FleetConfig, MarketSource, ModelSpec, PowerMode, SyntheticConfig, SyntheticMarket,
 };
 
@@ -164,6 +164,6 @@ fn the_thread_count_does_not_change_the_output() {
 #[test]
 fn threads_are_validated() {
     let bad = FleetConfig { threads: 5_000, ..Default::default() };
-    assert_eq!(Fleet::new(bad).unwrap_err().kind(), hcp::ErrorKind::InvalidInput);
+    assert_eq!(Fleet::new(bad).unwrap_err().kind(), hcpcore::ErrorKind::InvalidInput);
     assert_eq!(FleetConfig::from_json(r#"{"threads": 2}"#).unwrap().threads, 2);
 }

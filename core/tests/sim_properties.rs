@@ -1,7 +1,7 @@
 //! Properties of the H100 model over random inputs: physical bounds hold and bad input is an
 //! error, never a panic or a NaN.
 
-use hcp::sim::{Activity, GpuSpec, ModelSpec, H100};
+use hcpcore::sim::{Activity, GpuSpec, ModelSpec, H100};
 use proptest::prelude::*;
 
 proptest! {

@@ -2,7 +2,7 @@
 //! same amounts: charge models at tier edges and zero, transforms, rounding, bad input, and
 //! invoice scenarios with duplicates, late events, coupons, tax, credits and plan versions.
 
-use hcp::billing::{
+use hcpcore::billing::{
     issue_invoice, Charge, Currency, EventValue, Invoice, MemoryLedger, Plan, Rounding, Subscription, Timestamp,
     UsageEvent, UsageStore,
 };
@@ -22,7 +22,7 @@ fn dec(v: &Value) -> Decimal {
     }
 }
 
-fn check_error(case: &Value, result: Result<impl std::fmt::Debug, hcp::Error>) {
+fn check_error(case: &Value, result: Result<impl std::fmt::Debug, hcpcore::Error>) {
     let name = &case["name"];
     let kind = case["expected_error"].as_str().expect("expected_error");
     let err = result.expect_err(&format!("{name}: expected {kind}"));
@@ -46,7 +46,7 @@ fn charges() {
             if let Some(events) = case.get("events") {
                 c.amount_for_events(&EventValue::many_from_json(events)?)
             } else {
-                c.amount(hcp::billing::decimal_from_json("units", &case["units"])?)
+                c.amount(hcpcore::billing::decimal_from_json("units", &case["units"])?)
             }
         });
         if case.get("expected_error").is_some() {
@@ -149,7 +149,7 @@ fn scenarios() {
             }
         }
         // The same scenario through the SQLite ledger gives the same invoices.
-        let mut sql = hcp::billing::SqliteLedger::open_in_memory().unwrap();
+        let mut sql = hcpcore::billing::SqliteLedger::open_in_memory().unwrap();
         for step in case["steps"].as_array().unwrap() {
             if let Some(events) = step.get("ingest") {
                 sql.ingest(&UsageEvent::many_from_json(events).unwrap()).unwrap();

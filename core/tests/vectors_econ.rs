@@ -1,10 +1,10 @@
 //! Replays `tests/vectors/econ.json` (shared with the Python, Node and Go suites): each case names
 //! an op (the Python API name), its arguments as JSON, and the expected value or error kind.
 
-use hcp::econ::{
+use hcpcore::econ::{
     self, Action, Catalog, Decider, DeviceGroup, DeviceModel, Market, MarketFields, Site, SiteSpec, SwitchPolicy, Terms,
 };
-use hcp::Result;
+use hcpcore::Result;
 use serde_json::{json, Map, Value};
 
 fn vectors() -> Value {

@@ -2,8 +2,8 @@
 //! scenario builds a router from its config and runs its steps on one thread, checking every
 //! expected result and error kind.
 
-use hcp::econ::Market;
-use hcp::router::{CustomerConfig, Router, SubmitRequest};
+use hcpcore::econ::Market;
+use hcpcore::router::{CustomerConfig, Router, SubmitRequest};
 use serde_json::{json, Value};
 
 fn vectors() -> Value {
@@ -29,10 +29,10 @@ fn request(step: &Value) -> SubmitRequest<'_> {
 
 /// Runs one step; `Ok(result JSON)` or `Err(error kind name)`.
 fn run(r: &Router, step: &Value) -> Result<Value, String> {
-    let kind = |e: hcp::Error| e.kind().name().to_string();
+    let kind = |e: hcpcore::Error| e.kind().name().to_string();
     let id = || step["workload_id"].as_u64().unwrap_or(0);
     let customer = step["customer_id"].as_str();
-    let ok = |res: hcp::Result<()>| res.map(|_| Value::Null).map_err(kind);
+    let ok = |res: hcpcore::Result<()>| res.map(|_| Value::Null).map_err(kind);
     match s(step, "op") {
         "add_device" => ok(r.add_device(
             s(step, "device_id"),

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use hcp::sim::{
+use hcpcore::sim::{
     Command, DecodeOptions, Fleet, FleetConfig, MarketReplay, MarketSource, ModelSpec, SyntheticConfig,
     SyntheticMarket, H100,
 };
@@ -15,15 +15,15 @@ fn root() -> String {
     format!("{}/..", env!("CARGO_MANIFEST_DIR"))
 }
 
-fn err(e: hcp::Error) -> Value {
+fn err(e: hcpcore::Error) -> Value {
     json!({"error": e.kind().name(), "message": e.message()})
 }
 
 fn decode_case(c: &Value) -> Value {
-    let run = || -> hcp::Result<Value> {
+    let run = || -> hcpcore::Result<Value> {
         let gpu = H100::new(c["gpu"].as_str().unwrap_or(""))?;
         let model: ModelSpec = serde_json::from_value(c["model"].clone())
-            .map_err(|e| hcp::Error::invalid_input("model", e.to_string()))?;
+            .map_err(|e| hcpcore::Error::invalid_input("model", e.to_string()))?;
         let options = DecodeOptions { context_tokens: c["context_tokens"].as_u64().unwrap_or(0) };
         let d = gpu.decode_with(&model, c["batch"].as_i64().unwrap_or(0), options)?;
         Ok(json!({
@@ -41,7 +41,7 @@ fn decode_case(c: &Value) -> Value {
 }
 
 fn switch_case(c: &Value) -> Value {
-    let run = || -> hcp::Result<Value> {
+    let run = || -> hcpcore::Result<Value> {
         let gpu = H100::new(c["gpu"].as_str().unwrap_or(""))?;
         let p = gpu.switch(
             c["kv_bytes"].as_f64().unwrap_or(f64::NAN),
@@ -55,9 +55,9 @@ fn switch_case(c: &Value) -> Value {
 }
 
 fn market_case(c: &Value) -> Value {
-    let run = || -> hcp::Result<Value> {
+    let run = || -> hcpcore::Result<Value> {
         let config: SyntheticConfig = serde_json::from_value(c.get("config").cloned().unwrap_or(json!({})))
-            .map_err(|e| hcp::Error::invalid_input("config", e.to_string()))?;
+            .map_err(|e| hcpcore::Error::invalid_input("config", e.to_string()))?;
         let mut m = SyntheticMarket::new(config, c["seed"].as_u64().unwrap_or(0))?;
         let s = m.series(c["steps"].as_u64().unwrap_or(0) as usize, c["dt_seconds"].as_f64().unwrap_or(f64::NAN))?;
         Ok(serde_json::to_value(s).unwrap())
@@ -66,7 +66,7 @@ fn market_case(c: &Value) -> Value {
 }
 
 fn replay_case(c: &Value) -> Value {
-    let run = || -> hcp::Result<Value> {
+    let run = || -> hcpcore::Result<Value> {
         let dir = format!("{}/{}", root(), c["dir"].as_str().unwrap_or(""));
         let r = MarketReplay::from_dir(&dir, c["start"].as_str().unwrap_or(""))?;
         let s = r.series(c["steps"].as_u64().unwrap_or(0) as usize, c["dt_seconds"].as_f64().unwrap_or(f64::NAN))?;
@@ -76,7 +76,7 @@ fn replay_case(c: &Value) -> Value {
 }
 
 fn fleet_case(c: &Value) -> Value {
-    let run = || -> hcp::Result<Value> {
+    let run = || -> hcpcore::Result<Value> {
         let mut fleet = Fleet::new(FleetConfig::from_json(&c["config"].to_string())?)?;
         for pair in c["gpus"].as_array().into_iter().flatten() {
             for _ in 0..pair[1].as_u64().unwrap_or(0) {

@@ -1,7 +1,7 @@
-module github.com/hcp-project/hcp/examples/go
+module github.com/hcpcore/hcpcore/examples/go
 
 go 1.22
 
-require github.com/hcp-project/hcp/bindings/go-ffi/go v0.0.0
+require github.com/hcpcore/hcpcore/bindings/go-ffi/go v0.0.0
 
-replace github.com/hcp-project/hcp/bindings/go-ffi/go => ../../bindings/go-ffi/go
+replace github.com/hcpcore/hcpcore/bindings/go-ffi/go => ../../bindings/go-ffi/go

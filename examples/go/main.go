@@ -13,11 +13,11 @@ import (
 	"path/filepath"
 	"sync"
 
-	hcp "github.com/hcp-project/hcp/bindings/go-ffi/go"
+	hcpcore "github.com/hcpcore/hcpcore/bindings/go-ffi/go"
 )
 
 func main() {
-	router, err := hcp.NewRouter(`{"manual_clock": true}`)
+	router, err := hcpcore.NewRouter(`{"manual_clock": true}`)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func main() {
 				if j%4 == 0 {
 					kind = "ai_inference_realtime"
 				}
-				id, err := router.Submit(customer, kind, hcp.SubmitOptions{GPUMemoryGB: hcp.Float64(20)})
+				id, err := router.Submit(customer, kind, hcpcore.SubmitOptions{GPUMemoryGB: hcpcore.Float64(20)})
 				if err != nil {
 					log.Fatal(err)
 				}
@@ -53,7 +53,7 @@ func main() {
 
 	ledgerPath := filepath.Join(os.TempDir(), "hcp-example-usage.db")
 	os.Remove(ledgerPath)
-	ledger, err := hcp.OpenLedger(ledgerPath, hcp.DurabilityNormal)
+	ledger, err := hcpcore.OpenLedger(ledgerPath, hcpcore.DurabilityNormal)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func main() {
 
 	// Dispatch in batches (one cgo crossing per batch), "run" each workload for 3 minutes of
 	// GPU time, complete it and meter it.
-	var events []hcp.UsageEvent
+	var events []hcpcore.UsageEvent
 	for {
 		batch, err := router.DispatchBatch(64)
 		if err != nil {
@@ -75,7 +75,7 @@ func main() {
 		}
 		for i, id := range batch.WorkloadIDs {
 			customer, _ := owner.Load(id)
-			events = append(events, hcp.UsageEvent{
+			events = append(events, hcpcore.UsageEvent{
 				EventID: fmt.Sprintf("wl-%d", id), CustomerID: customer.(string), MeterCode: "gpu_hours",
 				Quantity: "0.05", Timestamp: "2026-11-10T12:00:00Z",
 				Properties: map[string]any{"gpu_model": "H100", "device": batch.DeviceIDs[i]},
@@ -91,7 +91,7 @@ func main() {
 	fmt.Printf("router: %d submitted, %d completed; ledger: %d new events, %d on retry\n",
 		counts.Submitted, counts.Completed, n, again)
 
-	plan, err := hcp.NewPlan(map[string]any{
+	plan, err := hcpcore.NewPlan(map[string]any{
 		"code": "inference", "currency": "USD",
 		"meters": []any{map[string]any{"code": "gpu_hours", "aggregation": "sum"}},
 		"charges": []any{map[string]any{"meter_code": "gpu_hours", "model": "graduated", "tiers": []any{
@@ -113,6 +113,6 @@ func main() {
 	}
 
 	// Bad input is a typed error naming the field, never a crash.
-	_, err = router.Submit("acme", "ai_inference_batch", hcp.SubmitOptions{Priority: hcp.Int64(11)})
-	fmt.Println("priority 11:", errors.Is(err, hcp.ErrInvalidInput), err)
+	_, err = router.Submit("acme", "ai_inference_batch", hcpcore.SubmitOptions{Priority: hcpcore.Int64(11)})
+	fmt.Println("priority 11:", errors.Is(err, hcpcore.ErrInvalidInput), err)
 }

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import time
 
+import hcpcore as hcp
 import numpy as np
-
-import hcp
 
 
 def fleet(n: int, seed: int = 42) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-package hcp
+package hcpcore
 
 import (
 	"errors"
@@ -42,7 +42,7 @@ func checkErr(t testing.TB, what string, err error) {
 	}
 	var he *Error
 	if !errors.As(err, &he) {
-		t.Fatalf("%s: error %T is not an *hcp.Error: %v", what, err, err)
+		t.Fatalf("%s: error %T is not an *hcpcore.Error: %v", what, err, err)
 	}
 	if he.Kind() == KindInternal && knownBugs[what] {
 		return

@@ -1,4 +1,4 @@
-package hcp
+package hcpcore
 
 /*
 #include "hcp.h"
@@ -18,7 +18,7 @@ import (
 // Fees are given as BTC per block or as the fee share of the total reward, at most one of the two
 // (nil for both means no fees), as in hcp::econ::MarketFields:
 //
-//	m := hcp.Market{BTCUSD: 100_000, Difficulty: 1e14, Height: 840_000, FeeShare: hcp.Float64(0.02)}
+//	m := hcpcore.Market{BTCUSD: 100_000, Difficulty: 1e14, Height: 840_000, FeeShare: hcpcore.Float64(0.02)}
 type Market struct {
 	BTCUSD               float64  // BTC price, USD
 	Difficulty           float64  // network difficulty

@@ -1,4 +1,4 @@
-package hcp
+package hcpcore
 
 // Benchmarks of the Go binding's econ calls. `go test -run '^$' -bench . -benchtime 1s`
 // (figures in benches/RESULTS-go-econ.md). The per-device loop and the batch run on the same fleet

@@ -1,4 +1,4 @@
-package hcp
+package hcpcore
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package hcp
+package hcpcore
 
 // Replays tests/vectors/econ.json, the cases the Rust, Python and Node suites replay too. Each case
 // names an op (the Python API name), its arguments, and the expected value (compared within
@@ -391,7 +391,7 @@ func TestEconVectors(t *testing.T) {
 				case err == nil:
 					t.Fatalf("got %#v, want error %s naming %s", got, kind, field)
 				case !errors.As(err, &he):
-					t.Fatalf("error %v is not an *hcp.Error", err)
+					t.Fatalf("error %v is not an *hcpcore.Error", err)
 				case he.Kind().String() != kind:
 					t.Fatalf("got error kind %s (%v), want %s", he.Kind(), err, kind)
 				case !strings.HasPrefix(he.Message(), field+":"):

@@ -1,26 +1,26 @@
-package hcp_test
+package hcpcore_test
 
 import (
 	"errors"
 	"fmt"
 	"math"
 
-	hcp "github.com/hcp-project/hcp/bindings/go-ffi/go"
+	hcpcore "github.com/hcpcore/hcpcore/bindings/go-ffi/go"
 )
 
 // The README's Go lines: hashprice, a miner's day and a break-even, and an error naming its field.
 func Example() {
-	m := hcp.Market{BTCUSD: 100_000, Difficulty: 1e14, Height: 840_000, ElectricityUSDPerKWh: 0.05}
-	hp, _ := hcp.HashpriceUSDPerPHDay(m)
-	t := hcp.DefaultTerms()
+	m := hcpcore.Market{BTCUSD: 100_000, Difficulty: 1e14, Height: 840_000, ElectricityUSDPerKWh: 0.05}
+	hp, _ := hcpcore.HashpriceUSDPerPHDay(m)
+	t := hcpcore.DefaultTerms()
 	t.PoolFee = 0.02
-	day, _ := hcp.MinerDailyFor(hcp.S21, m, t)
-	be, _ := hcp.BreakevenUSDPerKWh(hcp.S21, m, t)
+	day, _ := hcpcore.MinerDailyFor(hcpcore.S21, m, t)
+	be, _ := hcpcore.BreakevenUSDPerKWh(hcpcore.S21, m, t)
 	fmt.Printf("%.2f $/PH/day, S21 profit $%.2f/day, break-even $%.4f/kWh\n", hp, day.ProfitUSD, be)
 
-	_, err := hcp.HashpriceUSDPerPHDay(hcp.Market{BTCUSD: math.NaN(), Difficulty: 1e14, Height: 840_000})
-	var he *hcp.Error
-	if errors.Is(err, hcp.ErrInvalidInput) && errors.As(err, &he) {
+	_, err := hcpcore.HashpriceUSDPerPHDay(hcpcore.Market{BTCUSD: math.NaN(), Difficulty: 1e14, Height: 840_000})
+	var he *hcpcore.Error
+	if errors.Is(err, hcpcore.ErrInvalidInput) && errors.As(err, &he) {
 		fmt.Println(he.Message())
 	}
 	// Output:
@@ -31,14 +31,14 @@ func Example() {
 // A 4 MW site at one snapshot: the GPUs earn most per watt and get power first; the miners fill
 // the rest of the cap.
 func ExampleSite_Plan() {
-	t := hcp.DefaultTerms()
+	t := hcpcore.DefaultTerms()
 	t.PUE, t.PoolFee, t.GPUUtilisation = 1.1, 0.02, 0.8
-	site, err := hcp.NewSite([]hcp.DeviceGroup{{Model: hcp.S21, Count: 1000}, {Model: hcp.H100SXM, Count: 512}}, 4000, t)
+	site, err := hcpcore.NewSite([]hcpcore.DeviceGroup{{Model: hcpcore.S21, Count: 1000}, {Model: hcpcore.H100SXM, Count: 512}}, 4000, t)
 	if err != nil {
 		panic(err)
 	}
 	defer site.Close()
-	m := hcp.Market{BTCUSD: 100_000, Difficulty: 1e14, Height: 840_000, FeesBTCPerBlock: hcp.Float64(0.1),
+	m := hcpcore.Market{BTCUSD: 100_000, Difficulty: 1e14, Height: 840_000, FeesBTCPerBlock: hcpcore.Float64(0.1),
 		ElectricityUSDPerKWh: 0.04, GPUUSDPerHour: 2.5}
 	plan, err := site.Plan(m)
 	if err != nil {
@@ -56,9 +56,9 @@ func ExampleSite_Plan() {
 
 // A fleet's day in one call across the boundary.
 func ExampleMinerDailyBatch() {
-	m := hcp.Market{BTCUSD: 100_000, Difficulty: 1e14, Height: 840_000, ElectricityUSDPerKWh: 0.05}
-	var out hcp.DailyColumns
-	err := hcp.MinerDailyBatch(m, hcp.DefaultTerms(), []float64{200, 270}, []float64{3500, 3645}, nil, &out)
+	m := hcpcore.Market{BTCUSD: 100_000, Difficulty: 1e14, Height: 840_000, ElectricityUSDPerKWh: 0.05}
+	var out hcpcore.DailyColumns
+	err := hcpcore.MinerDailyBatch(m, hcpcore.DefaultTerms(), []float64{200, 270}, []float64{3500, 3645}, nil, &out)
 	fmt.Printf("%.3f %.3f %v\n", out.ProfitUSDPerDay[0], out.BreakevenUSDPerKWh[1], err)
 	// Output:
 	// 8.373 0.194 <nil>

@@ -1,4 +1,4 @@
-// Package hcp is the Go face of hcp, the embeddable core of a hybrid compute platform: sites that
+// Package hcpcore is the Go face of hcp, the embeddable core of a hybrid compute platform: sites that
 // mine Bitcoin on ASICs beside AI-inference GPUs on one power budget. The maths and the rules run
 // in Rust behind a C ABI (include/hcp.h); this package converts arguments and maps errors.
 //
@@ -13,7 +13,7 @@
 //
 // # Errors
 //
-// Every error returned is an *Error with Kind(); errors.Is(err, hcp.ErrInvalidInput) and the other
+// Every error returned is an *Error with Kind(); errors.Is(err, hcpcore.ErrInvalidInput) and the other
 // sentinels match on the kind. There is no thread-local "last error": goroutines move between OS
 // threads, so each C call returns its own error object.
 //
@@ -25,13 +25,19 @@
 //
 // # Building
 //
-// The package links the static library target/release/libhcp_ffi.a built by
-// `cargo build --release -p hcp-ffi` at the repository root (`make go` does it).
-package hcp
+// The package links hcpcore's static library, libhcp_ffi.a, which is built from the Rust source
+// (`cargo build --release -p hcp-ffi`, or `make go`, which also writes the pkg-config file
+// hcpcore.pc beside it). By default cgo finds the library through pkg-config: put the folder
+// holding hcpcore.pc on PKG_CONFIG_PATH. Without pkg-config, build with the tag hcpcore_ldflags
+// and say where the library is yourself: CGO_LDFLAGS="-L/path/to/dir" go build -tags
+// hcpcore_ldflags. A missing library stops the build with pkg-config's message "Package hcpcore
+// was not found"; the README's Go section says what to run.
+package hcpcore
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../include
-#cgo LDFLAGS: ${SRCDIR}/../../../target/release/libhcp_ffi.a -lm -ldl -lpthread
+#cgo CFLAGS: -I${SRCDIR}/include
+#cgo !hcpcore_ldflags pkg-config: hcpcore
+#cgo hcpcore_ldflags LDFLAGS: -lhcp_ffi -lm -ldl -lpthread
 #include "hcp.h"
 */
 import "C"
@@ -107,7 +113,7 @@ func (e *Error) Error() string {
 	return "hcp: " + e.message
 }
 
-// Is matches the sentinel of the same kind, so errors.Is(err, hcp.ErrInvalidInput) works.
+// Is matches the sentinel of the same kind, so errors.Is(err, hcpcore.ErrInvalidInput) works.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	return ok && t.message == "" && t.kind == e.kind

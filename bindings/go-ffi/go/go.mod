@@ -1,3 +1,3 @@
-module github.com/hcp-project/hcp/bindings/go-ffi/go
+module github.com/hcpcore/hcpcore/bindings/go-ffi/go
 
 go 1.22

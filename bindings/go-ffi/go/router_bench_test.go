@@ -1,4 +1,4 @@
-package hcp
+package hcpcore
 
 // Router from Go: the hcp router through the C ABI with batch calls, beside a plain Go router
 // built the usual way (container/heap behind a sync.Mutex, a map of workloads, first-fit over a

@@ -1,4 +1,4 @@
-package hcp
+package hcpcore
 
 // Replays tests/vectors/router.json, the scenarios the Rust, Python and Node suites replay too:
 // each scenario builds a router from its config and runs its steps on one goroutine, checking

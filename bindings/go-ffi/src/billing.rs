@@ -1,4 +1,4 @@
-//! C ABI of `hcp::billing`. Configurations, events and results cross as JSON text (amounts as
+//! C ABI of `hcpcore::billing`. Configurations, events and results cross as JSON text (amounts as
 //! exact decimal strings); charges, plans and ledgers are handles. Conversion only; every rule
 //! lives in the core.
 //!
@@ -8,11 +8,11 @@
 use std::ffi::c_char;
 use std::sync::Mutex;
 
-use hcp::billing::{
+use hcpcore::billing::{
     self, Charge, Currency, Durability, EventValue, Ledger, Plan, PlannedUsage, Rounding, Subscription, Timestamp,
     UsageEvent, UsageStore,
 };
-use hcp::{Error, ErrorKind};
+use hcpcore::{Error, ErrorKind};
 use serde_json::Value;
 
 use crate::checks::{self, json_doc, Shape, HCP_MAX_BATCH};
@@ -40,13 +40,13 @@ pub struct hcp_ledger_t {
 
 /// A JSON record (a charge, plan, event or subscription), checked for depth before it is parsed.
 /// The core refuses a non-object itself, naming `(root)`, as in every binding.
-fn object(field: &str, text: &str) -> hcp::Result<Value> {
+fn object(field: &str, text: &str) -> hcpcore::Result<Value> {
     parse(field, json_doc(field, text, Shape::Any)?)
 }
 
 /// A JSON list (events, usage, thresholds, ...) of at most `HCP_MAX_BATCH` items, checked for
 /// depth before it is parsed. A non-array is left for the core to refuse by name.
-fn list(field: &str, text: &str) -> hcp::Result<Value> {
+fn list(field: &str, text: &str) -> hcpcore::Result<Value> {
     let value = parse(field, json_doc(field, text, Shape::Any)?)?;
     if let Value::Array(items) = &value {
         checks::count(field, items.len() as u64, HCP_MAX_BATCH)?;
@@ -54,7 +54,7 @@ fn list(field: &str, text: &str) -> hcp::Result<Value> {
     Ok(value)
 }
 
-fn parse(field: &str, text: &str) -> hcp::Result<Value> {
+fn parse(field: &str, text: &str) -> hcpcore::Result<Value> {
     serde_json::from_str(text).map_err(|e| Error::invalid_input(field, format!("malformed JSON: {e}")))
 }
 
@@ -64,7 +64,7 @@ use checks::to_json;
 ///
 /// # Safety
 /// `p` is NULL or a NUL-terminated string.
-unsafe fn time_arg(p: *const c_char, field: &str, default: Timestamp) -> hcp::Result<Timestamp> {
+unsafe fn time_arg(p: *const c_char, field: &str, default: Timestamp) -> hcpcore::Result<Timestamp> {
     if p.is_null() {
         return Ok(default);
     }
@@ -72,7 +72,7 @@ unsafe fn time_arg(p: *const c_char, field: &str, default: Timestamp) -> hcp::Re
     Timestamp::parse_field(field, unsafe { str_arg(p, field) }?)
 }
 
-fn lock(ledger: &hcp_ledger_t) -> hcp::Result<std::sync::MutexGuard<'_, Ledger>> {
+fn lock(ledger: &hcp_ledger_t) -> hcpcore::Result<std::sync::MutexGuard<'_, Ledger>> {
     ledger.inner.lock().map_err(|_| Error::new(ErrorKind::Internal, "ledger lock poisoned by an earlier panic"))
 }
 
@@ -335,8 +335,8 @@ unsafe fn with_invoice_args(
     plan: *const hcp_plan_t,
     subscription_json: *const c_char,
     at: *const c_char,
-    f: impl FnOnce(&mut Ledger, &Plan, &Subscription, Timestamp) -> hcp::Result<*mut c_char>,
-) -> hcp::Result<*mut c_char> {
+    f: impl FnOnce(&mut Ledger, &Plan, &Subscription, Timestamp) -> hcpcore::Result<*mut c_char>,
+) -> hcpcore::Result<*mut c_char> {
     // SAFETY: live handles and NUL-terminated strings by the caller's contract.
     let (ledger, plan, sub, at) = unsafe {
         (
@@ -420,7 +420,7 @@ pub unsafe extern "C" fn hcp_ledger_issue_invoices(
             )
         };
         let subs = match list("subscriptions", subs)? {
-            Value::Array(items) => items.iter().map(Subscription::from_json).collect::<hcp::Result<Vec<_>>>()?,
+            Value::Array(items) => items.iter().map(Subscription::from_json).collect::<hcpcore::Result<Vec<_>>>()?,
             _ => return Err(Error::invalid_input("subscriptions", "expected an array")),
         };
         let at = Timestamp::parse_field("at", at)?;
@@ -474,9 +474,10 @@ pub unsafe extern "C" fn hcp_ledger_budget_status(
         };
         let sub = Subscription::from_json(&object("subscription", sub)?)?;
         let thresholds = match list("thresholds", thresholds)? {
-            Value::Array(items) => {
-                items.iter().map(|t| billing::decimal_from_json("thresholds", t)).collect::<hcp::Result<Vec<_>>>()?
-            }
+            Value::Array(items) => items
+                .iter()
+                .map(|t| billing::decimal_from_json("thresholds", t))
+                .collect::<hcpcore::Result<Vec<_>>>()?,
             _ => return Err(Error::invalid_input("thresholds", "expected an array")),
         };
         let status = billing::budget_status(

@@ -1,37 +1,37 @@
 //! What the C ABI checks at the boundary, in one place: the stated maximums of counts and lengths
-//! (`hcp::limits`, re-exported as `HCP_MAX_*` for C and Go), the shape and depth of JSON documents
+//! (`hcpcore::limits`, re-exported as `HCP_MAX_*` for C and Go), the shape and depth of JSON documents
 //! before they are parsed, and that no non-finite number leaves the library (scalars, out-structs,
 //! columns and JSON results alike).
 
 use std::ffi::c_char;
 use std::fmt;
 
-use hcp::limits;
-use hcp::{Error, ErrorKind};
+use hcpcore::limits;
+use hcpcore::{Error, ErrorKind};
 use serde::ser::{self, Serialize};
 
 use crate::errors::out_string;
 
-/// Most items one batch call takes or returns (`hcp::limits::MAX_BATCH`).
+/// Most items one batch call takes or returns (`hcpcore::limits::MAX_BATCH`).
 pub const HCP_MAX_BATCH: usize = 1_048_576;
-/// Most devices one fleet or site holds (`hcp::limits::MAX_FLEET_DEVICES`).
+/// Most devices one fleet or site holds (`hcpcore::limits::MAX_FLEET_DEVICES`).
 pub const HCP_MAX_FLEET_DEVICES: usize = 1_048_576;
-/// Most steps one market series, fleet run or decider series covers (`hcp::limits::MAX_STEPS`).
+/// Most steps one market series, fleet run or decider series covers (`hcpcore::limits::MAX_STEPS`).
 pub const HCP_MAX_STEPS: usize = 16_777_216;
-/// Most nesting levels of a JSON document given to the library (`hcp::limits::MAX_DEPTH`).
+/// Most nesting levels of a JSON document given to the library (`hcpcore::limits::MAX_DEPTH`).
 pub const HCP_MAX_DEPTH: usize = 64;
-/// Longest time step, seconds (`hcp::limits::MAX_DT_SECONDS`).
+/// Longest time step, seconds (`hcpcore::limits::MAX_DT_SECONDS`).
 pub const HCP_MAX_DT_SECONDS: f64 = 31_557_600.0;
-/// Shortest time step, seconds (`hcp::limits::MIN_DT_SECONDS`).
+/// Shortest time step, seconds (`hcpcore::limits::MIN_DT_SECONDS`).
 pub const HCP_MIN_DT_SECONDS: f64 = 0.001;
 
 /// A count or length from the caller, checked against its maximum before anything is allocated.
-pub fn count(field: &str, n: impl Into<i128>, max: usize) -> hcp::Result<usize> {
+pub fn count(field: &str, n: impl Into<i128>, max: usize) -> hcpcore::Result<usize> {
     limits::count(field, n.into(), max)
 }
 
 /// A time step in `[HCP_MIN_DT_SECONDS, HCP_MAX_DT_SECONDS]`.
-pub fn dt_seconds(field: &str, dt: f64) -> hcp::Result<f64> {
+pub fn dt_seconds(field: &str, dt: f64) -> hcpcore::Result<f64> {
     if !(limits::MIN_DT_SECONDS..=limits::MAX_DT_SECONDS).contains(&dt) {
         return Err(Error::invalid_input(
             field,
@@ -54,7 +54,7 @@ pub enum Shape {
 /// Checks a JSON document before it is parsed: nesting at most `HCP_MAX_DEPTH` levels (a scan of
 /// the bytes, no recursion) and, for [`Shape::Object`], an object at the top level. Malformed
 /// text is left for the parser to report. Returns `text` for chaining.
-pub fn json_doc<'a>(field: &str, text: &'a str, shape: Shape) -> hcp::Result<&'a str> {
+pub fn json_doc<'a>(field: &str, text: &'a str, shape: Shape) -> hcpcore::Result<&'a str> {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in text.as_bytes() {
         if in_string {
@@ -145,7 +145,7 @@ macro_rules! finite_fields {
 pub(crate) use finite_fields;
 
 /// Refuses a column holding a non-finite number (an `Internal` error naming the column and row).
-pub fn finite_column<T: Output>(field: &str, column: &[T]) -> hcp::Result<()> {
+pub fn finite_column<T: Output>(field: &str, column: &[T]) -> hcpcore::Result<()> {
     match column.iter().position(|x| x.first_non_finite().is_some()) {
         None => Ok(()),
         Some(i) => Err(non_finite(&format!("{field}[{i}].{}", column[i].first_non_finite().unwrap_or("value")))),
@@ -154,7 +154,7 @@ pub fn finite_column<T: Output>(field: &str, column: &[T]) -> hcp::Result<()> {
 
 /// Serialises a result as an owned JSON C string, refusing any non-finite number in it (serde_json
 /// would silently write it as `null`).
-pub fn to_json<T: Serialize + ?Sized>(value: &T) -> hcp::Result<*mut c_char> {
+pub fn to_json<T: Serialize + ?Sized>(value: &T) -> hcpcore::Result<*mut c_char> {
     let mut check = FiniteCheck { path: Vec::new() };
     if let Err(NonFinite(path)) = value.serialize(&mut check) {
         return Err(non_finite(if path.is_empty() { "result" } else { &path }));

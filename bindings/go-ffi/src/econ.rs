@@ -1,4 +1,4 @@
-//! C ABI of `hcp::econ`: markets and models cross as plain `#[repr(C)]` structs (validated on every
+//! C ABI of `hcpcore::econ`: markets and models cross as plain `#[repr(C)]` structs (validated on every
 //! call, a few comparisons), the catalog as a handle. Conversion only; the maths lives in core.
 //!
 //! This file holds the shared structs (market, model, terms) and the Bitcoin maths; the
@@ -7,8 +7,8 @@
 
 use std::ffi::c_char;
 
-use hcp::econ::{self, Catalog, DeviceKind, DeviceModel, Market, MarketFields, MiningTerms, Terms};
-use hcp::Error;
+use hcpcore::econ::{self, Catalog, DeviceKind, DeviceModel, Market, MarketFields, MiningTerms, Terms};
+use hcpcore::Error;
 
 use crate::checks::{finite_fields, json_doc, Shape};
 use crate::errors::{free_box, guard, guard_plain, handle, hcp_error_t, slice_arg, str_arg, write_out};
@@ -25,7 +25,7 @@ pub const HCP_KIND_GPU: i32 = 1;
 
 /// A market snapshot, validated on every call (NaN, infinities, negative prices, difficulty <= 0,
 /// height < 0, a fee share outside [0, 1) and both fee forms at once are HCP_ERROR_INVALID_INPUT).
-/// The fee fields mirror `hcp::econ::MarketFields`: at most one of them is set; neither means no fees.
+/// The fee fields mirror `hcpcore::econ::MarketFields`: at most one of them is set; neither means no fees.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct hcp_market_t {
@@ -51,7 +51,7 @@ pub struct hcp_market_t {
     pub usd_per_million_tokens: f64,
 }
 
-/// Nameplate figures of a device model (see `hcp::econ::DeviceModel`).
+/// Nameplate figures of a device model (see `hcpcore::econ::DeviceModel`).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct hcp_device_model_t {
@@ -75,7 +75,7 @@ pub struct hcp_device_model_t {
     pub gpu_memory_gb: f64,
 }
 
-/// Site operating terms (see `hcp::econ::Terms`; its defaults are 0, 1, 1, none, 0).
+/// Site operating terms (see `hcpcore::econ::Terms`; its defaults are 0, 1, 1, none, 0).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct hcp_terms_t {
@@ -117,7 +117,7 @@ pub struct hcp_catalog_t {
     inner: Catalog,
 }
 
-pub(crate) fn market(m: *const hcp_market_t) -> hcp::Result<Market> {
+pub(crate) fn market(m: *const hcp_market_t) -> hcpcore::Result<Market> {
     // SAFETY: the C ABI contract: `m` is NULL or points to a readable hcp_market_t.
     let m = unsafe { m.as_ref() }.ok_or_else(|| Error::invalid_input("market", "must not be NULL"))?;
     Market::try_from(MarketFields {
@@ -132,7 +132,7 @@ pub(crate) fn market(m: *const hcp_market_t) -> hcp::Result<Market> {
     })
 }
 
-pub(crate) fn model(m: *const hcp_device_model_t) -> hcp::Result<DeviceModel> {
+pub(crate) fn model(m: *const hcp_device_model_t) -> hcpcore::Result<DeviceModel> {
     // SAFETY: the C ABI contract: `m` is NULL or points to a readable hcp_device_model_t.
     let m = unsafe { m.as_ref() }.ok_or_else(|| Error::invalid_input("model", "must not be NULL"))?;
     let kind = match m.kind {
@@ -176,7 +176,7 @@ pub(crate) fn to_c_model(m: &DeviceModel) -> hcp_device_model_t {
 }
 
 /// The core's `Terms` from the C struct (validated by the core functions that take them).
-pub(crate) fn terms(t: *const hcp_terms_t) -> hcp::Result<Terms> {
+pub(crate) fn terms(t: *const hcp_terms_t) -> hcpcore::Result<Terms> {
     // SAFETY: the C ABI contract: `t` is NULL or points to a readable hcp_terms_t.
     let t = unsafe { t.as_ref() }.ok_or_else(|| Error::invalid_input("terms", "must not be NULL"))?;
     Ok(Terms {
@@ -189,7 +189,7 @@ pub(crate) fn terms(t: *const hcp_terms_t) -> hcp::Result<Terms> {
 }
 
 /// The mining subset of validated terms (every field is checked, as the Python binding does).
-fn mining_terms(t: *const hcp_terms_t) -> hcp::Result<MiningTerms> {
+fn mining_terms(t: *const hcp_terms_t) -> hcpcore::Result<MiningTerms> {
     Ok(terms(t)?.validated()?.mining())
 }
 
@@ -440,7 +440,7 @@ pub unsafe extern "C" fn hcp_breakeven_btc_usd(
 }
 
 /// Electricity price at which the device's productive use breaks even, USD per kWh, whatever its
-/// kind: an ASIC's mining break-even or a GPU's serving break-even (`hcp::econ::breakeven_usd_per_kwh`).
+/// kind: an ASIC's mining break-even or a GPU's serving break-even (`hcpcore::econ::breakeven_usd_per_kwh`).
 ///
 /// # Safety
 /// `model`, `market`, `terms` readable; `err` NULL or writable.

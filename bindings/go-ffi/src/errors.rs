@@ -3,27 +3,27 @@
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use hcp::{Error, ErrorKind};
+use hcpcore::{Error, ErrorKind};
 
 use crate::checks::{non_finite, Output};
 
-/// Error code of `hcp::ErrorKind::InvalidInput`.
+/// Error code of `hcpcore::ErrorKind::InvalidInput`.
 pub const HCP_ERROR_INVALID_INPUT: i32 = 1;
-/// Error code of `hcp::ErrorKind::NotFound`.
+/// Error code of `hcpcore::ErrorKind::NotFound`.
 pub const HCP_ERROR_NOT_FOUND: i32 = 2;
-/// Error code of `hcp::ErrorKind::Conflict`.
+/// Error code of `hcpcore::ErrorKind::Conflict`.
 pub const HCP_ERROR_CONFLICT: i32 = 3;
-/// Error code of `hcp::ErrorKind::CapacityExceeded`.
+/// Error code of `hcpcore::ErrorKind::CapacityExceeded`.
 pub const HCP_ERROR_CAPACITY_EXCEEDED: i32 = 4;
-/// Error code of `hcp::ErrorKind::IllegalTransition`.
+/// Error code of `hcpcore::ErrorKind::IllegalTransition`.
 pub const HCP_ERROR_ILLEGAL_TRANSITION: i32 = 5;
-/// Error code of `hcp::ErrorKind::Storage`.
+/// Error code of `hcpcore::ErrorKind::Storage`.
 pub const HCP_ERROR_STORAGE: i32 = 6;
-/// Error code of `hcp::ErrorKind::OutOfMemory`.
+/// Error code of `hcpcore::ErrorKind::OutOfMemory`.
 pub const HCP_ERROR_OUT_OF_MEMORY: i32 = 7;
-/// Error code of `hcp::ErrorKind::Closed`.
+/// Error code of `hcpcore::ErrorKind::Closed`.
 pub const HCP_ERROR_CLOSED: i32 = 8;
-/// Error code of `hcp::ErrorKind::Internal` (a caught panic: a bug in hcp).
+/// Error code of `hcpcore::ErrorKind::Internal` (a caught panic: a bug in hcp).
 pub const HCP_ERROR_INTERNAL: i32 = 9;
 
 /// An error owned by the caller: read it with `hcp_error_kind` / `hcp_error_message`, release it
@@ -41,7 +41,7 @@ impl hcp_error_t {
     }
 }
 
-/// The error's code (`HCP_ERROR_*`, the `hcp::ErrorKind` in order from 1); 0 for a NULL error.
+/// The error's code (`HCP_ERROR_*`, the `hcpcore::ErrorKind` in order from 1); 0 for a NULL error.
 ///
 /// # Safety
 /// `err` is NULL or a pointer returned through an `hcp_error_t **` and not yet freed.
@@ -116,7 +116,7 @@ fn panic_error(panic: Box<dyn std::any::Any + Send>) -> Error {
 ///
 /// Every `#[no_mangle] extern "C"` function runs its whole body in `guard` or [`guard_plain`];
 /// `tests::every_export_runs_in_the_guard` enforces it.
-pub fn guard<T: Output>(err_out: *mut *mut hcp_error_t, default: T, f: impl FnOnce() -> hcp::Result<T>) -> T {
+pub fn guard<T: Output>(err_out: *mut *mut hcp_error_t, default: T, f: impl FnOnce() -> hcpcore::Result<T>) -> T {
     let err = match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(value)) => match value.first_non_finite() {
             None => {
@@ -153,7 +153,7 @@ pub unsafe fn free_box<T>(p: *mut T) {
 ///
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string that outlives the returned borrow.
-pub unsafe fn str_arg<'a>(p: *const c_char, field: &str) -> hcp::Result<&'a str> {
+pub unsafe fn str_arg<'a>(p: *const c_char, field: &str) -> hcpcore::Result<&'a str> {
     if p.is_null() {
         return Err(Error::invalid_input(field, "must not be NULL"));
     }
@@ -165,7 +165,7 @@ pub unsafe fn str_arg<'a>(p: *const c_char, field: &str) -> hcp::Result<&'a str>
 ///
 /// # Safety
 /// `p` is NULL or a live handle of type `T` made by this library.
-pub unsafe fn handle<'a, T>(p: *const T, what: &str) -> hcp::Result<&'a T> {
+pub unsafe fn handle<'a, T>(p: *const T, what: &str) -> hcpcore::Result<&'a T> {
     // SAFETY: the caller guarantees `p` is NULL or live.
     unsafe { p.as_ref() }.ok_or_else(|| Error::invalid_input(what, "NULL handle (closed or never opened)"))
 }
@@ -174,7 +174,7 @@ pub unsafe fn handle<'a, T>(p: *const T, what: &str) -> hcp::Result<&'a T> {
 ///
 /// # Safety
 /// `p` is NULL with `len == 0`, or points to `len` initialised `T` valid for the borrow.
-pub unsafe fn slice_arg<'a, T>(p: *const T, len: usize, field: &str) -> hcp::Result<&'a [T]> {
+pub unsafe fn slice_arg<'a, T>(p: *const T, len: usize, field: &str) -> hcpcore::Result<&'a [T]> {
     if len == 0 {
         return Ok(&[]);
     }
@@ -189,7 +189,7 @@ pub unsafe fn slice_arg<'a, T>(p: *const T, len: usize, field: &str) -> hcp::Res
 ///
 /// # Safety
 /// As [`slice_arg`], and the memory is not aliased during the borrow.
-pub unsafe fn slice_out<'a, T>(p: *mut T, len: usize, field: &str) -> hcp::Result<&'a mut [T]> {
+pub unsafe fn slice_out<'a, T>(p: *mut T, len: usize, field: &str) -> hcpcore::Result<&'a mut [T]> {
     if len == 0 {
         return Ok(&mut []);
     }
@@ -207,7 +207,7 @@ pub fn span<T>(p: *const T, len: usize) -> (usize, usize) {
 
 /// Refuses output arrays that overlap another output or an input: the `&mut` slices made from
 /// them would alias. `outputs` and `inputs` are byte ranges from [`span`]; empty ranges never clash.
-pub fn check_disjoint(outputs: &[(usize, usize)], inputs: &[(usize, usize)]) -> hcp::Result<()> {
+pub fn check_disjoint(outputs: &[(usize, usize)], inputs: &[(usize, usize)]) -> hcpcore::Result<()> {
     let overlap = |a: (usize, usize), b: (usize, usize)| a.1 > 0 && b.1 > 0 && a.0 < b.0 + b.1 && b.0 < a.0 + a.1;
     for (i, &o) in outputs.iter().enumerate() {
         if outputs[i + 1..].iter().chain(inputs).any(|&x| overlap(o, x)) {
@@ -222,7 +222,7 @@ pub fn check_disjoint(outputs: &[(usize, usize)], inputs: &[(usize, usize)]) -> 
 ///
 /// # Safety
 /// `p` is NULL or valid for one write of `T`.
-pub unsafe fn write_out<T: Output>(p: *mut T, value: T, field: &str) -> hcp::Result<()> {
+pub unsafe fn write_out<T: Output>(p: *mut T, value: T, field: &str) -> hcpcore::Result<()> {
     if p.is_null() {
         return Err(Error::invalid_input(field, "out-pointer must not be NULL"));
     }
@@ -253,7 +253,7 @@ mod tests {
     #[test]
     fn guard_catches_panics() {
         let mut err: *mut hcp_error_t = std::ptr::null_mut();
-        let v = guard(&mut err, -1.0, || -> hcp::Result<f64> { panic!("boom") });
+        let v = guard(&mut err, -1.0, || -> hcpcore::Result<f64> { panic!("boom") });
         assert_eq!(v, -1.0);
         // SAFETY: `err` was just set by guard to a live error.
         unsafe {

@@ -2,7 +2,7 @@
 //!
 //! Layout mirrors the other bindings: `errors.rs` (the owned `hcp_error_t` and the panic guard),
 //! one file per core module (`econ.rs`, `router.rs`, `sim.rs`, `billing.rs`). Conventions, repeated
-//! at the top of the generated `include/hcp.h`:
+//! at the top of the generated `go/include/hcp.h`:
 //! - fallible functions take `hcp_error_t **err` last; NULL on success, an owned error otherwise;
 //! - handles are `hcp_X_new` / `hcp_X_free` (free(NULL) is a no-op);
 //! - no thread-local "last error": goroutines move between OS threads;

@@ -1,4 +1,4 @@
-//! C ABI of `hcp::router`: an opaque `hcp_router_t` handle, safe to share between threads (the
+//! C ABI of `hcpcore::router`: an opaque `hcp_router_t` handle, safe to share between threads (the
 //! core router is `Send + Sync` and every call takes it by shared reference). Bulk calls
 //! (`hcp_router_submit_batch`, `hcp_router_dispatch_batch`, `hcp_router_complete_batch`) move
 //! whole arrays per crossing. Structured results come back as owned JSON strings (release with
@@ -6,8 +6,8 @@
 
 use std::ffi::c_char;
 
-use hcp::router::{CustomerConfig, Router, RouterConfig, SubmitRequest};
-use hcp::Error;
+use hcpcore::router::{CustomerConfig, Router, RouterConfig, SubmitRequest};
+use hcpcore::Error;
 
 use crate::checks::{count, json_doc, non_finite, Shape, HCP_MAX_BATCH};
 use crate::econ::hcp_market_t;
@@ -121,7 +121,7 @@ pub struct hcp_state_counts_t {
     pub preemptions: u64,
 }
 
-fn opt_str<'a>(p: *const c_char, field: &str) -> hcp::Result<Option<&'a str>> {
+fn opt_str<'a>(p: *const c_char, field: &str) -> hcpcore::Result<Option<&'a str>> {
     if p.is_null() {
         Ok(None)
     } else {
@@ -194,7 +194,7 @@ unsafe fn request<'a>(
     customer_id: *const c_char,
     workload_type: *const c_char,
     opts: *const hcp_submit_opts_t,
-) -> hcp::Result<SubmitRequest<'a>> {
+) -> hcpcore::Result<SubmitRequest<'a>> {
     // SAFETY: per this function's contract.
     let customer_id = unsafe { str_arg(customer_id, "customer_id") }?;
     // SAFETY: as above.
@@ -300,7 +300,7 @@ pub unsafe extern "C" fn hcp_router_submit_batch(
         ///
         /// # Safety
         /// `p` NULL or readable for `n` elements.
-        unsafe fn col<'a, T>(p: Option<*const T>, n: usize, field: &str) -> hcp::Result<Option<&'a [T]>> {
+        unsafe fn col<'a, T>(p: Option<*const T>, n: usize, field: &str) -> hcpcore::Result<Option<&'a [T]>> {
             match p.filter(|p| !p.is_null()) {
                 None => Ok(None),
                 // SAFETY: non-NULL arrays hold `n` elements by contract.

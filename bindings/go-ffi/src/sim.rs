@@ -1,13 +1,13 @@
-//! C ABI of `hcp::sim`: the H100 model and fleets as handles, structured results as owned JSON
+//! C ABI of `hcpcore::sim`: the H100 model and fleets as handles, structured results as owned JSON
 //! strings (`hcp_string_free`), fleet columns copied in bulk into caller buffers. Conversion only.
 
 use std::ffi::c_char;
 
-use hcp::sim::{
+use hcpcore::sim::{
     Activity, Command, DecodeOptions, Fleet, FleetConfig, GpuSpec, HostMemory, MarketReplay, MarketSource, ModelSpec,
     SwitchRequest, SyntheticConfig, SyntheticMarket, H100,
 };
-use hcp::Error;
+use hcpcore::Error;
 
 use crate::checks::{self, count, finite_column, json_doc, Shape, HCP_MAX_FLEET_DEVICES, HCP_MAX_STEPS};
 use crate::errors::{free_box, guard, guard_plain, handle, hcp_error_t, slice_arg, slice_out, str_arg};
@@ -25,14 +25,14 @@ pub struct hcp_fleet_t {
 use checks::to_json as json;
 
 /// A JSON object (`""` for `{}`), checked for shape and depth before serde reads it.
-fn parse<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> hcp::Result<T> {
+fn parse<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> hcpcore::Result<T> {
     let text = if text.trim().is_empty() { "{}" } else { json_doc(what, text, Shape::Object)? };
     serde_json::from_str(text).map_err(|e| Error::invalid_input(what, format!("malformed JSON: {e}")))
 }
 
 /// # Safety
 /// `p` is NULL or a NUL-terminated string.
-unsafe fn opt_str<'a>(p: *const c_char, field: &str) -> hcp::Result<Option<&'a str>> {
+unsafe fn opt_str<'a>(p: *const c_char, field: &str) -> hcpcore::Result<Option<&'a str>> {
     if p.is_null() {
         Ok(None)
     } else {
@@ -43,7 +43,7 @@ unsafe fn opt_str<'a>(p: *const c_char, field: &str) -> hcp::Result<Option<&'a s
 
 /// # Safety
 /// `p` is NULL or a live handle made by this library, not used concurrently.
-unsafe fn fleet_mut<'a>(p: *mut hcp_fleet_t) -> hcp::Result<&'a mut hcp_fleet_t> {
+unsafe fn fleet_mut<'a>(p: *mut hcp_fleet_t) -> hcpcore::Result<&'a mut hcp_fleet_t> {
     // SAFETY: the caller guarantees `p` is NULL or a live, exclusively used fleet.
     unsafe { p.as_mut() }.ok_or_else(|| Error::invalid_input("fleet", "NULL handle (closed or never opened)"))
 }
@@ -203,7 +203,7 @@ pub unsafe extern "C" fn hcp_fleet_add(
                 }
             }
             "asic" => {
-                let spec = hcp::sim::AsicSpec::by_name(name)?;
+                let spec = hcpcore::sim::AsicSpec::by_name(name)?;
                 for _ in 0..count {
                     f.inner.add_miner_spec(&spec)?;
                 }

@@ -1,7 +1,7 @@
 //! Argument conversion at the JavaScript boundary, written once for every export (issue #10).
 //!
 //! - [`Value`]: a JSON-like argument (config, overrides, events, plan documents). Read with a
-//!   depth limit ([`hcp::limits::MAX_DEPTH`], which also stops self-referencing objects) and a
+//!   depth limit ([`hcpcore::limits::MAX_DEPTH`], which also stops self-referencing objects) and a
 //!   budget of values, so no input overflows the native stack or loops. NaN, ±Infinity, BigInt,
 //!   functions and symbols are refused with the path of the offending field. The error is kept
 //!   until the export names the argument ([`Value::get`]), so the message reads
@@ -17,7 +17,7 @@
 use std::fmt::Write as _;
 use std::ptr;
 
-use hcp::limits::MAX_DEPTH;
+use hcpcore::limits::MAX_DEPTH;
 use napi::bindgen_prelude::{FromNapiValue, TypeName, ValidateNapiValue};
 use napi::{sys, ValueType};
 use serde_json::{Map, Number, Value as Json};
@@ -228,7 +228,7 @@ unsafe fn convert(
     }
 }
 
-/// A list argument: its length is checked against [`hcp::limits::MAX_BATCH`] before anything
+/// A list argument: its length is checked against [`hcpcore::limits::MAX_BATCH`] before anything
 /// is allocated (N-API's own `Vec` conversion reserves `array.length` elements first, so a sparse
 /// `new Array(2 ** 32 - 1)` would abort the process). Named `Vec` so that index.d.ts keeps
 /// `Array<T>`, as with [`Value`].
@@ -262,10 +262,10 @@ impl<T: FromNapiValue> FromNapiValue for Vec<T> {
         if unsafe { sys::napi_get_array_length(env, v, &mut len) } != sys::Status::napi_ok {
             return Err(napi::Error::new(napi::Status::ArrayExpected, "must be an array".to_string()));
         }
-        if len as usize > hcp::limits::MAX_BATCH {
+        if len as usize > hcpcore::limits::MAX_BATCH {
             return Err(napi::Error::new(
                 napi::Status::InvalidArg,
-                format!("length must be at most {}, got {len}", hcp::limits::MAX_BATCH),
+                format!("length must be at most {}, got {len}", hcpcore::limits::MAX_BATCH),
             ));
         }
         Ok(Vec(unsafe { std::vec::Vec::<T>::from_napi_value(env, v) }?))
@@ -323,7 +323,7 @@ pub fn opt_int(field: &str, x: Option<f64>, min: i64, max: i64) -> Result<Option
     x.map(|x| int(field, x, min, max)).transpose()
 }
 
-/// A count checked against its stated maximum (`hcp::limits`) before anything is allocated.
+/// A count checked against its stated maximum (`hcpcore::limits`) before anything is allocated.
 pub fn count(field: &str, x: f64, max: usize) -> Result<usize> {
     Ok(int(field, x, 0, max.min(MAX_SAFE_INTEGER as usize) as i64)? as usize)
 }
@@ -353,7 +353,7 @@ mod tests {
         for bad in [f64::NAN, f64::INFINITY, 2.5, -1.0, 11.0] {
             assert!(int("n", bad, 0, 10).is_err(), "{bad}");
         }
-        assert!(count("n", 4294967295.0, hcp::limits::MAX_BATCH).is_err());
+        assert!(count("n", 4294967295.0, hcpcore::limits::MAX_BATCH).is_err());
         assert_eq!(js_number(f64::NEG_INFINITY), "-Infinity");
     }
 

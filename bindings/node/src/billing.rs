@@ -1,11 +1,11 @@
-//! `billing`: JavaScript adapters over `hcp::billing`. Amounts are decimal strings (exact);
+//! `billing`: JavaScript adapters over `hcpcore::billing`. Amounts are decimal strings (exact);
 //! plan and charge configurations are plain objects with Lago's snake_case field names (the
 //! same JSON a plan file holds); events may use `event_id` or `eventId` style keys. Every rule
 //! lives in the core.
 
 use std::collections::HashMap;
 
-use hcp::billing::{
+use hcpcore::billing::{
     self, Charge as CoreCharge, Currency, Durability, EventValue, Invoice as CoreInvoice, InvoiceLine as CoreLine,
     Ledger as CoreLedger, Plan as CorePlan, PlannedUsage, Rounding, Subscription, Timestamp, UsageEvent, UsageStore,
 };
@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::args;
 use crate::errors::{invalid_input, to_js, IntoJs, Result};
-use hcp::limits::MAX_BATCH;
+use hcpcore::limits::MAX_BATCH;
 
 /// A usage event as JavaScript sends it (`quantity` as a decimal string or a number). Declares
 /// the TypeScript type; `ingest` reads plain objects (snake_case keys are accepted too).
@@ -170,7 +170,7 @@ fn event_value(v: Value) -> Value {
     }
 }
 
-fn events_from_js(events: Vec<Value>) -> hcp::Result<Vec<UsageEvent>> {
+fn events_from_js(events: Vec<Value>) -> hcpcore::Result<Vec<UsageEvent>> {
     UsageEvent::many_from_json(&Value::Array(events.into_iter().map(event_value).collect()))
 }
 
@@ -286,7 +286,9 @@ pub struct Ledger {
 
 impl Ledger {
     fn get(&mut self) -> Result<&mut CoreLedger> {
-        self.inner.as_mut().ok_or_else(|| to_js(hcp::Error::new(hcp::ErrorKind::Closed, "ledger: used after close()")))
+        self.inner
+            .as_mut()
+            .ok_or_else(|| to_js(hcpcore::Error::new(hcpcore::ErrorKind::Closed, "ledger: used after close()")))
     }
 }
 
@@ -378,7 +380,7 @@ impl Ledger {
     pub fn issue_invoices(&mut self, plan: &Plan, subscriptions: args::Value, at_time: String) -> Result<Vec<Invoice>> {
         let subscriptions = subscriptions.array("subscriptions")?;
         args::count("subscriptions.length", subscriptions.len() as f64, MAX_BATCH)?;
-        let subs = subscriptions.iter().map(Subscription::from_json).collect::<hcp::Result<Vec<_>>>().js()?;
+        let subs = subscriptions.iter().map(Subscription::from_json).collect::<hcpcore::Result<Vec<_>>>().js()?;
         let t = at("at", &at_time)?;
         Ok(billing::issue_invoices(self.get()?, &plan.inner, &subs, t).js()?.iter().map(invoice).collect())
     }

@@ -1,7 +1,7 @@
 //! `econ`: market snapshots, the model catalog and the economics functions, in camelCase.
-//! Conversion only; every formula lives in `hcp::econ`.
+//! Conversion only; every formula lives in `hcpcore::econ`.
 
-use hcp::econ::{
+use hcpcore::econ::{
     self, Action, ActionValue as CoreActionValue, DeviceKind, DeviceModel as CoreModel, Market as CoreMarket,
     MarketFields, SitePlan as CoreSitePlan, SwitchPolicy, Terms,
 };
@@ -629,7 +629,7 @@ fn run_columns(
     n: usize,
     inputs: &[&[f64]],
     out: Option<DailyColumns>,
-    f: impl FnOnce(econ::DailyBatchOutput<'_>) -> hcp::Result<()>,
+    f: impl FnOnce(econ::DailyBatchOutput<'_>) -> hcpcore::Result<()>,
 ) -> Result<DailyColumns> {
     let Some(mut out) = out else {
         let (mut r, mut c, mut p, mut b) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);

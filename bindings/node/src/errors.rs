@@ -1,7 +1,7 @@
-//! Maps `hcp::Error` onto JavaScript errors whose `code` is the kind's name
+//! Maps `hcpcore::Error` onto JavaScript errors whose `code` is the kind's name
 //! (`err.code === 'InvalidInput'`), with the core's message naming the field.
 
-/// The `code` of a thrown JS error: an `hcp::ErrorKind` name.
+/// The `code` of a thrown JS error: an `hcpcore::ErrorKind` name.
 #[derive(Debug, Clone, Copy)]
 pub struct Code(pub &'static str);
 
@@ -14,8 +14,8 @@ impl AsRef<str> for Code {
 /// Result type of every export: errors carry an hcp kind as their JS `code`.
 pub type Result<T> = napi::Result<T, Code>;
 
-/// Converts an `hcp::Error`.
-pub fn to_js(err: hcp::Error) -> napi::Error<Code> {
+/// Converts an `hcpcore::Error`.
+pub fn to_js(err: hcpcore::Error) -> napi::Error<Code> {
     napi::Error::new(Code(err.kind().name()), err.message().to_string())
 }
 
@@ -25,7 +25,7 @@ pub trait IntoJs<T> {
     fn js(self) -> Result<T>;
 }
 
-impl<T> IntoJs<T> for hcp::Result<T> {
+impl<T> IntoJs<T> for hcpcore::Result<T> {
     fn js(self) -> Result<T> {
         self.map_err(to_js)
     }
@@ -34,5 +34,5 @@ impl<T> IntoJs<T> for hcp::Result<T> {
 /// An `InvalidInput` error raised by the binding's own argument conversion.
 #[allow(dead_code)]
 pub fn invalid_input(field: &str, reason: impl std::fmt::Display) -> napi::Error<Code> {
-    to_js(hcp::Error::invalid_input(field, reason))
+    to_js(hcpcore::Error::invalid_input(field, reason))
 }

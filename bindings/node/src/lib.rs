@@ -1,7 +1,7 @@
 //! The N-API module behind the npm package `hcp`.
 //!
 //! One file per core module (`econ.rs`, `router.rs`, `sim.rs`, `billing.rs`); `errors.rs` maps
-//! `hcp::Error` onto JS errors whose `code` is the kind name. Every export is declared with
+//! `hcpcore::Error` onto JS errors whose `code` is the kind name. Every export is declared with
 //! `catch_unwind`, so a Rust panic becomes a thrown JS error, never an abort. Bindings only
 //! convert arguments and map errors: every formula and rule lives in `hcp` (core).
 #![deny(clippy::all)]

@@ -14,12 +14,13 @@ use crate::errors::{to_js, Result};
 pub fn to_value<T: Serialize + ?Sized>(what: &str, v: &T) -> Result<Value> {
     let mut check = Check { path: String::new() };
     if let Err(NonFinite(msg)) = v.serialize(&mut check) {
-        return Err(to_js(hcp::Error::new(
-            hcp::ErrorKind::Internal,
+        return Err(to_js(hcpcore::Error::new(
+            hcpcore::ErrorKind::Internal,
             format!("{what}{msg} (a bug in hcp's core: please report it with the input)"),
         )));
     }
-    serde_json::to_value(v).map_err(|e| to_js(hcp::Error::new(hcp::ErrorKind::Internal, format!("{what}: {e}"))))
+    serde_json::to_value(v)
+        .map_err(|e| to_js(hcpcore::Error::new(hcpcore::ErrorKind::Internal, format!("{what}: {e}"))))
 }
 
 #[derive(Debug)]

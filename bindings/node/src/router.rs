@@ -1,10 +1,10 @@
-//! `Router`: JavaScript adapter over `hcp::router::Router`. Conversion only; every rule lives in
+//! `Router`: JavaScript adapter over `hcpcore::router::Router`. Conversion only; every rule lives in
 //! the core. Bulk calls take and return typed arrays so a caller moving thousands of workloads
 //! crosses the boundary once. Workload ids are plain numbers (they stay below 2^40).
 
 use std::sync::Arc;
 
-use hcp::router::{
+use hcpcore::router::{
     Assignment as CoreAssignment, CustomerConfig as CoreCustomerConfig, Router as CoreRouter, RouterConfig,
     SubmitRequest, WorkloadInfo as CoreWorkloadInfo,
 };
@@ -14,7 +14,7 @@ use napi_derive::napi;
 use crate::args::{self, safe_int};
 use crate::econ::Market;
 use crate::errors::{invalid_input, to_js, Code, IntoJs, Result};
-use hcp::limits::MAX_BATCH;
+use hcpcore::limits::MAX_BATCH;
 
 /// Optional fields of a submission (the workload type supplies the rest).
 #[napi(object)]
@@ -252,7 +252,7 @@ pub struct Router {
 }
 
 fn closed() -> napi::Error<Code> {
-    to_js(hcp::Error::new(hcp::ErrorKind::Closed, "router: used after close()"))
+    to_js(hcpcore::Error::new(hcpcore::ErrorKind::Closed, "router: used after close()"))
 }
 
 #[napi]
@@ -688,7 +688,7 @@ impl Router {
 /// A workload id: an integer (else `InvalidInput`); a negative one names no workload (`NotFound`).
 fn id(workload_id: f64) -> Result<u64> {
     let v = safe_int("workloadId", workload_id)?;
-    u64::try_from(v).map_err(|_| to_js(hcp::Error::not_found("workload", v)))
+    u64::try_from(v).map_err(|_| to_js(hcpcore::Error::not_found("workload", v)))
 }
 
 /// A count argument as `u32`; outside its range is `InvalidInput` naming the field.

@@ -1,8 +1,8 @@
-//! `sim`: JavaScript adapters over `hcp::sim` — the H100 model, fleets, markets and telemetry.
+//! `sim`: JavaScript adapters over `hcpcore::sim` — the H100 model, fleets, markets and telemetry.
 //! Columns cross as TypedArrays; options and structured results as plain objects with camelCase
 //! keys. Conversion only: the models live in core.
 
-use hcp::sim::{
+use hcpcore::sim::{
     Activity, Command, DecodeOptions, Fleet as CoreFleet, FleetConfig, GpuSpec, HostMemory, MarketReplay, MarketSeries,
     MarketSource, ModelSpec, SwitchRequest, SyntheticConfig, SyntheticMarket, H100 as CoreH100,
 };
@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::args::{self, count, safe_int};
 use crate::errors::{invalid_input, IntoJs, Result};
-use hcp::limits::{MAX_FLEET_DEVICES, MAX_STEPS};
+use hcpcore::limits::{MAX_FLEET_DEVICES, MAX_STEPS};
 
 /// camelCase keys → snake_case, recursively (JS options to core serde structs).
 fn snake_keys(v: Value) -> Value {
@@ -116,7 +116,7 @@ fn model_init(m: &ModelSpecInit) -> Result<ModelSpec> {
         bytes_per_param: m.bytes_per_param.unwrap_or(2.0),
         layers: match &m.layers {
             None => None,
-            Some(l) => Some(hcp::sim::LayerShapes {
+            Some(l) => Some(hcpcore::sim::LayerShapes {
                 layers: args::u32_arg("model.layers.layers", l.layers)?,
                 hidden: args::u32_arg("model.layers.hidden", l.hidden)?,
                 intermediate: args::u32_arg("model.layers.intermediate", l.intermediate)?,
@@ -305,9 +305,9 @@ pub fn replay_market(directory: String, start: String, steps: f64, dt_seconds: f
     Ok(market_columns(r.series(steps, dt_seconds).js()?))
 }
 
-/// A time step within the stated bounds (`hcp::limits`), seconds.
+/// A time step within the stated bounds (`hcpcore::limits`), seconds.
 fn dt(field: &str, x: f64) -> Result<f64> {
-    use hcp::limits::{MAX_DT_SECONDS, MIN_DT_SECONDS};
+    use hcpcore::limits::{MAX_DT_SECONDS, MIN_DT_SECONDS};
     if x.is_finite() && (MIN_DT_SECONDS..=MAX_DT_SECONDS).contains(&x) {
         Ok(x)
     } else {

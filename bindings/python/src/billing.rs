@@ -1,10 +1,10 @@
-//! `hcp.billing`: Python adapters over `hcp::billing`. Configurations, events and results cross
+//! `hcpcore.billing`: Python adapters over `hcpcore::billing`. Configurations, events and results cross
 //! as JSON text (the Python facade `hcp/billing.py` turns dicts into JSON with decimals kept as
 //! exact strings, and results back into `decimal.Decimal`); every rule lives in the core.
 
 use std::sync::Mutex;
 
-use hcp::billing::{
+use hcpcore::billing::{
     self, Charge, Currency, Durability, EventValue, Ledger, Plan, PlannedUsage, Rounding, Subscription, Timestamp,
     UsageEvent, UsageStore,
 };
@@ -21,12 +21,12 @@ fn plan<'a, 'py>(v: &'a Any<'py>) -> PyResult<&'a Bound<'py, PyPlan>> {
     class_arg::<PyPlan>(v, "plan")
 }
 
-/// Refuses a JSON array longer than `hcp.limits.MAX_BATCH` (before its items are converted).
-fn check_batch(field: &str, v: &Value) -> hcp::Result<()> {
+/// Refuses a JSON array longer than `hcpcore.limits.MAX_BATCH` (before its items are converted).
+fn check_batch(field: &str, v: &Value) -> hcpcore::Result<()> {
     match v {
-        Value::Array(items) if items.len() > hcp::limits::MAX_BATCH => Err(hcp::Error::invalid_input(
+        Value::Array(items) if items.len() > hcpcore::limits::MAX_BATCH => Err(hcpcore::Error::invalid_input(
             field,
-            format!("has {} items, at most {} per call", items.len(), hcp::limits::MAX_BATCH),
+            format!("has {} items, at most {} per call", items.len(), hcpcore::limits::MAX_BATCH),
         )),
         _ => Ok(()),
     }
@@ -46,8 +46,8 @@ fn timestamp(field: &str, text: Option<&str>, default: Timestamp) -> PyResult<Ti
     text.map_or(Ok(default), |t| Timestamp::parse_field(field, t).py())
 }
 
-/// A priced charge (`hcp.billing.Charge` wraps it).
-#[pyclass(name = "NativeCharge", module = "hcp._hcp", frozen)]
+/// A priced charge (`hcpcore.billing.Charge` wraps it).
+#[pyclass(name = "NativeCharge", module = "hcpcore._hcp", frozen)]
 pub struct PyCharge {
     inner: Charge,
 }
@@ -81,8 +81,8 @@ impl PyCharge {
     }
 }
 
-/// A plan (`hcp.billing.Plan` wraps it).
-#[pyclass(name = "NativePlan", module = "hcp._hcp", frozen)]
+/// A plan (`hcpcore.billing.Plan` wraps it).
+#[pyclass(name = "NativePlan", module = "hcpcore._hcp", frozen)]
 pub struct PyPlan {
     inner: Plan,
 }
@@ -123,22 +123,22 @@ impl PyPlan {
     }
 }
 
-/// A usage ledger (`hcp.billing.Ledger` wraps it). Closing it makes later calls raise
+/// A usage ledger (`hcpcore.billing.Ledger` wraps it). Closing it makes later calls raise
 /// `ClosedError`.
-#[pyclass(name = "NativeLedger", module = "hcp._hcp", frozen)]
+#[pyclass(name = "NativeLedger", module = "hcpcore._hcp", frozen)]
 pub struct PyLedger {
     inner: Mutex<Option<Ledger>>,
 }
 
 impl PyLedger {
-    fn with<T>(&self, f: impl FnOnce(&mut Ledger) -> hcp::Result<T>) -> PyResult<T> {
+    fn with<T>(&self, f: impl FnOnce(&mut Ledger) -> hcpcore::Result<T>) -> PyResult<T> {
         let mut guard = self
             .inner
             .lock()
-            .map_err(|_| to_py_err(hcp::Error::new(hcp::ErrorKind::Internal, "ledger lock poisoned")))?;
+            .map_err(|_| to_py_err(hcpcore::Error::new(hcpcore::ErrorKind::Internal, "ledger lock poisoned")))?;
         match guard.as_mut() {
             Some(ledger) => f(ledger).py(),
-            None => Err(to_py_err(hcp::Error::new(hcp::ErrorKind::Closed, "ledger: used after close()"))),
+            None => Err(to_py_err(hcpcore::Error::new(hcpcore::ErrorKind::Closed, "ledger: used after close()"))),
         }
     }
 }
@@ -166,7 +166,7 @@ impl PyLedger {
         let events_json = str_arg(events_json, "events")?;
         py.detach(|| {
             let value: Value = serde_json::from_str(&events_json)
-                .map_err(|e| hcp::Error::invalid_input("events", format!("malformed JSON: {e}")))?;
+                .map_err(|e| hcpcore::Error::invalid_input("events", format!("malformed JSON: {e}")))?;
             check_batch("events", &value)?;
             check_json_depth("events", &value)?;
             let events = UsageEvent::many_from_json(&value)?;
@@ -259,9 +259,9 @@ impl PyLedger {
                 .enumerate()
                 .map(|(i, s)| {
                     Subscription::from_json(s)
-                        .map_err(|e| hcp::Error::new(e.kind(), format!("subscriptions[{i}].{}", e.message())))
+                        .map_err(|e| hcpcore::Error::new(e.kind(), format!("subscriptions[{i}].{}", e.message())))
                 })
-                .collect::<hcp::Result<Vec<_>>>()
+                .collect::<hcpcore::Result<Vec<_>>>()
                 .py()?,
             _ => return Err(invalid_input("subscriptions", "expected an array")),
         };
@@ -291,8 +291,11 @@ impl PyLedger {
         let now = Timestamp::parse_field("now", &str_arg(now, "now")?).py()?;
         let budget = billing::parse_decimal("budget", &str_arg(budget, "budget")?).py()?;
         let thresholds: Vec<String> = arg(thresholds, "thresholds")?;
-        let thresholds =
-            thresholds.iter().map(|t| billing::parse_decimal("thresholds", t)).collect::<hcp::Result<Vec<_>>>().py()?;
+        let thresholds = thresholds
+            .iter()
+            .map(|t| billing::parse_decimal("thresholds", t))
+            .collect::<hcpcore::Result<Vec<_>>>()
+            .py()?;
         to_json_text(&self.with(|l| billing::budget_status(&*l, &plan.inner, &sub, now, budget, &thresholds))?)
     }
 
@@ -301,7 +304,7 @@ impl PyLedger {
         let mut guard = self
             .inner
             .lock()
-            .map_err(|_| to_py_err(hcp::Error::new(hcp::ErrorKind::Internal, "ledger lock poisoned")))?;
+            .map_err(|_| to_py_err(hcpcore::Error::new(hcpcore::ErrorKind::Internal, "ledger lock poisoned")))?;
         guard.take();
         Ok(())
     }
@@ -315,12 +318,12 @@ impl PyLedger {
 
 impl PyLedger {
     /// Like `with`, returning the core error (for use inside `py.detach`).
-    fn with_core<T>(&self, f: impl FnOnce(&mut Ledger) -> hcp::Result<T>) -> hcp::Result<T> {
+    fn with_core<T>(&self, f: impl FnOnce(&mut Ledger) -> hcpcore::Result<T>) -> hcpcore::Result<T> {
         let mut guard =
-            self.inner.lock().map_err(|_| hcp::Error::new(hcp::ErrorKind::Internal, "ledger lock poisoned"))?;
+            self.inner.lock().map_err(|_| hcpcore::Error::new(hcpcore::ErrorKind::Internal, "ledger lock poisoned"))?;
         match guard.as_mut() {
             Some(ledger) => f(ledger),
-            None => Err(hcp::Error::new(hcp::ErrorKind::Closed, "ledger: used after close()")),
+            None => Err(hcpcore::Error::new(hcpcore::ErrorKind::Closed, "ledger: used after close()")),
         }
     }
 }
@@ -340,7 +343,7 @@ fn billing_validate_event(event_json: &Any<'_>) -> PyResult<String> {
     to_json_text(&event.to_json())
 }
 
-/// Adds this module's classes and functions to `hcp._hcp`.
+/// Adds this module's classes and functions to `hcpcore._hcp`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyCharge>()?;
     m.add_class::<PyPlan>()?;

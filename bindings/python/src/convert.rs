@@ -1,7 +1,7 @@
 //! Conversions shared by every module of the Python binding, and the one place where arguments
 //! cross the boundary:
 //!
-//! - serde data → Python objects (objects become `hcp._record.Record`, a dict with attribute
+//! - serde data → Python objects (objects become `hcpcore._record.Record`, a dict with attribute
 //!   access). A non-finite float in a result is never shown (JSON would make it `None`): it is an
 //!   `InternalError` naming the field, since the core promises finite results.
 //! - Python arguments → Rust values ([`arg`], [`opt_arg`], [`str_arg`], …). Every failure is an
@@ -11,13 +11,13 @@
 //!   `InvalidInputError`. PyO3's own conversions would raise `OverflowError`, `TypeError` or
 //!   `UnicodeEncodeError` without the field, so public entry points take `&Bound<PyAny>` and
 //!   convert here.
-//! - Python containers → JSON ([`py_to_json`]): nesting is limited to `hcp::limits::MAX_DEPTH`
+//! - Python containers → JSON ([`py_to_json`]): nesting is limited to `hcpcore::limits::MAX_DEPTH`
 //!   (a cyclic or 30,000-deep dict is refused, not a stack overflow) and an iterable to
-//!   `hcp::limits::MAX_BATCH` items (an endless generator is refused, not looped over).
+//!   `hcpcore::limits::MAX_BATCH` items (an endless generator is refused, not looped over).
 
 use std::borrow::Cow;
 
-use hcp::limits::{MAX_BATCH, MAX_DEPTH};
+use hcpcore::limits::{MAX_BATCH, MAX_DEPTH};
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -31,7 +31,7 @@ use crate::errors::{internal, invalid_input, invalid_type};
 static RECORD: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 fn record_class(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
-    RECORD.import(py, "hcp._record", "Record")
+    RECORD.import(py, "hcpcore._record", "Record")
 }
 
 /// Wraps a dict as a `Record` (the class is looked up once and cached).
@@ -166,7 +166,7 @@ fn to_json(v: &Bound<'_, PyAny>, arg: &str, field: &str, depth: usize) -> PyResu
 
 /// Refuses JSON text's value nested deeper than `MAX_DEPTH` (serde_json itself stops at 128),
 /// so that JSON text and Python containers have the same limit.
-pub fn check_json_depth(field: &str, v: &Value) -> hcp::Result<()> {
+pub fn check_json_depth(field: &str, v: &Value) -> hcpcore::Result<()> {
     let mut stack = vec![(v, 0usize)];
     while let Some((v, depth)) = stack.pop() {
         let children: Box<dyn Iterator<Item = &Value>> = match v {
@@ -175,7 +175,7 @@ pub fn check_json_depth(field: &str, v: &Value) -> hcp::Result<()> {
             _ => continue,
         };
         if depth >= MAX_DEPTH {
-            return Err(hcp::Error::invalid_input(field, format!("nested deeper than {MAX_DEPTH} levels")));
+            return Err(hcpcore::Error::invalid_input(field, format!("nested deeper than {MAX_DEPTH} levels")));
         }
         stack.extend(children.map(|c| (c, depth + 1)));
     }
@@ -285,9 +285,9 @@ macro_rules! int_from_arg {
 }
 int_from_arg!(i64, u64, u32);
 
-/// A count: an int in `0..=max` (`hcp::limits::count`), checked before anything is allocated.
+/// A count: an int in `0..=max` (`hcpcore::limits::count`), checked before anything is allocated.
 pub fn count_arg(v: &Bound<'_, PyAny>, field: &str, max: usize) -> PyResult<usize> {
-    hcp::limits::count(field, int_value(v, field)?, max).map_err(crate::errors::to_py_err)
+    hcpcore::limits::count(field, int_value(v, field)?, max).map_err(crate::errors::to_py_err)
 }
 
 impl FromArg for f64 {
@@ -308,9 +308,9 @@ impl FromArg for f64 {
     }
 }
 
-/// A time step in `hcp::limits::MIN_DT_SECONDS..=MAX_DT_SECONDS` seconds (a NaN is outside).
+/// A time step in `hcpcore::limits::MIN_DT_SECONDS..=MAX_DT_SECONDS` seconds (a NaN is outside).
 pub fn dt_arg(v: &Bound<'_, PyAny>, field: &str) -> PyResult<f64> {
-    use hcp::limits::{MAX_DT_SECONDS, MIN_DT_SECONDS};
+    use hcpcore::limits::{MAX_DT_SECONDS, MIN_DT_SECONDS};
     let x: f64 = arg(v, field)?;
     if (MIN_DT_SECONDS..=MAX_DT_SECONDS).contains(&x) {
         Ok(x)
@@ -369,7 +369,7 @@ pub fn len_arg(v: &Bound<'_, PyAny>, field: &str, max: usize) -> PyResult<usize>
 
 /// A pyclass argument (`&Market`, …) by reference; anything else is `InvalidTypeError`.
 pub fn class_arg<'a, 'py, T: pyo3::PyClass>(v: &'a Bound<'py, PyAny>, field: &str) -> PyResult<&'a Bound<'py, T>> {
-    v.cast::<T>().map_err(|_| invalid_type(field, &format!("a hcp.{}", T::NAME), v))
+    v.cast::<T>().map_err(|_| invalid_type(field, &format!("an hcpcore.{}", T::NAME), v))
 }
 
 // ------------------------------------------------------------------ finite check -----------

@@ -1,7 +1,7 @@
-//! `hcp.econ` and `hcp.models`: market snapshots, the model catalog and the economics functions.
-//! Conversion only; every formula lives in `hcp::econ`.
+//! `hcpcore.econ` and `hcpcore.models`: market snapshots, the model catalog and the economics functions.
+//! Conversion only; every formula lives in `hcpcore::econ`.
 
-use hcp::econ::{self, Action, Decider, DeviceGroup, DeviceModel, Market, MarketFields, Site, SwitchPolicy, Terms};
+use hcpcore::econ::{self, Action, Decider, DeviceGroup, DeviceModel, Market, MarketFields, Site, SwitchPolicy, Terms};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -17,7 +17,7 @@ fn market(v: &Any<'_>) -> PyResult<Market> {
 }
 
 /// A validated market snapshot (`hcp.Market`).
-#[pyclass(name = "Market", module = "hcp", frozen)]
+#[pyclass(name = "Market", module = "hcpcore", frozen)]
 #[derive(Clone)]
 pub struct PyMarket {
     pub inner: Market,
@@ -153,8 +153,8 @@ impl PyMarket {
     }
 }
 
-/// A device model from the catalog (`hcp.models.S21`, …).
-#[pyclass(name = "DeviceModel", module = "hcp", frozen)]
+/// A device model from the catalog (`hcpcore.models.S21`, …).
+#[pyclass(name = "DeviceModel", module = "hcpcore", frozen)]
 #[derive(Clone)]
 pub struct PyDeviceModel {
     pub inner: DeviceModel,
@@ -261,11 +261,11 @@ pub fn model_arg(model: &Bound<'_, PyAny>) -> PyResult<DeviceModel> {
     if model.is_instance_of::<pyo3::types::PyString>() {
         return econ::models::get(&str_arg(model, "model")?).py();
     }
-    Err(invalid_type("model", "a hcp.DeviceModel or a model name", model))
+    Err(invalid_type("model", "an hcpcore.DeviceModel or a model name", model))
 }
 
 /// One miner's expected day.
-#[pyclass(name = "MinerDaily", module = "hcp", frozen, get_all)]
+#[pyclass(name = "MinerDaily", module = "hcpcore", frozen, get_all)]
 pub struct PyMinerDaily {
     btc: f64,
     revenue_usd: f64,
@@ -446,8 +446,8 @@ fn best_action<'py>(
     to_py(py, &econ::best_action(&model_arg(model)?, &self::market(market)?, &self::terms(terms)?).py()?)
 }
 
-/// A stateful per-device decider with switching cost and minimum dwell (`hcp.econ.Decider`).
-#[pyclass(name = "Decider", module = "hcp")]
+/// A stateful per-device decider with switching cost and minimum dwell (`hcpcore.econ.Decider`).
+#[pyclass(name = "Decider", module = "hcpcore")]
 pub struct PyDecider {
     inner: Decider,
 }
@@ -478,17 +478,17 @@ impl PyDecider {
     }
 
     /// Steps once per market, returning the action names (one boundary crossing for a series of
-    /// at most `hcp.limits.MAX_STEPS` markets).
+    /// at most `hcpcore.limits.MAX_STEPS` markets).
     fn step_series(&mut self, markets: &Any<'_>, dt_seconds: &Any<'_>) -> PyResult<Vec<&'static str>> {
         let dt: f64 = arg(dt_seconds, "dt_seconds")?;
         if markets.is_instance_of::<pyo3::types::PyString>() {
-            return Err(invalid_type("markets", "a sequence of hcp.Market", markets));
+            return Err(invalid_type("markets", "a sequence of hcpcore.Market", markets));
         }
-        let items = markets.try_iter().map_err(|_| invalid_type("markets", "a sequence of hcp.Market", markets))?;
+        let items = markets.try_iter().map_err(|_| invalid_type("markets", "a sequence of hcpcore.Market", markets))?;
         let mut list = Vec::new();
         for m in items {
-            if list.len() >= hcp::limits::MAX_STEPS {
-                return Err(invalid_input("markets", format!("more than {} markets", hcp::limits::MAX_STEPS)));
+            if list.len() >= hcpcore::limits::MAX_STEPS {
+                return Err(invalid_input("markets", format!("more than {} markets", hcpcore::limits::MAX_STEPS)));
             }
             let m = m.map_err(|e| invalid_input("markets", e))?;
             list.push(class_arg::<PyMarket>(&m, "markets")?.get().inner);
@@ -510,8 +510,8 @@ impl PyDecider {
     }
 }
 
-/// A site: device groups, a power cap and terms (`hcp.econ.Site`).
-#[pyclass(name = "Site", module = "hcp", frozen)]
+/// A site: device groups, a power cap and terms (`hcpcore.econ.Site`).
+#[pyclass(name = "Site", module = "hcpcore", frozen)]
 pub struct PySite {
     inner: Site,
 }
@@ -535,8 +535,8 @@ impl PySite {
                 .try_iter()
                 .map_err(|_| invalid_type("devices", "a dict or a list of (model, count)", devices))?
             {
-                if pairs.len() >= hcp::limits::MAX_BATCH {
-                    return Err(invalid_input("devices", format!("more than {} groups", hcp::limits::MAX_BATCH)));
+                if pairs.len() >= hcpcore::limits::MAX_BATCH {
+                    return Err(invalid_input("devices", format!("more than {} groups", hcpcore::limits::MAX_BATCH)));
                 }
                 let item = item.map_err(|e| invalid_input("devices", e))?;
                 let t = item.cast::<PyTuple>().map_err(|_| invalid_type("devices", "(model, count) pairs", &item))?;
@@ -630,7 +630,7 @@ fn slice_mut<'a>(a: &'a mut PyReadwriteArray1<'_, f64>, field: &str) -> PyResult
 fn fill_columns(
     py: Python<'_>,
     cols: &Columns<'_>,
-    f: impl FnOnce(econ::DailyBatchOutput<'_>) -> hcp::Result<()> + Send,
+    f: impl FnOnce(econ::DailyBatchOutput<'_>) -> hcpcore::Result<()> + Send,
 ) -> PyResult<()> {
     let (mut r, mut c, mut p, mut b) = (rw(&cols.0)?, rw(&cols.1)?, rw(&cols.2)?, rw(&cols.3)?);
     let out = econ::DailyBatchOutput {

@@ -1,7 +1,7 @@
-//! `hcp._hcp`: the native module behind the Python package `hcp`.
+//! `hcpcore._hcp`: the native module behind the Python package `hcp`.
 //!
 //! One file per core module (`econ.rs`, `router.rs`, `sim.rs`, `billing.rs`), each with a
-//! `register` function; `errors.rs` maps `hcp::Error` onto `hcp.HcpError` and its subclasses.
+//! `register` function; `errors.rs` maps `hcpcore::Error` onto `hcp.HcpError` and its subclasses.
 //! Bindings only convert arguments and map errors: every formula and rule lives in `hcp` (core).
 //! Long calls release the GIL (`py.detach`); PyO3 turns any Rust panic into a Python exception
 //! (`pyo3_runtime.PanicException`) instead of aborting. Every argument is converted in `convert.rs`,
@@ -20,12 +20,12 @@ use pyo3::prelude::*;
 fn _hcp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("ABI_VERSION", 1)?;
-    m.add("MAX_BATCH", hcp::limits::MAX_BATCH)?;
-    m.add("MAX_FLEET_DEVICES", hcp::limits::MAX_FLEET_DEVICES)?;
-    m.add("MAX_STEPS", hcp::limits::MAX_STEPS)?;
-    m.add("MAX_DEPTH", hcp::limits::MAX_DEPTH)?;
-    m.add("MAX_DT_SECONDS", hcp::limits::MAX_DT_SECONDS)?;
-    m.add("MIN_DT_SECONDS", hcp::limits::MIN_DT_SECONDS)?;
+    m.add("MAX_BATCH", hcpcore::limits::MAX_BATCH)?;
+    m.add("MAX_FLEET_DEVICES", hcpcore::limits::MAX_FLEET_DEVICES)?;
+    m.add("MAX_STEPS", hcpcore::limits::MAX_STEPS)?;
+    m.add("MAX_DEPTH", hcpcore::limits::MAX_DEPTH)?;
+    m.add("MAX_DT_SECONDS", hcpcore::limits::MAX_DT_SECONDS)?;
+    m.add("MIN_DT_SECONDS", hcpcore::limits::MIN_DT_SECONDS)?;
     econ::register(m)?;
     router::register(m)?;
     sim::register(m)?;

@@ -1,4 +1,4 @@
-//! `hcp.Router`: the Python adapter over `hcp::router::Router`. Conversion only; every rule lives
+//! `hcp.Router`: the Python adapter over `hcpcore::router::Router`. Conversion only; every rule lives
 //! in the core. Every call that touches the router releases the GIL (`py.detach`), so many Python
 //! threads can submit and dispatch at once; bulk calls take and return numpy arrays so that a
 //! caller moving thousands of workloads crosses the boundary once.
@@ -6,12 +6,12 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use hcp::router::{Assignment, CustomerConfig, Router, RouterConfig, SubmitRequest};
+use hcpcore::router::{Assignment, CustomerConfig, Router, RouterConfig, SubmitRequest};
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use hcp::limits::MAX_BATCH;
+use hcpcore::limits::MAX_BATCH;
 
 use crate::convert::{
     arg, arg_or, check_json_depth, class_arg, count_arg, finite, len_arg, opt_arg, opt_str_arg, py_to_json, str_arg,
@@ -21,7 +21,7 @@ use crate::econ::PyMarket;
 use crate::errors::{invalid_input, invalid_type, to_py_err, IntoPy};
 
 /// A priority router of workloads onto devices (`hcp.Router`).
-#[pyclass(name = "Router", module = "hcp", frozen)]
+#[pyclass(name = "Router", module = "hcpcore", frozen)]
 pub struct PyRouter {
     inner: Arc<Router>,
     closed: AtomicBool,
@@ -64,7 +64,7 @@ fn column<'py>(v: Option<&Bound<'py, PyAny>>, n: usize, field: &str) -> PyResult
 impl PyRouter {
     fn router(&self) -> PyResult<Arc<Router>> {
         if self.closed.load(Ordering::Acquire) {
-            return Err(to_py_err(hcp::Error::new(hcp::ErrorKind::Closed, "router: used after close()")));
+            return Err(to_py_err(hcpcore::Error::new(hcpcore::ErrorKind::Closed, "router: used after close()")));
         }
         Ok(self.inner.clone())
     }
@@ -620,7 +620,7 @@ impl PyRouter {
     }
 }
 
-/// Adds this module's classes and functions to `hcp._hcp`.
+/// Adds this module's classes and functions to `hcpcore._hcp`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRouter>()?;
     Ok(())

@@ -1,8 +1,8 @@
-//! `hcp.sim`: Python adapters over `hcp::sim` — the H100 model, model specs, fleets, markets and
+//! `hcpcore.sim`: Python adapters over `hcpcore::sim` — the H100 model, model specs, fleets, markets and
 //! telemetry. Columnar output (series, events, per-device state, market series) crosses as numpy
 //! arrays in one call; long runs release the GIL. Conversion only: the models live in core.
 
-use hcp::sim::{
+use hcpcore::sim::{
     Activity, AsicSpec, Command, DecodeOptions, Fleet, FleetConfig, GpuSpec, HostMemory, LayerShapes, MarketReplay,
     MarketSeries, MarketSource, ModelSpec, SwitchRequest, SyntheticConfig, SyntheticMarket, H100,
 };
@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use serde_json::Value;
 
-use hcp::limits::{MAX_FLEET_DEVICES, MAX_STEPS};
+use hcpcore::limits::{MAX_FLEET_DEVICES, MAX_STEPS};
 
 use crate::convert::{
     arg, arg_or, count_arg, dict_arg, dt_arg, finite, finite_col, kwargs_to, len_arg, opt_arg, py_to_json, record,
@@ -21,8 +21,8 @@ use crate::errors::{invalid_input, invalid_type, IntoPy};
 
 type Any<'py> = Bound<'py, PyAny>;
 
-/// A model to serve (`hcp.sim.ModelSpec(params=8e9, bytes_per_param=2)`).
-#[pyclass(name = "ModelSpec", module = "hcp", frozen)]
+/// A model to serve (`hcpcore.sim.ModelSpec(params=8e9, bytes_per_param=2)`).
+#[pyclass(name = "ModelSpec", module = "hcpcore", frozen)]
 #[derive(Clone)]
 pub struct PyModelSpec {
     inner: ModelSpec,
@@ -95,7 +95,7 @@ fn model_arg(v: &Bound<'_, PyAny>) -> PyResult<ModelSpec> {
         return Ok(m.get().inner);
     }
     if !v.is_instance_of::<PyDict>() {
-        return Err(invalid_type("model", "a hcp.sim.ModelSpec or a dict of its fields", v));
+        return Err(invalid_type("model", "a hcpcore.sim.ModelSpec or a dict of its fields", v));
     }
     let json = py_to_json(v, "model")?;
     let m: ModelSpec = serde_json::from_value(json).map_err(|e| invalid_input("model", e))?;
@@ -128,8 +128,8 @@ fn overrides_json(v: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
     }
 }
 
-/// One simulated H100 (`hcp.sim.H100("sxm")`).
-#[pyclass(name = "H100", module = "hcp")]
+/// One simulated H100 (`hcpcore.sim.H100("sxm")`).
+#[pyclass(name = "H100", module = "hcpcore")]
 pub struct PyH100 {
     inner: H100,
 }
@@ -190,7 +190,7 @@ impl PyH100 {
         to_py(py, &self.inner.switch_with(&request).py()?)
     }
 
-    /// Advances `dt_seconds` (within `hcp.limits.MIN_DT_SECONDS..MAX_DT_SECONDS`) under tensor and
+    /// Advances `dt_seconds` (within `hcpcore.limits.MIN_DT_SECONDS..MAX_DT_SECONDS`) under tensor and
     /// DRAM activity (0–1); returns the reading.
     #[pyo3(signature = (dt_seconds, *, tensor=None, dram=None),
            text_signature = "($self, dt_seconds, *, tensor=0.0, dram=0.0)")]
@@ -295,8 +295,8 @@ fn miner_spec<'py>(py: Python<'py>, model: &Any<'py>) -> PyResult<Bound<'py, PyA
     to_py(py, &AsicSpec::by_name(&str_arg(model, "model")?).py()?)
 }
 
-/// A fleet of simulated GPUs and miners (`hcp.sim.Fleet(dt_seconds=60, seed=1)`).
-#[pyclass(name = "Fleet", module = "hcp")]
+/// A fleet of simulated GPUs and miners (`hcpcore.sim.Fleet(dt_seconds=60, seed=1)`).
+#[pyclass(name = "Fleet", module = "hcpcore")]
 pub struct PyFleet {
     inner: Fleet,
 }
@@ -352,7 +352,7 @@ impl PyFleet {
     }
 
     /// Adds `gpus` GPUs then `miners` miners; returns the first new id. The fleet holds at most
-    /// `hcp.limits.MAX_FLEET_DEVICES` devices, checked before any is added.
+    /// `hcpcore.limits.MAX_FLEET_DEVICES` devices, checked before any is added.
     #[pyo3(signature = (gpu_variant=None, gpus=None, miner_model=None, miners=None),
            text_signature = "($self, gpu_variant='sxm', gpus=0, miner_model='S21', miners=0)")]
     fn add_many(
@@ -553,7 +553,7 @@ impl PyFleet {
     }
 }
 
-/// Adds this module's classes and functions to `hcp._hcp`.
+/// Adds this module's classes and functions to `hcpcore._hcp`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyModelSpec>()?;
     m.add_class::<PyH100>()?;

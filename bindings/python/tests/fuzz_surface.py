@@ -22,12 +22,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import hcpcore as hcp
 import numpy as np
+from hcpcore.billing import Charge, Ledger, Plan, Subscription
+from hcpcore.sim import H100, Fleet, ModelSpec
 from hypothesis import strategies as st
-
-import hcp
-from hcp.billing import Charge, Ledger, Plan, Subscription
-from hcp.sim import H100, Fleet, ModelSpec
 
 ROOT = Path(__file__).resolve().parents[3]
 MARKET_DIR = str(ROOT / "data" / "market")

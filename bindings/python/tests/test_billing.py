@@ -8,11 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import hcpcore as hcp
 import pytest
+from hcpcore.billing import Charge, Invoice, Ledger, Plan, Subscription
 from vectors import load
-
-import hcp
-from hcp.billing import Charge, Invoice, Ledger, Plan, Subscription
 
 DOC = load("billing")
 ERRORS = {

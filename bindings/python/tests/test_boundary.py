@@ -11,13 +11,12 @@ import sys
 from decimal import Decimal
 from typing import Any
 
+import hcpcore as hcp
 import numpy as np
 import pytest
-
-import hcp
-from hcp.billing import Charge, Ledger, Plan
-from hcp.limits import MAX_BATCH, MAX_DEPTH, MAX_FLEET_DEVICES, MAX_STEPS
-from hcp.sim import H100, Fleet, ModelSpec
+from hcpcore.billing import Charge, Ledger, Plan
+from hcpcore.limits import MAX_BATCH, MAX_DEPTH, MAX_FLEET_DEVICES, MAX_STEPS
+from hcpcore.sim import H100, Fleet, ModelSpec
 
 MARKET = hcp.Market(btc_usd=100_000, difficulty=1e14, height=840_000, fees_btc_per_block=0.1)
 EVENT = {"event_id": "e1", "customer_id": "acme", "meter_code": "m", "quantity": "1",
@@ -97,7 +96,7 @@ def test_depth_limit_is_max_depth() -> None:
 def test_deep_nesting_never_kills_the_process() -> None:
     # The original crash was a SIGSEGV: run it in a child so that a regression fails, not aborts, the suite.
     code = (
-        "import hcp\nd = x = {}\nfor _ in range(30000): x['a'] = {}; x = x['a']\n"
+        "import hcpcore as hcp\nd = x = {}\nfor _ in range(30000): x['a'] = {}; x = x['a']\n"
         "try: hcp.Router(config=d)\nexcept hcp.InvalidInputError: print('ok')\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

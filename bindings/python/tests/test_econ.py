@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 
+import hcpcore as hcp
 import pytest
-
-import hcp
 
 
 def market(**kw: float) -> hcp.Market:

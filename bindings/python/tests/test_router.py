@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import threading
 
+import hcpcore as hcp
 import numpy as np
 import pytest
-
-import hcp
 
 
 def fleet(n: int = 4, **config: object) -> hcp.Router:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
+import hcpcore as hcp
 import numpy as np
 import pytest
-
-import hcp
-from hcp.sim import H100, Fleet, ModelSpec
+from hcpcore.sim import H100, Fleet, ModelSpec
 
 
 def test_decode_and_switch_names() -> None:

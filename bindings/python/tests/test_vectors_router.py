@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import hcpcore as hcp
 import pytest
 from vectors import close, load
-
-import hcp
 
 DOC = load("router")
 SUBMIT_OPTIONS = ("priority", "gpus", "gpu_memory_gb", "site", "latency_bound_ms", "deadline_seconds")

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Callable
 
+import hcpcore as hcp
 import pytest
 from vectors import VECTORS, close, load
-
-import hcp
 
 DOC = load("sim")
 REL = float(DOC["tolerance"]["relative"])

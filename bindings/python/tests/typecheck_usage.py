@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hcp
+import hcpcore as hcp
 
 m = hcp.Market(btc_usd=100_000, difficulty=1e14, height=840_000, fee_share=0.02, electricity_usd_per_kwh=0.05)
 hashprice: float = hcp.econ.hashprice_usd_per_ph_day(m)

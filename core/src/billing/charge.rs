@@ -131,7 +131,7 @@ pub struct QuantityTransform {
 /// A priced charge: a model and an optional quantity transform.
 ///
 /// ```
-/// use hcp::billing::Charge;
+/// use hcpcore::billing::Charge;
 /// let c = Charge::from_json(&serde_json::json!({"model": "graduated", "tiers": [
 ///     {"up_to": 10, "per_unit_amount": "10", "flat_amount": "2"},
 ///     {"up_to": null, "per_unit_amount": "5", "flat_amount": "0"}]})).unwrap();
@@ -408,7 +408,7 @@ impl Charge {
     /// the values sum to 0 or less (no usage: no fixed fee, no minimum, no dynamic price).
     ///
     /// ```
-    /// use hcp::billing::{Charge, EventValue};
+    /// use hcpcore::billing::{Charge, EventValue};
     /// let c = Charge::from_json(&serde_json::json!({"model": "percentage", "rate": "1", "fixed_amount": "0.5",
     ///     "per_transaction_max_amount": "2"})).unwrap();
     /// let events: Vec<EventValue> = ["100", "1000"].iter().map(|v| EventValue::new(v.parse().unwrap())).collect();

@@ -65,7 +65,7 @@ impl PlannedUsage {
 /// `usage[i].meter_code`.
 ///
 /// ```
-/// use hcp::billing::*;
+/// use hcpcore::billing::*;
 /// let plan = Plan::from_json(&serde_json::json!({"currency": "USD",
 ///     "meters": [{"code": "gpu_hours", "aggregation": "sum", "group_by": ["gpu_model"]}],
 ///     "charges": [{"meter_code": "gpu_hours", "model": "standard", "amount": "2.49"}]})).unwrap();

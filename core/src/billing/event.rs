@@ -16,7 +16,7 @@ pub const MAX_ID_BYTES: usize = 256;
 /// (Lago's `transaction_id`, OpenMeter's CloudEvents `id`).
 ///
 /// ```
-/// use hcp::billing::UsageEvent;
+/// use hcpcore::billing::UsageEvent;
 /// let e = UsageEvent::from_json(&serde_json::json!({
 ///     "event_id": "e1", "customer_id": "acme", "meter_code": "gpu_seconds",
 ///     "quantity": "3600", "timestamp": "2026-11-01T00:00:00Z", "properties": {"gpu_model": "H100"}

@@ -102,7 +102,7 @@ impl Invoice {
     /// (a bug in hcp, never the caller's input).
     ///
     /// ```
-    /// # use hcp::billing::*;
+    /// # use hcpcore::billing::*;
     /// # let plan = Plan::from_json(&serde_json::json!({"currency": "USD", "meters": [{"code": "m", "aggregation": "count"}],
     /// #   "charges": [{"meter_code": "m", "model": "standard", "amount": "1"}]})).unwrap();
     /// # let sub = Subscription::new("c", Timestamp::parse("2026-11-01").unwrap(), Anchor::Calendar);

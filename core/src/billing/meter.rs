@@ -91,7 +91,7 @@ impl Aggregation {
 /// A meter definition.
 ///
 /// ```
-/// use hcp::billing::Meter;
+/// use hcpcore::billing::Meter;
 /// let m = Meter::from_json(&serde_json::json!(
 ///     {"code": "gpu_seconds", "aggregation": "sum", "group_by": ["gpu_model"]})).unwrap();
 /// assert_eq!(m.group_by, vec!["gpu_model".to_string()]);
@@ -132,7 +132,7 @@ impl EventValue {
     /// `Charge::amount(events=…)` in the bindings. Errors name `events[i]…`.
     ///
     /// ```
-    /// use hcp::billing::EventValue;
+    /// use hcpcore::billing::EventValue;
     /// let v = EventValue::from_json(0, &serde_json::json!({"quantity": 5, "properties": {"unit_price": "0.11"}})).unwrap();
     /// assert_eq!(v.unit_price.unwrap().to_string(), "0.11");
     /// ```
@@ -306,7 +306,7 @@ impl Meter {
     /// `keep_events` retains per-event values (percentage and dynamic charges need them).
     ///
     /// ```
-    /// use hcp::billing::{Meter, Period, Timestamp, UsageEvent};
+    /// use hcpcore::billing::{Meter, Period, Timestamp, UsageEvent};
     /// let t = |s| Timestamp::parse(s).unwrap();
     /// let held = Meter::from_json(&serde_json::json!({"code": "gpus", "aggregation": "weighted_sum", "weighted_mode": "level"})).unwrap();
     /// let ev = |id: &str, q: i64, ts| UsageEvent::new(id, "c", "gpus", q.into(), t(ts), Default::default()).unwrap();

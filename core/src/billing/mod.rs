@@ -1,4 +1,4 @@
-//! `hcp::billing` — meters, charge models, plans, rating, invoices and the usage ledger.
+//! `hcpcore::billing` — meters, charge models, plans, rating, invoices and the usage ledger.
 //!
 //! Customers of a hybrid site pay for GPU-seconds, tokens, reserved GPUs, hashrate (TH/s-hours)
 //! and energy. This module turns usage events into exact invoices:

@@ -13,7 +13,7 @@ use serde_json::Value;
 /// A currency: ISO 4217 code and number of decimals of its minor unit.
 ///
 /// ```
-/// use hcp::billing::Currency;
+/// use hcpcore::billing::Currency;
 /// assert_eq!(Currency::from_code("JPY").unwrap().minor_units, 0);
 /// assert_eq!(Currency::from_code("usd").unwrap().minor_units, 2);
 /// assert_eq!(Currency::from_code("KWD").unwrap().minor_units, 3);
@@ -116,7 +116,7 @@ impl Rounding {
     /// Rounds `amount` to `currency`'s minor unit.
     ///
     /// ```
-    /// use hcp::billing::{Currency, Rounding};
+    /// use hcpcore::billing::{Currency, Rounding};
     /// use rust_decimal::Decimal;
     /// let usd = Currency::from_code("USD").unwrap();
     /// let x: Decimal = "2.345".parse().unwrap();

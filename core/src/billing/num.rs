@@ -14,7 +14,7 @@ use std::str::FromStr;
 /// Parses decimal text (`"12.50"`, `"-3"`, `"1e-3"`); errors name `field`.
 ///
 /// ```
-/// use hcp::billing::parse_decimal;
+/// use hcpcore::billing::parse_decimal;
 /// assert_eq!(parse_decimal("amount", "0.10").unwrap().to_string(), "0.10");
 /// assert!(parse_decimal("amount", "NaN").is_err());
 /// ```

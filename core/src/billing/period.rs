@@ -109,7 +109,7 @@ impl Anchor {
 /// The sequence of billing periods of one subscription.
 ///
 /// ```
-/// use hcp::billing::{Anchor, BillingCycle, Interval, Timestamp};
+/// use hcpcore::billing::{Anchor, BillingCycle, Interval, Timestamp};
 /// let start = Timestamp::parse("2026-11-15T12:00:00Z").unwrap();
 /// let cal = BillingCycle::new(Interval::Monthly, Anchor::Calendar, start);
 /// let p0 = cal.period(0).unwrap();

@@ -45,7 +45,7 @@ pub struct PlanVersion {
 /// A billing plan.
 ///
 /// ```
-/// use hcp::billing::Plan;
+/// use hcpcore::billing::Plan;
 /// let plan = Plan::from_json(&serde_json::json!({
 ///     "code": "gpu", "currency": "USD", "interval": "monthly",
 ///     "meters": [{"code": "gpu_seconds", "aggregation": "sum"}],
@@ -53,8 +53,8 @@ pub struct PlanVersion {
 ///     "versions": [{"effective_from": "2027-01-01",
 ///                   "charges": [{"meter_code": "gpu_seconds", "model": "standard", "amount": "0.0008"}]}]
 /// })).unwrap();
-/// let jan = hcp::billing::Timestamp::parse("2027-01-01").unwrap();
-/// assert_eq!(plan.version_at(jan).charges[0].charge, hcp::billing::Charge::standard("0.0008".parse().unwrap()));
+/// let jan = hcpcore::billing::Timestamp::parse("2027-01-01").unwrap();
+/// assert_eq!(plan.version_at(jan).charges[0].charge, hcpcore::billing::Charge::standard("0.0008".parse().unwrap()));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -275,7 +275,7 @@ impl Coupon {
 /// A customer's subscription to a plan.
 ///
 /// ```
-/// use hcp::billing::Subscription;
+/// use hcpcore::billing::Subscription;
 /// let s = Subscription::from_json(&serde_json::json!({"customer_id": "acme", "start": "2026-11-01",
 ///     "tax_rate": "20", "coupons": [{"code": "WELCOME", "coupon_type": "percentage", "percentage_rate": "10"}]})).unwrap();
 /// assert_eq!(s.coupons.len(), 1);

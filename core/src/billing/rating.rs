@@ -227,7 +227,7 @@ fn push_correction(out: &mut Vec<InvoiceLine>, like: &InvoiceLine, precise: Deci
 /// Builds the invoice of the period containing `at` without recording it.
 ///
 /// ```
-/// use hcp::billing::*;
+/// use hcpcore::billing::*;
 /// let plan = Plan::from_json(&serde_json::json!({"currency": "USD",
 ///     "meters": [{"code": "tokens", "aggregation": "sum"}],
 ///     "charges": [{"meter_code": "tokens", "model": "package", "amount": "2", "package_size": 1000000}]})).unwrap();

@@ -16,7 +16,7 @@ const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
 /// An instant in UTC, in microseconds since the Unix epoch.
 ///
 /// ```
-/// use hcp::billing::Timestamp;
+/// use hcpcore::billing::Timestamp;
 /// let t = Timestamp::parse("2026-11-01T01:30:00+01:00").unwrap();
 /// assert_eq!(t.to_string(), "2026-11-01T00:30:00Z");
 /// ```
@@ -42,7 +42,7 @@ impl Timestamp {
     /// Midnight UTC of a civil date; `InvalidInput` naming `field` for an impossible date.
     ///
     /// ```
-    /// use hcp::billing::Timestamp;
+    /// use hcpcore::billing::Timestamp;
     /// assert_eq!(Timestamp::from_date("d", 2026, 2, 28).unwrap().to_string(), "2026-02-28T00:00:00Z");
     /// assert!(Timestamp::from_date("d", 2026, 2, 29).is_err());
     /// ```

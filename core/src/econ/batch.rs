@@ -96,7 +96,7 @@ fn first_bad(field: &str, values: &[f64], ok: impl Fn(f64) -> bool, rule: &str) 
 /// naming the field (and index); the outputs are then all zero.
 ///
 /// ```
-/// use hcp::econ::{batch::{miner_daily_batch, DailyBatchOutput}, Fees, Market, MiningTerms};
+/// use hcpcore::econ::{batch::{miner_daily_batch, DailyBatchOutput}, Fees, Market, MiningTerms};
 /// let m = Market::new(1e5, 1e14, 840_000, Fees::BtcPerBlock(0.0), 0.05, 0.0, 0.0).unwrap();
 /// let (ths, watts) = ([200.0, 270.0], [3500.0, 3645.0]);
 /// let (mut r, mut c, mut p, mut b) = ([0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
@@ -190,7 +190,7 @@ pub fn miner_daily_batch(
 /// is ignored in favour of the per-device column. Optionally an electricity price per device.
 ///
 /// ```
-/// use hcp::econ::{batch::{gpu_daily_batch, DailyBatchOutput}, Fees, Market, Terms};
+/// use hcpcore::econ::{batch::{gpu_daily_batch, DailyBatchOutput}, Fees, Market, Terms};
 /// let m = Market::new(1e5, 1e14, 840_000, Fees::BtcPerBlock(0.0), 0.05, 2.0, 0.0).unwrap();
 /// let (mut r, mut c, mut p, mut b) = ([0.0; 1], [0.0; 1], [0.0; 1], [0.0; 1]);
 /// let out = DailyBatchOutput { revenue_usd_per_day: &mut r, energy_cost_usd_per_day: &mut c,
@@ -286,7 +286,7 @@ pub struct CurtailBatchOutput<'a> {
 /// [`best_action`](super::best_action) decides one device (idle never beats sleep for a miner).
 ///
 /// ```
-/// use hcp::econ::{batch::{miner_curtail_batch, CurtailBatchOutput}, Fees, Market, Terms};
+/// use hcpcore::econ::{batch::{miner_curtail_batch, CurtailBatchOutput}, Fees, Market, Terms};
 /// let m = Market::new(1e5, 1e14, 840_000, Fees::BtcPerBlock(0.0), 0.05, 0.0, 0.0).unwrap();
 /// let (mut mine, mut profit, mut be) = ([0u8; 2], [0.0; 2], [0.0; 2]);
 /// let out = CurtailBatchOutput { mine: &mut mine, profit_usd_per_hour: &mut profit, breakeven_usd_per_kwh: &mut be };

@@ -24,7 +24,7 @@ const SECONDS_PER_DAY: f64 = 86_400.0;
 /// `50 BTC >> (height / 210,000)`, zero from the 64th halving on.
 ///
 /// ```
-/// use hcp::econ::block_subsidy_sats;
+/// use hcpcore::econ::block_subsidy_sats;
 /// assert_eq!(block_subsidy_sats(839_999), 625_000_000);
 /// assert_eq!(block_subsidy_sats(840_000), 312_500_000);
 /// assert_eq!(block_subsidy_sats(6_930_000), 0);
@@ -41,7 +41,7 @@ pub fn block_subsidy_sats(height: u64) -> u64 {
 /// Block subsidy in BTC at `height` (see [`block_subsidy_sats`]).
 ///
 /// ```
-/// assert_eq!(hcp::econ::block_subsidy_btc(840_000), 3.125);
+/// assert_eq!(hcpcore::econ::block_subsidy_btc(840_000), 3.125);
 /// ```
 pub fn block_subsidy_btc(height: u64) -> f64 {
     block_subsidy_sats(height) as f64 / SATS_PER_BTC as f64
@@ -50,9 +50,9 @@ pub fn block_subsidy_btc(height: u64) -> f64 {
 /// Network hashrate implied by a difficulty, H/s: `D · 2^32 / 600`.
 ///
 /// ```
-/// let hs = hcp::econ::network_hashrate_hs(1e14).unwrap();
+/// let hs = hcpcore::econ::network_hashrate_hs(1e14).unwrap();
 /// assert!((hs - 7.158e20).abs() / hs < 1e-3);
-/// assert!(hcp::econ::network_hashrate_hs(0.0).is_err());
+/// assert!(hcpcore::econ::network_hashrate_hs(0.0).is_err());
 /// ```
 pub fn network_hashrate_hs(difficulty: f64) -> Result<f64> {
     let d = check::in_range("difficulty", difficulty, crate::limits::MIN_DIFFICULTY, crate::limits::MAX_DIFFICULTY)?;
@@ -77,9 +77,9 @@ fn expected_blocks_per_day(hashes_per_second: f64, difficulty: f64) -> f64 {
 /// Expected BTC per day for a hashrate in TH/s, before pool fees.
 ///
 /// ```
-/// # use hcp::econ::{Market, Fees};
+/// # use hcpcore::econ::{Market, Fees};
 /// let m = Market::new(1e5, 1e14, 840_000, Fees::BtcPerBlock(0.0), 0.05, 0.0, 0.0).unwrap();
-/// let btc = hcp::econ::expected_btc_per_day(200.0, &m).unwrap();
+/// let btc = hcpcore::econ::expected_btc_per_day(200.0, &m).unwrap();
 /// assert!((btc - 0.000_125_7).abs() < 1e-7);
 /// ```
 pub fn expected_btc_per_day(hashrate_ths: f64, market: &Market) -> Result<f64> {
@@ -101,9 +101,9 @@ pub fn hashprice_btc_per_th_day(market: &Market) -> f64 {
 ///
 /// The worked example of `data/README.md`: D = 1e14, BTC = $100,000, 3.125 BTC, no fees.
 /// ```
-/// # use hcp::econ::{Market, Fees};
+/// # use hcpcore::econ::{Market, Fees};
 /// let m = Market::new(1e5, 1e14, 840_000, Fees::BtcPerBlock(0.0), 0.0, 0.0, 0.0).unwrap();
-/// let hp = hcp::econ::hashprice_usd_per_ph_day(&m);
+/// let hp = hcpcore::econ::hashprice_usd_per_ph_day(&m);
 /// assert!((hp - 62.86).abs() < 0.005);
 /// ```
 pub fn hashprice_usd_per_ph_day(market: &Market) -> f64 {
@@ -173,9 +173,9 @@ fn require_asic(model: &DeviceModel) -> Result<()> {
 /// A miner's expected day: BTC, revenue, energy, cost and profit.
 ///
 /// ```
-/// # use hcp::econ::{Market, Fees, MiningTerms, models};
+/// # use hcpcore::econ::{Market, Fees, MiningTerms, models};
 /// let m = Market::new(1e5, 1e14, 840_000, Fees::BtcPerBlock(0.0), 0.05, 0.0, 0.0).unwrap();
-/// let day = hcp::econ::miner_daily(&models::S21(), &m, MiningTerms::default()).unwrap();
+/// let day = hcpcore::econ::miner_daily(&models::S21(), &m, MiningTerms::default()).unwrap();
 /// assert!((day.revenue_usd - 12.57).abs() < 0.01);      // 0.2 PH/s × $62.86
 /// assert!((day.energy_cost_usd - 4.20).abs() < 1e-9);   // 3.5 kW × 24 h × $0.05
 /// ```
@@ -199,9 +199,9 @@ pub fn joules_per_th(model: &DeviceModel) -> Result<f64> {
 /// `hashprice_usd_per_th_day · (1 − pool_fee) / (J/TH · 24 / 1000 · PUE)`.
 ///
 /// ```
-/// # use hcp::econ::{Market, Fees, MiningTerms, models};
+/// # use hcpcore::econ::{Market, Fees, MiningTerms, models};
 /// let m = Market::new(1e5, 1e14, 840_000, Fees::BtcPerBlock(0.0), 0.05, 0.0, 0.0).unwrap();
-/// let be = hcp::econ::miner_breakeven_usd_per_kwh(&models::S21(), &m, MiningTerms::default()).unwrap();
+/// let be = hcpcore::econ::miner_breakeven_usd_per_kwh(&models::S21(), &m, MiningTerms::default()).unwrap();
 /// assert!((be - 0.14967).abs() < 1e-4);
 /// ```
 pub fn miner_breakeven_usd_per_kwh(model: &DeviceModel, market: &Market, terms: MiningTerms) -> Result<f64> {
@@ -238,8 +238,8 @@ pub fn breakeven_btc_usd(model: &DeviceModel, market: &Market, terms: MiningTerm
 /// USD); `None` if it never is, or not within 10^6 days (the result stays finite).
 ///
 /// ```
-/// assert_eq!(hcp::econ::payback_days(3000.0, 10.0).unwrap(), Some(300.0));
-/// assert_eq!(hcp::econ::payback_days(3000.0, -1.0).unwrap(), None);
+/// assert_eq!(hcpcore::econ::payback_days(3000.0, 10.0).unwrap(), Some(300.0));
+/// assert_eq!(hcpcore::econ::payback_days(3000.0, -1.0).unwrap(), None);
 /// ```
 pub fn payback_days(hardware_usd: f64, profit_usd_per_day: f64) -> Result<Option<f64>> {
     let price = check::in_range("hardware_usd", hardware_usd, 0.0, 1e12)?;
@@ -251,7 +251,7 @@ pub fn payback_days(hardware_usd: f64, profit_usd_per_day: f64) -> Result<Option
 /// [0.01, 10^12] USD and a daily profit with |·| ≤ 10^12 USD (so the result is finite).
 ///
 /// ```
-/// assert_eq!(hcp::econ::roi(1000.0, 5.0, 400.0).unwrap(), 1.0);
+/// assert_eq!(hcpcore::econ::roi(1000.0, 5.0, 400.0).unwrap(), 1.0);
 /// ```
 pub fn roi(hardware_usd: f64, profit_usd_per_day: f64, days: f64) -> Result<f64> {
     let price = check::in_range("hardware_usd", hardware_usd, 0.01, 1e12)?;

@@ -24,7 +24,7 @@ use crate::{Error, Result};
 /// What switching costs a device, and how long it must stay in an action.
 ///
 /// ```
-/// let p = hcp::econ::SwitchPolicy { switch_seconds: 10.0, wear_usd_per_switch: 0.01,
+/// let p = hcpcore::econ::SwitchPolicy { switch_seconds: 10.0, wear_usd_per_switch: 0.01,
 ///     min_dwell_seconds: 3600.0, override_gain_usd_per_hour: Some(1.0) };
 /// assert!(p.validated().is_ok());
 /// ```
@@ -83,7 +83,7 @@ pub struct Decision {
 /// A stateful per-device decision maker: holds the current action and the time spent in it.
 ///
 /// ```
-/// use hcp::econ::{models, Action, Decider, Fees, Market, SwitchPolicy, Terms};
+/// use hcpcore::econ::{models, Action, Decider, Fees, Market, SwitchPolicy, Terms};
 /// let policy = SwitchPolicy { min_dwell_seconds: 3600.0, ..Default::default() };
 /// let mut d = Decider::new(models::S21(), Terms::default(), policy, Action::Mine).unwrap();
 /// let cheap = Market::new(1e5, 1e14, 840_000, Fees::BtcPerBlock(0.0), 0.05, 0.0, 0.0).unwrap();

@@ -42,8 +42,8 @@ impl Action {
     /// Parses a name given by [`Action::name`].
     ///
     /// ```
-    /// assert_eq!(hcp::econ::Action::parse("sleep").unwrap(), hcp::econ::Action::Sleep);
-    /// assert!(hcp::econ::Action::parse("dance").is_err());
+    /// assert_eq!(hcpcore::econ::Action::parse("sleep").unwrap(), hcpcore::econ::Action::Sleep);
+    /// assert!(hcpcore::econ::Action::parse("dance").is_err());
     /// ```
     pub fn parse(name: &str) -> Result<Action> {
         Action::ALL
@@ -97,7 +97,7 @@ fn productive_watts(model: &DeviceModel, terms: &Terms) -> Result<f64> {
 /// take (a GPU asked to mine, an ASIC to serve) is `InvalidInput` naming `action`.
 ///
 /// ```
-/// use hcp::econ::{action_value, models, Action, Fees, Market, Terms};
+/// use hcpcore::econ::{action_value, models, Action, Fees, Market, Terms};
 /// let m = Market::new(1e5, 1e14, 840_000, Fees::BtcPerBlock(0.0), 0.05, 0.0, 0.0).unwrap();
 /// let v = action_value(&models::S21(), &m, &Terms::default(), Action::Mine).unwrap();
 /// assert!((v.profit_usd_per_hour - (12.572 - 4.2) / 24.0).abs() < 1e-3);
@@ -152,7 +152,7 @@ pub fn action_values(model: &DeviceModel, market: &Market, terms: &Terms) -> Res
 /// to the productive action, then sleep). See [`super::decision::Decider`] for the stateful form.
 ///
 /// ```
-/// use hcp::econ::{best_action, models, Action, Fees, Market, Terms};
+/// use hcpcore::econ::{best_action, models, Action, Fees, Market, Terms};
 /// let cheap = Market::new(1e5, 1e14, 840_000, Fees::BtcPerBlock(0.0), 0.05, 0.0, 0.0).unwrap();
 /// assert_eq!(best_action(&models::S21(), &cheap, &Terms::default()).unwrap().action, Action::Mine);
 /// let dear = cheap.with_electricity_usd_per_kwh(0.50).unwrap();
@@ -178,7 +178,7 @@ pub(crate) fn pick_best(values: &[ActionValue; 3]) -> ActionValue {
 /// ([`gpu_breakeven_usd_per_kwh`]).
 ///
 /// ```
-/// use hcp::econ::{breakeven_usd_per_kwh, models, Fees, Market, Terms};
+/// use hcpcore::econ::{breakeven_usd_per_kwh, models, Fees, Market, Terms};
 /// let m = Market::new(1e5, 1e14, 840_000, Fees::BtcPerBlock(0.0), 0.05, 2.0, 0.0).unwrap();
 /// let asic = breakeven_usd_per_kwh(&models::S21(), &m, &Terms::default()).unwrap();
 /// let gpu = breakeven_usd_per_kwh(&models::H100_SXM(), &m, &Terms::default()).unwrap();

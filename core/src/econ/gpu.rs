@@ -32,8 +32,8 @@ pub struct GpuEconomics {
 /// Rental revenue, USD per hour: `gpu_usd_per_hour × utilisation`.
 ///
 /// ```
-/// assert_eq!(hcp::econ::rental_revenue_usd_per_hour(2.0, 0.75).unwrap(), 1.5);
-/// assert!(hcp::econ::rental_revenue_usd_per_hour(2.0, 1.5).is_err());
+/// assert_eq!(hcpcore::econ::rental_revenue_usd_per_hour(2.0, 0.75).unwrap(), 1.5);
+/// assert!(hcpcore::econ::rental_revenue_usd_per_hour(2.0, 1.5).is_err());
 /// ```
 pub fn rental_revenue_usd_per_hour(gpu_usd_per_hour: f64, utilisation: f64) -> Result<f64> {
     let rate = check::non_negative("gpu_usd_per_hour", gpu_usd_per_hour)?;
@@ -45,7 +45,7 @@ pub fn rental_revenue_usd_per_hour(gpu_usd_per_hour: f64, utilisation: f64) -> R
 ///
 /// ```
 /// // 2,500 tokens/s at $0.50 per million tokens, busy 80 % of the time: $3.60/h.
-/// let r = hcp::econ::token_revenue_usd_per_hour(2500.0, 0.5, 0.8).unwrap();
+/// let r = hcpcore::econ::token_revenue_usd_per_hour(2500.0, 0.5, 0.8).unwrap();
 /// assert!((r - 3.6).abs() < 1e-12);
 /// ```
 pub fn token_revenue_usd_per_hour(
@@ -70,7 +70,7 @@ pub(crate) fn require_gpu(model: &DeviceModel) -> Result<()> {
 /// Device power of a GPU serving at `utilisation`, W: `idle + u · (power − idle)`.
 ///
 /// ```
-/// let w = hcp::econ::gpu_serving_watts(&hcp::econ::models::H100_SXM(), 0.5).unwrap();
+/// let w = hcpcore::econ::gpu_serving_watts(&hcpcore::econ::models::H100_SXM(), 0.5).unwrap();
 /// assert_eq!(w, 125.0 + 0.5 * (700.0 - 125.0));
 /// ```
 pub fn gpu_serving_watts(model: &DeviceModel, utilisation: f64) -> Result<f64> {
@@ -91,10 +91,10 @@ pub fn gpu_revenue_usd_per_hour(market: &Market, terms: &Terms) -> Result<f64> {
 /// A serving GPU's expected economics over one hour.
 ///
 /// ```
-/// use hcp::econ::{models, Market, Fees, Terms};
+/// use hcpcore::econ::{models, Market, Fees, Terms};
 /// let m = Market::new(1e5, 1e14, 840_000, Fees::BtcPerBlock(0.0), 0.10, 2.0, 0.0).unwrap();
 /// let t = Terms { pue: 1.2, gpu_utilisation: 1.0, ..Default::default() };
-/// let h = hcp::econ::gpu_hourly(&models::H100_SXM(), &m, &t).unwrap();
+/// let h = hcpcore::econ::gpu_hourly(&models::H100_SXM(), &m, &t).unwrap();
 /// assert_eq!(h.revenue_usd, 2.0);
 /// assert!((h.energy_cost_usd - 0.7 * 1.2 * 0.10).abs() < 1e-12);
 /// ```
@@ -120,9 +120,9 @@ fn gpu_over_hours(model: &DeviceModel, market: &Market, terms: &Terms, hours: f6
 /// `revenue_per_hour / (serving kW × PUE)`.
 ///
 /// ```
-/// use hcp::econ::{models, Market, Fees, Terms};
+/// use hcpcore::econ::{models, Market, Fees, Terms};
 /// let m = Market::new(1e5, 1e14, 840_000, Fees::BtcPerBlock(0.0), 0.05, 2.0, 0.0).unwrap();
-/// let be = hcp::econ::gpu_breakeven_usd_per_kwh(&models::H100_SXM(), &m, &Terms::default()).unwrap();
+/// let be = hcpcore::econ::gpu_breakeven_usd_per_kwh(&models::H100_SXM(), &m, &Terms::default()).unwrap();
 /// assert!((be - 2.0 / 0.7).abs() < 1e-12);
 /// ```
 pub fn gpu_breakeven_usd_per_kwh(model: &DeviceModel, market: &Market, terms: &Terms) -> Result<f64> {

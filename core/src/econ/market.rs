@@ -21,7 +21,7 @@ pub enum Fees {
 /// every field is finite and in range, so the maths on it never yields NaN.
 ///
 /// ```
-/// use hcp::econ::{Fees, Market};
+/// use hcpcore::econ::{Fees, Market};
 /// let m = Market::builder()
 ///     .btc_usd(100_000.0)
 ///     .difficulty(1e14)
@@ -120,8 +120,8 @@ impl From<Market> for MarketFields {
 /// Checks a block height given as a signed integer (as bindings receive it).
 ///
 /// ```
-/// assert_eq!(hcp::econ::validate_height(840_000).unwrap(), 840_000);
-/// assert!(hcp::econ::validate_height(-1).is_err());
+/// assert_eq!(hcpcore::econ::validate_height(840_000).unwrap(), 840_000);
+/// assert!(hcpcore::econ::validate_height(-1).is_err());
 /// ```
 pub fn validate_height(height: i64) -> Result<u64> {
     u64::try_from(height).map_err(|_| Error::invalid_input("height", format!("must be >= 0, got {height}")))
@@ -137,7 +137,7 @@ fn validate_fees(fees: Fees) -> Result<Fees> {
 }
 
 impl Market {
-    /// A validated snapshot. Every field lies in its stated range (`hcp::limits`): BTC price in
+    /// A validated snapshot. Every field lies in its stated range (`hcpcore::limits`): BTC price in
     /// (0, 10^9] USD, difficulty in [1, 10^30], fees ≤ 10^4 BTC per block or a fee share in
     /// [0, 0.99], electricity in [0, 10^4] USD/kWh, GPU rate ≤ 10^6 USD/h, tokens ≤ 10^6 USD per
     /// million — inside them every figure hcp derives is finite.

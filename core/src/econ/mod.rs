@@ -1,4 +1,4 @@
-//! `hcp::econ` — the maths a hybrid operator decides with.
+//! `hcpcore::econ` — the maths a hybrid operator decides with.
 //!
 //! Owns: market snapshots, the device model catalog, Bitcoin mining and GPU inference economics,
 //! per-device decisions and site power allocation, and their batch forms. Depends on nothing else
@@ -17,7 +17,7 @@
 //! | [`batch`] | the per-device maths over contiguous arrays, for fleets of 10^6 |
 //!
 //! ```
-//! use hcp::econ::{self, models, DeviceGroup, Fees, Market, Site, Terms};
+//! use hcpcore::econ::{self, models, DeviceGroup, Fees, Market, Site, Terms};
 //!
 //! // The worked example of data/README.md: D = 1e14, BTC $100k, 3.125 BTC subsidy, no fees.
 //! let market = Market::builder()
@@ -44,7 +44,7 @@
 //! )?;
 //! let plan = site.plan(&market)?;
 //! assert!(plan.facility_kw <= 4000.0 && plan.devices_curtailed > 0);
-//! # Ok::<(), hcp::Error>(())
+//! # Ok::<(), hcpcore::Error>(())
 //! ```
 
 pub mod batch;

@@ -40,7 +40,7 @@ impl DeviceKind {
 /// Nameplate figures of one device model. ASIC fields are zero for GPUs and vice versa.
 ///
 /// ```
-/// let s21 = hcp::econ::models::S21();
+/// let s21 = hcpcore::econ::models::S21();
 /// assert_eq!(s21.joules_per_th(), 17.5);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,9 +77,9 @@ impl DeviceModel {
     /// An ASIC given by hashrate and efficiency (J/TH), e.g. for a what-if on a future model.
     ///
     /// ```
-    /// let m = hcp::econ::DeviceModel::asic("X", 300.0, 12.0).unwrap();
+    /// let m = hcpcore::econ::DeviceModel::asic("X", 300.0, 12.0).unwrap();
     /// assert_eq!(m.power_watts, 3600.0);
-    /// assert!(hcp::econ::DeviceModel::asic("Y", 300.0, 0.0).is_err());
+    /// assert!(hcpcore::econ::DeviceModel::asic("Y", 300.0, 0.0).is_err());
     /// ```
     pub fn asic(name: &str, hashrate_ths: f64, joules_per_th: f64) -> Result<DeviceModel> {
         let ths = check::positive("hashrate_ths", hashrate_ths)?;
@@ -207,9 +207,9 @@ impl Catalog {
     /// same, so `"S21 XP"`, `"s21-xp"` and `"S21_XP"` all find the S21 XP.
     ///
     /// ```
-    /// let c = hcp::econ::models::Catalog::builtin();
+    /// let c = hcpcore::econ::models::Catalog::builtin();
     /// assert_eq!(c.get("s21 xp").unwrap().hashrate_ths, 270.0);
-    /// assert_eq!(c.get("S9").unwrap_err().kind(), hcp::ErrorKind::InvalidInput);
+    /// assert_eq!(c.get("S9").unwrap_err().kind(), hcpcore::ErrorKind::InvalidInput);
     /// ```
     pub fn get(&self, name: &str) -> Result<&DeviceModel> {
         let key = normalise(name);
@@ -246,8 +246,8 @@ impl Catalog {
     /// unreadable file is `NotFound` (missing) or `Storage`; malformed content is `InvalidInput`.
     ///
     /// ```
-    /// let e = hcp::econ::Catalog::from_path("/no/such/catalog.json").unwrap_err();
-    /// assert_eq!(e.kind(), hcp::ErrorKind::NotFound);
+    /// let e = hcpcore::econ::Catalog::from_path("/no/such/catalog.json").unwrap_err();
+    /// assert_eq!(e.kind(), hcpcore::ErrorKind::NotFound);
     /// ```
     pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Catalog> {
         Catalog::from_json(&read_catalog_file(path.as_ref())?)

@@ -35,7 +35,7 @@ pub struct DeviceGroup {
 /// are flat fields with [`Terms`]' defaults.
 ///
 /// ```
-/// use hcp::econ::{Catalog, Site, SiteSpec};
+/// use hcpcore::econ::{Catalog, Site, SiteSpec};
 /// let spec: SiteSpec = serde_json::from_str(
 ///     r#"{"devices": [{"model": "S21", "count": 1000}, {"model": "H100 SXM", "count": 512}], "cap_kw": 4000, "pue": 1.1}"#,
 /// ).unwrap();
@@ -97,7 +97,7 @@ impl SiteSpec {
 /// A site: device groups, a facility power cap and operating terms. Validated on construction.
 ///
 /// ```
-/// use hcp::econ::{models, DeviceGroup, Fees, Market, Site, Terms};
+/// use hcpcore::econ::{models, DeviceGroup, Fees, Market, Site, Terms};
 /// let site = Site::new(
 ///     vec![DeviceGroup { model: models::S21(), count: 1000 }, DeviceGroup { model: models::H100_SXM(), count: 512 }],
 ///     4000.0,
@@ -220,7 +220,7 @@ impl Site {
     /// A site from a list of devices (one model per device), grouping identical models.
     ///
     /// ```
-    /// use hcp::econ::{models, Site, Terms};
+    /// use hcpcore::econ::{models, Site, Terms};
     /// let site = Site::from_devices(&[models::S21(), models::S21(), models::H100_SXM()], 100.0, Terms::default()).unwrap();
     /// assert_eq!(site.groups().len(), 2);
     /// assert_eq!(site.groups()[0].count, 2);
@@ -283,7 +283,7 @@ impl Site {
     /// then miners, most TH per W first; devices the cap cannot hold are curtailed.
     ///
     /// ```
-    /// use hcp::econ::{models, DeviceGroup, Fees, Market, Site, Terms};
+    /// use hcpcore::econ::{models, DeviceGroup, Fees, Market, Site, Terms};
     /// let site = Site::new(vec![DeviceGroup { model: models::S21(), count: 10 }], 100.0, Terms::default()).unwrap();
     /// let dear = Market::new(1e5, 1e14, 840_000, Fees::BtcPerBlock(0.0), 1.0, 0.0, 0.0).unwrap();
     /// assert_eq!(site.plan(&dear).unwrap().devices_running, 0);

@@ -14,9 +14,9 @@ use crate::Result;
 /// no token pricing, no demand-response credit.
 ///
 /// ```
-/// let t = hcp::econ::Terms { pool_fee: 0.02, pue: 1.1, ..Default::default() }.validated().unwrap();
+/// let t = hcpcore::econ::Terms { pool_fee: 0.02, pue: 1.1, ..Default::default() }.validated().unwrap();
 /// assert_eq!(t.gpu_utilisation, 1.0);
-/// assert!(hcp::econ::Terms { pue: 0.9, ..Default::default() }.validated().is_err());
+/// assert!(hcpcore::econ::Terms { pue: 0.9, ..Default::default() }.validated().is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

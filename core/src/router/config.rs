@@ -203,7 +203,7 @@ pub struct SiteConfig {
 /// Everything the router is told at construction. Every field has a default, so `{}` is valid.
 ///
 /// ```
-/// let cfg = hcp::router::RouterConfig::from_json(r#"{"aging_seconds": 30,
+/// let cfg = hcpcore::router::RouterConfig::from_json(r#"{"aging_seconds": 30,
 ///     "workload_types": {"embedding": {"priority": 3, "device_kind": "gpu", "gpu_memory_gb": 8}}}"#).unwrap();
 /// assert!(cfg.workload_types.contains_key("embedding"));
 /// assert!(cfg.workload_types.contains_key("ai_inference_realtime"));

@@ -224,7 +224,7 @@ impl Inner {
 /// call, batch calls included).
 ///
 /// ```
-/// use hcp::router::{Router, RouterConfig, SubmitRequest};
+/// use hcpcore::router::{Router, RouterConfig, SubmitRequest};
 /// let r = Router::new(RouterConfig::default()).unwrap();
 /// r.add_device("gpu-0", "gpu", "H100_SXM", "austin", None).unwrap();
 /// let id = r.submit(&SubmitRequest::new("acme", "ai_inference_realtime")).unwrap();

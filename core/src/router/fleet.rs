@@ -266,7 +266,7 @@ impl Router {
     }
 
     /// Sets the market: miners' profit (opportunity cost) and the order in which they are
-    /// curtailed follow from it through `hcp::econ`.
+    /// curtailed follow from it through `hcpcore::econ`.
     pub fn set_market(&self, market: Market) {
         let mut inner = self.inner.lock();
         inner.fleet.market = Some(market);

@@ -106,7 +106,7 @@ impl Router {
     /// Prometheus text exposition (format 0.0.4).
     ///
     /// ```
-    /// let r = hcp::router::Router::new(Default::default()).unwrap();
+    /// let r = hcpcore::router::Router::new(Default::default()).unwrap();
     /// assert!(r.metrics_text().contains("# TYPE router_queue_depth gauge"));
     /// ```
     pub fn metrics_text(&self) -> String {

@@ -1,9 +1,9 @@
-//! `hcp::router` — priority routing of workloads onto devices.
+//! `hcpcore::router` — priority routing of workloads onto devices.
 //!
 //! Owns: workload classification, the ten priority levels, fair share and quotas per customer,
 //! the workload state machine, exact best-fit placement, power-aware admission under site caps
 //! (curtailing miners), preemption, aging, latency bounds and deadlines, and the router's
-//! metrics. Uses `hcp::econ` for what a miner's power is worth; touches nothing else.
+//! metrics. Uses `hcpcore::econ` for what a miner's power is worth; touches nothing else.
 //!
 //! **The rules are in `docs/router.md`** (one page, with an example each); a reference model of
 //! that page (`core/tests/router_model.rs`) is held against this code by a seeded differential

@@ -47,7 +47,7 @@ impl WorkloadState {
     /// `"queued"`, `"assigned"`, … as every binding spells it.
     ///
     /// ```
-    /// assert_eq!(hcp::router::WorkloadState::Running.name(), "running");
+    /// assert_eq!(hcpcore::router::WorkloadState::Running.name(), "running");
     /// ```
     pub fn name(self) -> &'static str {
         match self {
@@ -70,7 +70,7 @@ impl WorkloadState {
     /// Is `self → to` an edge of the state machine?
     ///
     /// ```
-    /// use hcp::router::WorkloadState::*;
+    /// use hcpcore::router::WorkloadState::*;
     /// assert!(Queued.can_become(Assigned));
     /// assert!(!Completed.can_become(Running));
     /// ```

@@ -11,7 +11,7 @@ use crate::Error;
 /// A submission. Fields left `None` come from the workload type.
 ///
 /// ```
-/// let r = hcp::router::SubmitRequest::new("acme", "ai_inference_batch").priority(3).gpu_memory_gb(24.0);
+/// let r = hcpcore::router::SubmitRequest::new("acme", "ai_inference_batch").priority(3).gpu_memory_gb(24.0);
 /// assert_eq!(r.priority, Some(3));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,4 +1,4 @@
-//! `hcp::sim` — device and market simulation calibrated on a real H100 (issue 4).
+//! `hcpcore::sim` — device and market simulation calibrated on a real H100 (issue 4).
 //!
 //! Owns: the H100 model ([`gpu`]: power, thermal, decode performance, switches), the Antminer
 //! model ([`asic`]), fault injection ([`faults`]), market series ([`market`]: synthetic and

@@ -1,4 +1,4 @@
-//! The one random source of `hcp::sim`: ChaCha8 seeded from a `u64`, with the few distributions
+//! The one random source of `hcpcore::sim`: ChaCha8 seeded from a `u64`, with the few distributions
 //! the models need written out here so that a seed gives bit-identical draws on every platform and
 //! through every binding (no dependence on a distribution crate's algorithm choices).
 

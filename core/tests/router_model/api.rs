@@ -3,8 +3,8 @@
 //! Fields whose meaning the spec leaves open are normalised here (see the header of
 //! router_model.rs): e.g. `device_ids` is compared only while a workload is active.
 
-use hcp::econ::Market;
-use hcp::ErrorKind;
+use hcpcore::econ::Market;
+use hcpcore::ErrorKind;
 use serde_json::json;
 
 pub type R<T> = Result<T, ErrorKind>;

@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use hcp::econ::models::Catalog;
-use hcp::econ::{miner_daily, DeviceModel, Market, MiningTerms};
-use hcp::ErrorKind;
+use hcpcore::econ::models::Catalog;
+use hcpcore::econ::{miner_daily, DeviceModel, Market, MiningTerms};
+use hcpcore::ErrorKind;
 
 use super::api::*;
 
@@ -215,7 +215,7 @@ impl Model {
         let Some(si) = self.site_index(site) else { return false };
         let Some(cap) = self.sites[si].cap_mw else { return false };
         let m = self.catalog.get(model).expect("known model");
-        let base = if m.kind == hcp::econ::DeviceKind::Gpu { mw(m.idle_watts) } else { mw(m.power_watts) };
+        let base = if m.kind == hcpcore::econ::DeviceKind::Gpu { mw(m.idle_watts) } else { mw(m.power_watts) };
         self.site_load_mw(&self.view(&[]), si) + base > cap
     }
 

@@ -1,7 +1,7 @@
-//! `hcp::router::Router` behind the same surface as the model, with the same normalisation.
+//! `hcpcore::router::Router` behind the same surface as the model, with the same normalisation.
 
-use hcp::econ::Market;
-use hcp::router::{Assignment, CustomerConfig, Router, SubmitRequest, WorkloadInfo, WorkloadState};
+use hcpcore::econ::Market;
+use hcpcore::router::{Assignment, CustomerConfig, Router, SubmitRequest, WorkloadInfo, WorkloadState};
 
 use super::api::*;
 
@@ -13,7 +13,7 @@ impl Real {
     }
 }
 
-fn kind<T>(r: hcp::Result<T>) -> R<T> {
+fn kind<T>(r: hcpcore::Result<T>) -> R<T> {
     r.map_err(|e| e.kind())
 }
 

@@ -7,7 +7,7 @@
 //!
 //! Reads the site from the config (see `examples/site.json`), the ERCOT HB_SOUTH 15-minute prices
 //! and the daily Bitcoin / GPU markets from `--data` (alignment in `data.rs`), decides each
-//! interval with `hcp::econ` (a `Decider` per device group, then `Site::plan_limited` under the
+//! interval with `hcpcore::econ` (a `Decider` per device group, then `Site::plan_limited` under the
 //! cap), prints a summary beside the always-on baseline and writes an offline HTML report.
 
 mod data;
@@ -17,7 +17,7 @@ mod report;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use hcp::econ::{Catalog, DeviceGroup, DeviceKind, Site, SwitchPolicy, Terms};
+use hcpcore::econ::{Catalog, DeviceGroup, DeviceKind, Site, SwitchPolicy, Terms};
 use serde::Deserialize;
 
 /// One line of the config's device list.
@@ -126,7 +126,7 @@ fn run() -> Result<(), String> {
     let args = parse_args()?;
     let text = std::fs::read_to_string(&args.config).map_err(|e| format!("{}: {e}", args.config.display()))?;
     let cfg: SiteConfig = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", args.config.display()))?;
-    hcp::econ::SwitchPolicy::validated(cfg.switching).map_err(|e| format!("switching.{e}"))?;
+    hcpcore::econ::SwitchPolicy::validated(cfg.switching).map_err(|e| format!("switching.{e}"))?;
     if !(cfg.adders_usd_per_kwh.is_finite() && cfg.adders_usd_per_kwh >= 0.0) {
         return Err(format!("adders_usd_per_kwh: must be finite and >= 0, got {}", cfg.adders_usd_per_kwh));
     }
@@ -146,7 +146,7 @@ fn run() -> Result<(), String> {
             let w = match g.model.kind {
                 DeviceKind::Asic => g.model.power_watts,
                 DeviceKind::Gpu => {
-                    hcp::econ::gpu_serving_watts(&g.model, terms.gpu_utilisation).unwrap_or(g.model.power_watts)
+                    hcpcore::econ::gpu_serving_watts(&g.model, terms.gpu_utilisation).unwrap_or(g.model.power_watts)
                 }
             };
             g.count as f64 * w * terms.pue / 1000.0
@@ -173,7 +173,7 @@ fn run() -> Result<(), String> {
         ),
         format!(
             "Electricity = real-time price / 1000 + ${}/kWh adders. {} intervals had a negative wholesale price; {} of them were \
-             negative all-in and were floored at $0/kWh (hcp::econ::Market refuses negative prices).",
+             negative all-in and were floored at $0/kWh (hcpcore::econ::Market refuses negative prices).",
             cfg.adders_usd_per_kwh, replay.negative_intervals, replay.floored_intervals
         ),
         format!(

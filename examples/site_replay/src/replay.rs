@@ -1,6 +1,6 @@
 //! The replay loop: one market snapshot per 15-minute interval, two strategies side by side.
 //!
-//! - **decide**: each device group has an `hcp::econ::Decider` (switching cost, minimum dwell);
+//! - **decide**: each device group has an `hcpcore::econ::Decider` (switching cost, minimum dwell);
 //!   groups it puts to sleep get no power, and `Site::plan_limited` shares the cap among the rest
 //!   by value per kWh, curtailing any use that loses money.
 //! - **always-on**: `Site::plan_always_on` — every device runs whatever the price; when the cap
@@ -10,7 +10,7 @@
 //! Both strategies pay for every device switch they make (wear per switch, and the output lost
 //! while a woken device starts), counted from the change in running devices between intervals.
 
-use hcp::econ::{Action, Decider, DeviceKind, Fees, Market, Site, SitePlan, SwitchPolicy};
+use hcpcore::econ::{Action, Decider, DeviceKind, Fees, Market, Site, SitePlan, SwitchPolicy};
 
 use crate::data::MarketHistory;
 
@@ -131,7 +131,7 @@ impl Ledger {
 
 /// The market of one interval: wholesale price plus adders, floored at zero (a `Market` refuses
 /// negative prices); returns whether the floor applied.
-pub fn interval_market(history: &MarketHistory, i: usize, adders_usd_per_kwh: f64) -> hcp::Result<(Market, bool)> {
+pub fn interval_market(history: &MarketHistory, i: usize, adders_usd_per_kwh: f64) -> hcpcore::Result<(Market, bool)> {
     let iv = &history.intervals[i];
     let d = history.daily(iv.day);
     let all_in = iv.rt_usd_per_mwh / 1000.0 + adders_usd_per_kwh;
@@ -148,12 +148,17 @@ pub fn interval_market(history: &MarketHistory, i: usize, adders_usd_per_kwh: f6
 }
 
 /// Replays every interval of `history` through both strategies.
-pub fn run(history: &MarketHistory, site: &Site, policy: SwitchPolicy, adders_usd_per_kwh: f64) -> hcp::Result<Replay> {
+pub fn run(
+    history: &MarketHistory,
+    site: &Site,
+    policy: SwitchPolicy,
+    adders_usd_per_kwh: f64,
+) -> hcpcore::Result<Replay> {
     let mut deciders = site
         .groups()
         .iter()
         .map(|g| Decider::new(g.model.clone(), site.terms(), policy, Action::productive(g.model.kind)))
-        .collect::<hcp::Result<Vec<_>>>()?;
+        .collect::<hcpcore::Result<Vec<_>>>()?;
     let mut decide = Ledger::new(site);
     let mut always = Ledger::new(site);
     let mut points = Vec::with_capacity(history.intervals.len());
@@ -176,7 +181,7 @@ pub fn run(history: &MarketHistory, site: &Site, policy: SwitchPolicy, adders_us
         let baseline = site.plan_always_on(&market)?;
         for (sum, g) in breakeven_sums.iter_mut().zip(site.groups()) {
             if g.model.kind == DeviceKind::Asic {
-                *sum += hcp::econ::breakeven_usd_per_kwh(&g.model, &market, &site.terms())?;
+                *sum += hcpcore::econ::breakeven_usd_per_kwh(&g.model, &market, &site.terms())?;
             }
         }
         decide.book(&plan, &policy, i == 0);
@@ -214,7 +219,7 @@ pub fn run(history: &MarketHistory, site: &Site, policy: SwitchPolicy, adders_us
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hcp::econ::{models, DeviceGroup, Terms};
+    use hcpcore::econ::{models, DeviceGroup, Terms};
 
     #[test]
     fn replays_the_shipped_history_within_the_cap() {

@@ -1,4 +1,4 @@
-//! `cargo run -p hcp-header-gen -- write` regenerates `include/hcp.h`; `-- check` fails (exit 1)
+//! `cargo run -p hcp-header-gen -- write` regenerates `go/include/hcp.h`; `-- check` fails (exit 1)
 //! when the checked-in header differs from what the C ABI's source generates.
 
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let mode = std::env::args().nth(1).unwrap_or_else(|| "check".into());
     let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let header = crate_dir.join("include/hcp.h");
+    let header = crate_dir.join("go/include/hcp.h");
     let config = match cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")) {
         Ok(c) => c,
         Err(e) => {

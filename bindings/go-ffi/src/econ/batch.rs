@@ -1,18 +1,18 @@
-//! C ABI of the batch maths (`hcp::econ::batch`): whole columns cross in one call as pointer +
+//! C ABI of the batch maths (`hcpcore::econ::batch`): whole columns cross in one call as pointer +
 //! length pairs, and the results are written into the caller's arrays. Each column carries its
 //! own length so that the core reports a mismatch naming the column.
 //!
 //! `hcp_miner_daily_batch` / `hcp_gpu_daily_batch`: a fleet's economics per day;
 //! `hcp_miner_curtail_batch`: mine or sleep per device at its own electricity price.
 
-use hcp::econ::{self, CurtailBatchOutput, DailyBatchOutput};
+use hcpcore::econ::{self, CurtailBatchOutput, DailyBatchOutput};
 
 use super::{hcp_market_t, hcp_terms_t, market, mining_terms, terms};
 use crate::checks::{count, finite_column, HCP_MAX_BATCH};
 use crate::errors::{check_disjoint, guard, hcp_error_t, slice_arg, slice_out, span};
 
 /// Every column length is at most `HCP_MAX_BATCH`, checked before any column is touched.
-fn bounded(lengths: &[(&str, usize)]) -> hcp::Result<()> {
+fn bounded(lengths: &[(&str, usize)]) -> hcpcore::Result<()> {
     lengths.iter().try_for_each(|&(field, len)| count(field, len as u64, HCP_MAX_BATCH).map(drop))
 }
 
@@ -21,7 +21,7 @@ fn bounded(lengths: &[(&str, usize)]) -> hcp::Result<()> {
 /// # Safety
 /// Each (pointer, length) is NULL with 0 or readable for its length, and no `&mut` borrow of it
 /// is live.
-unsafe fn finite_outputs(columns: &[(&str, *const f64, usize)]) -> hcp::Result<()> {
+unsafe fn finite_outputs(columns: &[(&str, *const f64, usize)]) -> hcpcore::Result<()> {
     columns.iter().try_for_each(|&(field, p, len)| {
         // SAFETY: readable for `len` and unborrowed, by this function's contract.
         finite_column(field, unsafe { slice_arg(p, len, field) }?)
@@ -89,9 +89,9 @@ unsafe fn daily_spans(out: *const hcp_daily_columns_t) -> Vec<(usize, usize)> {
 ///
 /// # Safety
 /// `out` is NULL or readable, and each of its arrays writable for its length, unaliased.
-unsafe fn columns<'a>(out: *const hcp_daily_columns_t) -> hcp::Result<DailyBatchOutput<'a>> {
+unsafe fn columns<'a>(out: *const hcp_daily_columns_t) -> hcpcore::Result<DailyBatchOutput<'a>> {
     // SAFETY: NULL or readable by contract.
-    let o = unsafe { out.as_ref() }.ok_or_else(|| hcp::Error::invalid_input("out", "must not be NULL"))?;
+    let o = unsafe { out.as_ref() }.ok_or_else(|| hcpcore::Error::invalid_input("out", "must not be NULL"))?;
     // SAFETY: writable for its length and unaliased by contract.
     let revenue_usd_per_day = unsafe { slice_out(o.revenue_usd_per_day, o.revenue_len, "revenue_usd_per_day") }?;
     // SAFETY: as above.
@@ -109,7 +109,7 @@ unsafe fn columns<'a>(out: *const hcp_daily_columns_t) -> hcp::Result<DailyBatch
 ///
 /// # Safety
 /// When `has` is true, `p` is readable for `len` doubles (NULL only when `len` is 0).
-unsafe fn optional<'a>(has: bool, p: *const f64, len: usize) -> hcp::Result<Option<&'a [f64]>> {
+unsafe fn optional<'a>(has: bool, p: *const f64, len: usize) -> hcpcore::Result<Option<&'a [f64]>> {
     if has {
         // SAFETY: readable for `len` by contract.
         Ok(Some(unsafe { slice_arg(p, len, "electricity_usd_per_kwh") }?))
@@ -249,7 +249,7 @@ pub struct hcp_curtail_columns_t {
     pub breakeven_len: usize,
 }
 
-/// The curtailment decision for a fleet of miners at one snapshot (`hcp::econ::miner_curtail_batch`):
+/// The curtailment decision for a fleet of miners at one snapshot (`hcpcore::econ::miner_curtail_batch`):
 /// per device hashrate (TH/s), power and sleep power (W) and the electricity price it pays
 /// (USD/kWh); each device mines when that earns at least as much as sleeping (with the terms'
 /// demand-response credit for the load held off). Fills `*out`; a bad value anywhere is
@@ -282,7 +282,7 @@ pub unsafe extern "C" fn hcp_miner_curtail_batch(
         ])?;
         let (m, t) = (self::market(market)?, self::terms(terms)?);
         // SAFETY: the C ABI contract: `out` is NULL or readable.
-        let o = unsafe { out.as_ref() }.ok_or_else(|| hcp::Error::invalid_input("out", "must not be NULL"))?;
+        let o = unsafe { out.as_ref() }.ok_or_else(|| hcpcore::Error::invalid_input("out", "must not be NULL"))?;
         check_disjoint(
             &[
                 span(o.mine, o.mine_len),

@@ -1,16 +1,16 @@
-//! C ABI of `hcp::econ::Decider`: a handle holding one device's current action and dwell time.
+//! C ABI of `hcpcore::econ::Decider`: a handle holding one device's current action and dwell time.
 //! The handle is not synchronised: callers serialise calls on one handle (the Go wrapper holds a
-//! mutex). Conversion only; the rule lives in `hcp::econ::decision`.
+//! mutex). Conversion only; the rule lives in `hcpcore::econ::decision`.
 
-use hcp::econ::{Decider, SwitchPolicy};
-use hcp::Error;
+use hcpcore::econ::{Decider, SwitchPolicy};
+use hcpcore::Error;
 
 use super::device::{action_code, action_from_code, hcp_action_value_t, to_c_value};
 use super::{hcp_device_model_t, hcp_market_t, hcp_terms_t, market, model, terms};
 use crate::checks::{count, finite_fields, HCP_MAX_STEPS};
 use crate::errors::{free_box, guard, guard_plain, handle, hcp_error_t, slice_arg, slice_out, write_out};
 
-/// What switching costs a device and how long it must stay in an action (`hcp::econ::SwitchPolicy`).
+/// What switching costs a device and how long it must stay in an action (`hcpcore::econ::SwitchPolicy`).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct hcp_switch_policy_t {
@@ -26,7 +26,7 @@ pub struct hcp_switch_policy_t {
     pub override_gain_usd_per_hour: f64,
 }
 
-/// The outcome of one decider step (`hcp::econ::Decision`).
+/// The outcome of one decider step (`hcpcore::econ::Decision`).
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
 pub struct hcp_decision_t {
@@ -47,7 +47,7 @@ pub struct hcp_decider_t {
     inner: Decider,
 }
 
-fn policy(p: *const hcp_switch_policy_t) -> hcp::Result<SwitchPolicy> {
+fn policy(p: *const hcp_switch_policy_t) -> hcpcore::Result<SwitchPolicy> {
     // SAFETY: the C ABI contract: `p` is NULL or points to a readable hcp_switch_policy_t.
     let p = unsafe { p.as_ref() }.ok_or_else(|| Error::invalid_input("policy", "must not be NULL"))?;
     Ok(SwitchPolicy {
@@ -62,7 +62,7 @@ fn policy(p: *const hcp_switch_policy_t) -> hcp::Result<SwitchPolicy> {
 ///
 /// # Safety
 /// `d` is NULL or a live decider not used by another thread during the borrow.
-unsafe fn decider_mut<'a>(d: *mut hcp_decider_t) -> hcp::Result<&'a mut Decider> {
+unsafe fn decider_mut<'a>(d: *mut hcp_decider_t) -> hcpcore::Result<&'a mut Decider> {
     // SAFETY: NULL or live and unaliased by the caller's contract.
     unsafe { d.as_mut() }
         .map(|d| &mut d.inner)

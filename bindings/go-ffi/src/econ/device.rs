@@ -1,10 +1,10 @@
 //! C ABI of the per-device economics: GPU hours and days, the value of each action, the best
-//! action, custom ASIC models and action names. Conversion only; the maths lives in `hcp::econ`.
+//! action, custom ASIC models and action names. Conversion only; the maths lives in `hcpcore::econ`.
 
 use std::ffi::c_char;
 
-use hcp::econ::{self, Action, ActionValue, DeviceModel, GpuEconomics};
-use hcp::Error;
+use hcpcore::econ::{self, Action, ActionValue, DeviceModel, GpuEconomics};
+use hcpcore::Error;
 
 use super::{hcp_device_model_t, hcp_market_t, hcp_terms_t, market, model, terms, to_c_model};
 use crate::checks::{finite_column, finite_fields};
@@ -19,7 +19,7 @@ pub const HCP_ACTION_SLEEP: i32 = 2;
 /// Powered on doing nothing useful, at idle power.
 pub const HCP_ACTION_IDLE: i32 = 3;
 
-/// A serving GPU's expected economics over a period (`hcp::econ::GpuEconomics`).
+/// A serving GPU's expected economics over a period (`hcpcore::econ::GpuEconomics`).
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
 pub struct hcp_gpu_economics_t {
@@ -35,7 +35,7 @@ pub struct hcp_gpu_economics_t {
     pub profit_usd: f64,
 }
 
-/// One device's expected economics per hour in one action (`hcp::econ::ActionValue`).
+/// One device's expected economics per hour in one action (`hcpcore::econ::ActionValue`).
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
 pub struct hcp_action_value_t {
@@ -74,7 +74,7 @@ pub(crate) fn action_code(a: Action) -> i32 {
     }
 }
 
-pub(crate) fn action_from_code(code: i32, field: &str) -> hcp::Result<Action> {
+pub(crate) fn action_from_code(code: i32, field: &str) -> hcpcore::Result<Action> {
     match code {
         HCP_ACTION_MINE => Ok(Action::Mine),
         HCP_ACTION_SERVE => Ok(Action::Serve),
@@ -195,7 +195,7 @@ pub unsafe extern "C" fn hcp_best_action(
     })
 }
 
-/// An ASIC given by hashrate (TH/s) and efficiency (J/TH), as `hcp::econ::DeviceModel::asic`,
+/// An ASIC given by hashrate (TH/s) and efficiency (J/TH), as `hcpcore::econ::DeviceModel::asic`,
 /// into `*out` (its `name` is NULL: the name is the one given).
 ///
 /// # Safety

@@ -1,10 +1,10 @@
-//! C ABI of `hcp::econ::Site`: a handle (immutable once built, so safe to plan from many threads)
+//! C ABI of `hcpcore::econ::Site`: a handle (immutable once built, so safe to plan from many threads)
 //! and plans written into caller-provided structs, one per device group. Conversion only.
 
 use std::ffi::c_char;
 
-use hcp::econ::{Catalog, DeviceGroup, DeviceKind, Site, SitePlan};
-use hcp::Error;
+use hcpcore::econ::{Catalog, DeviceGroup, DeviceKind, Site, SitePlan};
+use hcpcore::Error;
 
 use super::device::{hcp_action_value_t, to_c_value};
 use super::{hcp_device_model_t, hcp_market_t, hcp_terms_t, market, model, terms, HCP_KIND_ASIC, HCP_KIND_GPU};
@@ -23,7 +23,7 @@ pub struct hcp_device_group_t {
     pub count: u32,
 }
 
-/// What one device group does under a plan (`hcp::econ::GroupPlan`; the model name is
+/// What one device group does under a plan (`hcpcore::econ::GroupPlan`; the model name is
 /// `hcp_site_group_name` at the same index).
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
@@ -44,7 +44,7 @@ pub struct hcp_group_plan_t {
     pub usd_per_kwh: f64,
 }
 
-/// A site plan's totals per hour (`hcp::econ::SitePlan` without its groups).
+/// A site plan's totals per hour (`hcpcore::econ::SitePlan` without its groups).
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
 pub struct hcp_site_plan_t {
@@ -117,13 +117,13 @@ pub unsafe extern "C" fn hcp_site_new(
         let groups = groups
             .iter()
             .map(|g| Ok(DeviceGroup { model: self::model(&g.model)?, count: g.count }))
-            .collect::<hcp::Result<Vec<_>>>()?;
+            .collect::<hcpcore::Result<Vec<_>>>()?;
         let inner = Site::new(groups, cap_kw, self::terms(terms)?)?;
         Ok(Box::into_raw(Box::new(hcp_site_t { inner })))
     })
 }
 
-/// Opens a site from the JSON form of `hcp::econ::SiteSpec` (`{"devices": [{"model": "S21",
+/// Opens a site from the JSON form of `hcpcore::econ::SiteSpec` (`{"devices": [{"model": "S21",
 /// "count": 1000}], "cap_kw": 4000, "pue": 1.1, ...}`), model names looked up in the built-in
 /// catalog. Release with hcp_site_free.
 ///
@@ -189,7 +189,7 @@ fn write_plan(
     out: *mut hcp_site_plan_t,
     out_groups: *mut hcp_group_plan_t,
     groups_len: usize,
-) -> hcp::Result<bool> {
+) -> hcpcore::Result<bool> {
     // SAFETY: `groups_len` writable group plans by the exporting functions' contract.
     let groups = unsafe { slice_out(out_groups, groups_len, "out_groups") }?;
     if groups.len() != plan.groups.len() {

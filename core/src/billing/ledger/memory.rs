@@ -18,7 +18,7 @@ struct CustomerUsage {
 /// A [`UsageStore`] in memory.
 ///
 /// ```
-/// use hcp::billing::{MemoryLedger, UsageEvent, UsageStore};
+/// use hcpcore::billing::{MemoryLedger, UsageEvent, UsageStore};
 /// let mut ledger = MemoryLedger::new();
 /// let e = UsageEvent::from_json(&serde_json::json!({"event_id": "1", "customer_id": "c", "meter_code": "m",
 ///     "quantity": 1, "timestamp": "2026-11-01T00:00:00Z"})).unwrap();

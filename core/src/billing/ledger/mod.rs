@@ -69,7 +69,7 @@ pub trait UsageStore {
 /// Either store behind one type, for callers (and bindings) that choose at run time.
 ///
 /// ```
-/// use hcp::billing::{Ledger, UsageStore};
+/// use hcpcore::billing::{Ledger, UsageStore};
 /// let ledger = Ledger::memory();
 /// assert_eq!(ledger.event_count().unwrap(), 0);
 /// ```

@@ -74,7 +74,7 @@ impl Durability {
 /// A durable [`UsageStore`] in one SQLite file.
 ///
 /// ```
-/// use hcp::billing::{SqliteLedger, UsageEvent, UsageStore};
+/// use hcpcore::billing::{SqliteLedger, UsageEvent, UsageStore};
 /// let dir = std::env::temp_dir().join(format!("hcp-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
 /// let path = dir.join("ledger.db");

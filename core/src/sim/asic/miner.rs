@@ -108,7 +108,7 @@ enum Phase {
 /// A simulated miner.
 ///
 /// ```
-/// use hcp::sim::{AsicSpec, Miner, PowerMode};
+/// use hcpcore::sim::{AsicSpec, Miner, PowerMode};
 /// let mut m = Miner::new(AsicSpec::by_name("S21").unwrap(), Default::default(), 25.0, 7).unwrap();
 /// m.sleep();
 /// m.step(30.0, None).unwrap();

@@ -1,4 +1,4 @@
-//! Antminer specifications as data: nameplate figures from `hcp::econ`'s catalog plus the physical
+//! Antminer specifications as data: nameplate figures from `hcpcore::econ`'s catalog plus the physical
 //! layout (hash boards × chips, fans), the power modes, the cooling and the pool behaviour.
 //!
 //! Power modes follow `P ∝ f·V²` with hashrate `∝ f`: low mode runs 0.8× clock at 0.95× voltage
@@ -180,9 +180,9 @@ impl AsicSpec {
     /// The spec of a catalog model (`"S21"`, `"S21 Pro"`, `"S21 XP"`, `"S21 Hydro"`, `"S19 XP"`).
     ///
     /// ```
-    /// let s = hcp::sim::AsicSpec::by_name("S21").unwrap();
+    /// let s = hcpcore::sim::AsicSpec::by_name("S21").unwrap();
     /// assert_eq!((s.hash_boards, s.chips_per_board, s.fans), (3, 108, 4));
-    /// assert!(hcp::sim::AsicSpec::by_name("S9").is_err());
+    /// assert!(hcpcore::sim::AsicSpec::by_name("S9").is_err());
     /// ```
     pub fn by_name(name: &str) -> Result<AsicSpec> {
         AsicSpec::from_model(Catalog::builtin().get(name)?)

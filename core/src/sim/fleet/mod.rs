@@ -130,9 +130,9 @@ impl Command {
     /// `{"command": "sleep"}`.
     ///
     /// ```
-    /// let c = hcp::sim::Command::from_json(r#"{"command":"mine","mode":"low"}"#).unwrap();
-    /// assert_eq!(c, hcp::sim::Command::Mine { mode: hcp::sim::PowerMode::Low });
-    /// assert!(hcp::sim::Command::from_json(r#"{"command":"dance"}"#).is_err());
+    /// let c = hcpcore::sim::Command::from_json(r#"{"command":"mine","mode":"low"}"#).unwrap();
+    /// assert_eq!(c, hcpcore::sim::Command::Mine { mode: hcpcore::sim::PowerMode::Low });
+    /// assert!(hcpcore::sim::Command::from_json(r#"{"command":"dance"}"#).is_err());
     /// ```
     pub fn from_json(json: &str) -> Result<Command> {
         let c: Command =
@@ -197,9 +197,9 @@ impl FleetConfig {
     /// A configuration from JSON; missing fields take their defaults.
     ///
     /// ```
-    /// let c = hcp::sim::FleetConfig::from_json(r#"{"dt_seconds": 1, "seed": 3}"#).unwrap();
+    /// let c = hcpcore::sim::FleetConfig::from_json(r#"{"dt_seconds": 1, "seed": 3}"#).unwrap();
     /// assert_eq!(c.dt_seconds, 1.0);
-    /// assert!(hcp::sim::FleetConfig::from_json(r#"{"dt_seconds": 0}"#).is_err());
+    /// assert!(hcpcore::sim::FleetConfig::from_json(r#"{"dt_seconds": 0}"#).is_err());
     /// ```
     pub fn from_json(json: &str) -> Result<FleetConfig> {
         let c: FleetConfig =
@@ -293,7 +293,7 @@ enum Slot {
 /// A fleet of simulated devices.
 ///
 /// ```
-/// use hcp::sim::{Command, Fleet, FleetConfig, ModelSpec, PowerMode};
+/// use hcpcore::sim::{Command, Fleet, FleetConfig, ModelSpec, PowerMode};
 /// let mut fleet = Fleet::new(FleetConfig { dt_seconds: 1.0, seed: 7, ..Default::default() }).unwrap();
 /// let gpu = fleet.add_gpu("sxm").unwrap();
 /// let miner = fleet.add_miner("S21").unwrap();
@@ -301,7 +301,7 @@ enum Slot {
 /// fleet.command(miner, Command::Mine { mode: PowerMode::Low }).unwrap();
 /// fleet.run(120).unwrap();
 /// assert!(fleet.series().tokens_per_second.last().unwrap() > &1000.0);
-/// assert_eq!(fleet.command(99, Command::Sleep).unwrap_err().kind(), hcp::ErrorKind::NotFound);
+/// assert_eq!(fleet.command(99, Command::Sleep).unwrap_err().kind(), hcpcore::ErrorKind::NotFound);
 /// ```
 #[derive(Debug)]
 pub struct Fleet {
@@ -373,7 +373,7 @@ impl Fleet {
         if self.slots.len() >= L::MAX_FLEET_DEVICES {
             return Err(Error::new(
                 ErrorKind::CapacityExceeded,
-                format!("fleet: at most {} devices (hcp::limits::MAX_FLEET_DEVICES)", L::MAX_FLEET_DEVICES),
+                format!("fleet: at most {} devices (hcpcore::limits::MAX_FLEET_DEVICES)", L::MAX_FLEET_DEVICES),
             ));
         }
         Ok(self.slots.len() as u32)
@@ -411,7 +411,7 @@ impl Fleet {
     /// hashrate within 10 s) or `"S21@stock"` (the default: a minute or more).
     ///
     /// ```
-    /// let mut fleet = hcp::sim::Fleet::new(Default::default()).unwrap();
+    /// let mut fleet = hcpcore::sim::Fleet::new(Default::default()).unwrap();
     /// assert!(fleet.add_miner("S21 XP@luxos").is_ok());
     /// assert!(fleet.add_miner("S21@braiins").is_err());
     /// ```
@@ -896,7 +896,7 @@ impl Fleet {
         self.asics.settle(&self.asic_consts, &mut self.rng_shares, self.threads);
     }
 
-    /// Advances `steps` steps (at most `hcp::limits::MAX_STEPS` per call).
+    /// Advances `steps` steps (at most `hcpcore::limits::MAX_STEPS` per call).
     pub fn run(&mut self, steps: u64) -> Result<()> {
         L::count("steps", steps as i128, L::MAX_STEPS)?;
         for _ in 0..steps {
@@ -1079,7 +1079,7 @@ impl Fleet {
     /// server).
     ///
     /// ```
-    /// let mut fleet = hcp::sim::Fleet::new(Default::default()).unwrap();
+    /// let mut fleet = hcpcore::sim::Fleet::new(Default::default()).unwrap();
     /// fleet.add_many("sxm", 9, "S21", 0).unwrap();
     /// fleet.step().unwrap();
     /// let text = fleet.dcgm_exposition("node");

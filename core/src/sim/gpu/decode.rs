@@ -80,9 +80,9 @@ impl LayerShapes {
 /// (otherwise [`LayerShapes::assumed_for_params`]).
 ///
 /// ```
-/// let m = hcp::sim::ModelSpec::new(8.0e9, 2.0).unwrap();
+/// let m = hcpcore::sim::ModelSpec::new(8.0e9, 2.0).unwrap();
 /// assert_eq!(m.weights_bytes(), 16.0e9);
-/// assert!(hcp::sim::ModelSpec::new(-1.0, 2.0).is_err());
+/// assert!(hcpcore::sim::ModelSpec::new(-1.0, 2.0).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

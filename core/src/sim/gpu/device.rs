@@ -54,7 +54,7 @@ pub struct GpuReading {
 /// A simulated H100 (SXM or PCIe).
 ///
 /// ```
-/// use hcp::sim::{H100, ModelSpec};
+/// use hcpcore::sim::{H100, ModelSpec};
 /// let gpu = H100::new("sxm").unwrap();
 /// let d = gpu.decode(&ModelSpec::new(8.0e9, 2.0).unwrap(), 1).unwrap();
 /// assert!(d.step_seconds > 0.005 && d.step_seconds < 0.007);
@@ -165,7 +165,7 @@ impl H100 {
     /// Phases of switching this card to a model of `weights_bytes`, saving `kv_bytes` first.
     ///
     /// ```
-    /// let gpu = hcp::sim::H100::new("sxm").unwrap();
+    /// let gpu = hcpcore::sim::H100::new("sxm").unwrap();
     /// let p = gpu.switch(10e9, 16e9, "pinned", true).unwrap();
     /// assert!(p.total_seconds > 0.5 && p.total_seconds < 1.0);
     /// ```

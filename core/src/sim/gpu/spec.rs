@@ -15,7 +15,7 @@ use crate::{Error, Result};
 /// Nameplate figures and fitted parameters of one GPU model.
 ///
 /// ```
-/// let sxm = hcp::sim::GpuSpec::h100_sxm();
+/// let sxm = hcpcore::sim::GpuSpec::h100_sxm();
 /// assert_eq!(sxm.power.tdp_watts, 700.0);
 /// let capped = sxm.with_overrides(r#"{"power": {"limit_watts": 500}}"#).unwrap();
 /// assert_eq!(capped.power.limit_watts, 500.0);
@@ -170,7 +170,7 @@ impl GpuSpec {
         GpuSpec {
             name: "H100_SXM".into(),
             product_name: "NVIDIA H100 80GB HBM3".into(),
-            source: "measured: data/calibration/h100-sxm-80gb (2026-11-22), fitted in hcp::sim::gpu".into(),
+            source: "measured: data/calibration/h100-sxm-80gb (2026-11-22), fitted in hcpcore::sim::gpu".into(),
             sm_count: 132,
             memory_total_bytes: 85_017_493_504.0,
             memory_reserved_bytes: 536_870_912.0,
@@ -271,8 +271,8 @@ impl GpuSpec {
     /// The built-in profile for `"sxm"` / `"pcie"` (also `"H100_SXM"`, `"h100-pcie"`, …).
     ///
     /// ```
-    /// assert_eq!(hcp::sim::GpuSpec::by_name("sxm").unwrap().power.tdp_watts, 700.0);
-    /// assert!(hcp::sim::GpuSpec::by_name("a100").is_err());
+    /// assert_eq!(hcpcore::sim::GpuSpec::by_name("sxm").unwrap().power.tdp_watts, 700.0);
+    /// assert!(hcpcore::sim::GpuSpec::by_name("a100").is_err());
     /// ```
     pub fn by_name(name: &str) -> Result<GpuSpec> {
         let key: String = name.chars().filter(|c| !matches!(c, '-' | '_' | ' ')).flat_map(char::to_lowercase).collect();

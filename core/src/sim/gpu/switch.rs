@@ -90,7 +90,7 @@ pub struct SwitchPhases {
 /// The phases of `request` on a GPU with `spec`.
 ///
 /// ```
-/// use hcp::sim::{switch_phases, GpuSpec, HostMemory, SwitchRequest};
+/// use hcpcore::sim::{switch_phases, GpuSpec, HostMemory, SwitchRequest};
 /// let p = switch_phases(&GpuSpec::h100_sxm(), &SwitchRequest::new(8e9, 16e9, HostMemory::Pinned, true)).unwrap();
 /// assert!((p.load_weights_seconds - 16e9 / 46.678e9 - 0.0032).abs() < 1e-9);
 /// assert!(p.total_seconds > p.save_state_seconds + p.load_weights_seconds);

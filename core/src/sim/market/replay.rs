@@ -35,7 +35,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 /// (naive times read as UTC).
 ///
 /// ```
-/// use hcp::sim::market::replay::parse_timestamp;
+/// use hcpcore::sim::market::replay::parse_timestamp;
 /// assert_eq!(parse_timestamp("1970-01-02").unwrap(), 86_400);
 /// assert_eq!(parse_timestamp("2024-06-01 00:15:00").unwrap(), 1_717_200_900);
 /// assert!(parse_timestamp("2024-13-01").is_err());

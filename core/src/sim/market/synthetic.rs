@@ -162,7 +162,7 @@ impl SyntheticConfig {
 /// The synthetic market's state; [`SyntheticMarket::step`] advances it.
 ///
 /// ```
-/// use hcp::sim::market::synthetic::{SyntheticConfig, SyntheticMarket};
+/// use hcpcore::sim::market::synthetic::{SyntheticConfig, SyntheticMarket};
 /// let mut a = SyntheticMarket::new(SyntheticConfig::default(), 42).unwrap();
 /// let mut b = SyntheticMarket::new(SyntheticConfig::default(), 42).unwrap();
 /// let (x, y) = (a.series(100, 60.0).unwrap(), b.series(100, 60.0).unwrap());

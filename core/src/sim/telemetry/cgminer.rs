@@ -32,13 +32,13 @@ fn key(device: u32, elapsed: f64, salt: u64) -> u64 {
 /// `{"command":"summary"}` reply of miner `device` at Unix time `when_unix`.
 ///
 /// ```
-/// use hcp::sim::{Fleet, FleetConfig};
+/// use hcpcore::sim::{Fleet, FleetConfig};
 /// let mut fleet = Fleet::new(FleetConfig::default()).unwrap();
 /// let id = fleet.add_miner("S21").unwrap();
 /// fleet.run(30).unwrap();
 /// fleet.settle(); // draw the shares found so far
 /// let s = fleet.miner_status(id).unwrap();
-/// let reply = hcp::sim::telemetry::cgminer::summary(id as u32, &s, 1_700_000_000);
+/// let reply = hcpcore::sim::telemetry::cgminer::summary(id as u32, &s, 1_700_000_000);
 /// assert!(reply["SUMMARY"][0]["GHS 5s"].is_string());
 /// assert!(reply["SUMMARY"][0]["Accepted"].as_u64().unwrap() > 0);
 /// ```

@@ -114,8 +114,8 @@ fn values(t: &GpuTelemetry) -> [String; 17] {
 /// GPU, as dcgm-exporter writes it.
 ///
 /// ```
-/// use hcp::sim::{Fleet, FleetConfig};
-/// use hcp::sim::telemetry::dcgm::{exposition, GpuLabels};
+/// use hcpcore::sim::{Fleet, FleetConfig};
+/// use hcpcore::sim::telemetry::dcgm::{exposition, GpuLabels};
 /// let mut fleet = Fleet::new(FleetConfig::default()).unwrap();
 /// let id = fleet.add_gpu("sxm").unwrap();
 /// fleet.step().unwrap();

@@ -1,19 +1,19 @@
 """hcp — the embeddable core of a hybrid compute platform.
 
-Sites that mine Bitcoin on ASICs beside AI-inference GPUs use hcp for economics (:mod:`hcp.econ`),
-priority routing (:mod:`hcp.router`), billing (:mod:`hcp.billing`) and simulation (:mod:`hcp.sim`).
+Sites that mine Bitcoin on ASICs beside AI-inference GPUs use hcp for economics (:mod:`hcpcore.econ`),
+priority routing (:mod:`hcpcore.router`), billing (:mod:`hcpcore.billing`) and simulation (:mod:`hcpcore.sim`).
 The maths runs in Rust; this package converts arguments and maps errors.
 
->>> import hcp
->>> hcp.econ.block_subsidy_btc(840_000)
+>>> import hcpcore as hcp
+>>> hcpcore.econ.block_subsidy_btc(840_000)
 3.125
 """
 
 from __future__ import annotations
 
-from hcp import billing, econ, limits, models, router, sim
-from hcp._hcp import ABI_VERSION, DeviceModel, Market, __version__
-from hcp.errors import (
+from hcpcore import billing, econ, limits, models, router, sim
+from hcpcore._hcp import ABI_VERSION, DeviceModel, Market, __version__
+from hcpcore.errors import (
     CapacityExceededError,
     ClosedError,
     ConflictError,
@@ -26,7 +26,7 @@ from hcp.errors import (
     OutOfMemoryError,
     StorageError,
 )
-from hcp.router import Router
+from hcpcore.router import Router
 
 __all__ = [
     "ABI_VERSION",

@@ -1,14 +1,14 @@
 """Mining and inference economics: hashprice, a miner's day, break-evens, decisions, site plans.
 
-Every function takes a :class:`hcp.Market` snapshot; models are :mod:`hcp.models` entries or
+Every function takes a :class:`hcp.Market` snapshot; models are :mod:`hcpcore.models` entries or
 catalog names. Site terms are keyword arguments wherever they apply: ``pool_fee`` (0–1),
 ``pue`` (≥ 1), ``gpu_utilisation`` (0–1), ``tokens_per_second`` (GPU earns from tokens instead
 of rental), ``demand_response_usd_per_mwh``. Bad input raises :class:`hcp.InvalidInputError`
 naming the field. Structured results are :class:`Record` (a dict with attribute access).
 
->>> import hcp
+>>> import hcpcore as hcp
 >>> m = hcp.Market(btc_usd=100_000, difficulty=1e14, height=840_000, fees_btc_per_block=0.0)
->>> round(hcp.econ.hashprice_usd_per_ph_day(m), 2)
+>>> round(hcpcore.econ.hashprice_usd_per_ph_day(m), 2)
 62.86
 """
 
@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hcp import _hcp
-from hcp._hcp import (
+from hcpcore import _hcp
+from hcpcore._hcp import (
     Decider,
     Market,
     MinerDaily,
@@ -47,9 +47,9 @@ from hcp._hcp import (
     payback_days,
     roi,
 )
-from hcp._record import Record
-from hcp.errors import InvalidInputError, InvalidTypeError, OutOfMemoryError
-from hcp.limits import MAX_BATCH
+from hcpcore._record import Record
+from hcpcore.errors import InvalidInputError, InvalidTypeError, OutOfMemoryError
+from hcpcore.limits import MAX_BATCH
 
 _Columns = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
 

@@ -1,4 +1,4 @@
-"""The device model catalog: ``hcp.models.S21``, ``hcp.models.H100_SXM``, …
+"""The device model catalog: ``hcpcore.models.S21``, ``hcpcore.models.H100_SXM``, …
 
 Figures are the vendors' published nameplates (see ``data/README.md`` in the repository).
 ``get(name)`` finds a model by name (case and ``-``/``_``/space insensitive); ``catalog(path)``
@@ -7,8 +7,8 @@ lists the built-in models, merged with a JSON file of overrides when given.
 
 from __future__ import annotations
 
-from hcp._hcp import DeviceModel, catalog
-from hcp._hcp import get_model as get
+from hcpcore._hcp import DeviceModel, catalog
+from hcpcore._hcp import get_model as get
 
 S21: DeviceModel = get("S21")
 S21_PRO: DeviceModel = get("S21_PRO")

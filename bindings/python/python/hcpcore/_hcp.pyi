@@ -1,4 +1,4 @@
-# Type stubs of the native module hcp._hcp. Checked against the module by mypy.stubtest in
+# Type stubs of the native module hcpcore._hcp. Checked against the module by mypy.stubtest in
 # `make test`. One section per core module; keep each section next to its own heading.
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, TypeAlias, final
 import numpy as np
 import numpy.typing as npt
 
-from hcp._record import Record
+from hcpcore._record import Record
 
 __version__: str
 ABI_VERSION: int
@@ -289,7 +289,7 @@ class Router:
 
 # ---------------------------------------------------------------- sim -----------------------
 
-# (sim section: classes and functions of hcp.sim)
+# (sim section: classes and functions of hcpcore.sim)
 
 @final
 class ModelSpec:
@@ -371,7 +371,7 @@ def miner_spec(model: str) -> Record: ...
 
 # ---------------------------------------------------------------- billing -------------------
 
-# (billing section: classes and functions of hcp.billing)
+# (billing section: classes and functions of hcpcore.billing)
 
 @final
 class NativeCharge:

@@ -7,13 +7,13 @@ Bad input raises :class:`hcp.InvalidInputError` naming the field; a corrupt or f
 file raises :class:`hcp.StorageError`.
 
 >>> from decimal import Decimal
->>> import hcp
->>> c = hcp.billing.Charge.from_dict({"model": "graduated", "tiers": [
+>>> import hcpcore as hcp
+>>> c = hcpcore.billing.Charge.from_dict({"model": "graduated", "tiers": [
 ...     {"up_to": 10, "per_unit_amount": "10", "flat_amount": "2"},
 ...     {"up_to": None, "per_unit_amount": "5"}]})
 >>> c.amount(12)
 Decimal('112')
->>> ledger = hcp.billing.Ledger.memory()
+>>> ledger = hcpcore.billing.Ledger.memory()
 >>> ledger.ingest([{"event_id": "e1", "customer_id": "acme", "meter_code": "gpu_hours",
 ...                 "quantity": "1.5", "timestamp": "2026-11-01T00:00:00Z", "properties": {}}])
 1
@@ -30,10 +30,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from hcp import _hcp
-from hcp._record import Record
-from hcp.errors import InvalidInputError, InvalidTypeError
-from hcp.limits import MAX_BATCH, MAX_DEPTH
+from hcpcore import _hcp
+from hcpcore._record import Record
+from hcpcore.errors import InvalidInputError, InvalidTypeError
+from hcpcore.limits import MAX_BATCH, MAX_DEPTH
 
 __all__ = [
     "BudgetStatus",
@@ -150,7 +150,7 @@ def _mapping(value: Any, field: str) -> dict[str, Any]:
 
 def _plan(plan: Any) -> _hcp.NativePlan:
     if not isinstance(plan, Plan):
-        raise InvalidTypeError(f"plan: expected a hcp.billing.Plan, got {type(plan).__name__}")
+        raise InvalidTypeError(f"plan: expected a hcpcore.billing.Plan, got {type(plan).__name__}")
     return plan._native
 
 
@@ -374,7 +374,7 @@ class Ledger:
         end: str | _dt.datetime | None = None,
     ) -> list[Record]:
         """A customer's events of the given meters in ``[start, end)`` (records with ``Decimal``
-        quantities; ``hcp.billing.to_pandas(...)`` makes a data frame)."""
+        quantities; ``hcpcore.billing.to_pandas(...)`` makes a data frame)."""
         s = _time(start, "start") if start is not None else None
         e = _time(end, "end") if end is not None else None
         result: list[Record] = _loads(self._native.events_json(customer_id, _items(meter_codes, "meter_codes"), s, e))

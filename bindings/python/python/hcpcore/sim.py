@@ -14,16 +14,16 @@ The same seed gives bit-identical results in Python, Rust, Node and Go. Bad inpu
 file — naming the file and line), :class:`hcp.OutOfMemoryError` (a model larger than the card) or
 :class:`hcp.NotFoundError` (a command to a device that does not exist).
 
->>> import hcp
->>> gpu = hcp.sim.H100("sxm")
->>> d = gpu.decode(hcp.sim.ModelSpec(params=8e9, bytes_per_param=2), batch=1)
+>>> import hcpcore as hcp
+>>> gpu = hcpcore.sim.H100("sxm")
+>>> d = gpu.decode(hcpcore.sim.ModelSpec(params=8e9, bytes_per_param=2), batch=1)
 >>> 0.005 < d.step_seconds < 0.007
 True
 """
 
 from __future__ import annotations
 
-from hcp._hcp import H100, Fleet, ModelSpec, miner_spec, replay_market, synthetic_market
+from hcpcore._hcp import H100, Fleet, ModelSpec, miner_spec, replay_market, synthetic_market
 
 #: Device states, indexed by the codes in ``Fleet.devices()["state"]``.
 DEVICE_STATES: tuple[str, ...] = ("idle", "mining", "serving", "switching", "sleeping", "faulted")

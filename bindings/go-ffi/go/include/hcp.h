@@ -35,32 +35,32 @@
 #define HCP_DURABILITY_NORMAL 1
 
 /*
- Most items one batch call takes or returns (`hcp::limits::MAX_BATCH`).
+ Most items one batch call takes or returns (`hcpcore::limits::MAX_BATCH`).
  */
 #define HCP_MAX_BATCH 1048576
 
 /*
- Most devices one fleet or site holds (`hcp::limits::MAX_FLEET_DEVICES`).
+ Most devices one fleet or site holds (`hcpcore::limits::MAX_FLEET_DEVICES`).
  */
 #define HCP_MAX_FLEET_DEVICES 1048576
 
 /*
- Most steps one market series, fleet run or decider series covers (`hcp::limits::MAX_STEPS`).
+ Most steps one market series, fleet run or decider series covers (`hcpcore::limits::MAX_STEPS`).
  */
 #define HCP_MAX_STEPS 16777216
 
 /*
- Most nesting levels of a JSON document given to the library (`hcp::limits::MAX_DEPTH`).
+ Most nesting levels of a JSON document given to the library (`hcpcore::limits::MAX_DEPTH`).
  */
 #define HCP_MAX_DEPTH 64
 
 /*
- Longest time step, seconds (`hcp::limits::MAX_DT_SECONDS`).
+ Longest time step, seconds (`hcpcore::limits::MAX_DT_SECONDS`).
  */
 #define HCP_MAX_DT_SECONDS 31557600.0
 
 /*
- Shortest time step, seconds (`hcp::limits::MIN_DT_SECONDS`).
+ Shortest time step, seconds (`hcpcore::limits::MIN_DT_SECONDS`).
  */
 #define HCP_MIN_DT_SECONDS 0.001
 
@@ -95,47 +95,47 @@
 #define HCP_ACTION_IDLE 3
 
 /*
- Error code of `hcp::ErrorKind::InvalidInput`.
+ Error code of `hcpcore::ErrorKind::InvalidInput`.
  */
 #define HCP_ERROR_INVALID_INPUT 1
 
 /*
- Error code of `hcp::ErrorKind::NotFound`.
+ Error code of `hcpcore::ErrorKind::NotFound`.
  */
 #define HCP_ERROR_NOT_FOUND 2
 
 /*
- Error code of `hcp::ErrorKind::Conflict`.
+ Error code of `hcpcore::ErrorKind::Conflict`.
  */
 #define HCP_ERROR_CONFLICT 3
 
 /*
- Error code of `hcp::ErrorKind::CapacityExceeded`.
+ Error code of `hcpcore::ErrorKind::CapacityExceeded`.
  */
 #define HCP_ERROR_CAPACITY_EXCEEDED 4
 
 /*
- Error code of `hcp::ErrorKind::IllegalTransition`.
+ Error code of `hcpcore::ErrorKind::IllegalTransition`.
  */
 #define HCP_ERROR_ILLEGAL_TRANSITION 5
 
 /*
- Error code of `hcp::ErrorKind::Storage`.
+ Error code of `hcpcore::ErrorKind::Storage`.
  */
 #define HCP_ERROR_STORAGE 6
 
 /*
- Error code of `hcp::ErrorKind::OutOfMemory`.
+ Error code of `hcpcore::ErrorKind::OutOfMemory`.
  */
 #define HCP_ERROR_OUT_OF_MEMORY 7
 
 /*
- Error code of `hcp::ErrorKind::Closed`.
+ Error code of `hcpcore::ErrorKind::Closed`.
  */
 #define HCP_ERROR_CLOSED 8
 
 /*
- Error code of `hcp::ErrorKind::Internal` (a caught panic: a bug in hcp).
+ Error code of `hcpcore::ErrorKind::Internal` (a caught panic: a bug in hcp).
  */
 #define HCP_ERROR_INTERNAL 9
 
@@ -219,7 +219,7 @@ typedef struct hcp_site_t hcp_site_t;
 /*
  A market snapshot, validated on every call (NaN, infinities, negative prices, difficulty <= 0,
  height < 0, a fee share outside [0, 1) and both fee forms at once are HCP_ERROR_INVALID_INPUT).
- The fee fields mirror `hcp::econ::MarketFields`: at most one of them is set; neither means no fees.
+ The fee fields mirror `hcpcore::econ::MarketFields`: at most one of them is set; neither means no fees.
  */
 typedef struct {
   /*
@@ -265,7 +265,7 @@ typedef struct {
 } hcp_market_t;
 
 /*
- Nameplate figures of a device model (see `hcp::econ::DeviceModel`).
+ Nameplate figures of a device model (see `hcpcore::econ::DeviceModel`).
  */
 typedef struct {
   /*
@@ -305,7 +305,7 @@ typedef struct {
 } hcp_device_model_t;
 
 /*
- Site operating terms (see `hcp::econ::Terms`; its defaults are 0, 1, 1, none, 0).
+ Site operating terms (see `hcpcore::econ::Terms`; its defaults are 0, 1, 1, none, 0).
  */
 typedef struct {
   /*
@@ -431,7 +431,7 @@ typedef struct {
 } hcp_curtail_columns_t;
 
 /*
- What switching costs a device and how long it must stay in an action (`hcp::econ::SwitchPolicy`).
+ What switching costs a device and how long it must stay in an action (`hcpcore::econ::SwitchPolicy`).
  */
 typedef struct {
   /*
@@ -457,7 +457,7 @@ typedef struct {
 } hcp_switch_policy_t;
 
 /*
- One device's expected economics per hour in one action (`hcp::econ::ActionValue`).
+ One device's expected economics per hour in one action (`hcpcore::econ::ActionValue`).
  */
 typedef struct {
   /*
@@ -491,7 +491,7 @@ typedef struct {
 } hcp_action_value_t;
 
 /*
- The outcome of one decider step (`hcp::econ::Decision`).
+ The outcome of one decider step (`hcpcore::econ::Decision`).
  */
 typedef struct {
   /*
@@ -513,7 +513,7 @@ typedef struct {
 } hcp_decision_t;
 
 /*
- A serving GPU's expected economics over a period (`hcp::econ::GpuEconomics`).
+ A serving GPU's expected economics over a period (`hcpcore::econ::GpuEconomics`).
  */
 typedef struct {
   /*
@@ -553,7 +553,7 @@ typedef struct {
 } hcp_device_group_t;
 
 /*
- A site plan's totals per hour (`hcp::econ::SitePlan` without its groups).
+ A site plan's totals per hour (`hcpcore::econ::SitePlan` without its groups).
  */
 typedef struct {
   /*
@@ -611,7 +611,7 @@ typedef struct {
 } hcp_site_plan_t;
 
 /*
- What one device group does under a plan (`hcp::econ::GroupPlan`; the model name is
+ What one device group does under a plan (`hcpcore::econ::GroupPlan`; the model name is
  `hcp_site_group_name` at the same index).
  */
 typedef struct {
@@ -1193,7 +1193,7 @@ double hcp_breakeven_btc_usd(const hcp_device_model_t *model,
 
 /*
  Electricity price at which the device's productive use breaks even, USD per kWh, whatever its
- kind: an ASIC's mining break-even or a GPU's serving break-even (`hcp::econ::breakeven_usd_per_kwh`).
+ kind: an ASIC's mining break-even or a GPU's serving break-even (`hcpcore::econ::breakeven_usd_per_kwh`).
 
  # Safety
  `model`, `market`, `terms` readable; `err` NULL or writable.
@@ -1268,7 +1268,7 @@ bool hcp_gpu_daily_batch(const hcp_market_t *market,
                          hcp_error_t **err);
 
 /*
- The curtailment decision for a fleet of miners at one snapshot (`hcp::econ::miner_curtail_batch`):
+ The curtailment decision for a fleet of miners at one snapshot (`hcpcore::econ::miner_curtail_batch`):
  per device hashrate (TH/s), power and sleep power (W) and the electricity price it pays
  (USD/kWh); each device mines when that earns at least as much as sleeping (with the terms'
  demand-response credit for the load held off). Fills `*out`; a bad value anywhere is
@@ -1415,7 +1415,7 @@ bool hcp_best_action(const hcp_device_model_t *model,
                      hcp_error_t **err);
 
 /*
- An ASIC given by hashrate (TH/s) and efficiency (J/TH), as `hcp::econ::DeviceModel::asic`,
+ An ASIC given by hashrate (TH/s) and efficiency (J/TH), as `hcpcore::econ::DeviceModel::asic`,
  into `*out` (its `name` is NULL: the name is the one given).
 
  # Safety
@@ -1452,7 +1452,7 @@ hcp_site_t *hcp_site_new(const hcp_device_group_t *groups,
                          hcp_error_t **err);
 
 /*
- Opens a site from the JSON form of `hcp::econ::SiteSpec` (`{"devices": [{"model": "S21",
+ Opens a site from the JSON form of `hcpcore::econ::SiteSpec` (`{"devices": [{"model": "S21",
  "count": 1000}], "cap_kw": 4000, "pue": 1.1, ...}`), model names looked up in the built-in
  catalog. Release with hcp_site_free.
 
@@ -1523,7 +1523,7 @@ bool hcp_site_plan_always_on(const hcp_site_t *site,
                              hcp_error_t **err);
 
 /*
- The error's code (`HCP_ERROR_*`, the `hcp::ErrorKind` in order from 1); 0 for a NULL error.
+ The error's code (`HCP_ERROR_*`, the `hcpcore::ErrorKind` in order from 1); 0 for a NULL error.
 
  # Safety
  `err` is NULL or a pointer returned through an `hcp_error_t **` and not yet freed.
