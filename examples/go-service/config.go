@@ -119,13 +119,13 @@ func (c *Config) check() error {
 
 // siteFile is examples/site.json's format (the fields this service uses).
 type siteFile struct {
-	Name                    string  `json:"name"`
-	CapKW                   float64 `json:"cap_kw"`
-	PUE                     float64 `json:"pue"`
-	AddersUSDPerKWh         float64 `json:"adders_usd_per_kwh"`
-	PoolFee                 float64 `json:"pool_fee"`
-	GPUUtilisation          float64 `json:"gpu_utilisation"`
-	DemandResponseUSDPerMWh float64 `json:"demand_response_usd_per_mwh"`
+	Name                    string        `json:"name"`
+	CapKW                   float64       `json:"cap_kw"`
+	PUE                     float64       `json:"pue"`
+	AddersUSDPerKWh         float64       `json:"adders_usd_per_kwh"`
+	PoolFee                 float64       `json:"pool_fee"`
+	GPUUtilisation          float64       `json:"gpu_utilisation"`
+	DemandResponseUSDPerMWh float64       `json:"demand_response_usd_per_mwh"`
 	Devices                 []siteDevices `json:"devices"`
 }
 
