@@ -72,6 +72,8 @@ type Service struct {
 	lastMeter    time.Time
 	lastPlan     map[string]uint32 // running devices per model in the last site plan
 
+	defaultStarts sync.Map // customer → subscription start, for customers the billing file does not name
+
 	tickerStop context.CancelFunc
 	tickerDone chan struct{}
 	closeOnce  sync.Once
@@ -255,7 +257,8 @@ func (s *Service) buildBilling() error {
 }
 
 // subscription is a customer's plan and the subscription hcp bills it under: the configured one,
-// or the default plan from the start of the current month for a customer the file does not name.
+// or the default plan from the start of the month the service first billed a customer the file
+// does not name (kept while the service runs; name a customer in the file to fix its start).
 func (s *Service) subscription(customerID string) (*plan, map[string]any, string) {
 	if c := s.billing.Customers[customerID]; c != nil {
 		sub := map[string]any{"customer_id": customerID, "start": c.Start}
@@ -265,8 +268,8 @@ func (s *Service) subscription(customerID string) (*plan, map[string]any, string
 		return s.plans[c.PlanCode], sub, c.BudgetUSD
 	}
 	t := s.now().UTC()
-	start := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
-	return s.plans[s.billing.DefaultPlan], map[string]any{"customer_id": customerID, "start": start.Format(time.RFC3339)}, ""
+	start, _ := s.defaultStarts.LoadOrStore(customerID, time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).Format(time.RFC3339))
+	return s.plans[s.billing.DefaultPlan], map[string]any{"customer_id": customerID, "start": start}, ""
 }
 
 // knownCustomers lists every customer seen, sorted.

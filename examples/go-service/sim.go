@@ -154,13 +154,15 @@ func (s *Service) meterLocked(r *run, now time.Time) {
 	if r == nil || !now.After(r.meteredUntil) {
 		return
 	}
+	// The event is stamped with the start of the interval it covers, so usage up to a period's
+	// end falls in that period (intervals are at most one tick past the metering interval).
 	seconds := now.Sub(r.meteredUntil).Seconds() * float64(len(r.devices))
 	s.pending = append(s.pending, hcp.UsageEvent{
 		EventID:    fmt.Sprintf("%s-wl%d-%d", s.bootID, r.id, r.seq),
 		CustomerID: r.customerID,
 		MeterCode:  r.meterCode,
 		Quantity:   strconv.FormatFloat(seconds, 'f', 3, 64),
-		Timestamp:  now.UTC().Format(time.RFC3339Nano),
+		Timestamp:  r.meteredUntil.UTC().Format(time.RFC3339Nano),
 		Properties: map[string]any{"workload_id": r.id, "workload_type": r.workloadType, "devices": len(r.devices)},
 	})
 	r.seq++
@@ -324,17 +326,19 @@ func (s *Service) billLocked(now time.Time) {
 		}
 		s.periods[c] = preview.Period
 		update := map[string]any{"customer_id": c, "period": preview.Period, "subtotal": preview.Subtotal, "total": preview.Total, "currency": preview.Currency.Code}
+		var st *hcp.BudgetStatus
 		if budget != "" {
-			st, err := s.ledger.BudgetStatus(pl.plan, sub, at, budget, nil)
-			if err != nil {
+			if st, err = s.ledger.BudgetStatus(pl.plan, sub, at, budget, nil); err != nil {
 				logf("tick: budget for %s: %v", c, err)
 			} else {
 				update["budget"] = st
-				s.budgetAlertsLocked(c, st)
 			}
 		}
 		if moved[c] {
 			s.hub.publish(msgBilling, toCustomer(c), update)
+		}
+		if st != nil {
+			s.budgetAlertsLocked(c, st)
 		}
 	}
 }
