@@ -14,12 +14,13 @@ CARGO  ?= cargo
 export CARGO_TERM_PROGRESS_WHEN = never
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
-        python-test node-test go-test check-generated clean
+        python-test node-test go-test go-service-test serve check-generated clean
 
 help:
 	@echo "make demo   — replay real ERCOT + Bitcoin history for a reference site; writes out/site_report.html"
 	@echo "make test   — every suite: Rust (+loom, doctests), Python, Node, Go, lints and generated-file checks"
 	@echo "make bench  — criterion benches and the cross-language comparisons (see benches/RESULTS.md)"
+	@echo "make serve  — the Go API service on 127.0.0.1:8080 with the demo keys (examples/go-service/README.md)"
 
 # ---------------------------------------------------------------- set-up -----------------------
 
@@ -55,16 +56,25 @@ header:
 demo:
 	$(CARGO) run --release -q -p hcp-site-replay -- --config examples/site.json --data data/market --out out/site_report.html
 
+# The Go API service (examples/go-service) over examples/site.json and the replayed market, with
+# the demo keys of examples/go-service/keys.example.json; its ledger is out/service-ledger.db.
+# SERVE_FLAGS adds flags, e.g. SERVE_FLAGS="-addr 127.0.0.1:9000".
+SERVE_FLAGS ?=
+serve: go
+	mkdir -p out
+	cd examples/go-service && go mod download && go run . -keys keys.example.json -site ../site.json \
+	  -data ../../data/market -billing billing.example.json -ledger ../../out/service-ledger.db $(SERVE_FLAGS)
+
 # ---------------------------------------------------------------- test -------------------------
 
-test: lint rust-test loom python-test node-test go-test check-generated examples
+test: lint rust-test loom python-test node-test go-test go-service-test check-generated examples
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
 	$(VENV)/bin/ruff check bindings/python examples benches
-	test -z "$$(gofmt -l $(GO_DIR) examples/go 2>/dev/null)" || { gofmt -l $(GO_DIR) examples/go; echo "gofmt: files above need formatting"; exit 1; }
+	test -z "$$(gofmt -l $(GO_DIR) examples/go examples/go-service 2>/dev/null)" || { gofmt -l $(GO_DIR) examples/go examples/go-service; echo "gofmt: files above need formatting"; exit 1; }
 
 rust-test:
 	$(CARGO) test -q --workspace --exclude hcp-python --exclude hcp-node
@@ -86,6 +96,10 @@ node-test: node
 
 go-test: go
 	cd $(GO_DIR) && go vet ./... && go test -count=1 ./...
+
+# The Go API service's tests: the server on a random port, driven over real HTTP and WebSocket.
+go-service-test: go
+	cd examples/go-service && go mod download && go vet ./... && go test -count=1 ./...
 
 # Each Go fuzz target (fuzz_test.go) for GO_FUZZTIME; `go test` alone replays their seeds and
 # testdata/fuzz corpora. HCP_FUZZ_KNOWN=Name,... lets a long run go on past reported core bugs.
