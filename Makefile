@@ -58,12 +58,14 @@ demo:
 
 # The Go API service (examples/go-service) over examples/site.json and the replayed market, with
 # the demo keys of examples/go-service/keys.example.json; its ledger is out/service-ledger.db.
-# SERVE_FLAGS adds flags, e.g. SERVE_FLAGS="-addr 127.0.0.1:9000".
+# SERVE_FLAGS adds flags, e.g. SERVE_FLAGS="-addr 127.0.0.1:9000". The service runs as its own
+# binary (out/go-service), so SIGTERM and Ctrl-C reach it and it stops without losing a ledger write.
 SERVE_FLAGS ?=
 serve: go
 	mkdir -p out
-	cd examples/go-service && go mod download && go run . -keys keys.example.json -site ../site.json \
-	  -data ../../data/market -billing billing.example.json -ledger ../../out/service-ledger.db $(SERVE_FLAGS)
+	cd examples/go-service && go mod download && go build -o ../../out/go-service . && \
+	  exec ../../out/go-service -keys keys.example.json -site ../site.json -data ../../data/market \
+	  -billing billing.example.json -ledger ../../out/service-ledger.db $(SERVE_FLAGS)
 
 # ---------------------------------------------------------------- test -------------------------
 
