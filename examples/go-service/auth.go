@@ -166,9 +166,8 @@ func (ks *keyStore) find(key string) *Caller {
 
 // authenticate returns the request's caller, or a 401 (no or unknown key) or 429 (over its rate).
 func (ks *keyStore) authenticate(w http.ResponseWriter, r *http.Request) (*Caller, error) {
-	header := r.Header.Get("Authorization")
-	key, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok || strings.TrimSpace(key) == "" {
+	scheme, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" { // the scheme is case-insensitive (RFC 9110)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="hcp"`)
 		return nil, errorf(http.StatusUnauthorized, "unauthorized", "send an API key as Authorization: Bearer <key>")
 	}

@@ -7,6 +7,7 @@ package main
 import (
 	_ "embed"
 	"net/http"
+	"runtime/debug"
 	"strings"
 )
 
@@ -69,6 +70,7 @@ func (s *Service) buildMux() http.Handler {
 		rt := rt
 		methods[rt.path] = append(methods[rt.path], rt.method)
 		mux.HandleFunc(rt.method+" "+rt.path, func(w http.ResponseWriter, r *http.Request) {
+			defer recoverJSON(w, r)
 			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 			var caller *Caller
 			if rt.access != public {
@@ -103,6 +105,18 @@ func (s *Service) buildMux() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// recoverJSON turns a panic in a handler into a logged JSON 500 instead of a dropped connection
+// (hcp itself never panics across its boundary; this guards the service's own code).
+func recoverJSON(w http.ResponseWriter, r *http.Request) {
+	if v := recover(); v != nil {
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		logf("panic in %s %s: %v\n%s", r.Method, r.URL.Path, v, debug.Stack())
+		writeError(w, errorf(http.StatusInternalServerError, "internal", "internal error"))
+	}
 }
 
 // matchPath says whether path matches a route pattern whose {name} segments match one segment.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -67,6 +69,14 @@ func TestOpenAPIDocumentsExactlyTheRoutes(t *testing.T) {
 	}
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Fatalf("openapi: %q, want 3.x", doc.OpenAPI)
+	}
+	// The document is valid OpenAPI 3 (schemas, references, parameters).
+	spec, err := openapi3.NewLoader().LoadFromData(openapiYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spec.Validate(context.Background()); err != nil {
+		t.Fatalf("openapi.yaml is not valid OpenAPI 3: %v", err)
 	}
 	documented := map[string]bool{}
 	for path, ops := range doc.Paths {
