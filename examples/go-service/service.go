@@ -65,6 +65,7 @@ type Service struct {
 	tracked      map[uint64]string          // last state seen of each workload not yet finished
 	customers    map[string]bool            // every customer seen
 	deviceStatus map[string]string          // last state published per device
+	dirtyDevices map[string]bool            // devices whose state may have changed since last read
 	pending      []hcp.UsageEvent           // metered, not yet in the ledger
 	periods      map[string]hcp.Period      // open billing period per customer
 	budgetAlerts map[string]map[string]bool // budget thresholds reached per customer, this period
@@ -97,7 +98,7 @@ func NewService(cfg Config) (_ *Service, err error) {
 		cfg: cfg, now: now, bootID: hex.EncodeToString(boot[:]),
 		plans: map[string]*plan{}, models: map[string]hcp.DeviceModel{},
 		runs: map[uint64]*run{}, durations: map[uint64]time.Duration{}, tracked: map[uint64]string{},
-		customers: map[string]bool{}, deviceStatus: map[string]string{}, periods: map[string]hcp.Period{},
+		customers: map[string]bool{}, deviceStatus: map[string]string{}, dirtyDevices: map[string]bool{}, periods: map[string]hcp.Period{},
 		budgetAlerts: map[string]map[string]bool{}, lastPlan: map[string]uint32{},
 		hub: newHub(now),
 	}
@@ -176,6 +177,7 @@ func (s *Service) buildRouter() error {
 				return fmt.Errorf("site: %w", err)
 			}
 			s.devices = append(s.devices, dev)
+			s.dirtyDevices[dev.ID] = true
 		}
 	}
 	if s.site.CapKW > 0 {

@@ -66,8 +66,7 @@ func (s *Service) Step() {
 		}
 		for i, id := range due {
 			if err == nil && ok[i] {
-				s.meterLocked(s.runs[id], now)
-				delete(s.runs, id)
+				s.endRunLocked(id, now)
 			}
 		}
 	}
@@ -106,11 +105,10 @@ func (s *Service) dispatchLocked(now time.Time) {
 			return
 		}
 		for _, v := range a.PreemptedWorkloadIDs {
-			if r := s.runs[v]; r != nil {
-				s.meterLocked(r, now)
-				delete(s.runs, v)
-			}
+			s.endRunLocked(v, now)
 		}
+		s.markDevicesLocked(a.DeviceIDs...)
+		s.markDevicesLocked(a.CurtailedDeviceIDs...)
 		if err := s.router.Start(a.WorkloadID); err != nil {
 			logf("dispatch: start %d: %v", a.WorkloadID, err)
 			continue
@@ -147,6 +145,26 @@ func (s *Service) deviceKind(id string) string {
 		}
 	}
 	return ""
+}
+
+// endRunLocked meters a run up to now and forgets it (its work completed, was cancelled or
+// failed, or was preempted back to the queue); its devices' states are read again.
+func (s *Service) endRunLocked(id uint64, now time.Time) {
+	if r := s.runs[id]; r != nil {
+		s.meterLocked(r, now)
+		s.markDevicesLocked(r.devices...)
+		delete(s.runs, id)
+	}
+}
+
+// markDevicesLocked notes devices whose state may have changed. Devices change state only
+// through the router calls this service makes (placement, curtailment, completion, cancellation,
+// preemption, waking miners), so only those are read again at the next tick: the Go API has no
+// bulk device view, and reading all of a large site each tick costs one call per device.
+func (s *Service) markDevicesLocked(ids ...string) {
+	for _, id := range ids {
+		s.dirtyDevices[id] = true
+	}
 }
 
 // meterLocked records r's device time since it was last metered as one usage event.
@@ -207,10 +225,7 @@ func (s *Service) noteWorkloadLocked(info hcp.WorkloadInfo, now time.Time) {
 		s.hub.publish(msgWorkload, toCustomer(info.CustomerID), s.viewLocked(info))
 	}
 	if terminal(info.State) {
-		if r := s.runs[info.ID]; r != nil {
-			s.meterLocked(r, now)
-			delete(s.runs, info.ID)
-		}
+		s.endRunLocked(info.ID, now)
 		delete(s.tracked, info.ID)
 		delete(s.durations, info.ID)
 		return
@@ -236,15 +251,17 @@ func (s *Service) observeLocked() {
 	if err := s.router.SetMarket(m); err != nil {
 		logf("tick: router market: %v", err)
 	}
-	if _, err := s.router.ResumeMiners(s.cfg.SiteID); err != nil {
+	woken, err := s.router.ResumeMiners(s.cfg.SiteID)
+	if err != nil {
 		logf("tick: resume miners: %v", err)
 	}
+	s.markDevicesLocked(woken...)
 	var hashprice float64
 	_ = s.metrics.observe("hashprice", func() (err error) { hashprice, err = hcp.HashpriceUSDPerPHDay(m); return err })
 	s.metrics.setPrices(p, hashprice)
 
 	var sp hcp.SitePlan
-	err := s.metrics.observe("site_plan", func() (err error) { sp, err = s.econ.Plan(m); return err })
+	err = s.metrics.observe("site_plan", func() (err error) { sp, err = s.econ.Plan(m); return err })
 	if err != nil {
 		logf("tick: site plan: %v", err)
 	} else {
@@ -264,18 +281,24 @@ func (s *Service) observeLocked() {
 	}
 
 	var changed []resourceView
-	for _, d := range s.devices {
-		info, err := s.router.Device(d.ID)
+	dirty := make([]string, 0, len(s.dirtyDevices))
+	for id := range s.dirtyDevices {
+		dirty = append(dirty, id)
+	}
+	sort.Strings(dirty)
+	for _, id := range dirty {
+		delete(s.dirtyDevices, id)
+		info, err := s.router.Device(id)
 		if err != nil {
-			logf("tick: device %s: %v", d.ID, err)
+			logf("tick: device %s: %v", id, err)
 			continue
 		}
 		v := resourceFrom(info)
-		if s.deviceStatus[d.ID] != v.State {
-			if s.deviceStatus[d.ID] != "" {
+		if s.deviceStatus[id] != v.State {
+			if s.deviceStatus[id] != "" {
 				changed = append(changed, v)
 			}
-			s.deviceStatus[d.ID] = v.State
+			s.deviceStatus[id] = v.State
 		}
 	}
 	if len(changed) > 0 {
