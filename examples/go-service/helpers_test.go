@@ -98,13 +98,22 @@ func withSite(spec string) serviceOption {
 	}
 }
 
+func withLedger(path string) serviceOption {
+	return func(c *Config, _ string) { c.LedgerPath = path }
+}
+
 // startService starts a service on 127.0.0.1:0 with no ticker (the test steps it) and stops it
 // when the test ends.
 func startService(t *testing.T, opts ...serviceOption) *testService {
+	return startServiceAt(t, time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC), opts...)
+}
+
+// startServiceAt starts a service whose clock starts at start.
+func startServiceAt(t *testing.T, start time.Time, opts ...serviceOption) *testService {
 	t.Helper()
 	dir := t.TempDir()
 	keysPath, keys := writeKeys(t, dir)
-	clock := &fakeClock{t: time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)}
+	clock := &fakeClock{t: start}
 	cfg := Config{
 		Addr: "127.0.0.1:0", KeysFile: keysPath, BillingFile: "billing.example.json", DataDir: "../../data/market",
 		LedgerPath: filepath.Join(dir, "ledger.db"), SiteID: "test-site", MarketStart: "2024-06-01",

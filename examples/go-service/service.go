@@ -59,19 +59,20 @@ type Service struct {
 
 	// mu guards the simulation state below and serialises the changes that touch both the
 	// router and it (submit, cancel, a tick).
-	mu           sync.Mutex
-	runs         map[uint64]*run            // workloads running on simulated devices
-	durations    map[uint64]time.Duration   // run time of each workload not yet finished
-	tracked      map[uint64]string          // last state seen of each workload not yet finished
-	customers    map[string]bool            // every customer seen
-	deviceStatus map[string]string          // last state published per device
-	dirtyDevices map[string]bool            // devices whose state may have changed since last read
-	pending      []hcp.UsageEvent           // metered, not yet in the ledger
-	periods      map[string]hcp.Period      // open billing period per customer
-	budgetAlerts map[string]map[string]bool // budget thresholds reached per customer, this period
-	lastStep     time.Time
-	lastMeter    time.Time
-	lastPlan     map[string]uint32 // running devices per model in the last site plan
+	mu            sync.Mutex
+	runs          map[uint64]*run            // workloads running on simulated devices
+	durations     map[uint64]time.Duration   // run time of each workload not yet finished
+	tracked       map[uint64]string          // last state seen of each workload not yet finished
+	customers     map[string]bool            // every customer seen
+	deviceStatus  map[string]string          // last state published per device
+	dirtyDevices  map[string]bool            // devices whose state may have changed since last read
+	pending       []hcp.UsageEvent           // metered, not yet in the ledger
+	periods       map[string]hcp.Period      // open billing period per customer
+	budgetAlerts  map[string]map[string]bool // budget thresholds reached per customer, this period
+	billingErrors map[string]string          // last billing failure logged per customer
+	lastStep      time.Time
+	lastMeter     time.Time
+	lastPlan      map[string]uint32 // running devices per model in the last site plan
 
 	defaultStarts sync.Map // customer → subscription start, for customers the billing file does not name
 
@@ -99,7 +100,7 @@ func NewService(cfg Config) (_ *Service, err error) {
 		plans: map[string]*plan{}, models: map[string]hcp.DeviceModel{},
 		runs: map[uint64]*run{}, durations: map[uint64]time.Duration{}, tracked: map[uint64]string{},
 		customers: map[string]bool{}, deviceStatus: map[string]string{}, dirtyDevices: map[string]bool{}, periods: map[string]hcp.Period{},
-		budgetAlerts: map[string]map[string]bool{}, lastPlan: map[string]uint32{},
+		budgetAlerts: map[string]map[string]bool{}, billingErrors: map[string]string{}, lastPlan: map[string]uint32{},
 		hub: newHub(now),
 	}
 	defer func() {
@@ -132,6 +133,7 @@ func NewService(cfg Config) (_ *Service, err error) {
 	s.routes = s.routeTable()
 	s.handler = s.buildMux()
 	s.lastStep, s.lastMeter = now(), now()
+	s.catchUpInvoices()
 	s.mu.Lock()
 	s.observeLocked() // prices, plan and device states before the first tick
 	s.mu.Unlock()

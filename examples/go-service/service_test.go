@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -509,4 +510,31 @@ func units(t *testing.T, lines any) float64 {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// The ledger outlives the service: usage metered before a stop is there after a restart, and a
+// period that closed while the service was down is invoiced when it starts again.
+func TestRestartKeepsTheLedgerAndInvoicesTheClosedPeriod(t *testing.T) {
+	ledger := filepath.Join(t.TempDir(), "ledger.db")
+	first := startServiceAt(t, time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC), withLedger(ledger))
+	first.submit(first.keys["acme"], map[string]any{"workload_type": "ai_inference_batch", "requirements": map[string]any{"duration_seconds": 7200}})
+	first.step(30 * time.Minute)
+	first.clock.Advance(10 * time.Minute)
+	if err := first.Shutdown(context.Background()); err != nil { // meters 23:30 to 23:40 on the way out
+		t.Fatal(err)
+	}
+
+	second := startServiceAt(t, time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC), withLedger(ledger))
+	invs := second.must(http.StatusOK, "GET", "/api/v1/billing/invoices", second.keys["acme"], nil)["customers"].([]any)[0].(map[string]any)
+	issued := invs["issued"].([]any)
+	if len(issued) != 1 {
+		t.Fatalf("invoices after the restart: %v", invs)
+	}
+	nov := issued[0].(map[string]any)
+	if nov["period"].(map[string]any)["start"] != "2026-11-01T00:00:00Z" || units(t, nov["lines"]) != 2400 {
+		t.Fatalf("November, 23:00 to 23:40 on one GPU: %v", nov)
+	}
+	if g := second.must(http.StatusOK, "GET", "/api/v1/billing/invoices", second.keys["globex"], nil)["customers"].([]any)[0].(map[string]any); len(g["issued"].([]any)) != 0 {
+		t.Fatalf("globex had no usage in November and gets no invoice: %v", g)
+	}
 }

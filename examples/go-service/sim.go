@@ -334,7 +334,7 @@ func (s *Service) billLocked(now time.Time) {
 			case err == nil:
 				s.hub.publish(msgBilling, toCustomer(c), map[string]any{"customer_id": c, "invoice_issued": inv})
 			case !isConflict(err):
-				logf("tick: invoice %s for %s: %v", prev.Start, c, err)
+				s.logBillingOnce(c, fmt.Sprintf("invoice of the period from %s: %v", prev.Start, err))
 				continue
 			}
 			delete(s.budgetAlerts, c)
@@ -344,9 +344,10 @@ func (s *Service) billLocked(now time.Time) {
 		}
 		preview, err := s.ledger.PreviewInvoice(pl.plan, sub, at)
 		if err != nil {
-			logf("tick: preview invoice for %s: %v", c, err)
+			s.logBillingOnce(c, fmt.Sprintf("preview invoice: %v", err))
 			continue
 		}
+		delete(s.billingErrors, c)
 		s.periods[c] = preview.Period
 		update := map[string]any{"customer_id": c, "period": preview.Period, "subtotal": preview.Subtotal, "total": preview.Total, "currency": preview.Currency.Code}
 		var st *hcp.BudgetStatus
@@ -362,6 +363,41 @@ func (s *Service) billLocked(now time.Time) {
 		}
 		if st != nil {
 			s.budgetAlertsLocked(c, st)
+		}
+	}
+}
+
+// logBillingOnce logs a customer's billing failure once until it changes or billing succeeds, so
+// that a bad subscription does not fill the log every tick.
+func (s *Service) logBillingOnce(customer, msg string) {
+	if s.billingErrors[customer] != msg {
+		s.billingErrors[customer] = msg
+		logf("billing %s: %s", customer, msg)
+	}
+}
+
+// catchUpInvoices issues, at start, the invoice of each customer's previous period when the
+// ledger has usage in it and it was not issued — the period closed while the service was down.
+func (s *Service) catchUpInvoices() {
+	now := s.now()
+	for c := range s.customers {
+		pl, sub, _ := s.subscription(c)
+		open, err := s.ledger.PreviewInvoice(pl.plan, sub, now.UTC().Format(time.RFC3339Nano))
+		if err != nil {
+			continue // no open period yet (a subscription that starts later)
+		}
+		last, err := s.ledger.PreviewInvoice(pl.plan, sub, mustTime(open.Period.Start).Add(-time.Nanosecond).Format(time.RFC3339Nano))
+		if err != nil {
+			continue // the subscription started in the open period
+		}
+		events, err := s.ledger.Usage(c, pl.meters, last.Period.Start, last.Period.End)
+		if err != nil || len(events) == 0 {
+			continue
+		}
+		if _, err := s.ledger.IssueInvoice(pl.plan, sub, last.Period.Start); err != nil && !isConflict(err) {
+			logf("billing %s: invoice of the period from %s: %v", c, last.Period.Start, err)
+		} else if err == nil {
+			logf("billing %s: issued the invoice of the period from %s, which closed while the service was down", c, last.Period.Start)
 		}
 	}
 }
