@@ -76,8 +76,9 @@ type Service struct {
 
 	defaultStarts sync.Map // customer → subscription start, for customers the billing file does not name
 
-	tickerStop context.CancelFunc
+	tickerStop context.CancelFunc // set under mu
 	tickerDone chan struct{}
+	stopping   bool // set under mu by Shutdown: no ticker starts after it
 	closeOnce  sync.Once
 	closeErr   error
 }
@@ -132,6 +133,13 @@ func NewService(cfg Config) (_ *Service, err error) {
 	s.metrics = newMetrics(s.router)
 	s.routes = s.routeTable()
 	s.handler = s.buildMux()
+	s.server = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
 	s.lastStep, s.lastMeter = now(), now()
 	s.catchUpInvoices()
 	s.mu.Lock()
@@ -294,13 +302,6 @@ func (s *Service) Handler() http.Handler { return s.handler }
 // Serve answers requests on ln and runs the ticker, until Shutdown.
 func (s *Service) Serve(ln net.Listener) error {
 	s.startTicker()
-	s.server = &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-	}
 	err := s.server.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -310,7 +311,9 @@ func (s *Service) Serve(ln net.Listener) error {
 
 // startTicker steps the site every cfg.Tick (not at all when it is 0: tests step by hand).
 func (s *Service) startTicker() {
-	if s.cfg.Tick <= 0 || s.tickerStop != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.Tick <= 0 || s.tickerStop != nil || s.stopping {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -337,15 +340,17 @@ func (s *Service) startTicker() {
 func (s *Service) Shutdown(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		var errs []error
-		if s.server != nil {
-			if err := s.server.Shutdown(ctx); err != nil {
-				errs = append(errs, fmt.Errorf("http shutdown: %w", err))
-			}
+		if err := s.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 		s.hub.close()
-		if s.tickerStop != nil {
-			s.tickerStop()
-			<-s.tickerDone
+		s.mu.Lock()
+		s.stopping = true
+		stop, done := s.tickerStop, s.tickerDone
+		s.mu.Unlock()
+		if stop != nil {
+			stop()
+			<-done // the tick in progress finishes first
 		}
 		s.mu.Lock()
 		now := s.now()
