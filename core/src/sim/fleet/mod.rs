@@ -1157,6 +1157,29 @@ impl Fleet {
         Ok(cgminer::respond(request, when_unix, |command, new_api| cgminer::reply(command, new_api, id, &s, when_unix)))
     }
 
+    /// A page of a miner's web interface (`/cgi-bin/<page>.cgi`: `stats`, `summary`,
+    /// `get_system_info`, `get_miner_conf`, `get_blink_status`; `None` for any other) at Unix time
+    /// `when_unix`, the miner being called `hostname` (see [`cgminer::web`]).
+    ///
+    /// ```
+    /// let mut fleet = hcp::sim::Fleet::new(Default::default()).unwrap();
+    /// let id = fleet.add_miner("S21").unwrap();
+    /// fleet.step().unwrap();
+    /// let page = fleet.antminer_web_page(id, "get_system_info", "s21-a", 0).unwrap().unwrap();
+    /// assert_eq!(page["hostname"], "s21-a");
+    /// assert!(fleet.antminer_web_page(id, "set_miner_conf", "s21-a", 0).unwrap().is_none());
+    /// ```
+    pub fn antminer_web_page(
+        &self,
+        device: i64,
+        page: &str,
+        hostname: &str,
+        when_unix: i64,
+    ) -> Result<Option<serde_json::Value>> {
+        let s = self.miner_status(device)?;
+        Ok(cgminer::web::page(page, device as u32, &s, hostname, when_unix))
+    }
+
     /// Ids of the fleet's miners, in order.
     pub fn miner_ids(&self) -> Vec<i64> {
         self.asics.id.iter().map(|&id| id as i64).collect()

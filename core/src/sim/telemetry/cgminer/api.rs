@@ -42,10 +42,7 @@ fn parse(request: &[u8], when_unix: i64) -> Result<Request, Value> {
         return Err(error_json(when_unix, MSG_INVALID_JSON, &msg));
     }
     // A trailing NUL or newline, as some clients send, is not part of the request.
-    let trimmed = request
-        .iter()
-        .rposition(|b| !matches!(b, b'\0' | b'\n' | b'\r' | b' ' | b'\t'))
-        .map_or(&request[..0], |end| &request[..=end]);
+    let trimmed = trim_end(request);
     let start = trimmed.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(trimmed.len());
     let trimmed = &trimmed[start..];
     if trimmed.first() != Some(&b'{') {
@@ -131,6 +128,39 @@ pub fn respond(request: &[u8], when_unix: i64, mut answer: impl FnMut(&str, bool
     } else {
         finish(to_text(&reply).into_bytes())
     }
+}
+
+/// Whether the bytes received so far are a whole request, so a server can answer without waiting
+/// for the client to close its side (clients such as pyasic keep it open until the reply): a
+/// JSON request once it parses or can no longer become valid by reading more; a text request
+/// (cgminer answers the first packet) once anything but whitespace arrived; anything over
+/// [`MAX_REQUEST_BYTES`] (to be refused).
+///
+/// ```
+/// use hcp::sim::telemetry::cgminer::api::is_complete;
+/// assert!(!is_complete(br#"{"command":"sum"#));
+/// assert!(is_complete(br#"{"command":"summary"}"#));
+/// assert!(is_complete(b"{]")); // malformed: answered with an error now
+/// assert!(is_complete(b"summary"));
+/// assert!(!is_complete(b"  "));
+/// ```
+pub fn is_complete(received: &[u8]) -> bool {
+    if received.len() > MAX_REQUEST_BYTES {
+        return true;
+    }
+    match received.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => false,
+        Some(b'{') => match serde_json::from_slice::<serde::de::IgnoredAny>(trim_end(received)) {
+            Ok(_) => true,
+            Err(e) => !e.is_eof(),
+        },
+        Some(_) => true,
+    }
+}
+
+fn trim_end(bytes: &[u8]) -> &[u8] {
+    let end = bytes.iter().rposition(|b| !matches!(b, b'\0' | b'\n' | b'\r' | b' ' | b'\t')).map_or(0, |e| e + 1);
+    &bytes[..end]
 }
 
 fn finish(mut bytes: Vec<u8>) -> Vec<u8> {

@@ -6,15 +6,16 @@
 //! GH/s, as S21 firmware writes them.
 //!
 //! [`reading`] computes what a miner reports at one moment; the functions here only lay it out in
-//! each reply's shape, and [`api`] answers a raw request (JSON, `+`-joined commands, errors) the
-//! way cgminer's API does.
+//! each reply's shape, [`api`] answers a raw request (JSON, `+`-joined commands, errors) the way
+//! cgminer's API does, and [`web`] gives the JSON pages of the miner's web interface.
 
 pub mod api;
 pub mod reading;
+pub mod web;
 
 use serde_json::{json, Map, Value};
 
-pub use self::api::{respond, MAX_REQUEST_BYTES};
+pub use self::api::{is_complete, respond, MAX_REQUEST_BYTES};
 pub use self::reading::{BoardReading, MinerReading, CHIP_NONCE_DIFFICULTY};
 use crate::sim::asic::miner::MinerStatus;
 
@@ -246,7 +247,7 @@ pub fn stats(device: u32, s: &MinerStatus, when_unix: i64) -> Value {
     m.insert("total_acn".into(), json!(r.boards.iter().map(|b| b.chips).sum::<u32>()));
     m.insert("rate_unit".into(), json!("GH"));
     m.insert("chain_hw_total".into(), json!(total_hw));
-    m.insert("miner_mode".into(), json!(s.mode.code()));
+    m.insert("miner_mode".into(), json!(web::bitmain_work_mode(s.mode)));
     json!({
         "STATUS": status(when_unix, "S", 70, "BMMiner stats"),
         "STATS": [
@@ -312,7 +313,7 @@ pub fn stats_new_api(device: u32, s: &MinerStatus, when_unix: i64) -> Value {
             "fan_num": r.fans_rpm.len(),
             "fan": r.fans_rpm,
             "hwp_total": r.hardware_error_pct(s),
-            "miner-mode": s.mode.code(),
+            "miner-mode": web::bitmain_work_mode(s.mode),
             "freq-level": if r.hashing { 100 } else { 0 },
             "chain": chains,
         }]
