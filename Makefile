@@ -20,13 +20,14 @@ help:
 	@echo "make demo   — replay real ERCOT + Bitcoin history for a reference site; writes out/site_report.html"
 	@echo "make test   — every suite: Rust (+loom, doctests), Python, Node, Go, lints and generated-file checks"
 	@echo "make bench  — criterion benches and the cross-language comparisons (see benches/RESULTS.md)"
+	@echo "make exporters — a simulated fleet as dcgm-exporter, miner metrics and cgminer APIs (examples/exporters)"
 
 # ---------------------------------------------------------------- set-up -----------------------
 
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.5,<2" numpy pytest mypy pandas ruff hypothesis
+	$(PY) -m pip install -q "maturin>=1.5,<2" numpy pytest mypy pandas ruff hypothesis pyasic prometheus_client
 	touch $@
 
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
@@ -57,7 +58,7 @@ demo:
 
 # ---------------------------------------------------------------- test -------------------------
 
-test: lint rust-test loom python-test node-test go-test check-generated examples
+test: lint rust-test loom python-test node-test go-test check-generated examples exporters-test
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
@@ -129,6 +130,21 @@ examples: python node go
 	node examples/node/site_dashboard.mjs > /dev/null
 	@if [ -d examples/go ]; then cd examples/go && go run . > /dev/null; fi
 	@echo "examples: all ran"
+
+# ---------------------------------------------------------------- exporters --------------------
+
+# A simulated fleet as monitoring tools see real devices (examples/exporters/README.md):
+# dcgm-exporter metrics on :9400, miner metrics on :9401, each miner's cgminer API from :4028 and
+# web interface from :8028. EXPORTERS_FLAGS passes flags (e.g. "--miners 8 --speed 60").
+EXPORTERS_FLAGS ?=
+.PHONY: exporters exporters-test
+exporters:
+	$(CARGO) run --release -q -p hcp-exporters -- $(EXPORTERS_FLAGS)
+
+# The real process on free ports, read by prometheus_client's parser and by pyasic from PyPI.
+exporters-test: $(VENV)/.installed
+	$(CARGO) build -q -p hcp-exporters
+	$(PY) -m pytest -q -p no:cacheprovider examples/exporters/tests
 
 # ---------------------------------------------------------------- bench ------------------------
 
