@@ -6,7 +6,8 @@
   ``total_seconds``; ``step(dt, tensor=…, dram=…)`` the power limiter and thermal model in time.
 - :class:`Fleet` — GPUs and miners stepped together (structure of arrays in Rust);
   ``series()``, ``events()`` and ``devices()`` return numpy columns (``pandas.DataFrame(...)``
-  works), ``dcgm_metrics()`` a Prometheus exposition, ``cgminer(id, "summary")`` a miner's API reply.
+  works), ``dcgm_metrics()`` / ``miner_metrics()`` Prometheus expositions, ``cgminer(id, "summary")``
+  a miner's API reply (``version``, ``devs``, ``summary``, ``stats``, ``pools`` or a JSON request).
 - :func:`synthetic_market` / :func:`replay_market` — seeded or real market series as columns.
 
 The same seed gives bit-identical results in Python, Rust, Node and Go. Bad input raises

@@ -189,7 +189,7 @@ pub fn devs(device: u32, s: &MinerStatus, when_unix: i64) -> Value {
                 "Difficulty Rejected": b.rejected as f64 * diff,
                 "Last Share Difficulty": diff,
                 "Last Valid Work": when_unix,
-                "Device Hardware%": if r.diff1_work > 0.0 { b.hardware_errors as f64 / (r.diff1_work / boards) * 100.0 } else { 0.0 },
+                "Device Hardware%": b.hardware_error_pct(r.diff1_work / boards),
                 "Device Rejected%": pct(b.rejected, submitted),
                 "Device Elapsed": r.elapsed_seconds,
             })
@@ -295,7 +295,7 @@ pub fn stats_new_api(device: u32, s: &MinerStatus, when_unix: i64) -> Value {
                 "hw": b.hardware_errors,
                 "eeprom_loaded": true,
                 "sn": b.serial,
-                "hwp": if r.diff1_work > 0.0 { b.hardware_errors as f64 / r.diff1_work * r.boards.len() as f64 } else { 0.0 },
+                "hwp": b.hardware_error_pct(r.diff1_work / r.boards.len().max(1) as f64),
             })
         })
         .collect();

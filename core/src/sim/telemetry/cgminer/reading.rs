@@ -52,6 +52,19 @@ pub struct BoardReading {
     pub serial: String,
 }
 
+impl BoardReading {
+    /// Hardware errors as a share of the nonces this board checked (`diff1_work` difficulty-1
+    /// shares, plus the errors), %.
+    pub fn hardware_error_pct(&self, diff1_work: f64) -> f64 {
+        let hw = self.hardware_errors as f64;
+        if diff1_work + hw > 0.0 {
+            hw / (diff1_work + hw) * 100.0
+        } else {
+            0.0
+        }
+    }
+}
+
 /// A miner's figures at one moment (see the module comment).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MinerReading {
