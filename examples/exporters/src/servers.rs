@@ -1,19 +1,23 @@
-//! The network side: a minimal HTTP/1.1 server for `/metrics` and cgminer's API port (one request
-//! per connection, reply ending in NUL, then close). Every connection gets its own thread, with
-//! read/write timeouts and a cap on connections at once, so a slow or hostile client can neither
-//! hang a server nor exhaust the process. What to answer comes from hcp.
+//! The network side: a minimal HTTP/1.1 server (`/metrics`, the miners' `/cgi-bin/*.cgi` pages)
+//! and cgminer's API port (one request per connection, reply ending in NUL, then close). Every
+//! connection gets its own thread, with read/write timeouts, a deadline for the whole request and
+//! a cap on connections at once, so a slow or hostile client can neither hang a server nor
+//! exhaust the process. What to answer comes from hcp.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hcp::sim::telemetry::cgminer;
 
 use crate::sim::Sim;
 
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest a client may take to send its whole request (a trickle of bytes cannot hold a
+/// connection open longer).
+const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections handled at once per server; more are closed straight away.
 const MAX_CONNECTIONS: usize = 64;
@@ -48,11 +52,17 @@ pub fn now_unix() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
-/// Reads until `done(received)` or the peer stops sending (EOF, timeout) or `limit` bytes.
+/// Reads until `done(received)`, or the peer stops sending (EOF, a read timeout, the request
+/// deadline), or more than `limit` bytes came.
 fn read_request(stream: &mut TcpStream, limit: usize, done: impl Fn(&[u8]) -> bool) -> Vec<u8> {
     let mut buf = Vec::with_capacity(512);
     let mut chunk = [0u8; 2048];
+    let start = Instant::now();
     while buf.len() <= limit && !done(&buf) {
+        let Some(left) = REQUEST_DEADLINE.checked_sub(start.elapsed()).filter(|d| !d.is_zero()) else {
+            break;
+        };
+        let _ = stream.set_read_timeout(Some(left.min(READ_TIMEOUT)));
         match stream.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),

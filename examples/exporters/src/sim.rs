@@ -11,6 +11,8 @@ use crate::args::Args;
 
 /// Steps taken at most per tick, so that a slow machine serves scrapes between catching up.
 const MAX_STEPS_PER_TICK: u64 = 2_000;
+/// The longest warm-up, in steps (a few seconds of start-up for a small fleet).
+const MAX_WARMUP_STEPS: u64 = 1_000_000;
 
 /// A fleet shared by the servers and the clock.
 pub struct Sim {
@@ -43,7 +45,12 @@ impl Sim {
                 fleet.command(miner, Command::Mine { mode: PowerMode::Low })?;
             }
         }
-        let warmup_steps = (args.warmup_seconds / args.dt_seconds).round() as u64;
+        let warmup_steps = (args.warmup_seconds / args.dt_seconds).round();
+        if warmup_steps.is_nan() || warmup_steps > MAX_WARMUP_STEPS as f64 {
+            let msg = format!("--warmup-seconds / --dt-seconds must be at most {MAX_WARMUP_STEPS} steps");
+            return Err(hcp::Error::invalid_input("warmup_seconds", msg));
+        }
+        let warmup_steps = warmup_steps as u64;
         for _ in 0..warmup_steps {
             fleet.step()?;
         }

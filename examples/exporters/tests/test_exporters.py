@@ -244,6 +244,10 @@ def test_cgminer_commands_joined_and_bad_requests(frozen: Exporters) -> None:
     text = raw(port, b"summary|")
     assert text.startswith(b"STATUS=S,") and b"|SUMMARY," in text and text.endswith(b"\x00")
     assert raw(port, b"", close_write=True) == b""
+    # A client that connects and sends nothing (or trickles) does not hold up the others.
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as idle:
+        idle.sendall(b'{"comm')
+        assert cgminer(port, {"command": "version"})["STATUS"][0]["STATUS"] == "S"
     # Still answering after all of that.
     assert cgminer(port, {"command": "summary"})["STATUS"][0]["STATUS"] == "S"
     assert frozen.alive()
