@@ -247,3 +247,58 @@ fn dcgm_labels_carry_the_driver_and_the_xid_text() {
     let one = dcgm::exposition(&[(custom, f.gpu_telemetry(0).unwrap())]);
     assert!(one.contains("DCGM_FI_DRIVER_VERSION=\"550.54.15\""));
 }
+
+mod protocol_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn one_miner() -> (Fleet, i64) {
+        let mut f = Fleet::new(FleetConfig { dt_seconds: 60.0, seed: 3, ..Default::default() }).unwrap();
+        let id = f.add_miner("S21").unwrap();
+        f.run(5).unwrap();
+        (f, id)
+    }
+
+    /// Fragments of real requests, so that drawn inputs reach the parser's deeper branches.
+    fn request_like() -> impl Strategy<Value = Vec<u8>> {
+        let part = prop_oneof![
+            Just("{".to_string()),
+            Just("}".to_string()),
+            Just("\"command\"".to_string()),
+            Just(":".to_string()),
+            Just(",".to_string()),
+            Just("+".to_string()),
+            Just("|".to_string()),
+            Just("\"new_api\":true".to_string()),
+            Just("\"parameter\":".to_string()),
+            prop::sample::select(vec!["summary", "stats", "pools", "version", "devs", "restart", ""])
+                .prop_map(|c| format!("\"{c}\"")),
+            "[a-z0-9 \\\\\"]{0,8}",
+        ];
+        prop::collection::vec(part, 0..12).prop_map(|parts| parts.concat().into_bytes())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Any bytes get exactly one reply ending in NUL (and no NUL before), in JSON when the
+        /// request is JSON-shaped; nothing panics.
+        #[test]
+        fn any_request_gets_one_terminated_reply(
+            bytes in prop_oneof![prop::collection::vec(any::<u8>(), 0..5000), request_like()],
+        ) {
+            let (f, id) = one_miner();
+            let reply = f.cgminer_request(id, &bytes, WHEN).unwrap();
+            prop_assert_eq!(reply.last(), Some(&0u8));
+            prop_assert!(!reply[..reply.len() - 1].contains(&0u8));
+            let json_request = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+            if json_request {
+                let v: Value = serde_json::from_slice(&reply[..reply.len() - 1]).unwrap();
+                prop_assert!(v.is_object());
+            } else {
+                // cgminer's text layout: a status section first, or a joined command's header.
+                prop_assert!(reply.starts_with(b"STATUS=") || reply.starts_with(b"CMD="), "{:?}", String::from_utf8_lossy(&reply));
+            }
+        }
+    }
+}

@@ -101,7 +101,10 @@ pub fn respond(request: &[u8], when_unix: i64, mut answer: impl FnMut(&str, bool
                         sections.push((cmd.to_string(), one(cmd)));
                     }
                 }
-                if req.json {
+                if sections.is_empty() {
+                    // Nothing but `+`: cgminer would send an empty reply; an error says why.
+                    (error_json(when_unix, MSG_INVALID_COMMAND, "Invalid command"), req.json)
+                } else if req.json {
                     let mut m = Map::new();
                     for (name, v) in sections {
                         m.insert(name, Value::Array(vec![v]));
@@ -276,6 +279,7 @@ mod tests {
         assert_eq!(code(&json_reply(&[b'{', 0xff, 0xfe, b'}'])), (json!("E"), 23));
         let joined = json_reply(br#"{"command":"summary+bogus"}"#);
         assert_eq!(joined["bogus"][0]["STATUS"][0]["Code"], 14);
+        assert_eq!(code(&json_reply(br#"{"command":"++"}"#)), (json!("E"), 14), "no command at all");
     }
 
     #[test]
@@ -290,6 +294,7 @@ mod tests {
         assert!(text_reply(b"bogus").starts_with("STATUS=E,"));
         assert!(text_reply(&[0xff, 0xfe]).starts_with("STATUS=E,"));
         assert!(text_reply(b"").starts_with("STATUS=E,"));
+        assert!(text_reply(b"+").starts_with("STATUS=E,"));
         assert!(text_reply(b"[1,2]").contains("Invalid command"), "not an object: a text command");
         assert!(text_reply("x".repeat(MAX_REQUEST_BYTES + 1).as_bytes()).contains("limit"));
     }
