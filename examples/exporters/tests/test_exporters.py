@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -269,6 +271,35 @@ def test_http_servers_refuse_bad_requests_cleanly(frozen: Exporters) -> None:
     page = json.loads(http_get(f"http://127.0.0.1:{web}/cgi-bin/get_system_info.cgi"))
     assert page["minertype"] == "Antminer S21"
     assert raw(web, b"GET /cgi-bin/reboot.cgi HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 404")
+    assert frozen.alive()
+
+
+# Fragments of real requests, so that drawn inputs reach past the first byte.
+FRAGMENTS = st.sampled_from(
+    [b"{", b"}", b'"command"', b":", b",", b"+", b"|", b'"new_api":true', b'"summary"', b'"stats"', b"\x00", b"\n"]
+)
+REQUESTS = st.one_of(st.binary(max_size=6000), st.lists(FRAGMENTS | st.binary(max_size=8), max_size=16).map(b"".join))
+
+
+@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(request=REQUESTS)
+def test_any_bytes_get_one_reply_from_the_cgminer_port(frozen: Exporters, request: bytes) -> None:
+    reply = raw(frozen.miners[2]["port"], request, close_write=True)
+    if request.strip(b" \t\r\n\x0b\x0c"):
+        assert reply.endswith(b"\x00") and b"\x00" not in reply[:-1], reply[:200]
+        if request.lstrip().startswith(b"{"):
+            assert isinstance(json.loads(reply[:-1]), dict)
+    else:
+        assert reply == b"", "nothing asked, nothing answered"
+    assert frozen.alive()
+
+
+@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(request=st.one_of(st.binary(max_size=3000), st.binary(max_size=200).map(lambda b: b"GET /" + b + b"\r\n\r\n")))
+def test_any_bytes_get_an_http_status_from_the_metrics_port(frozen: Exporters, request: bytes) -> None:
+    port = int(frozen.info["miners"].rsplit(":", 1)[1].split("/")[0])
+    reply = raw(port, request, close_write=True)
+    assert reply == b"" or reply.startswith(b"HTTP/1.1 "), reply[:200]
     assert frozen.alive()
 
 
