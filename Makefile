@@ -10,16 +10,18 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 NODE_DIR := bindings/node
 GO_DIR   := bindings/go-ffi/go
+DASH_DIR := examples/dashboard
 CARGO  ?= cargo
 export CARGO_TERM_PROGRESS_WHEN = never
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
-        python-test node-test go-test check-generated clean
+        python-test node-test go-test check-generated clean dashboard dashboard-test chromium
 
 help:
 	@echo "make demo   — replay real ERCOT + Bitcoin history for a reference site; writes out/site_report.html"
 	@echo "make test   — every suite: Rust (+loom, doctests), Python, Node, Go, lints and generated-file checks"
 	@echo "make bench  — criterion benches and the cross-language comparisons (see benches/RESULTS.md)"
+	@echo "make dashboard — the live web dashboard of the reference site on http://127.0.0.1:3001/ (examples/dashboard)"
 
 # ---------------------------------------------------------------- set-up -----------------------
 
@@ -33,7 +35,18 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/packag
 	cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed
+$(DASH_DIR)/node_modules/.installed: $(DASH_DIR)/package.json $(DASH_DIR)/package-lock.json
+	cd $(DASH_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's Chromium for the dashboard's browser test (browser downloads by npm packages fail here).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+setup: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed $(DASH_DIR)/node_modules/.installed
 
 # Release builds of the three bindings (they share one release build of the core).
 python: $(VENV)/.installed
@@ -55,9 +68,16 @@ header:
 demo:
 	$(CARGO) run --release -q -p hcp-site-replay -- --config examples/site.json --data data/market --out out/site_report.html
 
+# The live dashboard (examples/dashboard/README.md): the reference site at 3600x real time.
+# DASHBOARD_ARGS passes more options, e.g. DASHBOARD_ARGS="--speed 900 --scenario volatile".
+DASHBOARD_PORT ?= 3001
+DASHBOARD_ARGS ?=
+dashboard: node $(DASH_DIR)/node_modules/.installed
+	cd $(DASH_DIR) && node server.mjs --port $(DASHBOARD_PORT) $(DASHBOARD_ARGS)
+
 # ---------------------------------------------------------------- test -------------------------
 
-test: lint rust-test loom python-test node-test go-test check-generated examples
+test: lint rust-test loom python-test node-test go-test check-generated examples dashboard-test
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
@@ -83,6 +103,11 @@ python-test: python
 node-test: node
 	cd $(NODE_DIR) && node --test test/
 	cd $(NODE_DIR) && npx tsc --noEmit -p tsconfig.json
+
+# The dashboard in headless Chromium (playwright-core): both views, live updates, controls; saves
+# docs/dashboard.png.
+dashboard-test: node chromium $(DASH_DIR)/node_modules/.installed
+	cd $(DASH_DIR) && CHROMIUM_PATH="$$(command -v chromium)" node --test test/
 
 go-test: go
 	cd $(GO_DIR) && go vet ./... && go test -count=1 ./...
@@ -145,4 +170,4 @@ bench: python node go
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV) $(NODE_DIR)/node_modules out
+	rm -rf $(VENV) $(NODE_DIR)/node_modules $(DASH_DIR)/node_modules out
