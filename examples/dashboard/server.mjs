@@ -16,6 +16,13 @@ import { parseArgs } from 'node:util'
 import { WebSocketServer } from 'ws'
 import { CUSTOMERS, GPU_WORKLOAD_TYPES, SCENARIOS, SiteDriver } from './site_driver.mjs'
 
+// Signals that arrive while the site is being built are kept and acted on once it is.
+let signalled = null
+let shutdownNow = null
+const onSignal = (signal) => (shutdownNow ? shutdownNow(signal) : (signalled = signal))
+process.on('SIGTERM', onSignal)
+process.on('SIGINT', onSignal)
+
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const require = createRequire(import.meta.url)
 const UPLOT_DIR = path.dirname(require.resolve('uplot/package.json'))
@@ -183,7 +190,7 @@ async function route(req, res) {
     const b = await readJson(req)
     const submission = driver.submit(b.customerId, b.workloadType, {
       priority: b.priority, gpus: b.gpus, gpuMemoryGb: b.gpuMemoryGb, hours: b.hours,
-    })
+    }, { pinned: true })
     broadcast()
     return json(res, submission.state === 'rejected' ? 422 : 201, submission)
   }
@@ -261,5 +268,5 @@ function shutdown(signal) {
   server.closeAllConnections()
   setTimeout(() => process.exit(1), 5000).unref()
 }
-process.on('SIGTERM', () => shutdown('SIGTERM'))
-process.on('SIGINT', () => shutdown('SIGINT'))
+shutdownNow = shutdown
+if (signalled) shutdown(signalled)

@@ -78,7 +78,8 @@ export const PLAN = {
 }
 
 const ALERT_LIMIT = 60
-const WORKLOAD_LIST_LIMIT = 40
+const WORKLOAD_LIST_LIMIT = 30
+const PINNED_LIMIT = 10
 
 // A small seeded generator (mulberry32) for the background demand: which jobs arrive, not what
 // they cost or where they run.
@@ -190,7 +191,7 @@ export class SiteDriver {
       this.customers.set(id, {
         id, name: c.name, budgetUsd: c.budgetUsd, demand: c.demand,
         subscription: { customer_id: id, start: iso(this.startUnix) },
-        openPeriodEnd: null, alertsSeen: new Set(), status: null,
+        openPeriodEnd: null, alertsSeen: new Set(), status: null, recentIds: [], pinnedIds: [],
       })
     }
 
@@ -232,9 +233,10 @@ export class SiteDriver {
 
   /**
    * A customer's submission: `trySubmit` on the router (rejections come back with hcp's
-   * reason); `hours` is how long the job runs once started.
+   * reason); `hours` is how long the job runs once started. `pinned` (a submission from the page)
+   * keeps it in the customer's list while later background work arrives.
    */
-  submit(customerId, workloadType, { priority, gpus, gpuMemoryGb, hours } = {}) {
+  submit(customerId, workloadType, { priority, gpus, gpuMemoryGb, hours } = {}, { pinned = false } = {}) {
     if (!this.customers.has(customerId)) {
       throw Object.assign(new Error(`customerId: unknown ${JSON.stringify(customerId)}`), { code: 'NotFound' })
     }
@@ -251,6 +253,11 @@ export class SiteDriver {
     if (gpuMemoryGb !== undefined) options.gpuMemoryGb = gpuMemoryGb
     const submission = this.router.trySubmit(customerId, workloadType, options)
     if (submission.state !== 'rejected') this.jobHours.set(submission.workloadId, runHours)
+    const c = this.customers.get(customerId)
+    for (const [list, limit] of [[c.recentIds, WORKLOAD_LIST_LIMIT], ...(pinned ? [[c.pinnedIds, PINNED_LIMIT]] : [])]) {
+      list.push(submission.workloadId)
+      if (list.length > limit) list.shift()
+    }
     return submission
   }
 
@@ -558,17 +565,18 @@ export class SiteDriver {
   customerSnapshot(customerId) {
     const c = this.customers.get(customerId)
     if (!c) throw Object.assign(new Error(`customerId: unknown ${JSON.stringify(customerId)}`), { code: 'NotFound' })
-    const workloads = this.router.customerWorkloads(customerId)
-    const states = {}
-    for (const w of workloads) states[w.state] = (states[w.state] ?? 0) + 1
-    const recent = workloads.slice(-WORKLOAD_LIST_LIMIT).reverse().map((w) => {
+    // The latest submissions and the last ones made from the page (a long run has many thousands;
+    // customerWorkloads would list them all).
+    const ids = [...new Set([...c.recentIds, ...c.pinnedIds])].sort((a, b) => b - a)
+    const recent = ids.map((id) => this.router.workload(id, customerId)).map((w) => {
       const job = this.running.get(w.id)
       return {
         id: w.id, workloadType: w.workloadType, priority: w.priority, state: w.state, gpus: w.gpus,
         gpuMemoryGb: w.gpuMemoryGb, reason: w.reason ?? null, preemptions: w.preemptions,
-        endsAt: job ? iso(this.startUnix + job.endSeconds) : null,
+        endsAt: job ? iso(this.startUnix + job.endSeconds) : null, pinned: c.pinnedIds.includes(w.id),
       }
     })
+    const { submitted, queued, active, gpusHeld } = this.router.customer(customerId)
     const preview = this.ledger.previewInvoice(this.plan, c.subscription, this.nowIso)
     const status = c.status ?? this.ledger.budgetStatus(this.plan, c.subscription, this.nowIso, c.budgetUsd)
     return {
@@ -576,7 +584,7 @@ export class SiteDriver {
       timeSeconds: this.timeSeconds,
       paused: !!this.paused,
       customer: { id: c.id, name: c.name, budgetUsd: c.budgetUsd },
-      states,
+      counts: { submitted, queued, active, gpusHeld },
       workloads: recent,
       budget: status,
       openInvoice: preview,

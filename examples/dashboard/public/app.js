@@ -156,10 +156,11 @@ function renderCustomer(s) {
   const alerts = b.alerts.map((a) => `${a.thresholdPercent} % ${a.reached ? 'reached' : 'forecast'}`).join(', ')
   $('spend-detail').textContent = `${num(used, 1)} % used · forecast ${usd(b.forecast, 2)} by ${shortTime(b.periodEnd)}${alerts ? ` · alerts: ${alerts}` : ''}`
 
-  $('workload-states').textContent = Object.entries(s.states).map(([k, v]) => `${v} ${k}`).join(' · ')
+  const n = s.counts
+  $('workload-states').textContent = `${n.submitted} submitted · ${n.queued} queued · ${n.active} running on ${n.gpusHeld} GPUs`
   $('workloads').innerHTML = s.workloads.map((w) => {
     const cancellable = ['queued', 'assigned', 'running'].includes(w.state)
-    return `<tr data-id="${w.id}"><td>${w.id}</td><td>${w.workloadType}</td><td>${w.priority}</td><td>${w.gpus}</td>` +
+    return `<tr data-id="${w.id}"${w.pinned ? ' class="pinned"' : ''}><td>${w.id}${w.pinned ? ' ★' : ''}</td><td>${w.workloadType}</td><td>${w.priority}</td><td>${w.gpus}</td>` +
       `<td class="state ${w.state}" data-testid="state-${w.id}" title="${escapeHtml(w.reason ?? '')}">${w.state}</td>` +
       `<td>${shortTime(w.endsAt)}</td><td>${cancellable ? `<button data-cancel="${w.id}">Cancel</button>` : ''}</td></tr>`
   }).join('')
