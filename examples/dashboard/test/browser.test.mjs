@@ -165,17 +165,29 @@ test('customer view: submit a workload, see it run and finish, spend and invoice
   assert.ok(acme.workloads.length > 0)
   assert.ok(acme.workloads.every((w) => !shown.includes(w.id)), 'no acme workload in globex view')
 
-  // Submit a one-hour batch job from the form: it appears, runs and completes.
+  // Submit a one-hour batch job from the form while the clock is paused: it appears queued, the
+  // operator view counts it at its priority; after resume it runs and completes.
+  const post = (url, body) => fetch(`${baseUrl}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  assert.equal((await post('/api/pause', {})).status, 200)
+  await page.waitForFunction(() => document.querySelector('#conn').textContent === 'paused', null, { timeout: WAIT_MS })
   await page.locator('#f-type').selectOption('ai_inference_batch')
   await page.locator('input[name=gpus]').fill('2')
+  await page.locator('input[name=priority]').fill('4')
   await page.locator('input[name=hours]').fill('1')
   await page.getByTestId('submit').click()
   await page.waitForFunction(() => /Workload \d+ submitted/.test(document.querySelector('[data-testid=submit-result]').textContent), null, { timeout: WAIT_MS })
   const id = await page.getByTestId('submit-result').getAttribute('data-workload-id')
   const cell = page.getByTestId(`state-${id}`)
   await cell.waitFor({ timeout: WAIT_MS })
-  const first = (await cell.textContent()).trim()
-  assert.ok(['queued', 'assigned', 'running'].includes(first), `new workload is ${first}`)
+  assert.equal((await cell.textContent()).trim(), 'queued')
+
+  const operator = await context.newPage()
+  await operator.goto(`${baseUrl}/#operator`)
+  await operator.waitForFunction(() => Number(document.querySelector('#queue .bar[title="priority 4"] span')?.textContent) >= 1, null, { timeout: WAIT_MS })
+  await operator.close()
+
+  assert.equal((await post('/api/resume', {})).status, 200)
+  await page.waitForFunction((wid) => document.querySelector(`[data-testid=state-${wid}]`)?.textContent.trim() !== 'queued', id, { timeout: WAIT_MS })
   await page.waitForFunction((wid) => document.querySelector(`[data-testid=state-${wid}]`)?.textContent.trim() === 'completed', id, { timeout: WAIT_MS })
 
   // A rejected submission says why.
