@@ -77,6 +77,8 @@ export const PLAN = {
   }],
 }
 
+// Fleet.devices().state codes, as hcp::sim::DeviceState numbers them.
+const STATE_CODES = ['idle', 'mining', 'serving', 'switching', 'sleeping', 'faulted']
 const ALERT_LIMIT = 60
 const WORKLOAD_LIST_LIMIT = 30
 const PINNED_LIMIT = 10
@@ -149,6 +151,7 @@ export class SiteDriver {
    * @param {number} [options.tickSeconds] simulated seconds per tick (a multiple of 60)
    * @param {number} [options.seed]
    * @param {string} [options.scenario]
+   * @param {object} [options.customers] the customers and their background demand (CUSTOMERS)
    */
   constructor(options = {}) {
     const config = JSON.parse(readFileSync(options.siteConfigPath ?? `${ROOT}examples/site.json`, 'utf8'))
@@ -187,7 +190,7 @@ export class SiteDriver {
     this.plan = hcp.Plan.fromDict(PLAN)
     this.ledger = hcp.Ledger.memory()
     this.customers = new Map()
-    for (const [id, c] of Object.entries(CUSTOMERS)) {
+    for (const [id, c] of Object.entries(options.customers ?? CUSTOMERS)) {
       this.customers.set(id, {
         id, name: c.name, budgetUsd: c.budgetUsd, demand: c.demand,
         subscription: { customer_id: id, start: iso(this.startUnix) },
@@ -195,8 +198,10 @@ export class SiteDriver {
       })
     }
 
+    this.pendingUsage = new Map() // customer + type → GPU-hours not yet in the ledger
     this.running = new Map() // workload id → { endSeconds, customerId, workloadType, gpus, deviceIds }
     this.jobHours = new Map() // workload id → hours asked for (until it starts)
+    this.faultDrained = new Set() // GPUs out of service while faulted
     this.priceDrained = new Set() // miners asleep because the plan curtails them at this price
     this.routerCurtailed = new Set() // miners the router put to sleep to make room for GPU work
     this.alerts = []
@@ -279,10 +284,10 @@ export class SiteDriver {
     this.fleet.run(this.tickSeconds / FLEET_DT_SECONDS)
     this.router.advanceTime(this.tickSeconds)
     this.tick += 1
+    const metered = this.meter()
     this.watchDevices()
     this.finishDue()
-    this.meter()
-    this.bill()
+    this.bill(metered)
     this.refresh()
   }
 
@@ -415,11 +420,10 @@ export class SiteDriver {
     const states = this.fleet.devices().state
     let faulted = 0
     for (const id of this.gpuIds) {
-      const isFaulted = states[this.fleetIndex.get(id)] === 5
-      const view = this.router.device(id)
+      const isFaulted = states[this.fleetIndex.get(id)] === STATE_CODES.indexOf('faulted')
       if (isFaulted) {
         faulted++
-        if (view.status !== 'drained') {
+        if (!this.faultDrained.has(id)) {
           for (const [wid, job] of this.running) {
             if (job.deviceIds.includes(id)) {
               this.router.fail(wid)
@@ -428,9 +432,11 @@ export class SiteDriver {
             }
           }
           this.router.setDeviceAvailable(id, false)
+          this.faultDrained.add(id)
         }
-      } else if (view.status === 'drained') {
+      } else if (this.faultDrained.has(id)) {
         this.router.setDeviceAvailable(id, true)
+        this.faultDrained.delete(id)
       }
     }
     if (faulted !== this.lastFaulted && faulted > this.lastFaulted) this.alert('error', `${faulted} GPU(s) faulted`)
@@ -443,33 +449,43 @@ export class SiteDriver {
     this.lastCounts = counts
   }
 
-  // GPU-hours of the tick per customer and workload type, into the ledger.
+  // GPU-hours of the work that ran this tick, per customer and workload type, gathered over each
+  // simulated hour and stored as one event per customer and type stamped at the hour's start (the
+  // ledger's budget query reads a customer's whole history, so fewer, larger events keep it quick
+  // on a long run). Returns whether events were stored.
   meter() {
+    const tickStart = this.timeSeconds - this.tickSeconds
+    if (this.pendingSince === undefined) this.pendingSince = tickStart
     const hoursPerGpu = this.tickSeconds / 3600
-    const totals = new Map()
     for (const job of this.running.values()) {
       const key = `${job.customerId}\u0000${job.workloadType}`
-      totals.set(key, (totals.get(key) ?? 0) + job.gpus * hoursPerGpu)
+      this.pendingUsage.set(key, (this.pendingUsage.get(key) ?? 0) + job.gpus * hoursPerGpu)
     }
-    const at = this.nowIso
-    const events = [...totals].map(([key, gpuHours]) => {
+    if (Math.floor(this.timeSeconds / 3600) === Math.floor(tickStart / 3600) && this.timeSeconds % 3600 !== 0) return false
+    const at = iso(this.startUnix + this.pendingSince)
+    const events = [...this.pendingUsage].map(([key, gpuHours]) => {
       const [customerId, workloadType] = key.split('\u0000')
       return {
-        eventId: `${customerId}/${workloadType}/${this.tick}`, customerId, meterCode: 'gpu_hours',
+        eventId: `${customerId}/${workloadType}/${this.pendingSince}`, customerId, meterCode: 'gpu_hours',
         quantity: String(gpuHours), timestamp: at, properties: { workload_type: workloadType },
       }
     })
+    this.pendingUsage.clear()
+    this.pendingSince = undefined
     if (events.length) this.ledger.ingest(events)
+    return true
   }
 
-  // Budgets per customer, and the invoice of each period that has just ended.
-  bill() {
+  // The invoice of each period that has just ended, and budgets after each hour's usage.
+  bill(metered) {
     const now = this.nowIso
     for (const c of this.customers.values()) {
       if (c.openPeriodEnd !== null && Date.parse(now) >= Date.parse(c.openPeriodEnd)) {
         const inv = this.ledger.issueInvoice(this.plan, c.subscription, iso(Date.parse(c.openPeriodEnd) / 1000 - 1))
         this.alert('info', `Invoice ${inv.number} issued: ${inv.currency} ${inv.total}`)
         c.alertsSeen.clear()
+      } else if (!metered && c.status !== null) {
+        continue
       }
       const status = this.ledger.budgetStatus(this.plan, c.subscription, now, c.budgetUsd)
       c.status = status
@@ -488,11 +504,10 @@ export class SiteDriver {
     const devices = this.fleet.devices()
     const gpuStates = { idle: 0, serving: 0, switching: 0, sleeping: 0, faulted: 0 }
     const minerStates = { mining: 0, switching: 0, sleeping: 0, idle: 0, faulted: 0 }
-    const names = ['idle', 'mining', 'serving', 'switching', 'sleeping', 'faulted']
     let gpuWatts = 0
     let minerWatts = 0
     for (let i = 0; i < devices.state.length; i++) {
-      const state = names[devices.state[i]] ?? 'idle'
+      const state = STATE_CODES[devices.state[i]] ?? 'idle'
       if (devices.kind[i] === 0) {
         gpuStates[state] = (gpuStates[state] ?? 0) + 1
         gpuWatts += devices.powerWatts[i]
@@ -504,6 +519,13 @@ export class SiteDriver {
     if (!this.market) this.marketNow()
     if (!this.sitePlan) this.sitePlan = this.site.plan(this.market)
     this.current = { gpuStates, minerStates, gpuKw: gpuWatts / 1000, miningKw: minerWatts / 1000 }
+    // The router admits GPU work on its own estimate of GPU power (a share of TDP by memory held);
+    // the fleet's GPUs may draw more. Say so when the measured draw passes the cap.
+    const overCap = this.current.gpuKw + this.current.miningKw > this.deviceCapKw
+    if (overCap && !this.overCap) {
+      this.alert('error', `Measured draw ${(this.current.gpuKw + this.current.miningKw).toFixed(0)} kW is above the cap of ${this.deviceCapKw.toFixed(0)} kW (router estimate ${this.router.siteLoadKw(SITE_ID).toFixed(0)} kW)`)
+    }
+    this.overCap = overCap
   }
 
   /** What the operator view shows now. */
@@ -542,6 +564,7 @@ export class SiteDriver {
         pue: this.config.pue,
         miningKw: this.current.miningKw,
         gpuKw: this.current.gpuKw,
+        overCap: this.overCap,
         routerLoadKw: this.router.siteLoadKw(SITE_ID),
         plan: {
           facilityKw: this.sitePlan.facilityKw, miningKw: this.sitePlan.miningKw, gpuKw: this.sitePlan.gpuKw,

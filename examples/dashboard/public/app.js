@@ -110,6 +110,7 @@ function renderOperator(s) {
 
   const w = s.power
   $('power').textContent = `${num(w.miningKw + w.gpuKw)} kW`
+  $('power').classList.toggle('over', w.overCap)
   $('power-bar').innerHTML = `<div style="width:${(100 * w.miningKw) / w.deviceCapKw}%;background:${COLORS.mining}"></div>` +
     `<div style="width:${(100 * w.gpuKw) / w.deviceCapKw}%;background:${COLORS.gpu}"></div>`
   $('power-detail').textContent = `mining ${num(w.miningKw)} · GPUs ${num(w.gpuKw)} of ${num(w.deviceCapKw)} kW (cap ${num(w.capKw)} kW at the meter, PUE ${w.pue})`
