@@ -77,8 +77,13 @@ function record() {
 
 const clients = new Set() // { ws, view, customerId }
 
+// A page that cannot keep up misses ticks rather than making the server buffer without bound
+// (its charts then skip those points; the next snapshot is whole).
+const SEND_BUFFER_LIMIT_BYTES = 4 * 1024 * 1024
+
 function send(client, message) {
-  if (client.ws.readyState === client.ws.OPEN) client.ws.send(JSON.stringify(message))
+  const { ws } = client
+  if (ws.readyState === ws.OPEN && ws.bufferedAmount < SEND_BUFFER_LIMIT_BYTES) ws.send(JSON.stringify(message))
 }
 
 function push(client, operatorSnapshot, withHistory) {
