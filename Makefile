@@ -10,6 +10,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 NODE_DIR := bindings/node
 GO_DIR   := bindings/go-ffi/go
+DASH_DIR := examples/dashboard
 CARGO  ?= cargo
 export CARGO_TERM_PROGRESS_WHEN = never
 # Every build names the host triple, as napi-rs's build does, so that the core and its
@@ -22,7 +23,7 @@ export PKG_CONFIG_PATH := $(RELEASE_DIR)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
         python-test node-test node-package-test go-test go-service-test serve check-generated readme-test \
-        tree-snapshot tree-check clean
+        tree-snapshot tree-check clean dashboard dashboard-test dashboard-screenshot chromium
 
 help:
 	@echo "make demo   — replay real ERCOT + Bitcoin history for a reference site; writes out/site_report.html"
@@ -30,6 +31,7 @@ help:
 	@echo "make bench  — criterion benches and the cross-language comparisons (see benches/RESULTS.md)"
 	@echo "make serve  — the Go API service on 127.0.0.1:8080 with the demo keys (examples/go-service/README.md)"
 	@echo "make exporters — a simulated fleet as dcgm-exporter, miner metrics and cgminer APIs (examples/exporters)"
+	@echo "make dashboard — the live web dashboard of the reference site on http://127.0.0.1:3001/ (examples/dashboard)"
 
 # ---------------------------------------------------------------- set-up -----------------------
 
@@ -43,7 +45,18 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/packag
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed
+$(DASH_DIR)/node_modules/.installed: $(DASH_DIR)/package.json $(DASH_DIR)/package-lock.json
+	cd $(DASH_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's Chromium for the dashboard's browser test (browser downloads by npm packages fail here).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+setup: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed $(DASH_DIR)/node_modules/.installed
 
 # Release builds of the three bindings (they share one release build of the core).
 python: $(VENV)/.installed
@@ -80,9 +93,16 @@ serve: go
 	  exec ../../out/go-service -keys keys.example.json -site ../site.json -data ../../data/market \
 	  -billing billing.example.json -ledger ../../out/service-ledger.db $(SERVE_FLAGS)
 
+# The live dashboard (examples/dashboard/README.md): the reference site at 3600x real time.
+# DASHBOARD_ARGS passes more options, e.g. DASHBOARD_ARGS="--speed 900 --scenario volatile".
+DASHBOARD_PORT ?= 3001
+DASHBOARD_ARGS ?=
+dashboard: node $(DASH_DIR)/node_modules/.installed
+	cd $(DASH_DIR) && node server.mjs --port $(DASHBOARD_PORT) $(DASHBOARD_ARGS)
+
 # ---------------------------------------------------------------- test -------------------------
 
-test: tree-snapshot lint rust-test loom python-test node-test node-package-test go-test go-service-test check-generated examples exporters-test readme-test tree-check
+test: tree-snapshot lint rust-test loom python-test node-test node-package-test go-test go-service-test check-generated examples exporters-test dashboard-test readme-test tree-check
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
@@ -112,6 +132,15 @@ node-test: node
 # The npm package as a user installs it: npm pack, a fresh project, CJS / ESM / TypeScript.
 node-package-test: node
 	$(NODE_DIR)/package-check/check.sh
+# The dashboard in headless Chromium (playwright-core): both views, live updates, controls; saves
+# a screenshot to out/dashboard.png (make dashboard-screenshot refreshes the README's docs/dashboard.png).
+dashboard-test: node chromium $(DASH_DIR)/node_modules/.installed
+	mkdir -p out
+	cd $(DASH_DIR) && CHROMIUM_PATH="$$(command -v chromium)" DASHBOARD_SCREENSHOT=$(CURDIR)/out/dashboard.png node --test test/
+dashboard-screenshot: out/.dashboard-test-ran
+	cp out/dashboard.png docs/dashboard.png
+out/.dashboard-test-ran: dashboard-test
+	touch $@
 
 go-test: go
 	cd $(GO_DIR) && go vet ./... && go test -count=1 ./...
@@ -210,4 +239,4 @@ bench: python node go
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV) $(NODE_DIR)/node_modules out
+	rm -rf $(VENV) $(NODE_DIR)/node_modules $(DASH_DIR)/node_modules out
