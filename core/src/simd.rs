@@ -6,9 +6,10 @@
 //! baseline. The loops it runs use no fused multiply-add (Rust never contracts `a * b + c`), so
 //! every level computes the same bits; only the vector width differs.
 
-/// Runs `kernel` compiled for the widest SIMD level this CPU supports. The closure is inlined into
-/// a function built for that level, so its loops (and the `#[inline]` functions it calls)
-/// vectorise for it.
+/// Runs `kernel` compiled for the widest SIMD level this CPU supports. Mark the closure
+/// `#[inline(always)]` (`dispatch(#[inline(always)] || ...)`): it is called from one function per
+/// level, and only when it is inlined into each is its loop compiled for that level (a closure
+/// left out of line runs baseline code on every CPU).
 #[inline(always)]
 pub(crate) fn dispatch<R>(kernel: impl FnOnce() -> R) -> R {
     pulp::Arch::new().dispatch(kernel)
