@@ -21,7 +21,7 @@ RELEASE_DIR := $(CURDIR)/target/$(HOST_TRIPLE)/release
 export PKG_CONFIG_PATH := $(RELEASE_DIR)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
-        python-test node-test go-test check-generated clean
+        python-test node-test go-test check-generated clean wheel python-package-test sdist-check
 
 help:
 	@echo "make demo   — replay real ERCOT + Bitcoin history for a reference site; writes out/site_report.html"
@@ -33,7 +33,7 @@ help:
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.5,<2" numpy pytest mypy pandas ruff hypothesis
+	$(PY) -m pip install -q "maturin>=1.10,<2" numpy pytest mypy pandas ruff hypothesis matplotlib nbclient nbformat ipykernel
 	touch $@
 
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
@@ -45,6 +45,38 @@ setup: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed
 # Release builds of the three bindings (they share one release build of the core).
 python: $(VENV)/.installed
 	cd bindings/python && VIRTUAL_ENV=$(CURDIR)/$(VENV) ../../$(VENV)/bin/maturin develop --release -q
+
+# The Python wheel and sdist into out/dist/. `-i` names the interpreter by the same absolute path
+# that `maturin develop` uses, so that pyo3 is not rebuilt between the two (its build script
+# watches PYO3_PYTHON). The platform tag: maturin audits the extension as auditwheel does and
+# refuses a tag the binary does not meet. Built on this machine (glibc 2.36) it needs glibc 2.34
+# (pthread_* and dl* moved into libc then), hence manylinux_2_34; `--auditwheel check` fails the
+# build rather than bundle a shared library. A wheel for older systems is built where glibc is
+# older (the manylinux_2_28 container) or with zig (`pip install ziglang`, then
+# PY_WHEEL_FLAGS="--zig" PY_WHEEL_COMPAT=manylinux_2_17). The CPU baseline is the build's: no
+# AVX2/FMA unless RUSTFLAGS or .cargo/config.toml ask for them.
+DIST := out/dist
+PY_WHEEL_COMPAT ?= manylinux_2_34
+PY_WHEEL_FLAGS ?=
+wheel: $(VENV)/.installed
+	mkdir -p $(DIST)
+	rm -f $(DIST)/hcpcore-*.whl $(DIST)/hcpcore-*.tar.gz
+	cd bindings/python && ../../$(VENV)/bin/maturin build --release -q -i $(CURDIR)/$(PY) \
+	  --compatibility $(PY_WHEEL_COMPAT) --auditwheel check $(PY_WHEEL_FLAGS) --out $(CURDIR)/$(DIST)
+	cd bindings/python && ../../$(VENV)/bin/maturin sdist --out $(CURDIR)/$(DIST)
+	@ls -1 $(DIST)/hcpcore-*
+
+# The wheel as a user gets it: installed with pandas into a fresh virtualenv in a temporary folder,
+# then imported and used there with no repository path on sys.path (py.typed, stubs, licence
+# metadata, docstrings; mypy --strict over tests/typecheck_usage.py against the installed
+# package); the sdist holds the core crate. bindings/python/packaging/check_package.py says more.
+python-package-test: wheel
+	$(PY) bindings/python/packaging/check_package.py --dist $(DIST) --repo $(CURDIR)
+
+# The sdist builds on its own: a wheel compiled from the unpacked archive in a temporary folder
+# with a fresh target directory (a full release build of the core: minutes; not part of `test`).
+sdist-check: wheel
+	$(PY) bindings/python/packaging/check_package.py --dist $(DIST) --repo $(CURDIR) --build-sdist
 
 node: $(NODE_DIR)/node_modules/.installed
 	cp $(NODE_DIR)/index.d.ts $(NODE_DIR)/.index.d.ts.checked-in
@@ -68,7 +100,7 @@ demo:
 
 # ---------------------------------------------------------------- test -------------------------
 
-test: lint rust-test loom python-test node-test go-test check-generated examples
+test: lint rust-test loom python-test python-package-test node-test go-test check-generated examples
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
@@ -140,6 +172,7 @@ check-generated: node
 # Every language's example runs end to end, so none of them rots.
 examples: python node go
 	$(PY) examples/python/what_if.py > /dev/null
+	$(PY) examples/python/run_notebooks.py
 	node examples/node/site_dashboard.mjs > /dev/null
 	@if [ -d examples/go ]; then cd examples/go && go run . > /dev/null; fi
 	@echo "examples: all ran"

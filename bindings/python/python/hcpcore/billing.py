@@ -272,10 +272,12 @@ class Plan:
 
     @property
     def code(self) -> str:
+        """The plan's code (``"gpu"``)."""
         return self._native.code
 
     @property
     def currency(self) -> str:
+        """The plan's ISO 4217 currency code (``"USD"``)."""
         return self._native.currency
 
     def instant_fees(self, event: Mapping[str, Any]) -> Records[Record]:
@@ -368,9 +370,11 @@ class Ledger:
         return self._native.ingest_json(_dumps(_items(events, "events"), "events"))
 
     def event_count(self) -> int:
+        """How many distinct events the ledger holds."""
         return self._native.event_count()
 
     def customers(self) -> list[str]:
+        """The ids of the customers with events, sorted."""
         return self._native.customers()
 
     def usage(
@@ -435,6 +439,7 @@ class Ledger:
 
     @property
     def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
         return self._native.closed
 
     def __enter__(self) -> Ledger:

@@ -1,0 +1,153 @@
+"""`make python-package-test`: the built wheel and sdist checked as a user would get them.
+
+1. out/dist holds one wheel and one sdist; the wheel is tagged abi3 + manylinux (never the
+   un-installable-elsewhere ``linux_x86_64``) and the sdist carries what a build from it needs:
+   the Python sources and stubs, the binding crate, the core crate it depends on by path, the
+   workspace manifest and lock file, and the licence.
+2. A fresh virtualenv in a temporary folder gets ``pip install <wheel>[pandas]``; there,
+   ``python -I check_installed.py`` imports and uses the package with no repository path on
+   sys.path and checks py.typed, stubs, metadata, licence and docstrings.
+3. mypy --strict checks tests/typecheck_usage.py against the *installed* package (the
+   ``--python-executable`` of that virtualenv), so the shipped stubs are what is checked.
+
+With ``--build-sdist`` (``make sdist-check``) it also builds a wheel from the unpacked sdist in
+the temporary folder with a fresh target directory, and checks that wheel the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import venv
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# Paths (below the sdist's top folder) that a build from the sdist needs.
+SDIST_NEEDS = (
+    "pyproject.toml",
+    "PKG-INFO",
+    "LICENSE",
+    "Cargo.toml",
+    "Cargo.lock",
+    "bindings/python/Cargo.toml",
+    "bindings/python/src/lib.rs",
+    "core/Cargo.toml",
+    "core/src/lib.rs",
+    "python/hcpcore/__init__.py",
+    "python/hcpcore/_hcp.pyi",
+    "python/hcpcore/py.typed",
+)
+
+
+def fail(message: str) -> None:
+    raise SystemExit(f"python-package-test: {message}")
+
+
+def one(dist: Path, pattern: str) -> Path:
+    found = sorted(dist.glob(pattern))
+    if len(found) != 1:
+        fail(f"expected one {pattern} in {dist}, found {[p.name for p in found]} (run `make wheel`)")
+    return found[0]
+
+
+def check_wheel_file(wheel: Path) -> None:
+    # name-version-python-abi-platform.whl
+    python_tag, abi_tag, platform_tag = wheel.stem.split("-")[-3:]
+    if abi_tag != "abi3" or python_tag != "cp39":
+        fail(f"{wheel.name}: expected a cp39-abi3 wheel (one wheel for every CPython >= 3.9)")
+    if not platform_tag.startswith("manylinux"):
+        fail(f"{wheel.name}: platform tag {platform_tag} installs on this machine only; want manylinux_*")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    for needed in ("hcpcore/py.typed", "hcpcore/_hcp.pyi", "hcpcore/_record.py"):
+        if needed not in names:
+            fail(f"{wheel.name} lacks {needed}")
+    if not any(n.startswith("hcpcore/_hcp.") and n.endswith(".so") for n in names):
+        fail(f"{wheel.name} lacks the native module hcpcore/_hcp*.so")
+    if not any(n.endswith(".dist-info/licenses/LICENSE") for n in names):
+        fail(f"{wheel.name} lacks .dist-info/licenses/LICENSE")
+    print(f"wheel: {wheel.name}: tags, native module, py.typed, stubs, licence: ok")
+
+
+def check_sdist_file(sdist: Path) -> None:
+    with tarfile.open(sdist) as archive:
+        names = {n.split("/", 1)[1] for n in archive.getnames() if "/" in n}
+    missing = [n for n in SDIST_NEEDS if n not in names]
+    if missing:
+        fail(f"{sdist.name} lacks {missing}")
+    print(f"sdist: {sdist.name}: {len(names)} files, the core crate and the lock file included: ok")
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(command), flush=True)
+    subprocess.run(command, cwd=cwd, env=env, check=True)
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without anything that points Python at the repository or its venv."""
+    drop = {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "PYTHONUSERBASE"}
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
+def check_in_fresh_venv(wheel: Path, repo: Path, work: Path) -> None:
+    work.mkdir(parents=True, exist_ok=True)
+    env_dir = work / "venv"
+    venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    env = clean_env()
+    run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", f"{wheel}[pandas]"], work, env)
+    run([str(python), "-I", str(HERE / "check_installed.py"), str(repo)], work, env)
+    # The stubs as installed: mypy looks hcpcore up in that venv's site-packages only.
+    usage = repo / "bindings" / "python" / "tests" / "typecheck_usage.py"
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-executable", str(python)]
+    run([*mypy, "--cache-dir", str(work / "mypy_cache"), str(usage)], work, env)
+
+
+def build_from_sdist(sdist: Path, work: Path) -> Path:
+    """pip unpacks the sdist in its own temporary folder and builds it with maturin from PyPI."""
+    env = clean_env()
+    env["CARGO_TARGET_DIR"] = str(work / "target")  # nothing reused from the repository's builds
+    env.pop("CARGO_BUILD_TARGET", None)
+    out = work / "from-sdist"
+    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(sdist)], work, env)
+    return one(out, "hcpcore-*.whl")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dist", type=Path, required=True, help="the folder `make wheel` wrote")
+    parser.add_argument("--repo", type=Path, required=True, help="the repository root (kept off sys.path)")
+    parser.add_argument("--build-sdist", action="store_true", help="also build and check a wheel from the sdist")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+    repo = args.repo.resolve()
+    wheel = one(args.dist, "hcpcore-*.whl").resolve()
+    sdist = one(args.dist, "hcpcore-*.tar.gz").resolve()
+    check_wheel_file(wheel)
+    check_sdist_file(sdist)
+    work = Path(tempfile.mkdtemp(prefix="hcpcore-package-"))
+    if work.resolve().is_relative_to(repo):
+        fail(f"the temporary folder {work} is inside the repository")
+    try:
+        check_in_fresh_venv(wheel, repo, work)
+        if args.build_sdist:
+            built = build_from_sdist(sdist, work)
+            check_wheel_file(built)
+            check_in_fresh_venv(built, repo, work / "sdist-venv")
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print("python-package-test: the wheel installs and works outside the repository")
+
+
+if __name__ == "__main__":
+    main()
