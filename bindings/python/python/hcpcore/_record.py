@@ -205,6 +205,8 @@ def _convert_column(pd: Any, frame: Any, name: str, column: Any, present: list[A
         frame[name] = column.astype("int64" if len(present) == len(column) else "Int64")
     elif all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_, Decimal)) for v in present):
         frame[name] = pd.to_numeric(column, errors="raise").astype("float64")
+    elif all(isinstance(v, str) for v in present):
+        frame[name] = pd.Series(column.tolist(), index=frame.index)  # pandas' own text dtype (str in 3.x)
 
 
 def _add_timestamps(pd: Any, frame: Any, start: Any) -> None:
