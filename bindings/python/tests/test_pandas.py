@@ -62,6 +62,8 @@ def test_flatten_properties_gives_one_typed_column_per_key() -> None:
     assert str(plain["properties.tokens"].dtype) == "int64"
     assert str(plain["timestamp"].dtype) == UTC_NS
     assert list(plain["quantity"]) == [Decimal("0.1"), "1.25"]  # given values, not rounded through floats
+    with pytest.raises(hcp.InvalidTypeError, match="^flatten_properties"):
+        hcp.billing.to_pandas([event(0)], flatten_properties=np.array([1, 2]))
 
 
 def test_numbers_are_numeric_and_money_stays_decimal_on_invoices() -> None:

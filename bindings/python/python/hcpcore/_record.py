@@ -92,6 +92,7 @@ class Record(dict):  # type: ignore[type-arg]
         >>> m.to_pandas(start="2024-07-01")["timestamp"].dtype  # doctest: +SKIP
         datetime64[ns, UTC]
         """
+        _check_flag(flatten_properties)
         pd = _pandas()
         if _column_rows(self) is not None:
             frame = _convert(pd, pd.DataFrame({k: _column(v) for k, v in self.items()}))
@@ -133,6 +134,7 @@ class Records(list[_R]):
 
 def records_to_pandas(records: Iterable[Mapping[str, Any]], *, flatten_properties: bool = False) -> Any:
     """A typed ``pandas.DataFrame`` of mappings, one row each (see :meth:`Records.to_pandas`)."""
+    _check_flag(flatten_properties)
     pd = _pandas()
     rows = []
     for record in records:
@@ -150,6 +152,11 @@ def _pandas() -> Any:
         return importlib.import_module("pandas")  # optional dependency, imported on use
     except ImportError:
         raise ImportError('to_pandas() needs pandas: pip install "hcpcore[pandas]"') from None
+
+
+def _check_flag(flatten_properties: Any) -> None:
+    if not isinstance(flatten_properties, (bool, np.bool_)):
+        raise InvalidTypeError(f"flatten_properties: expected a bool, got {type(flatten_properties).__name__}")
 
 
 def _column(value: Any) -> Any:
