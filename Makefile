@@ -21,7 +21,8 @@ RELEASE_DIR := $(CURDIR)/target/$(HOST_TRIPLE)/release
 export PKG_CONFIG_PATH := $(RELEASE_DIR)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
-        python-test node-test go-test check-generated clean wheel python-package-test sdist-check
+        python-test node-test node-package-test go-test check-generated readme-test \
+        tree-snapshot tree-check clean wheel python-package-test sdist-check
 
 help:
 	@echo "make demo   — replay real ERCOT + Bitcoin history for a reference site; writes out/site_report.html"
@@ -100,13 +101,13 @@ demo:
 
 # ---------------------------------------------------------------- test -------------------------
 
-test: lint rust-test loom python-test python-package-test node-test go-test check-generated examples
+test: tree-snapshot lint rust-test loom python-test python-package-test node-test node-package-test go-test check-generated examples readme-test tree-check
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
-	$(VENV)/bin/ruff check bindings/python examples benches
+	$(VENV)/bin/ruff check bindings/python examples benches tests/readme
 	test -z "$$(gofmt -l $(GO_DIR) examples/go 2>/dev/null)" || { gofmt -l $(GO_DIR) examples/go; echo "gofmt: files above need formatting"; exit 1; }
 
 rust-test:
@@ -126,6 +127,10 @@ python-test: python
 node-test: node
 	cd $(NODE_DIR) && node --test test/
 	cd $(NODE_DIR) && npx tsc --noEmit -p tsconfig.json
+
+# The npm package as a user installs it: npm pack, a fresh project, CJS / ESM / TypeScript.
+node-package-test: node
+	$(NODE_DIR)/package-check/check.sh
 
 go-test: go
 	cd $(GO_DIR) && go vet ./... && go test -count=1 ./...
@@ -169,11 +174,24 @@ check-generated: node
 	  diff -u $(NODE_DIR)/.hcp.mjs.checked-in $(NODE_DIR)/hcp.mjs | head -40; \
 	  echo "bindings/node/hcp.mjs differed from scripts/gen-esm.cjs's output (now regenerated): commit it"; exit 1; fi
 
+# Every snippet of README.md runs as a user would run it (the Rust one as a doctest in rust-test).
+readme-test: python node go
+	$(PY) tests/readme/run_snippets.py
+
+# make test leaves the tree as it found it: nothing it runs may write a tracked file or leave an
+# untracked one (build outputs go to gitignored folders).
+TREE_STATE := $(CURDIR)/target/.tree-state-before-test
+tree-snapshot:
+	@mkdir -p target && { git status --porcelain=v1; git diff | sha256sum; } > $(TREE_STATE)
+tree-check:
+	@{ git status --porcelain=v1; git diff | sha256sum; } | diff -u $(TREE_STATE) - \
+	  || { echo "make test changed the working tree (above): a test wrote a tracked or unignored file"; exit 1; }
+
 # Every language's example runs end to end, so none of them rots.
 examples: python node go
 	$(PY) examples/python/what_if.py > /dev/null
 	$(PY) examples/python/run_notebooks.py
-	node examples/node/site_dashboard.mjs > /dev/null
+	cd examples/node && npm ci --no-audit --no-fund --loglevel=error && node site_dashboard.mjs > /dev/null
 	@if [ -d examples/go ]; then cd examples/go && go run . > /dev/null; fi
 	@echo "examples: all ran"
 

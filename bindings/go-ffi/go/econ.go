@@ -211,7 +211,7 @@ func (c *Catalog) Names() ([]string, error) {
 var builtin = func() *Catalog {
 	c, err := NewCatalog("")
 	if err != nil {
-		panic("hcp: cannot open the built-in catalog: " + err.Error())
+		panic("hcpcore: cannot open the built-in catalog: " + err.Error())
 	}
 	return c
 }()
@@ -222,7 +222,7 @@ func GetModel(name string) (DeviceModel, error) { return builtin.Get(name) }
 func mustModel(name string) DeviceModel {
 	m, err := GetModel(name)
 	if err != nil {
-		panic("hcp: built-in model missing: " + name)
+		panic("hcpcore: built-in model missing: " + name)
 	}
 	return m
 }
