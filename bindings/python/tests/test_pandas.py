@@ -155,6 +155,12 @@ def test_long_records_lists_print_a_summary() -> None:
     assert repr(few) == "[Record(a=1)]" and isinstance(few, list)
     usage = ledger_with([event(i) for i in range(12)]).usage("acme", ["gpu_hours"])
     assert isinstance(usage, hcp.Records) and repr(usage).startswith("Records: 12 rows")
+    # Lists of objects from the native module are Records too.
+    market = hcp.Market(btc_usd=1e5, difficulty=1e14, height=840_000)
+    values = hcp.econ.action_values(hcp.models.S21, market)
+    assert isinstance(values, hcp.Records) and set(values.to_pandas()["action"]) == {"mine", "sleep", "idle"}
+    plan = hcp.econ.Site({"S21": 2, "H100_SXM": 1}, cap_kw=10).plan(market)
+    assert isinstance(plan.groups, hcp.Records) and len(plan.groups.to_pandas()) == 2
 
 
 def test_to_pandas_without_pandas_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
