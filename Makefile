@@ -21,13 +21,14 @@ RELEASE_DIR := $(CURDIR)/target/$(HOST_TRIPLE)/release
 export PKG_CONFIG_PATH := $(RELEASE_DIR)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
-        python-test node-test node-package-test go-test check-generated readme-test \
+        python-test node-test node-package-test go-test go-service-test serve check-generated readme-test \
         tree-snapshot tree-check clean wheel python-package-test sdist-check
 
 help:
 	@echo "make demo   — replay real ERCOT + Bitcoin history for a reference site; writes out/site_report.html"
 	@echo "make test   — every suite: Rust (+loom, doctests), Python, Node, Go, lints and generated-file checks"
 	@echo "make bench  — criterion benches and the cross-language comparisons (see benches/RESULTS.md)"
+	@echo "make serve  — the Go API service on 127.0.0.1:8080 with the demo keys (examples/go-service/README.md)"
 
 # ---------------------------------------------------------------- set-up -----------------------
 
@@ -99,16 +100,27 @@ header:
 demo:
 	$(CARGO) run --release -q -p hcp-site-replay -- --config examples/site.json --data data/market --out out/site_report.html
 
+# The Go API service (examples/go-service) over examples/site.json and the replayed market, with
+# the demo keys of examples/go-service/keys.example.json; its ledger is out/service-ledger.db.
+# SERVE_FLAGS adds flags, e.g. SERVE_FLAGS="-addr 127.0.0.1:9000". The service runs as its own
+# binary (out/go-service), so SIGTERM and Ctrl-C reach it and it stops without losing a ledger write.
+SERVE_FLAGS ?=
+serve: go
+	mkdir -p out
+	cd examples/go-service && go mod download && go build -o ../../out/go-service . && \
+	  exec ../../out/go-service -keys keys.example.json -site ../site.json -data ../../data/market \
+	  -billing billing.example.json -ledger ../../out/service-ledger.db $(SERVE_FLAGS)
+
 # ---------------------------------------------------------------- test -------------------------
 
-test: tree-snapshot lint rust-test loom python-test python-package-test node-test node-package-test go-test check-generated examples readme-test tree-check
+test: tree-snapshot lint rust-test loom python-test python-package-test node-test node-package-test go-test go-service-test check-generated examples readme-test tree-check
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
 	$(VENV)/bin/ruff check bindings/python examples benches tests/readme
-	test -z "$$(gofmt -l $(GO_DIR) examples/go 2>/dev/null)" || { gofmt -l $(GO_DIR) examples/go; echo "gofmt: files above need formatting"; exit 1; }
+	test -z "$$(gofmt -l $(GO_DIR) examples/go examples/go-service 2>/dev/null)" || { gofmt -l $(GO_DIR) examples/go examples/go-service; echo "gofmt: files above need formatting"; exit 1; }
 
 rust-test:
 	$(CARGO) test -q --workspace --exclude hcp-python --exclude hcp-node
@@ -134,6 +146,10 @@ node-package-test: node
 
 go-test: go
 	cd $(GO_DIR) && go vet ./... && go test -count=1 ./...
+
+# The Go API service's tests: the server on a random port, driven over real HTTP and WebSocket.
+go-service-test: go
+	cd examples/go-service && go mod download && go vet ./... && go test -count=1 ./...
 
 # Each Go fuzz target (fuzz_test.go) for GO_FUZZTIME; `go test` alone replays their seeds and
 # testdata/fuzz corpora. HCP_FUZZ_KNOWN=Name,... lets a long run go on past reported core bugs.
