@@ -48,6 +48,18 @@ setup: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed
 python: $(VENV)/.installed
 	cd bindings/python && VIRTUAL_ENV=$(CURDIR)/$(VENV) ../../$(VENV)/bin/maturin develop --release -q
 
+node: $(NODE_DIR)/node_modules/.installed
+	cp $(NODE_DIR)/index.d.ts $(NODE_DIR)/.index.d.ts.checked-in
+	cp $(NODE_DIR)/hcp.mjs $(NODE_DIR)/.hcp.mjs.checked-in
+	cd $(NODE_DIR) && npx napi build --platform --release --no-js --dts index.d.ts >/dev/null && node scripts/gen-esm.cjs
+
+go:
+	$(CARGO) build --release -q -p hcp-ffi
+	mkdir -p $(RELEASE_DIR)/pkgconfig
+	printf 'libdir=%s\nName: hcpcore\nDescription: hcpcore C ABI (static)\nVersion: %s\nLibs: -L$${libdir} -lhcp_ffi -lm -ldl -lpthread\nCflags:\n' \
+	  "$(RELEASE_DIR)" "$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)" > $(RELEASE_DIR)/pkgconfig/hcpcore.pc
+	cd $(GO_DIR) && go mod download
+
 # The Python wheel and sdist into out/dist/. `-i` names the interpreter by the same absolute path
 # that `maturin develop` uses, so that pyo3 is not rebuilt between the two (its build script
 # watches PYO3_PYTHON). The platform tag: maturin audits the extension as auditwheel does and
@@ -55,8 +67,8 @@ python: $(VENV)/.installed
 # (pthread_* and dl* moved into libc then), hence manylinux_2_34; `--auditwheel check` fails the
 # build rather than bundle a shared library. A wheel for older systems is built where glibc is
 # older (the manylinux_2_28 container) or with zig (`pip install ziglang`, then
-# PY_WHEEL_FLAGS="--zig" PY_WHEEL_COMPAT=manylinux_2_17). The CPU baseline is the build's: no
-# AVX2/FMA unless RUSTFLAGS or .cargo/config.toml ask for them.
+# PY_WHEEL_FLAGS="--zig" PY_WHEEL_COMPAT=manylinux_2_17). The code runs on any x86-64 CPU: no
+# target-cpu is set, and the core picks its AVX2+FMA kernels at run time (core/src/simd.rs).
 DIST := out/dist
 PY_WHEEL_COMPAT ?= manylinux_2_34
 PY_WHEEL_FLAGS ?=
@@ -79,18 +91,6 @@ python-package-test: wheel
 # with a fresh target directory (a full release build of the core: minutes; not part of `test`).
 sdist-check: wheel
 	$(PY) bindings/python/packaging/check_package.py --dist $(DIST) --repo $(CURDIR) --build-sdist
-
-node: $(NODE_DIR)/node_modules/.installed
-	cp $(NODE_DIR)/index.d.ts $(NODE_DIR)/.index.d.ts.checked-in
-	cp $(NODE_DIR)/hcp.mjs $(NODE_DIR)/.hcp.mjs.checked-in
-	cd $(NODE_DIR) && npx napi build --platform --release --no-js --dts index.d.ts >/dev/null && node scripts/gen-esm.cjs
-
-go:
-	$(CARGO) build --release -q -p hcp-ffi
-	mkdir -p $(RELEASE_DIR)/pkgconfig
-	printf 'libdir=%s\nName: hcpcore\nDescription: hcpcore C ABI (static)\nVersion: %s\nLibs: -L$${libdir} -lhcp_ffi -lm -ldl -lpthread\nCflags:\n' \
-	  "$(RELEASE_DIR)" "$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)" > $(RELEASE_DIR)/pkgconfig/hcpcore.pc
-	cd $(GO_DIR) && go mod download
 
 header:
 	$(CARGO) run -q -p hcp-header-gen -- write
