@@ -9,6 +9,10 @@
    sys.path and checks py.typed, stubs, metadata, licence and docstrings.
 3. mypy --strict checks tests/typecheck_usage.py against the *installed* package (the
    ``--python-executable`` of that virtualenv), so the shipped stubs are what is checked.
+4. Where ``qemu-x86_64`` is installed (Debian's qemu-user), the batch kernels run under an
+   emulated x86-64-v2 CPU without AVX, AVX2 or FMA (numpy 2's own baseline; plain qemu64 stops
+   in numpy) and must print what they print natively: the wheel needs no instruction a
+   baseline data-centre CPU lacks. Without qemu that step says it was skipped.
 
 With ``--build-sdist`` (``make sdist-check``) it also builds a wheel from the unpacked sdist in
 the temporary folder with a fresh target directory, and checks that wheel the same way.
@@ -28,6 +32,18 @@ import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# x86-64-v2 (what numpy 2 needs) and nothing newer: no AVX, AVX2 or FMA.
+BASELINE_CPU = "qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt"
+# The batch kernels that have an AVX2+FMA path, with enough rows to take it.
+KERNEL_PROBE = """
+import numpy as np, hcpcore as hcp
+m = hcp.Market(btc_usd=95_000, difficulty=1.1e14, height=880_000, fee_share=0.015)
+n = 10_007
+r = hcp.econ.miner_curtail_batch(m, np.linspace(100, 250, n), np.full(n, 3500.0), np.full(n, 20.0),
+                                 np.linspace(0, 0.2, n), pool_fee=0.02)
+d = hcp.econ.miner_daily_batch(m, np.linspace(100, 250, n), np.full(n, 3500.0), np.full(n, 0.05))
+print(int(r.mine.sum()), r.profit_usd_per_hour.sum().hex(), d.profit_usd_per_day.sum().hex())
+"""
 
 # Paths (below the sdist's top folder) that a build from the sdist needs.
 SDIST_NEEDS = (
@@ -110,6 +126,22 @@ def check_in_fresh_venv(wheel: Path, repo: Path, work: Path) -> None:
     usage = repo / "bindings" / "python" / "tests" / "typecheck_usage.py"
     mypy = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-executable", str(python)]
     run([*mypy, "--cache-dir", str(work / "mypy_cache"), str(usage)], work, env)
+    check_baseline_cpu(python, work, env)
+
+
+def check_baseline_cpu(python: Path, work: Path, env: dict[str, str]) -> None:
+    qemu = shutil.which("qemu-x86_64")
+    if qemu is None or os.uname().machine != "x86_64":
+        print("baseline CPU: skipped (no qemu-x86_64; apt-get install qemu-user to run it)")
+        return
+    probe = [str(python), "-I", "-c", KERNEL_PROBE]
+    native = subprocess.run(probe, cwd=work, env=env, check=True, capture_output=True, text=True).stdout
+    emulated = subprocess.run([qemu, "-cpu", BASELINE_CPU, *probe], cwd=work, env=env, capture_output=True, text=True)
+    if emulated.returncode != 0:
+        fail(f"the wheel fails on an x86-64-v2 CPU without AVX2/FMA (exit {emulated.returncode}): {emulated.stderr}")
+    if emulated.stdout != native:
+        fail(f"the kernels differ without AVX2/FMA: {emulated.stdout!r} vs {native!r} natively")
+    print(f"baseline CPU ({BASELINE_CPU}): same results as natively: {native.strip()}")
 
 
 def build_from_sdist(sdist: Path, work: Path) -> Path:
