@@ -88,9 +88,10 @@ class Record(dict):  # type: ignore[type-arg]
         first column ``timestamp`` of ``datetime64[ns, UTC]``.
 
         >>> import hcpcore as hcp
-        >>> m = hcp.sim.replay_market("data/market", "2024-07-01", 3, 900.0)  # doctest: +SKIP
-        >>> m.to_pandas(start="2024-07-01")["timestamp"].dtype  # doctest: +SKIP
-        datetime64[ns, UTC]
+        >>> market = hcp.sim.synthetic_market(seed=1, steps=96, dt_seconds=900.0)
+        >>> frame = market.to_pandas(start="2024-07-01")
+        >>> str(frame["timestamp"].dtype), str(frame["timestamp"].iloc[-1])
+        ('datetime64[ns, UTC]', '2024-07-01 23:45:00+00:00')
         """
         _check_flag(flatten_properties)
         pd = _pandas()
