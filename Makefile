@@ -29,13 +29,15 @@ help:
 	@echo "make test   — every suite: Rust (+loom, doctests), Python, Node, Go, lints and generated-file checks"
 	@echo "make bench  — criterion benches and the cross-language comparisons (see benches/RESULTS.md)"
 	@echo "make serve  — the Go API service on 127.0.0.1:8080 with the demo keys (examples/go-service/README.md)"
+	@echo "make exporters — a simulated fleet as dcgm-exporter, miner metrics and cgminer APIs (examples/exporters)"
 
 # ---------------------------------------------------------------- set-up -----------------------
 
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.10,<2" numpy pytest mypy pandas ruff hypothesis matplotlib nbclient nbformat ipykernel
+	$(PY) -m pip install -q "maturin>=1.10,<2" numpy pytest mypy pandas ruff hypothesis pyasic prometheus_client \
+	  matplotlib nbclient nbformat ipykernel
 	touch $@
 
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
@@ -113,7 +115,7 @@ serve: go
 
 # ---------------------------------------------------------------- test -------------------------
 
-test: tree-snapshot lint rust-test loom python-test python-package-test node-test node-package-test go-test go-service-test check-generated examples readme-test tree-check
+test: tree-snapshot lint rust-test loom python-test python-package-test node-test node-package-test go-test go-service-test check-generated examples exporters-test readme-test tree-check
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
@@ -210,6 +212,22 @@ examples: python node go
 	cd examples/node && npm ci --no-audit --no-fund --loglevel=error && node site_dashboard.mjs > /dev/null
 	@if [ -d examples/go ]; then cd examples/go && go run . > /dev/null; fi
 	@echo "examples: all ran"
+
+# ---------------------------------------------------------------- exporters --------------------
+
+# A simulated fleet as monitoring tools see real devices (examples/exporters/README.md):
+# dcgm-exporter metrics on :9400, miner metrics on :9401, each miner's cgminer API from :4028 and
+# web interface from :8028. EXPORTERS_FLAGS passes flags (e.g. "--miners 8 --speed 60").
+EXPORTERS_FLAGS ?=
+.PHONY: exporters exporters-test
+exporters:
+	$(CARGO) run --release -q -p hcp-exporters -- $(EXPORTERS_FLAGS)
+
+# The real process on free ports, read by prometheus_client's parser and by pyasic from PyPI.
+exporters-test: $(VENV)/.installed
+	$(CARGO) build -q -p hcp-exporters
+	HCP_EXPORTERS_BIN=$(CURDIR)/target/$(HOST_TRIPLE)/debug/hcp-exporters \
+	  $(PY) -m pytest -q -p no:cacheprovider examples/exporters/tests
 
 # ---------------------------------------------------------------- bench ------------------------
 

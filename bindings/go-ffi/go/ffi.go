@@ -56,7 +56,7 @@ func init() {
 	}
 }
 
-// ErrorKind says what went wrong, mirroring hcp::ErrorKind.
+// ErrorKind says what went wrong, mirroring hcpcore::ErrorKind.
 type ErrorKind int32
 
 // The error kinds, with the C ABI's codes.
@@ -132,7 +132,7 @@ var (
 	ErrInternal          = &Error{kind: KindInternal}
 )
 
-// The stated maximums (hcp::limits), checked by the Go side before it allocates and again by the
+// The stated maximums (hcpcore::limits), checked by the Go side before it allocates and again by the
 // library: a count or length above its maximum, or a negative one, is ErrInvalidInput naming it.
 const (
 	MaxBatch        = C.HCP_MAX_BATCH         // items per batch call (submissions, dispatches, completions, events, batch columns)
