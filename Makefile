@@ -23,7 +23,7 @@ export PKG_CONFIG_PATH := $(RELEASE_DIR)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
         python-test node-test node-package-test go-test go-service-test serve check-generated readme-test \
-        tree-snapshot tree-check clean dashboard dashboard-test dashboard-screenshot chromium
+        tree-snapshot tree-check clean dashboard dashboard-test dashboard-screenshot chromium wheel python-package-test sdist-check
 
 help:
 	@echo "make demo   — replay real ERCOT + Bitcoin history for a reference site; writes out/site_report.html"
@@ -38,7 +38,8 @@ help:
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.5,<2" numpy pytest mypy pandas ruff hypothesis pyasic prometheus_client
+	$(PY) -m pip install -q "maturin>=1.10,<2" numpy pytest mypy pandas ruff hypothesis pyasic prometheus_client \
+	  matplotlib nbclient nbformat ipykernel
 	touch $@
 
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
@@ -74,6 +75,38 @@ go:
 	  "$(RELEASE_DIR)" "$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)" > $(RELEASE_DIR)/pkgconfig/hcpcore.pc
 	cd $(GO_DIR) && go mod download
 
+# The Python wheel and sdist into out/dist/. `-i` names the interpreter by the same absolute path
+# that `maturin develop` uses, so that pyo3 is not rebuilt between the two (its build script
+# watches PYO3_PYTHON). The platform tag: maturin audits the extension as auditwheel does and
+# refuses a tag the binary does not meet. Built on this machine (glibc 2.36) it needs glibc 2.34
+# (pthread_* and dl* moved into libc then), hence manylinux_2_34; `--auditwheel check` fails the
+# build rather than bundle a shared library. A wheel for older systems is built where glibc is
+# older (the manylinux_2_28 container) or with zig (`pip install ziglang`, then
+# PY_WHEEL_FLAGS="--zig" PY_WHEEL_COMPAT=manylinux_2_17). The code runs on any x86-64 CPU: no
+# target-cpu is set, and the core picks its AVX2+FMA kernels at run time (core/src/simd.rs).
+DIST := out/dist
+PY_WHEEL_COMPAT ?= manylinux_2_34
+PY_WHEEL_FLAGS ?=
+wheel: $(VENV)/.installed
+	mkdir -p $(DIST)
+	rm -f $(DIST)/hcpcore-*.whl $(DIST)/hcpcore-*.tar.gz
+	cd bindings/python && ../../$(VENV)/bin/maturin build --release -q -i $(CURDIR)/$(PY) \
+	  --compatibility $(PY_WHEEL_COMPAT) --auditwheel check $(PY_WHEEL_FLAGS) --out $(CURDIR)/$(DIST)
+	cd bindings/python && ../../$(VENV)/bin/maturin sdist --out $(CURDIR)/$(DIST)
+	@ls -1 $(DIST)/hcpcore-*
+
+# The wheel as a user gets it: installed with pandas into a fresh virtualenv in a temporary folder,
+# then imported and used there with no repository path on sys.path (py.typed, stubs, licence
+# metadata, docstrings; mypy --strict over tests/typecheck_usage.py against the installed
+# package); the sdist holds the core crate. bindings/python/packaging/check_package.py says more.
+python-package-test: wheel
+	$(PY) bindings/python/packaging/check_package.py --dist $(DIST) --repo $(CURDIR)
+
+# The sdist builds on its own: a wheel compiled from the unpacked archive in a temporary folder
+# with a fresh target directory (a full release build of the core: minutes; not part of `test`).
+sdist-check: wheel
+	$(PY) bindings/python/packaging/check_package.py --dist $(DIST) --repo $(CURDIR) --build-sdist
+
 header:
 	$(CARGO) run -q -p hcp-header-gen -- write
 
@@ -102,7 +135,7 @@ dashboard: node $(DASH_DIR)/node_modules/.installed
 
 # ---------------------------------------------------------------- test -------------------------
 
-test: tree-snapshot lint rust-test loom python-test node-test node-package-test go-test go-service-test check-generated examples exporters-test dashboard-test readme-test tree-check
+test: tree-snapshot lint rust-test loom python-test python-package-test node-test node-package-test go-test go-service-test check-generated examples exporters-test dashboard-test readme-test tree-check
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
@@ -204,6 +237,7 @@ tree-check:
 # Every language's example runs end to end, so none of them rots.
 examples: python node go
 	$(PY) examples/python/what_if.py > /dev/null
+	$(PY) examples/python/run_notebooks.py
 	cd examples/node && npm ci --no-audit --no-fund --loglevel=error && node site_dashboard.mjs > /dev/null
 	@if [ -d examples/go ]; then cd examples/go && go run . > /dev/null; fi
 	@echo "examples: all ran"

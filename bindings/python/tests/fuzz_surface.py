@@ -328,7 +328,12 @@ ENTRIES: list[Entry] = [
     Entry("billing.round_amount", _fn(hcp.billing.round_amount),
           args={"amount": Decimal("1.005"), "currency": "USD", "rounding": "half_even"}),  # fmt: skip
     Entry("billing.validate_event", _fn(hcp.billing.validate_event), args={"event": EVENT}),
-    Entry("billing.to_pandas", _fn(hcp.billing.to_pandas), args={"records": [EVENT]}),
+    Entry("billing.to_pandas", _fn(hcp.billing.to_pandas), args={"records": [EVENT]}, kwargs={"flatten_properties": True},
+          echoes_input=True),  # fmt: skip
+    Entry("Record.to_pandas", _m("to_pandas"), kwargs={"flatten_properties": False, "start": "2024-07-01"},
+          setup=lambda: hcp.sim.replay_market(MARKET_DIR, "2024-07-01T00:00:00Z", 10, 3600.0)),  # fmt: skip
+    Entry("Records.to_pandas", _m("to_pandas"), kwargs={"flatten_properties": True},
+          setup=lambda: hcp.Records([hcp.Record(EVENT)])),  # fmt: skip
     Entry("Charge.from_dict", _fn(Charge.from_dict), args={"config": CHARGE}),
     Entry("Charge.from_json", _fn(Charge.from_json), args={"text": '{"model": "standard", "amount": "1"}'}),
     Entry("Charge.amount", _m("amount"), args={"units": 12}, kwargs={"events": None},

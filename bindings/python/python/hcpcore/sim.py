@@ -16,8 +16,8 @@ file — naming the file and line), :class:`hcp.OutOfMemoryError` (a model large
 :class:`hcp.NotFoundError` (a command to a device that does not exist).
 
 >>> import hcpcore as hcp
->>> gpu = hcpcore.sim.H100("sxm")
->>> d = gpu.decode(hcpcore.sim.ModelSpec(params=8e9, bytes_per_param=2), batch=1)
+>>> gpu = hcp.sim.H100("sxm")
+>>> d = gpu.decode(hcp.sim.ModelSpec(params=8e9, bytes_per_param=2), batch=1)
 >>> 0.005 < d.step_seconds < 0.007
 True
 """
