@@ -23,7 +23,7 @@ export PKG_CONFIG_PATH := $(RELEASE_DIR)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
         python-test node-test node-package-test go-test go-service-test serve check-generated readme-test \
-        tree-snapshot tree-check clean dashboard dashboard-test dashboard-screenshot chromium wheel python-package-test sdist-check
+        tree-snapshot tree-check clean dashboard dashboard-test dashboard-screenshot chromium wheel python-package-test sdist-check baseline-cpu-test
 
 help:
 	@echo "make demo   — replay real ERCOT + Bitcoin history for a reference site; writes out/site_report.html"
@@ -135,7 +135,7 @@ dashboard: node $(DASH_DIR)/node_modules/.installed
 
 # ---------------------------------------------------------------- test -------------------------
 
-test: tree-snapshot lint rust-test loom python-test python-package-test node-test node-package-test go-test go-service-test check-generated examples exporters-test dashboard-test readme-test tree-check
+test: tree-snapshot lint rust-test loom python-test python-package-test node-test node-package-test go-test go-service-test check-generated examples exporters-test dashboard-test readme-test baseline-cpu-test tree-check
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
@@ -220,6 +220,19 @@ check-generated: node
 	@if ! cmp -s $(NODE_DIR)/hcp.mjs $(NODE_DIR)/.hcp.mjs.checked-in; then \
 	  diff -u $(NODE_DIR)/.hcp.mjs.checked-in $(NODE_DIR)/hcp.mjs | head -40; \
 	  echo "bindings/node/hcp.mjs differed from scripts/gen-esm.cjs's output (now regenerated): commit it"; exit 1; fi
+
+# One build runs on every x86-64 CPU: the core's unit tests (the batch kernels among them, checked
+# against the per-device functions) run on an emulated CPU without AVX (qemu64), where the run-time
+# dispatch must pick the baseline path, and natively, where it picks AVX2+FMA if the CPU has them.
+baseline-cpu-test:
+	@if [ "$$(uname -m)" != x86_64 ]; then echo "baseline-cpu-test: x86-64 only, skipped"; exit 0; fi; \
+	command -v qemu-x86_64 >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user >/dev/null; fi; }; \
+	bin=$$($(CARGO) test -q --release -p hcpcore --lib --no-run --message-format=json \
+	  | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1); \
+	HCPCORE_EXPECT_SIMD_LEVEL=baseline qemu-x86_64 -cpu qemu64 $$bin -q --test-threads 2 && \
+	$$bin -q --nocapture dispatch_level_is_known | grep "simd level"
 
 # Every snippet of README.md runs as a user would run it (the Rust one as a doctest in rust-test).
 readme-test: python node go

@@ -15,8 +15,37 @@ pub(crate) fn dispatch<R>(kernel: impl FnOnce() -> R) -> R {
     pulp::Arch::new().dispatch(kernel)
 }
 
+/// The SIMD level [`dispatch`] uses on this CPU, by name (`"x86-64-v3"`, `"baseline"`, or the
+/// architecture's own level), for tests and diagnostics.
+#[allow(dead_code)]
+pub(crate) fn level() -> &'static str {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        match pulp::Arch::new() {
+            pulp::Arch::V3(_) => "x86-64-v3",
+            _ => "baseline",
+        }
+    }
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+    {
+        "baseline"
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    /// Names the level in the test output: `make baseline-cpu-test` runs these tests on an
+    /// emulated x86-64 CPU without AVX (qemu64) and expects `baseline` there.
+    #[test]
+    fn dispatch_level_is_known() {
+        let level = super::level();
+        println!("simd level: {level}");
+        if let Ok(want) = std::env::var("HCPCORE_EXPECT_SIMD_LEVEL") {
+            assert_eq!(level, want);
+        }
+        assert!(["x86-64-v3", "baseline"].contains(&level));
+    }
+
     #[test]
     fn dispatch_runs_the_kernel_once_and_returns_its_value() {
         let mut calls = 0;
