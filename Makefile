@@ -23,7 +23,7 @@ export PKG_CONFIG_PATH := $(RELEASE_DIR)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
         python-test node-test node-package-test go-test go-service-test serve check-generated readme-test \
-        tree-snapshot tree-check clean dashboard dashboard-test dashboard-screenshot chromium wheel python-package-test sdist-check baseline-cpu-test
+        tree-snapshot tree-check clean dashboard dashboard-test dashboard-screenshot chromium wheel python-package-test sdist-check baseline-cpu-test crate-package-test
 
 help:
 	@echo "make demo   — replay real ERCOT + Bitcoin history for a reference site; writes out/site_report.html"
@@ -135,7 +135,7 @@ dashboard: node $(DASH_DIR)/node_modules/.installed
 
 # ---------------------------------------------------------------- test -------------------------
 
-test: tree-snapshot lint rust-test loom python-test python-package-test node-test node-package-test go-test go-service-test check-generated examples exporters-test dashboard-test readme-test baseline-cpu-test tree-check
+test: tree-snapshot lint rust-test loom python-test python-package-test node-test node-package-test go-test go-service-test check-generated examples exporters-test dashboard-test readme-test baseline-cpu-test crate-package-test tree-check
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
@@ -214,6 +214,7 @@ fuzz: fuzz-go fuzz-node fuzz-python
 # The checked-in C header and index.d.ts must be what the build generates.
 check-generated: node
 	$(CARGO) run -q -p hcp-header-gen -- check
+	@cmp -s LICENSE bindings/go-ffi/go/LICENSE || { echo "bindings/go-ffi/go/LICENSE (the Go module's copy) differs from LICENSE"; exit 1; }
 	@if ! cmp -s $(NODE_DIR)/index.d.ts $(NODE_DIR)/.index.d.ts.checked-in; then \
 	  diff -u $(NODE_DIR)/.index.d.ts.checked-in $(NODE_DIR)/index.d.ts | head -40; \
 	  echo "bindings/node/index.d.ts differed from the build's output (now regenerated): commit it"; exit 1; fi
@@ -233,6 +234,10 @@ baseline-cpu-test:
 	  | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1); \
 	HCPCORE_EXPECT_SIMD_LEVEL=baseline qemu-x86_64 -cpu qemu64 $$bin -q --test-threads 2 && \
 	$$bin -q --nocapture dispatch_level_is_known | grep "simd level"
+
+# The Rust crate as crates.io would take it: `cargo package` builds the packed crate on its own.
+crate-package-test:
+	$(CARGO) package -q -p hcpcore --allow-dirty
 
 # Every snippet of README.md runs as a user would run it (the Rust one as a doctest in rust-test).
 readme-test: python node go
