@@ -220,13 +220,18 @@ fn step_work(spec: &GpuSpec, model: &ModelSpec, batch: f64, context: f64) -> (f6
     (bytes, flops)
 }
 
-/// Step time at relative clock `f`.
+/// Step time at relative clock `f`. The compute term slows as `f^-clock_exponent`: tensor issue
+/// follows the SM clock, but the operands of a decode GEMM stream from HBM and L2 whose clocks the
+/// power limiter does not lower, so a power-capped decode slows less than the SM clock drops.
 pub(crate) fn step_seconds_at(spec: &GpuSpec, bytes: f64, flops: f64, f: f64) -> f64 {
     let d = &spec.decode;
     let t_mem = bytes / d.bandwidth_bytes_per_second;
-    let t_cmp = flops / (d.flops * f);
+    let t_cmp = flops / (d.flops * f.powf(d.clock_exponent));
     let p = d.overlap_exponent;
     let m = t_mem.max(t_cmp);
+    if m <= 0.0 {
+        return 0.0;
+    }
     // Scaled to avoid overflow of the powers for large p.
     m * ((t_mem / m).powf(p) + (t_cmp / m).powf(p)).powf(1.0 / p)
 }
@@ -276,6 +281,56 @@ pub fn decode(spec: &GpuSpec, model: &ModelSpec, batch: i64, options: DecodeOpti
     }
     let (bytes, flops) = step_work(spec, &model, b, context);
 
+    let SteadyPoint { clock_ratio: f, memory_ratio: m, gpu_temp_c: gpu_c, power_limited, thermal_limited } =
+        steady_point(spec, bytes, flops, inlet_c);
+    let t = step_seconds_at(spec, bytes / m, flops, f);
+    let act = step_activity(spec, bytes, flops, t);
+    let power = power_at(spec, act, f, gpu_c);
+    let temps = ThermalState::steady(&spec.thermal, inlet_c, power);
+    let watts = power.total_watts();
+    let tps = b / t;
+    Ok(Decode {
+        batch: batch as u64,
+        step_seconds: t,
+        tokens_per_second: tps,
+        power_watts: watts,
+        joules_per_token: watts / tps,
+        sm_clock_mhz: f * spec.max_sm_clock_mhz,
+        gpu_temp_c: temps.gpu_c(),
+        memory_temp_c: temps.memory_c(),
+        tensor_activity: (act.tensor / f).min(1.0),
+        dram_activity: act.dram,
+        power_limited,
+        thermal_limited,
+        bytes_per_step: bytes,
+        flops_per_step: flops,
+        weights_bytes: weights,
+        kv_bytes_per_token: kv_per_token,
+        kv_cache_bytes: kv_cache,
+        memory_used_bytes: used,
+        memory_free_bytes: spec.memory_total_bytes - used,
+    })
+}
+
+/// The operating point a steady stream of identical steps settles on: SM clock, memory throttle,
+/// GPU temperature. It depends on the step only through the ratio of its compute and memory
+/// times, which lets [`crate::sim::serve`] tabulate it once per replica.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct SteadyPoint {
+    /// Relative SM clock.
+    pub clock_ratio: f64,
+    /// Relative memory throughput (below 1 only under a limit even the lowest clock cannot meet).
+    pub memory_ratio: f64,
+    /// Steady GPU temperature, °C.
+    pub gpu_temp_c: f64,
+    /// The power limit holds the clock below its maximum.
+    pub power_limited: bool,
+    /// Thermal slowdown holds the clock below what the power limit allows.
+    pub thermal_limited: bool,
+}
+
+/// Fixed point for steps of `bytes` and `flops`, inlet at `inlet_c`.
+pub(crate) fn steady_point(spec: &GpuSpec, bytes: f64, flops: f64, inlet_c: f64) -> SteadyPoint {
     // Fixed point: temperature → clock (power limit, thermal slowdown) → step time → activity →
     // power → temperature. The work rate at clock f is what the step actually achieves.
     let limit = spec.power.limit_watts;
@@ -311,33 +366,13 @@ pub fn decode(spec: &GpuSpec, model: &ModelSpec, batch: i64, options: DecodeOpti
             break;
         }
     }
+    SteadyPoint { clock_ratio: f, memory_ratio: m, gpu_temp_c: gpu_c, power_limited, thermal_limited }
+}
+
+/// Step time and activity of a step of `bytes` and `flops` at clock `f` and memory throttle `m`.
+pub(crate) fn step_at_point(spec: &GpuSpec, bytes: f64, flops: f64, f: f64, m: f64) -> (f64, Activity) {
     let t = step_seconds_at(spec, bytes / m, flops, f);
-    let act = step_activity(spec, bytes, flops, t);
-    let power = power_at(spec, act, f, gpu_c);
-    let temps = ThermalState::steady(th, inlet_c, power);
-    let watts = power.total_watts();
-    let tps = b / t;
-    Ok(Decode {
-        batch: batch as u64,
-        step_seconds: t,
-        tokens_per_second: tps,
-        power_watts: watts,
-        joules_per_token: watts / tps,
-        sm_clock_mhz: f * spec.max_sm_clock_mhz,
-        gpu_temp_c: temps.gpu_c(),
-        memory_temp_c: temps.memory_c(),
-        tensor_activity: (act.tensor / f).min(1.0),
-        dram_activity: act.dram,
-        power_limited,
-        thermal_limited,
-        bytes_per_step: bytes,
-        flops_per_step: flops,
-        weights_bytes: weights,
-        kv_bytes_per_token: kv_per_token,
-        kv_cache_bytes: kv_cache,
-        memory_used_bytes: used,
-        memory_free_bytes: spec.memory_total_bytes - used,
-    })
+    (t, step_activity(spec, bytes, flops, t))
 }
 
 /// Relative clock thermal slowdown allows at GPU temperature `gpu_c` (1 below the threshold).

@@ -160,8 +160,16 @@ pub struct DecodeParams {
     pub flops: f64,
     /// Smoothness `p` of the memory/compute transition.
     pub overlap_exponent: f64,
+    /// How the compute term follows the SM clock: `t_compute ∝ f^-clock_exponent` (1: fully;
+    /// the power-capped decode of the held-out runs slows less, see `docs/serving.md`).
+    #[serde(default = "default_clock_exponent")]
+    pub clock_exponent: f64,
     /// Bytes per activation element (bf16 activations whatever the weight format).
     pub activation_bytes: f64,
+}
+
+fn default_clock_exponent() -> f64 {
+    1.0
 }
 
 impl GpuSpec {
@@ -224,6 +232,7 @@ impl GpuSpec {
                 bandwidth_bytes_per_second: 2.62e12,
                 flops: 935.0e12,
                 overlap_exponent: 2.5,
+                clock_exponent: 1.0,
                 activation_bytes: 2.0,
             },
         }
@@ -357,6 +366,7 @@ impl GpuSpec {
         check::positive("decode.bandwidth_bytes_per_second", d.bandwidth_bytes_per_second)?;
         check::positive("decode.flops", d.flops)?;
         check::in_range("decode.overlap_exponent", d.overlap_exponent, 1.0, 64.0)?;
+        check::in_range("decode.clock_exponent", d.clock_exponent, 0.0, 2.0)?;
         check::positive("decode.activation_bytes", d.activation_bytes)?;
         Ok(self)
     }
