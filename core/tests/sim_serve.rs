@@ -328,3 +328,36 @@ proptest! {
         check_conservation(&req, &config, &r);
     }
 }
+
+#[test]
+fn under_overload_the_aggregate_model_serves_what_the_run_sustains() {
+    let spec = sxm();
+    let model = llama8b();
+    let config = ServeConfig::default();
+    let stream = SyntheticStream {
+        rate_per_second: 200.0,
+        requests: 12_000,
+        prompt: LengthDistribution::Uniform { min: 500, max: 1500 },
+        output: LengthDistribution::Uniform { min: 100, max: 300 },
+        seed: 2,
+        ..Default::default()
+    };
+    let req = synthetic(&stream).unwrap();
+    let r = run(&spec, &model, &config, req.view()).unwrap();
+    // Throughput while the queue is long: requests finished per second in the middle of the run.
+    let finish: Vec<f64> = (0..req.len()).map(|i| req.arrival_seconds[i] + r.e2e_seconds[i]).collect();
+    let mut sorted = finish.clone();
+    sorted.sort_by(f64::total_cmp);
+    let (a, b) = (sorted[2000], sorted[10_000]);
+    let sustained = 8000.0 / (b - a);
+    let load = AggregateLoad {
+        arrival_rate_per_second: 200.0,
+        mean_prompt_tokens: 1000.0,
+        mean_output_tokens: 200.0,
+        interval_seconds: 60.0,
+    };
+    let agg = aggregate(&spec, &model, &config, &load).unwrap();
+    println!("sustained: run {sustained:.1}/s, aggregate {:.1}/s", agg.served_requests_per_second);
+    assert!(agg.saturated);
+    assert!((agg.served_requests_per_second / sustained - 1.0).abs() < 0.10);
+}

@@ -220,13 +220,18 @@ fn step_work(spec: &GpuSpec, model: &ModelSpec, batch: f64, context: f64) -> (f6
     (bytes, flops)
 }
 
-/// Step time at relative clock `f`. The compute term slows as `f^-clock_exponent`: tensor issue
-/// follows the SM clock, but the operands of a decode GEMM stream from HBM and L2 whose clocks the
-/// power limiter does not lower, so a power-capped decode slows less than the SM clock drops.
+/// Step time at relative clock `f`. The compute term slows with the SM clock as `f^-s`, where
+/// `s = 1 − relief/(1 + r)` and `r = t_compute(f=1)/t_mem`: a compute-bound step (`r ≫ 1`, the
+/// calibration GEMM) slows in proportion to the clock, a memory-bound one much less — its tensor
+/// work waits on operands streamed from HBM, whose clock the power limiter does not lower.
+/// `relief = 0` is the plain `1/f` roofline.
 pub(crate) fn step_seconds_at(spec: &GpuSpec, bytes: f64, flops: f64, f: f64) -> f64 {
     let d = &spec.decode;
     let t_mem = bytes / d.bandwidth_bytes_per_second;
-    let t_cmp = flops / (d.flops * f.powf(d.clock_exponent));
+    let t_cmp1 = flops / d.flops;
+    let r = if t_mem > 0.0 { t_cmp1 / t_mem } else { f64::INFINITY };
+    let s = 1.0 - d.memory_bound_clock_relief / (1.0 + r);
+    let t_cmp = t_cmp1 / f.powf(s);
     let p = d.overlap_exponent;
     let m = t_mem.max(t_cmp);
     if m <= 0.0 {

@@ -160,16 +160,13 @@ pub struct DecodeParams {
     pub flops: f64,
     /// Smoothness `p` of the memory/compute transition.
     pub overlap_exponent: f64,
-    /// How the compute term follows the SM clock: `t_compute ∝ f^-clock_exponent` (1: fully;
-    /// the power-capped decode of the held-out runs slows less, see `docs/serving.md`).
-    #[serde(default = "default_clock_exponent")]
-    pub clock_exponent: f64,
+    /// How much less than `1/f` a memory-bound step slows with the SM clock (0: not at all less,
+    /// the plain roofline; 1: a step with compute share `r` slows as `f^-(r/(1+r))`). See
+    /// `step_seconds_at` and `docs/serving.md`.
+    #[serde(default)]
+    pub memory_bound_clock_relief: f64,
     /// Bytes per activation element (bf16 activations whatever the weight format).
     pub activation_bytes: f64,
-}
-
-fn default_clock_exponent() -> f64 {
-    1.0
 }
 
 impl GpuSpec {
@@ -230,9 +227,9 @@ impl GpuSpec {
             },
             decode: DecodeParams {
                 bandwidth_bytes_per_second: 2.62e12,
-                flops: 935.0e12,
+                flops: 893.6e12,
                 overlap_exponent: 2.5,
-                clock_exponent: 1.0,
+                memory_bound_clock_relief: 1.0,
                 activation_bytes: 2.0,
             },
         }
@@ -366,7 +363,7 @@ impl GpuSpec {
         check::positive("decode.bandwidth_bytes_per_second", d.bandwidth_bytes_per_second)?;
         check::positive("decode.flops", d.flops)?;
         check::in_range("decode.overlap_exponent", d.overlap_exponent, 1.0, 64.0)?;
-        check::in_range("decode.clock_exponent", d.clock_exponent, 0.0, 2.0)?;
+        check::in_range("decode.memory_bound_clock_relief", d.memory_bound_clock_relief, 0.0, 1.0)?;
         check::positive("decode.activation_bytes", d.activation_bytes)?;
         Ok(self)
     }

@@ -154,9 +154,13 @@ pub fn aggregate(
         None => {
             // Saturated: full batch every step, each finishing request replaced by a prefill.
             let mut mix = mixed_steps(0.0, b_max, &step);
+            let mut t = mix.mean_seconds;
             for _ in 0..200 {
-                let served = b_max / (output * mix.mean_seconds);
-                mix = mixed_steps(served, b_max, &step);
+                mix = mixed_steps(b_max / (output * t), b_max, &step);
+                if (mix.mean_seconds - t).abs() <= 1e-12 * t {
+                    break;
+                }
+                t = 0.5 * (t + mix.mean_seconds);
             }
             let served = (b_max / (output * mix.mean_seconds)).min(lambda);
             (served, 1.0, b_max, mix.mean_watts, mix.mean_seconds, served < lambda)
