@@ -12,6 +12,7 @@ mod convert;
 mod econ;
 mod errors;
 mod router;
+mod serve;
 mod sim;
 
 use pyo3::prelude::*;
@@ -29,6 +30,7 @@ fn _hcp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     econ::register(m)?;
     router::register(m)?;
     sim::register(m)?;
+    serve::register(m)?;
     billing::register(m)?;
     Ok(())
 }

@@ -369,6 +369,42 @@ def synthetic_market(seed: int, steps: int, dt_seconds: float, **config: float) 
 def replay_market(directory: str, start: str, steps: int, dt_seconds: float) -> Record: ...
 def miner_spec(model: str) -> Record: ...
 
+# ---------------------------------------------------------------- sim.serve -----------------
+
+_FloatColumn: TypeAlias = npt.NDArray[np.float64] | npt.NDArray[np.int64] | Sequence[float]
+_IntColumn: TypeAlias = npt.NDArray[np.int64] | npt.NDArray[np.float64] | Sequence[int]
+_Requests: TypeAlias = tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+@final
+class Server:
+    def __new__(cls, gpu: H100, model: ModelSpec | dict[str, Any], **config: Any) -> Server: ...
+    def run(
+        self,
+        arrival_seconds: _FloatColumn,
+        prompt_tokens: _IntColumn,
+        output_tokens: _IntColumn,
+        *,
+        priority: _IntColumn | None = None,
+        ttft_slo_seconds: _FloatColumn | None = None,
+        tpot_slo_seconds: _FloatColumn | None = None,
+    ) -> Record: ...
+    def aggregate(
+        self,
+        *,
+        arrival_rate_per_second: float,
+        mean_prompt_tokens: float,
+        mean_output_tokens: float,
+        interval_seconds: float,
+    ) -> Record: ...
+    def kv_capacity_tokens(self) -> int: ...
+    def config(self) -> Record: ...
+
+def azure_trace_columns(which: str) -> _Requests: ...
+def scale_trace_columns(
+    arrival_seconds: _FloatColumn, prompt_tokens: _IntColumn, output_tokens: _IntColumn, **rule: Any
+) -> _Requests: ...
+def synthetic_requests(**stream: Any) -> _Requests: ...
+
 # ---------------------------------------------------------------- billing -------------------
 
 # (billing section: classes and functions of hcp.billing)
