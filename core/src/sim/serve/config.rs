@@ -9,16 +9,14 @@ use crate::sim::gpu::decode::ModelSpec;
 use crate::sim::gpu::switch::HostMemory;
 use crate::{Error, Result};
 
-/// Most replicas one run simulates.
-pub const MAX_REPLICAS: u32 = 4096;
+pub use crate::limits::{MAX_REPLICAS, MAX_REQUEST_TOKENS};
+
 /// Most tensor-parallel GPUs per replica.
 pub const MAX_TENSOR_PARALLEL: u32 = 64;
 /// Most sequences one replica batches.
 pub const MAX_BATCH_SEQUENCES: u32 = 1 << 16;
 /// Most tokens one step computes.
 pub const MAX_TOKENS_PER_STEP: u32 = 1 << 22;
-/// Most prompt or output tokens of one request.
-pub const MAX_REQUEST_TOKENS: i64 = 1 << 24;
 
 /// How arriving requests are spread over replicas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,13 +2,9 @@
 //! and optionally priority and per-request objectives. Validation names the column and the row.
 
 use crate::error::check;
-use crate::limits::{count, MAX_STEPS};
+pub use crate::limits::MAX_REQUESTS;
+use crate::limits::{count, MAX_REQUEST_TOKENS};
 use crate::{Error, Result};
-
-use super::config::MAX_REQUEST_TOKENS;
-
-/// Most requests one run takes.
-pub const MAX_REQUESTS: usize = MAX_STEPS;
 
 /// Owned request columns (what the generators return).
 #[derive(Debug, Clone, Default, PartialEq)]
