@@ -755,6 +755,8 @@ export interface RunOptions {
   ttftSloSeconds?: Float64Array | Array<number>
   /** Mean-TPOT objective per request, s. */
   tpotSloSeconds?: Float64Array | Array<number>
+  /** Tenant of each request (0..=4294967295): `tenants` then holds a summary per tenant. */
+  tenant?: Float64Array | Array<number>
 }
 
 /**
@@ -787,6 +789,8 @@ export interface ServeRun {
   series: ServeSeries
   switches: any
   summary: any
+  /** Per-tenant totals (empty without a tenant column). */
+  tenants: any
 }
 
 /** Per-replica series (replica-major rows). */

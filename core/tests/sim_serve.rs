@@ -360,3 +360,26 @@ fn under_overload_the_aggregate_model_serves_what_the_run_sustains() {
     assert!(agg.saturated);
     assert!((agg.served_requests_per_second / sustained - 1.0).abs() < 0.10);
 }
+
+#[test]
+fn tenants_get_their_own_totals() {
+    let req =
+        synthetic(&SyntheticStream { requests: 300, rate_per_second: 20.0, seed: 8, ..Default::default() }).unwrap();
+    let tenant: Vec<i64> = (0..300).map(|i| [7, 3, 7][i % 3]).collect();
+    let mut cols = req.view();
+    cols.tenant = Some(&tenant);
+    let r = run(&sxm(), &llama8b(), &ServeConfig::default(), cols).unwrap();
+    assert_eq!(r.tenants.iter().map(|t| t.tenant).collect::<Vec<_>>(), vec![3, 7]);
+    assert_eq!(r.tenants[0].requests, 100);
+    assert_eq!(r.tenants.iter().map(|t| t.output_tokens).sum::<u64>(), r.summary.output_tokens);
+    let energy: f64 = r.tenants.iter().map(|t| t.energy_joules).sum();
+    assert!((energy - r.summary.energy_joules).abs() < 1e-9 * energy);
+    let three: Vec<i64> = vec![0, -1, 5];
+    let mut bad = RequestColumns::new(&[0.0, 1.0, 2.0], &[1, 1, 1], &[1, 1, 1]);
+    bad.tenant = Some(&three);
+    assert!(run(&sxm(), &llama8b(), &ServeConfig::default(), bad).unwrap_err().message().starts_with("tenant[1]:"));
+    // Without a tenant column, no tenant rows; with one, the rest of the result is unchanged.
+    let plain = run(&sxm(), &llama8b(), &ServeConfig::default(), req.view()).unwrap();
+    assert!(plain.tenants.is_empty());
+    assert_eq!(plain.e2e_seconds, r.e2e_seconds);
+}

@@ -82,7 +82,10 @@ fn serve_vectors() {
         let name = case["name"].as_str().unwrap();
         let (gpu, model, config) = server(case);
         let req = requests(&case["requests"]);
-        let r = run(&gpu, &model, &config, req.view()).unwrap();
+        let tenant: Option<Vec<i64>> = case["requests"]["columns"].get("tenant").map(ints);
+        let mut cols = req.view();
+        cols.tenant = tenant.as_deref();
+        let r = run(&gpu, &model, &config, cols).unwrap();
         let s = serde_json::to_value(r.summary).unwrap();
         let mut summary = json!({});
         for k in case["expect"]["summary"].as_object().unwrap().keys() {
@@ -91,7 +94,7 @@ fn serve_vectors() {
         let got = json!({
             "replica": r.replica, "queue_seconds": r.queue_seconds, "ttft_seconds": r.ttft_seconds,
             "tpot_seconds": r.tpot_seconds, "e2e_seconds": r.e2e_seconds, "preemptions": r.preemptions,
-            "summary": summary,
+            "summary": summary, "tenants": r.tenants,
         });
         close(name, &got, &case["expect"], rel, abs);
         checked += 1;

@@ -70,6 +70,13 @@ RUNS: list[dict[str, Any]] = [
         "requests": {"columns": MIXED},
     },
     {
+        "name": "tenants",
+        "gpu": "sxm",
+        "model": LLAMA8B,
+        "config": {"seed": 4, "replicas": 2},
+        "requests": {"columns": {**MIXED, "tenant": [1, 2, 1, 2, 9, 1, 2, 9]}},
+    },
+    {
         "name": "model switch",
         "gpu": "sxm",
         "model": LLAMA8B,
@@ -164,6 +171,10 @@ AGGREGATE = [
 ]
 
 
+def tenant_of(spec: dict[str, Any]) -> list[int] | None:
+    return spec.get("columns", {}).get("tenant")
+
+
 def requests_of(spec: dict[str, Any]) -> tuple[list[float], list[int], list[int]]:
     if "columns" in spec:
         c = spec["columns"]
@@ -181,11 +192,15 @@ def main() -> None:
     for case in RUNS:
         server = hcp.sim.Server(hcp.sim.H100(case["gpu"]), hcp.sim.ModelSpec(**case["model"]), **case["config"])
         a, p, o = requests_of(case["requests"])
-        r = server.run(arrival_seconds=a, prompt_tokens=p, output_tokens=o)
+        r = server.run(arrival_seconds=a, prompt_tokens=p, output_tokens=o, tenant=tenant_of(case["requests"]))
         expect = {k: r[k].tolist() for k in ("replica", "queue_seconds", "ttft_seconds", "tpot_seconds", "e2e_seconds")}
         expect["preemptions"] = r["preemptions"].tolist()
         expect["summary"] = {k: r["summary"][k] for k in SUMMARY_KEYS}
         expect["summary"]["ttft_p99_seconds"] = r["summary"]["ttft_seconds"]["p99"]
+        if tenant_of(case["requests"]) is not None:
+            expect["tenants"] = [
+                dict(t, ttft_seconds=dict(t["ttft_seconds"]), e2e_seconds=dict(t["e2e_seconds"])) for t in r["tenants"]
+            ]
         runs.append({**case, "expect": expect})
     synthetic = []
     for case in SYNTHETIC:

@@ -25,6 +25,22 @@ type RunOptions struct {
 	Priority       []int64   // 1 (first) … 10; default 5
 	TTFTSLOSeconds []float64 // TTFT objective per request, s
 	TPOTSLOSeconds []float64 // mean-TPOT objective per request, s
+	Tenant         []int64   // tenant of each request (0..=4294967295); ServeRun.Tenants then has a row per tenant
+}
+
+// TenantSummary holds the totals of one tenant's requests; energy is attributed in proportion to
+// the tokens computed (prompt plus output).
+type TenantSummary struct {
+	Tenant                   uint32      `json:"tenant"`
+	Requests                 uint64      `json:"requests"`
+	SLOAttainment            float64     `json:"slo_attainment"`
+	GoodputRequestsPerSecond float64     `json:"goodput_requests_per_second"`
+	PromptTokens             uint64      `json:"prompt_tokens"`
+	OutputTokens             uint64      `json:"output_tokens"`
+	OutputTokensPerSecond    float64     `json:"output_tokens_per_second"`
+	TTFTSeconds              Percentiles `json:"ttft_seconds"`
+	E2ESeconds               Percentiles `json:"e2e_seconds"`
+	EnergyJoules             float64     `json:"energy_joules"`
 }
 
 // Percentiles are the p50, p90 and p99 of one latency, s.
@@ -82,6 +98,7 @@ type ServeRun struct {
 	Summary      ServeSummary
 	Series       ServeSeries
 	Switches     []map[string]any
+	Tenants      []TenantSummary
 }
 
 // AggregateLoad is a mean load over an interval, for Server.Aggregate.
@@ -197,15 +214,15 @@ func (s *Server) Run(r Requests, opts *RunOptions) (*ServeRun, error) {
 	if err := same("output_tokens", len(r.OutputTokens)); err != nil {
 		return nil, err
 	}
-	var prio []int64
+	var prio, tenant []int64
 	var ttft, tpot []float64
 	if opts != nil {
-		prio, ttft, tpot = opts.Priority, opts.TTFTSLOSeconds, opts.TPOTSLOSeconds
+		prio, ttft, tpot, tenant = opts.Priority, opts.TTFTSLOSeconds, opts.TPOTSLOSeconds, opts.Tenant
 		for _, c := range []struct {
 			name string
 			n    int
 			nil_ bool
-		}{{"priority", len(prio), prio == nil}, {"ttft_slo_seconds", len(ttft), ttft == nil}, {"tpot_slo_seconds", len(tpot), tpot == nil}} {
+		}{{"priority", len(prio), prio == nil}, {"ttft_slo_seconds", len(ttft), ttft == nil}, {"tpot_slo_seconds", len(tpot), tpot == nil}, {"tenant", len(tenant), tenant == nil}} {
 			if !c.nil_ {
 				if err := same(c.name, c.n); err != nil {
 					return nil, err
@@ -237,7 +254,7 @@ func (s *Server) Run(r Requests, opts *RunOptions) (*ServeRun, error) {
 		var e *C.hcp_error_t
 		p := C.hcp_serve_run(gpu, model, config,
 			f64ptr(r.ArrivalSeconds), i64ptr(r.PromptTokens), i64ptr(r.OutputTokens),
-			i64ptr(prio), f64ptr(ttft), f64ptr(tpot), C.size_t(n),
+			i64ptr(prio), f64ptr(ttft), f64ptr(tpot), i64ptr(tenant), C.size_t(n),
 			u32(out.Replica), f64ptr(out.QueueSeconds), f64ptr(out.TTFTSeconds), f64ptr(out.TPOTSeconds),
 			f64ptr(out.E2ESeconds), u8, u32(out.Preemptions), &e)
 		if err := takeError(e); err != nil {
@@ -259,11 +276,12 @@ func (s *Server) Run(r Requests, opts *RunOptions) (*ServeRun, error) {
 		Summary  ServeSummary     `json:"summary"`
 		Series   ServeSeries      `json:"series"`
 		Switches []map[string]any `json:"switches"`
+		Tenants  []TenantSummary  `json:"tenants"`
 	}
 	if err := json.Unmarshal([]byte(rest), &parsed); err != nil {
 		return nil, err
 	}
-	out.Summary, out.Series, out.Switches = parsed.Summary, parsed.Series, parsed.Switches
+	out.Summary, out.Series, out.Switches, out.Tenants = parsed.Summary, parsed.Series, parsed.Switches, parsed.Tenants
 	return out, nil
 }
 

@@ -24,7 +24,10 @@ type serveDoc struct {
 		Model    ModelSpec       `json:"model"`
 		Config   json.RawMessage `json:"config"`
 		Requests struct {
-			Columns   *Requests       `json:"columns"`
+			Columns *struct {
+				Requests
+				Tenant []int64 `json:"tenant"`
+			} `json:"columns"`
 			Azure     string          `json:"azure"`
 			Head      int             `json:"head"`
 			Synthetic json.RawMessage `json:"synthetic"`
@@ -141,9 +144,13 @@ func TestServeVectors(t *testing.T) {
 	for _, c := range doc.Runs {
 		t.Run("run/"+c.Name, func(t *testing.T) {
 			var req Requests
+			var opts *RunOptions
 			switch {
 			case c.Requests.Columns != nil:
-				req = *c.Requests.Columns
+				req = c.Requests.Columns.Requests
+				if c.Requests.Columns.Tenant != nil {
+					opts = &RunOptions{Tenant: c.Requests.Columns.Tenant}
+				}
 			case c.Requests.Azure != "":
 				tr, err := AzureTrace(c.Requests.Azure)
 				if err != nil {
@@ -160,7 +167,7 @@ func TestServeVectors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := s.Run(req, nil)
+			r, err := s.Run(req, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +184,7 @@ func TestServeVectors(t *testing.T) {
 			got := generic(map[string]any{
 				"replica": r.Replica, "queue_seconds": r.QueueSeconds, "ttft_seconds": r.TTFTSeconds,
 				"tpot_seconds": r.TPOTSeconds, "e2e_seconds": r.E2ESeconds, "preemptions": r.Preemptions,
-				"summary": gotSummary,
+				"summary": gotSummary, "tenants": r.Tenants,
 			})
 			if err := serveClose(got, c.Expect, rel, abs, c.Name); err != nil {
 				t.Fatal(err)

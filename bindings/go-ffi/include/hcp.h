@@ -1861,10 +1861,11 @@ uint64_t hcp_serve_kv_capacity_tokens(const hcp_h100_t *gpu,
                                       hcp_error_t **err);
 
 /*
- Serves `len` requests (arrival seconds, prompt and output tokens; `priority`, `ttft_slo_seconds`
- and `tpot_slo_seconds` NULL or `len` entries) on replicas of `model_json` on `gpu`'s spec with
+ Serves `len` requests (arrival seconds, prompt and output tokens; `priority`, `ttft_slo_seconds`,
+ `tpot_slo_seconds` and `tenant` NULL or `len` entries) on replicas of `model_json` on `gpu`'s spec with
  `config_json`. Writes the per-request columns (input order) into the seven output arrays of
- `len` entries and returns `{"summary": …, "series": {columns}, "switches": […]}` as an owned
+ `len` entries and returns `{"summary": …, "series": {columns}, "switches": […], "tenants": […]}`
+ as an owned
  JSON string (NULL on error).
 
  # Safety
@@ -1881,6 +1882,7 @@ char *hcp_serve_run(const hcp_h100_t *gpu,
                     const int64_t *priority,
                     const double *ttft_slo_seconds,
                     const double *tpot_slo_seconds,
+                    const int64_t *tenant,
                     size_t len,
                     uint32_t *replica_out,
                     double *queue_seconds_out,

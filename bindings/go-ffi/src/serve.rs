@@ -81,12 +81,14 @@ struct RunRest<'a> {
     summary: &'a hcp::sim::serve::ServeSummary,
     series: &'a hcp::sim::serve::ServeSeries,
     switches: &'a [hcp::sim::serve::SwitchRecord],
+    tenants: &'a [hcp::sim::serve::TenantSummary],
 }
 
-/// Serves `len` requests (arrival seconds, prompt and output tokens; `priority`, `ttft_slo_seconds`
-/// and `tpot_slo_seconds` NULL or `len` entries) on replicas of `model_json` on `gpu`'s spec with
+/// Serves `len` requests (arrival seconds, prompt and output tokens; `priority`, `ttft_slo_seconds`,
+/// `tpot_slo_seconds` and `tenant` NULL or `len` entries) on replicas of `model_json` on `gpu`'s spec with
 /// `config_json`. Writes the per-request columns (input order) into the seven output arrays of
-/// `len` entries and returns `{"summary": …, "series": {columns}, "switches": […]}` as an owned
+/// `len` entries and returns `{"summary": …, "series": {columns}, "switches": […], "tenants": […]}`
+/// as an owned
 /// JSON string (NULL on error).
 ///
 /// # Safety
@@ -104,6 +106,7 @@ pub unsafe extern "C" fn hcp_serve_run(
     priority: *const i64,
     ttft_slo_seconds: *const f64,
     tpot_slo_seconds: *const f64,
+    tenant: *const i64,
     len: usize,
     replica_out: *mut u32,
     queue_seconds_out: *mut f64,
@@ -136,6 +139,7 @@ pub unsafe extern "C" fn hcp_serve_run(
                 span(priority, optional(priority as usize)),
                 span(ttft_slo_seconds, optional(ttft_slo_seconds as usize)),
                 span(tpot_slo_seconds, optional(tpot_slo_seconds as usize)),
+                span(tenant, optional(tenant as usize)),
             ],
         )?;
         // SAFETY: each input is `len` readable elements (or NULL with len 0) per the contract.
@@ -149,6 +153,7 @@ pub unsafe extern "C" fn hcp_serve_run(
                 priority: opt_i(priority, "priority")?,
                 ttft_slo_seconds: opt_f(ttft_slo_seconds, "ttft_slo_seconds")?,
                 tpot_slo_seconds: opt_f(tpot_slo_seconds, "tpot_slo_seconds")?,
+                tenant: opt_i(tenant, "tenant")?,
             }
         };
         let r = run(&spec, &model, &config, cols)?;
@@ -160,7 +165,8 @@ pub unsafe extern "C" fn hcp_serve_run(
         ] {
             finite_column(name, col)?;
         }
-        let rest = json(&RunRest { summary: &r.summary, series: &r.series, switches: &r.switches })?;
+        let rest =
+            json(&RunRest { summary: &r.summary, series: &r.series, switches: &r.switches, tenants: &r.tenants })?;
         // SAFETY: each output is `len` writable elements, disjoint (checked above), per the contract.
         unsafe {
             slice_out(replica_out, len, "replica_out")?.copy_from_slice(&r.replica);

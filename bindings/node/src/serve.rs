@@ -105,6 +105,8 @@ pub struct ServeRun {
     pub series: ServeSeries,
     pub switches: Value,
     pub summary: Value,
+    /// Per-tenant totals (empty without a tenant column).
+    pub tenants: Value,
 }
 
 fn serve_run(r: ServeResult) -> Result<ServeRun> {
@@ -139,6 +141,7 @@ fn serve_run(r: ServeResult) -> Result<ServeRun> {
         },
         switches: to_js(&r.switches)?,
         summary,
+        tenants: to_js(&r.tenants)?,
     })
 }
 
@@ -151,6 +154,8 @@ pub struct RunOptions {
     pub ttft_slo_seconds: Option<Either<Float64Array, Vec<f64>>>,
     /// Mean-TPOT objective per request, s.
     pub tpot_slo_seconds: Option<Either<Float64Array, Vec<f64>>>,
+    /// Tenant of each request (0..=4294967295): `tenants` then holds a summary per tenant.
+    pub tenant: Option<Either<Float64Array, Vec<f64>>>,
 }
 
 /// Replicas of one model on simulated H100s serving a request stream:
@@ -189,12 +194,13 @@ impl Server {
     ) -> Result<ServeRun> {
         let prompt = tokens(&prompt_tokens, "promptTokens")?;
         let output = tokens(&output_tokens, "outputTokens")?;
-        let (priority, ttft, tpot) = match &options {
-            None => (None, None, None),
+        let (priority, ttft, tpot, tenant) = match &options {
+            None => (None, None, None, None),
             Some(o) => (
                 o.priority.as_ref().map(|c| tokens(c, "priority")).transpose()?,
                 o.ttft_slo_seconds.as_ref().map(floats),
                 o.tpot_slo_seconds.as_ref().map(floats),
+                o.tenant.as_ref().map(|c| tokens(c, "tenant")).transpose()?,
             ),
         };
         let cols = RequestColumns {
@@ -204,6 +210,7 @@ impl Server {
             priority: priority.as_deref(),
             ttft_slo_seconds: ttft,
             tpot_slo_seconds: tpot,
+            tenant: tenant.as_deref(),
         };
         serve_run(run(&self.spec, &self.model, &self.config, cols).js()?)
     }

@@ -31,7 +31,8 @@ function requests(spec) {
 
 for (const c of doc.runs) {
   test(`run: ${c.name}`, () => {
-    const r = server(c).run(...requests(c.requests))
+    const tenant = c.requests.columns?.tenant
+    const r = server(c).run(...requests(c.requests), tenant ? { tenant } : undefined)
     const got = {
       replica: Array.from(r.replica),
       queue_seconds: Array.from(r.queueSeconds),
@@ -39,6 +40,7 @@ for (const c of doc.runs) {
       tpot_seconds: Array.from(r.tpotSeconds),
       e2e_seconds: Array.from(r.e2eSeconds),
       preemptions: Array.from(r.preemptions),
+      tenants: r.tenants,
       summary: Object.fromEntries(
         Object.keys(c.expect.summary).map((k) => [
           k,

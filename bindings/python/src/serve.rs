@@ -173,6 +173,11 @@ fn result_record<'py>(py: Python<'py>, r: ServeResult) -> PyResult<Bound<'py, Py
         switches.append(to_py(py, sw)?)?;
     }
     d.set_item("switches", switches)?;
+    let tenants = PyList::empty(py);
+    for t in &r.tenants {
+        tenants.append(to_py(py, t)?)?;
+    }
+    d.set_item("tenants", tenants)?;
     record(py, d)
 }
 
@@ -205,8 +210,8 @@ impl PyServer {
 
     /// Serves the requests; returns per-request numpy columns (input order), scalars, `series`,
     /// `switches` and `summary`.
-    #[pyo3(signature = (arrival_seconds, prompt_tokens, output_tokens, *, priority=None, ttft_slo_seconds=None, tpot_slo_seconds=None),
-           text_signature = "($self, arrival_seconds, prompt_tokens, output_tokens, *, priority=None, ttft_slo_seconds=None, tpot_slo_seconds=None)")]
+    #[pyo3(signature = (arrival_seconds, prompt_tokens, output_tokens, *, priority=None, ttft_slo_seconds=None, tpot_slo_seconds=None, tenant=None),
+           text_signature = "($self, arrival_seconds, prompt_tokens, output_tokens, *, priority=None, ttft_slo_seconds=None, tpot_slo_seconds=None, tenant=None)")]
     #[allow(clippy::too_many_arguments)]
     fn run<'py>(
         &self,
@@ -217,6 +222,7 @@ impl PyServer {
         priority: Option<&Any<'py>>,
         ttft_slo_seconds: Option<&Any<'py>>,
         tpot_slo_seconds: Option<&Any<'py>>,
+        tenant: Option<&Any<'py>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let arrival = float_column(arrival_seconds, "arrival_seconds")?;
         let prompt = int_column(prompt_tokens, "prompt_tokens")?;
@@ -227,6 +233,7 @@ impl PyServer {
         let priority = opt_int(priority, "priority")?;
         let ttft = opt_float(ttft_slo_seconds, "ttft_slo_seconds")?;
         let tpot = opt_float(tpot_slo_seconds, "tpot_slo_seconds")?;
+        let tenant = opt_int(tenant, "tenant")?;
         let cols = RequestColumns {
             arrival_seconds: arrival.slice("arrival_seconds")?,
             prompt_tokens: prompt.slice("prompt_tokens")?,
@@ -234,6 +241,7 @@ impl PyServer {
             priority: priority.as_ref().map(|c| c.slice("priority")).transpose()?,
             ttft_slo_seconds: ttft.as_ref().map(|c| c.slice("ttft_slo_seconds")).transpose()?,
             tpot_slo_seconds: tpot.as_ref().map(|c| c.slice("tpot_slo_seconds")).transpose()?,
+            tenant: tenant.as_ref().map(|c| c.slice("tenant")).transpose()?,
         };
         let (spec, model, config) = (&self.spec, &self.model, &self.config);
         let result = py.detach(|| run(spec, model, config, cols)).py()?;

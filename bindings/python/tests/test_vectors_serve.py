@@ -39,10 +39,12 @@ def server(case: dict[str, Any]) -> hcp.sim.Server:
 @pytest.mark.parametrize("case", DOC["runs"], ids=[c["name"] for c in DOC["runs"]])
 def test_run(case: dict[str, Any]) -> None:
     a, p, o = requests(case["requests"])
-    r = server(case).run(arrival_seconds=a, prompt_tokens=p, output_tokens=o)
+    tenant = case["requests"].get("columns", {}).get("tenant")
+    r = server(case).run(arrival_seconds=a, prompt_tokens=p, output_tokens=o, tenant=tenant)
     want = case["expect"]
     got = {k: r[k].tolist() for k in ("replica", "queue_seconds", "ttft_seconds", "tpot_seconds", "e2e_seconds")}
     got["preemptions"] = r["preemptions"].tolist()
+    got["tenants"] = r.tenants
     got["summary"] = {k: r["ttft_p99_seconds"] if k == "ttft_p99_seconds" else r.summary[k] for k in want["summary"]}
     close(got, want, REL, ABS, case["name"])
 

@@ -387,6 +387,7 @@ class Server:
         priority: _IntColumn | None = None,
         ttft_slo_seconds: _FloatColumn | None = None,
         tpot_slo_seconds: _FloatColumn | None = None,
+        tenant: _IntColumn | None = None,
     ) -> Record: ...
     def aggregate(
         self,

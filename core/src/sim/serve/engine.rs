@@ -56,6 +56,8 @@ pub struct ServeResult {
     pub switches: Vec<SwitchRecord>,
     /// Totals and percentiles.
     pub summary: ServeSummary,
+    /// Per-tenant totals, by tenant id (empty without a tenant column).
+    pub tenants: Vec<super::summary::TenantSummary>,
 }
 
 /// Per-request facts gathered during the run.

@@ -37,4 +37,4 @@ pub use engine::{kv_capacity_tokens, run, ServeResult, SwitchRecord};
 pub use generate::{azure_trace, scale_trace, synthetic, AzureTrace, LengthDistribution, ScaleRule, SyntheticStream};
 pub use requests::{RequestColumns, Requests};
 pub use series::ServeSeries;
-pub use summary::{Percentiles, ServeSummary};
+pub use summary::{Percentiles, ServeSummary, TenantSummary};

@@ -50,6 +50,9 @@ pub struct RequestColumns<'a> {
     pub ttft_slo_seconds: Option<&'a [f64]>,
     /// Mean-TPOT objective per request, s (default: the config's).
     pub tpot_slo_seconds: Option<&'a [f64]>,
+    /// Tenant (customer) of each request, `0..=4294967295`: the result then carries a summary per
+    /// tenant. Scheduling ignores it.
+    pub tenant: Option<&'a [i64]>,
 }
 
 /// Default priority of a request given none.
@@ -65,6 +68,7 @@ impl<'a> RequestColumns<'a> {
             priority: None,
             ttft_slo_seconds: None,
             tpot_slo_seconds: None,
+            tenant: None,
         }
     }
 
@@ -120,6 +124,15 @@ impl<'a> RequestColumns<'a> {
                 return Err(Error::invalid_input(
                     &format!("priority[{i}]"),
                     format!("must be in 1..=10, got {}", p[i]),
+                ));
+            }
+        }
+        if let Some(t) = self.tenant {
+            same_len("tenant", t.len())?;
+            if let Some(i) = t.iter().position(|&k| !(0..=i64::from(u32::MAX)).contains(&k)) {
+                return Err(Error::invalid_input(
+                    &format!("tenant[{i}]"),
+                    format!("must be in 0..={}, got {}", u32::MAX, t[i]),
                 ));
             }
         }

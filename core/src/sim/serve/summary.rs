@@ -78,6 +78,79 @@ fn percentiles(values: &mut [f64]) -> Percentiles {
     Percentiles { p50: at(0.5), p90: at(0.9), p99: at(0.99) }
 }
 
+/// Totals of one tenant's requests. Energy is attributed in proportion to the tokens computed
+/// (prompt plus output) — the stated rule, since a batch step is shared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct TenantSummary {
+    /// Tenant.
+    pub tenant: u32,
+    /// Requests served.
+    pub requests: u64,
+    /// Share meeting their objectives.
+    pub slo_attainment: f64,
+    /// Requests meeting their objectives per second of the run.
+    pub goodput_requests_per_second: f64,
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Output tokens.
+    pub output_tokens: u64,
+    /// Output tokens per second of the run.
+    pub output_tokens_per_second: f64,
+    /// Time to first token.
+    pub ttft_seconds: Percentiles,
+    /// End-to-end latency.
+    pub e2e_seconds: Percentiles,
+    /// Attributed GPU energy, J.
+    pub energy_joules: f64,
+}
+
+#[derive(Default)]
+struct TenantAcc {
+    requests: u64,
+    met: u64,
+    prompt: u64,
+    output: u64,
+    ttft: Vec<f64>,
+    e2e: Vec<f64>,
+}
+
+fn tenants(
+    tenant: &[i64],
+    requests: RequestColumns<'_>,
+    ttft: &[f64],
+    e2e: &[f64],
+    slo_met: &[bool],
+    duration: f64,
+    energy: f64,
+) -> Vec<TenantSummary> {
+    let mut by: std::collections::BTreeMap<i64, TenantAcc> = std::collections::BTreeMap::new();
+    for (i, &t) in tenant.iter().enumerate() {
+        let a = by.entry(t).or_default();
+        a.requests += 1;
+        a.met += u64::from(slo_met[i]);
+        a.prompt += requests.prompt_tokens[i] as u64;
+        a.output += requests.output_tokens[i] as u64;
+        a.ttft.push(ttft[i]);
+        a.e2e.push(e2e[i]);
+    }
+    let all_tokens: u64 = by.values().map(|a| a.prompt + a.output).sum();
+    let per_second = |x: f64| if duration > 0.0 { x / duration } else { 0.0 };
+    by.into_iter()
+        .map(|(t, mut a)| TenantSummary {
+            tenant: t as u32,
+            requests: a.requests,
+            slo_attainment: a.met as f64 / a.requests as f64,
+            goodput_requests_per_second: per_second(a.met as f64),
+            prompt_tokens: a.prompt,
+            output_tokens: a.output,
+            output_tokens_per_second: per_second(a.output as f64),
+            ttft_seconds: percentiles(&mut a.ttft),
+            e2e_seconds: percentiles(&mut a.e2e),
+            energy_joules: if all_tokens > 0 { energy * (a.prompt + a.output) as f64 / all_tokens as f64 } else { 0.0 },
+        })
+        .collect()
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(super) fn summarize(
     config: &ServeConfig,
@@ -151,6 +224,10 @@ pub(super) fn summarize(
         steps,
         gpus: config.replicas * config.tensor_parallel,
     };
+    let tenants = match requests.tenant {
+        Some(t) => tenants(t, requests, &ttft, &e2e, &slo_met, duration, energy),
+        None => Vec::new(),
+    };
     Ok(ServeResult {
         replica,
         queue_seconds: queue,
@@ -162,5 +239,6 @@ pub(super) fn summarize(
         series,
         switches,
         summary,
+        tenants,
     })
 }
