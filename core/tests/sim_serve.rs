@@ -383,3 +383,20 @@ fn tenants_get_their_own_totals() {
     assert!(plain.tenants.is_empty());
     assert_eq!(plain.e2e_seconds, r.e2e_seconds);
 }
+
+#[test]
+fn long_prompts_in_a_tiny_cache_all_complete() {
+    // A tiny cache and a budget that lets several prompts of a third of the cache start together.
+    let config =
+        ServeConfig { memory_utilization: 0.2, max_batch: 16, max_tokens_per_step: 16_384, ..ServeConfig::default() };
+    let cap = kv_capacity_tokens(&sxm(), &llama8b(), &config).unwrap() as i64;
+    let n = 12;
+    let prompt = cap / 3;
+    let req = Requests {
+        arrival_seconds: (0..n).map(|i| i as f64 * 1e-4).collect(),
+        prompt_tokens: vec![prompt; n],
+        output_tokens: vec![5; n],
+    };
+    let r = run(&sxm(), &llama8b(), &config, req.view()).unwrap();
+    check_conservation(&req, &config, &r);
+}

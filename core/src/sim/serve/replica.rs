@@ -221,12 +221,34 @@ impl Replica {
             return None;
         }
         let mut preempted = false;
+        loop {
+            if let Some(cost) = self.plan_step(now, info, sink, &mut preempted) {
+                return Some(cost);
+            }
+            // Nothing could run: only prefills are in flight and the cache is full of their
+            // partial prompts. Admission checks make this unlikely (no known input reaches it);
+            // if it happens, preempt the most recent so the earlier ones go on (a single request
+            // always fits: the run checked each against the cache), rather than stall.
+            if self.running() == 0 || !self.preempt_one(sink) {
+                return None;
+            }
+            preempted = true;
+        }
+    }
+
+    fn plan_step(
+        &mut self,
+        now: f64,
+        info: &RequestInfo<'_>,
+        sink: &mut impl Sink,
+        preempted: &mut bool,
+    ) -> Option<StepCost> {
         // Room for one more token of every decoding sequence.
         while self.kv_used + u64::from(self.n_decoding) > self.kv_capacity {
             if !self.preempt_one(sink) {
                 break;
             }
-            preempted = true;
+            *preempted = true;
         }
         let decode = self.n_decoding;
         let mut budget = self.budget - decode;
@@ -259,7 +281,7 @@ impl Replica {
             budget -= chunk;
             kv += u64::from(chunk);
         }
-        if !preempted {
+        if !*preempted {
             while budget > 0 && self.running() < self.max_batch && self.n_waiting > 0 {
                 let Some(q) = self.waiting.iter_mut().find(|q| !q.is_empty()) else { break };
                 let w = *q.front().expect("non-empty queue");
@@ -301,7 +323,6 @@ impl Replica {
             }
         }
         if decode == 0 && chunks.is_empty() {
-            // Nothing fits (cannot happen for requests the run validated); stay idle.
             self.plan.chunks = chunks;
             return None;
         }
