@@ -202,6 +202,9 @@ func i64ptr(s []int64) *C.int64_t {
 // Run serves the requests. Columns must have equal lengths (so must the optional ones given).
 func (s *Server) Run(r Requests, opts *RunOptions) (*ServeRun, error) {
 	n := len(r.ArrivalSeconds)
+	if err := checkCount("arrival_seconds", n, MaxRequests); err != nil {
+		return nil, err
+	}
 	same := func(field string, m int) error {
 		if m != n {
 			return invalidInput(field, "must have as many entries as arrival_seconds")

@@ -50,6 +50,21 @@
 #define HCP_MAX_STEPS 16777216
 
 /*
+ Most requests one serving run or request generator takes or returns (`hcp::limits::MAX_REQUESTS`).
+ */
+#define HCP_MAX_REQUESTS 16777216
+
+/*
+ Most prompt or output tokens of one request (`hcp::limits::MAX_REQUEST_TOKENS`).
+ */
+#define HCP_MAX_REQUEST_TOKENS 16777216
+
+/*
+ Most replicas one serving run simulates (`hcp::limits::MAX_REPLICAS`).
+ */
+#define HCP_MAX_REPLICAS 4096
+
+/*
  Most nesting levels of a JSON document given to the library (`hcp::limits::MAX_DEPTH`).
  */
 #define HCP_MAX_DEPTH 64

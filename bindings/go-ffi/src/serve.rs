@@ -120,7 +120,7 @@ pub unsafe extern "C" fn hcp_serve_run(
     guard(err, std::ptr::null_mut(), || {
         // SAFETY: pointers valid per this function's contract.
         let (spec, model, config) = unsafe { replica(gpu, model_json, config_json) }?;
-        crate::checks::count("len", len as u64, hcp::sim::serve::requests::MAX_REQUESTS)?;
+        crate::checks::count("len", len as u64, crate::checks::HCP_MAX_REQUESTS)?;
         let optional = |p: usize| if p == 0 { 0 } else { len };
         check_disjoint(
             &[
@@ -251,7 +251,7 @@ pub unsafe extern "C" fn hcp_scale_trace_json(
     err: *mut *mut hcp_error_t,
 ) -> *mut c_char {
     guard(err, std::ptr::null_mut(), || {
-        crate::checks::count("len", len as u64, hcp::sim::serve::requests::MAX_REQUESTS)?;
+        crate::checks::count("len", len as u64, crate::checks::HCP_MAX_REQUESTS)?;
         // SAFETY: pointers valid per this function's contract.
         let trace = unsafe {
             Requests {

@@ -24,6 +24,9 @@ fn _hcp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_BATCH", hcp::limits::MAX_BATCH)?;
     m.add("MAX_FLEET_DEVICES", hcp::limits::MAX_FLEET_DEVICES)?;
     m.add("MAX_STEPS", hcp::limits::MAX_STEPS)?;
+    m.add("MAX_REQUESTS", hcp::limits::MAX_REQUESTS)?;
+    m.add("MAX_REQUEST_TOKENS", hcp::limits::MAX_REQUEST_TOKENS)?;
+    m.add("MAX_REPLICAS", hcp::limits::MAX_REPLICAS)?;
     m.add("MAX_DEPTH", hcp::limits::MAX_DEPTH)?;
     m.add("MAX_DT_SECONDS", hcp::limits::MAX_DT_SECONDS)?;
     m.add("MIN_DT_SECONDS", hcp::limits::MIN_DT_SECONDS)?;
