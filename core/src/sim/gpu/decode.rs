@@ -2,8 +2,9 @@
 //!
 //! One decode step streams every weight once and the activations of every token in the batch
 //! (`t_mem = bytes / bandwidth`) while the tensor cores do `2·params·B` FLOPs
-//! (`t_compute = FLOPs / (flops · f)` at relative SM clock `f`); the step takes
-//! `(t_mem^p + t_compute^p)^(1/p)`. The three fitted numbers (bandwidth, flops, p) come from the
+//! (`t_compute = FLOPs / (flops · f^s)` at relative SM clock `f`, `s = r/(1+r)` with `r` the
+//! compute/memory time ratio at full clock: a memory-bound step slows less than the clock, issue
+//! 12); the step takes `(t_mem^p + t_compute^p)^(1/p)`. The three fitted numbers (bandwidth, flops, p) come from the
 //! measured step times of a Llama-3-8B-shaped model at batch 1–512; activation bytes come from the
 //! layer shapes, not from the fit, so the model predicts other batches and other models from
 //! physics. The steady state couples it to the power model: the step's DRAM and tensor activity

@@ -150,7 +150,7 @@ pub struct TransferParams {
 }
 
 /// Decode step: `t = (t_mem^p + t_compute^p)^(1/p)` with `t_mem = bytes / bandwidth` and
-/// `t_compute = FLOPs / (flops · f)`.
+/// `t_compute = FLOPs / (flops · f^s)`, `s = 1 − relief/(1 + r)`, `r = FLOPs/flops / t_mem`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecodeParams {
