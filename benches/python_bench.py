@@ -16,8 +16,9 @@ import timeit
 from collections.abc import Callable
 from typing import Any
 
-import hcpcore as hcp
 import numpy as np
+
+import hcpcore as hcp
 
 QUICK = os.environ.get("HCP_BENCH_QUICK") == "1"
 

@@ -18,8 +18,9 @@ import math
 import random
 import time
 
-import hcpcore as hcp
 import numpy as np
+
+import hcpcore as hcp
 
 DT = 60.0
 N_DEVICES = 100_000

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 
-import hcpcore as hcp
 import numpy as np
+
+import hcpcore as hcp
 
 
 def fleet(n: int, seed: int = 42) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

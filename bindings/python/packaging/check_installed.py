@@ -33,8 +33,9 @@ def check_isolated() -> None:
 
 def check_usage() -> None:
     """The README's first lines and one call into each module, from the installed package."""
-    import hcpcore as hcp
     import numpy as np
+
+    import hcpcore as hcp
 
     m = hcp.Market(
         btc_usd=100_000, difficulty=1e14, height=840_000, fees_btc_per_block=0.0, electricity_usd_per_kwh=0.05

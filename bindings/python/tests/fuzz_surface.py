@@ -22,11 +22,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import hcpcore as hcp
 import numpy as np
+from hypothesis import strategies as st
+
+import hcpcore as hcp
 from hcpcore.billing import Charge, Ledger, Plan, Subscription
 from hcpcore.sim import H100, Fleet, ModelSpec
-from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[3]
 MARKET_DIR = str(ROOT / "data" / "market")

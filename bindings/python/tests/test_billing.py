@@ -8,10 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import hcpcore as hcp
 import pytest
-from hcpcore.billing import Charge, Invoice, Ledger, Plan, Subscription
 from vectors import load
+
+import hcpcore as hcp
+from hcpcore.billing import Charge, Invoice, Ledger, Plan, Subscription
 
 DOC = load("billing")
 ERRORS = {

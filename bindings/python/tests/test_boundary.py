@@ -11,9 +11,10 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-import hcpcore as hcp
 import numpy as np
 import pytest
+
+import hcpcore as hcp
 from hcpcore.billing import Charge, Ledger, Plan
 from hcpcore.limits import MAX_BATCH, MAX_DEPTH, MAX_FLEET_DEVICES, MAX_STEPS
 from hcpcore.sim import H100, Fleet, ModelSpec

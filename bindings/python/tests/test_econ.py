@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 
-import hcpcore as hcp
 import pytest
+
+import hcpcore as hcp
 
 
 def market(**kw: float) -> hcp.Market:

@@ -26,11 +26,12 @@ import sys
 from collections import Counter
 from typing import Any
 
-import hcpcore as hcp
 import pytest
 from fuzz_surface import ENTRIES, Entry, bad_values, non_finite
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+import hcpcore as hcp
 
 EXAMPLES = int(os.environ.get("HCP_FUZZ_EXAMPLES", "25"))
 CALL_TIMEOUT = float(os.environ.get("HCP_FUZZ_CALL_TIMEOUT", "60"))

@@ -9,9 +9,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import hcpcore as hcp
 import numpy as np
 import pytest
+
+import hcpcore as hcp
 from hcpcore.billing import Ledger, Plan, Subscription
 
 pd = pytest.importorskip("pandas")

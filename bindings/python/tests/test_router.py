@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 
-import hcpcore as hcp
 import numpy as np
 import pytest
+
+import hcpcore as hcp
 
 
 def fleet(n: int = 4, **config: object) -> hcp.Router:

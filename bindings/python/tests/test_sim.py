@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-import hcpcore as hcp
 import numpy as np
 import pytest
+
+import hcpcore as hcp
 from hcpcore.sim import H100, Fleet, ModelSpec
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import hcpcore as hcp
 import pytest
 from vectors import close, load, num
+
+import hcpcore as hcp
 
 DOC = load("econ")
 TERM_KEYS = ("pool_fee", "pue", "gpu_utilisation", "tokens_per_second", "demand_response_usd_per_mwh")

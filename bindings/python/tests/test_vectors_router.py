@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import hcpcore as hcp
 import pytest
 from vectors import close, load
+
+import hcpcore as hcp
 
 DOC = load("router")
 SUBMIT_OPTIONS = ("priority", "gpus", "gpu_memory_gb", "site", "latency_bound_ms", "deadline_seconds")

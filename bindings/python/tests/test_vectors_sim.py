@@ -6,9 +6,10 @@ import json
 from collections import Counter
 from typing import Any, Callable
 
-import hcpcore as hcp
 import pytest
 from vectors import VECTORS, close, load
+
+import hcpcore as hcp
 
 DOC = load("sim")
 REL = float(DOC["tolerance"]["relative"])

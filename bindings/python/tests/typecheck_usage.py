@@ -70,7 +70,8 @@ ledger.close()
 
 
 def serve_usage() -> float:
-    server = hcp.sim.Server(hcp.sim.H100("sxm"), hcp.sim.ModelSpec(params=8e9, bytes_per_param=2), max_batch=256, seed=1)
+    model = hcp.sim.ModelSpec(params=8e9, bytes_per_param=2)
+    server = hcp.sim.Server(hcp.sim.H100("sxm"), model, max_batch=256, seed=1)
     arrivals, prompts, outputs = hcp.sim.azure_trace("conv")
     result = server.run(arrival_seconds=arrivals[:10], prompt_tokens=prompts[:10], output_tokens=outputs[:10])
     tokens_per_second: float = result.output_tokens_per_second
