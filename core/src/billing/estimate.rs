@@ -159,7 +159,7 @@ pub fn budget_status<S: UsageStore + ?Sized>(
     let so_far =
         Period { start: period.start, end: now.max(Timestamp::from_unix_micros(period.start.unix_micros() + 1)) };
     let usage_sum = |lines: &[super::invoice::InvoiceLine]| -> Decimal {
-        lines.iter().filter(|l| l.kind == LineKind::Usage).map(|l| l.amount).sum()
+        lines.iter().filter(|l| matches!(l.kind, LineKind::Usage | LineKind::ChargeMaximum)).map(|l| l.amount).sum()
     };
     let base = RateOptions { include_in_advance: true, scale: None, commitment_fraction: None };
     let spend_to_date = usage_sum(&rate_lines(plan, version, &events, &so_far, base)?);

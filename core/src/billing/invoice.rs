@@ -25,6 +25,10 @@ pub enum LineKind {
     Correction,
     /// A pay-in-advance fee for one event.
     InAdvance,
+    /// True-up of a charge whose period usage came to less than its `min_amount`.
+    ChargeMinimum,
+    /// Excess taken off a charge whose period usage came to more than its `max_amount` (negative).
+    ChargeMaximum,
 }
 
 /// One invoice line: the precise amount and the same amount rounded once.

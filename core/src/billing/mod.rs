@@ -106,6 +106,9 @@ pub use meter::{Aggregation, EventValue, Meter, MeterReading};
 pub use money::{Currency, Rounding};
 pub use num::{decimal_from_json, parse_decimal};
 pub use period::{Anchor, BillingCycle, Interval, Period};
-pub use plan::{Coupon, CouponFrequency, CouponValue, Plan, PlanCharge, PlanVersion, Subscription};
+pub use plan::{
+    Coupon, CouponFrequency, CouponValue, Plan, PlanCharge, PlanVersion, SpendingLimits, Subscription,
+    SPENDING_LIMIT_GROUP,
+};
 pub use rating::{instant_fees, issue_invoice, issue_invoices, preview_invoice, MINIMUM_COMMITMENT};
 pub use time::Timestamp;

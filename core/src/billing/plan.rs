@@ -29,7 +29,33 @@ pub struct PlanCharge {
     /// Billed per event as it is ingested ([`super::instant_fees`]) instead of on the period's
     /// invoice. Only for `standard` charges on `count` or `sum` meters, as in Lago.
     pub pay_in_advance: bool,
+    /// Spending limits of this charge per period (Lago's charge minimum, OpenMeter's rate-card
+    /// commitments): see [`SpendingLimits`].
+    pub limits: SpendingLimits,
 }
+
+/// The least and the most one charge bills in one period, across all its groups.
+///
+/// - **Minimum** (`min_amount`; Lago `min_amount_cents`, OpenMeter `minimumAmount`): when the
+///   charge's usage in a period comes to less, the invoice carries a true-up line of the
+///   difference (kind `charge_minimum`), prorated like the plan's minimum commitment for a
+///   short first period. Estimates include it; budget forecasts leave it out, as they do the plan's.
+/// - **Maximum** (`max_amount`; OpenMeter `maximumAmount`): when the usage comes to more, a
+///   line of kind `charge_maximum` takes the excess off (a negative amount), so the usage lines
+///   still show every unit and its price. Applies to estimates too.
+///
+/// Both lines name the charge and carry the group `{"spending_limit": "minimum"|"maximum"}`;
+/// the plan-level minimum commitment compares against usage after these lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SpendingLimits {
+    /// Least amount per period.
+    pub min_amount: Option<Decimal>,
+    /// Most amount per period.
+    pub max_amount: Option<Decimal>,
+}
+
+/// The group key of a charge's spending-limit lines (reserved: no meter with limits may group by it).
+pub const SPENDING_LIMIT_GROUP: &str = "spending_limit";
 
 /// Prices in force from `effective_from` on.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,6 +98,10 @@ pub struct Plan {
     pub versions: Vec<PlanVersion>,
 }
 
+fn pay_in_advance_requested(f: &Fields<'_>) -> Result<bool> {
+    Ok(f.opt_bool("pay_in_advance")?.unwrap_or(false))
+}
+
 fn charges_from_json(path: &str, list: &[Value], meters: &BTreeMap<String, Meter>) -> Result<Vec<PlanCharge>> {
     let mut out: Vec<PlanCharge> = Vec::with_capacity(list.len());
     for (i, item) in list.iter().enumerate() {
@@ -84,8 +114,34 @@ fn charges_from_json(path: &str, list: &[Value], meters: &BTreeMap<String, Meter
                 format!("unknown meter {meter_code:?}; declare it in \"meters\""),
             ));
         };
-        let charge =
-            Charge::from_json_at(&at, item, &["meter_code", "name", "pay_in_advance", "invoice_display_name"])?;
+        let charge = Charge::from_json_at(
+            &at,
+            item,
+            &["meter_code", "name", "pay_in_advance", "invoice_display_name", "min_amount", "max_amount"],
+        )?;
+        let limits = SpendingLimits {
+            min_amount: f.opt_non_negative("min_amount")?,
+            max_amount: f.opt_non_negative("max_amount")?,
+        };
+        if let (Some(lo), Some(hi)) = (limits.min_amount, limits.max_amount) {
+            if lo > hi {
+                return Err(Error::invalid_input(&f.path("min_amount"), format!("{lo} exceeds max_amount {hi}")));
+            }
+        }
+        if (limits.min_amount.is_some() || limits.max_amount.is_some())
+            && meter.group_by.iter().any(|g| g == SPENDING_LIMIT_GROUP)
+        {
+            return Err(Error::invalid_input(
+                &f.path("min_amount"),
+                format!("spending limits need a meter that does not group by {SPENDING_LIMIT_GROUP:?} (the limit lines use that key)"),
+            ));
+        }
+        if pay_in_advance_requested(&f)? && (limits.min_amount.is_some() || limits.max_amount.is_some()) {
+            return Err(Error::invalid_input(
+                &f.path("pay_in_advance"),
+                "a pay-in-advance charge has no period total to limit; drop min_amount/max_amount or pay in arrears",
+            ));
+        }
         let pay_in_advance = f.opt_bool("pay_in_advance")?.unwrap_or(false);
         if pay_in_advance
             && !(matches!(charge.model, ChargeModel::Standard { .. })
@@ -107,7 +163,7 @@ fn charges_from_json(path: &str, list: &[Value], meters: &BTreeMap<String, Meter
                 format!("duplicate charge name {name:?}; give each charge a distinct name"),
             ));
         }
-        out.push(PlanCharge { name, meter_code: meter_code.to_string(), charge, pay_in_advance });
+        out.push(PlanCharge { name, meter_code: meter_code.to_string(), charge, pay_in_advance, limits });
     }
     Ok(out)
 }

@@ -17,11 +17,11 @@ use super::ledger::UsageStore;
 use super::meter::{Aggregation, EventValue};
 use super::num::{checked_add, checked_div, checked_mul};
 use super::period::Period;
-use super::plan::{CouponFrequency, CouponValue, Plan, PlanVersion, Subscription};
+use super::plan::{CouponFrequency, CouponValue, Plan, PlanVersion, Subscription, SPENDING_LIMIT_GROUP};
 use super::time::Timestamp;
 use crate::Result;
 use rust_decimal::Decimal;
-use serde_json::Map;
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// Name of the minimum-commitment line.
@@ -61,10 +61,11 @@ pub(crate) fn rate_lines(
             continue;
         }
         let meter = plan.meter(&pc.meter_code)?;
+        let mut charge_precise = Decimal::ZERO;
         for reading in meter.aggregate(events, period, pc.charge.needs_events())? {
             let scale = options.scale.filter(|_| meter.is_additive());
             let (units, precise) = price(&pc.charge, meter.aggregation, reading.units, &reading.events, scale)?;
-            usage_precise = checked_add("amount", usage_precise, precise)?;
+            charge_precise = checked_add("amount", charge_precise, precise)?;
             lines.push(InvoiceLine {
                 kind: LineKind::Usage,
                 charge: pc.name.clone(),
@@ -77,6 +78,36 @@ pub(crate) fn rate_lines(
                 service_period: *period,
             });
         }
+        // Spending limits of the charge over the period (all its groups together).
+        let limit_line = |kind: LineKind, which: &str, precise: Decimal| {
+            let mut group = Map::new();
+            group.insert(SPENDING_LIMIT_GROUP.to_string(), Value::String(which.to_string()));
+            InvoiceLine {
+                kind,
+                charge: pc.name.clone(),
+                meter_code: Some(pc.meter_code.clone()),
+                group,
+                units: Decimal::ZERO,
+                event_count: 0,
+                precise_amount: precise.normalize(),
+                amount: plan.rounding.round(precise, &plan.currency),
+                service_period: *period,
+            }
+        };
+        if let Some(max) = pc.limits.max_amount {
+            if charge_precise > max {
+                lines.push(limit_line(LineKind::ChargeMaximum, "maximum", max - charge_precise));
+                charge_precise = max;
+            }
+        }
+        if let (Some(min), Some(fraction)) = (pc.limits.min_amount, options.commitment_fraction) {
+            let owed = checked_mul("min_amount", min, fraction)?;
+            if charge_precise < owed {
+                lines.push(limit_line(LineKind::ChargeMinimum, "minimum", owed - charge_precise));
+                charge_precise = owed;
+            }
+        }
+        usage_precise = checked_add("amount", usage_precise, charge_precise)?;
     }
     if let (Some(minimum), Some(fraction)) = (version.minimum_commitment, options.commitment_fraction) {
         let owed = checked_mul("minimum_commitment", minimum, fraction)?;
@@ -203,11 +234,13 @@ fn corrections<S: UsageStore + ?Sized>(
             push_correction(&mut out, line, line.precise_amount - bp, line.amount - ba);
         }
         // Lines billed before that the fresh rating no longer has (e.g. a true-up now covered).
-        for ((start, charge, _), (bp, ba)) in billed.iter().filter(|(k, _)| k.0 == period.start && !seen.contains(*k)) {
+        for (key, (bp, ba)) in billed.iter().filter(|(k, _)| k.0 == period.start && !seen.contains(*k)) {
+            // The line it was billed as: same period, charge and group (a charge's usage lines and
+            // its spending-limit line share the charge's name).
             let template = history
                 .iter()
                 .flat_map(|i| i.lines.iter())
-                .find(|l| l.service_period.start == *start && &l.charge == charge)
+                .find(|l| l.kind != LineKind::InAdvance && &line_key(l) == key)
                 .cloned();
             if let Some(t) = template {
                 push_correction(&mut out, &InvoiceLine { units: Decimal::ZERO, event_count: 0, ..t }, -*bp, -*ba);
