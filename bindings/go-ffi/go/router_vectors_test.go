@@ -232,7 +232,7 @@ func TestRouterVectors(t *testing.T) {
 	}
 	for _, sc := range doc.Scenarios {
 		t.Run(sc.Name, func(t *testing.T) {
-			r, err := NewRouter(string(sc.Config))
+			r, err := NewRouterJSON(string(sc.Config))
 			if sc.ConfigError != "" {
 				var he *Error
 				if !errors.As(err, &he) || he.Kind().String() != sc.ConfigError {
