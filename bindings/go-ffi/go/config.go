@@ -1,6 +1,12 @@
 package hcpcore
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+)
 
 // Typed configurations. Each struct marshals (encoding/json) to the JSON document the core reads
 // for the same type, with the core's field names as JSON tags; the constructors marshal it and
@@ -20,14 +26,66 @@ func Bool(v bool) *bool { return &v }
 // Uint64 returns a pointer to v (for the optional counts of the configurations).
 func Uint64(v uint64) *uint64 { return &v }
 
-// marshalConfig marshals a configuration for the core. A value encoding/json cannot marshal (a NaN
-// or infinity in a float field) is ErrInvalidInput naming what.
+// marshalConfig marshals a configuration for the core. A NaN or infinity, which JSON cannot
+// carry, is ErrInvalidInput naming the field by its JSON path ("faults.gpu_reset_seconds").
 func marshalConfig(what string, v any) (string, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
+		if path := nonFinitePath(reflect.ValueOf(v), ""); path != "" {
+			return "", invalidInput(path, "must be finite")
+		}
 		return "", invalidInput(what, err.Error())
 	}
 	return string(b), nil
+}
+
+// nonFinitePath is the JSON path of the first NaN or infinity in v ("" if none).
+func nonFinitePath(v reflect.Value, path string) string {
+	join := func(name string) string {
+		if path == "" {
+			return name
+		}
+		return path + "." + name
+	}
+	switch v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return path
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return nonFinitePath(v.Elem(), path)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			sub := join(name)
+			if f.Anonymous || name == "" {
+				sub = path // embedded structs sit beside their parent's fields
+			}
+			if p := nonFinitePath(v.Field(i), sub); p != "" {
+				return p
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if p := nonFinitePath(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			if p := nonFinitePath(iter.Value(), join(fmt.Sprint(iter.Key().Interface()))); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // ---------------------------------------------------------------- router ----------------------

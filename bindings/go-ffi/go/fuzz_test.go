@@ -1,6 +1,7 @@
 package hcpcore
 
 import (
+	"encoding/json"
 	"testing"
 )
 
@@ -29,8 +30,18 @@ func FuzzRouterConfig(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, config string) {
+		// The typed form too: whatever decodes into a RouterConfig goes through NewRouter (zero
+		// fields then take defaults, so its outcome may differ from the JSON's, never crash).
+		var typed RouterConfig
+		if json.Unmarshal([]byte(config), &typed) == nil {
+			r, err := NewRouter(typed)
+			checkErr(t, "NewRouter(typed)", err)
+			if err == nil {
+				r.Close()
+			}
+		}
 		r, err := NewRouterJSON(config)
-		checkErr(t, "NewRouter", err)
+		checkErr(t, "NewRouterJSON", err)
 		if err != nil {
 			return
 		}
@@ -124,8 +135,16 @@ func FuzzFleetConfig(f *testing.F) {
 		f.Add(s, uint64(3))
 	}
 	f.Fuzz(func(t *testing.T, config string, steps uint64) {
+		var typed FleetConfig
+		if json.Unmarshal([]byte(config), &typed) == nil {
+			fl, err := NewFleet(typed)
+			checkErr(t, "NewFleet(typed)", err)
+			if err == nil {
+				fl.Close()
+			}
+		}
 		fl, err := NewFleetJSON(config)
-		checkErr(t, "NewFleet", err)
+		checkErr(t, "NewFleetJSON", err)
 		if err != nil {
 			return
 		}
