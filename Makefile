@@ -21,7 +21,7 @@ RELEASE_DIR := $(CURDIR)/target/$(HOST_TRIPLE)/release
 export PKG_CONFIG_PATH := $(RELEASE_DIR)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
-        python-test node-test go-test check-generated clean
+        python-test node-test go-test go-package-test check-generated clean
 
 help:
 	@echo "make demo   — replay real ERCOT + Bitcoin history for a reference site; writes out/site_report.html"
@@ -68,7 +68,7 @@ demo:
 
 # ---------------------------------------------------------------- test -------------------------
 
-test: lint rust-test loom python-test node-test go-test check-generated examples
+test: lint rust-test loom python-test node-test go-test go-package-test check-generated examples
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
@@ -97,6 +97,13 @@ node-test: node
 
 go-test: go
 	cd $(GO_DIR) && go vet ./... && go test -count=1 ./...
+
+# The Go package as a user outside the repository gets it: the README's Go program in a fresh
+# module (a replace line to bindings/go-ffi/go) built with only PKG_CONFIG_PATH, then with
+# -tags hcpcore_ldflags + CGO_LDFLAGS, its output checked against the README; a build with no
+# library (or no cgo) must fail saying so (bindings/go-ffi/package-test.sh).
+go-package-test: go
+	bindings/go-ffi/package-test.sh $(RELEASE_DIR)
 
 # Each Go fuzz target (fuzz_test.go) for GO_FUZZTIME; `go test` alone replays their seeds and
 # testdata/fuzz corpora. HCP_FUZZ_KNOWN=Name,... lets a long run go on past reported core bugs.

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package hcpcore
 
 // The H100 spec overrides of NewH100, field for field the sections of hcp::sim::GpuSpec
