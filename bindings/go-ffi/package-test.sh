@@ -10,7 +10,7 @@
 #
 # Usage: package-test.sh <release dir holding libhcp_ffi.a and pkgconfig/hcpcore.pc>
 set -euo pipefail
-release_dir=$1
+release_dir=$(cd "$1" && pwd)
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 module_dir=$repo/bindings/go-ffi/go
 readme=$repo/README.md
