@@ -21,19 +21,22 @@ RELEASE_DIR := $(CURDIR)/target/$(HOST_TRIPLE)/release
 export PKG_CONFIG_PATH := $(RELEASE_DIR)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
-        python-test node-test go-test go-package-test check-generated clean
+        python-test node-test node-package-test go-test go-package-test go-service-test serve check-generated \
+        readme-test tree-snapshot tree-check clean
 
 help:
 	@echo "make demo   — replay real ERCOT + Bitcoin history for a reference site; writes out/site_report.html"
 	@echo "make test   — every suite: Rust (+loom, doctests), Python, Node, Go, lints and generated-file checks"
 	@echo "make bench  — criterion benches and the cross-language comparisons (see benches/RESULTS.md)"
+	@echo "make serve  — the Go API service on 127.0.0.1:8080 with the demo keys (examples/go-service/README.md)"
+	@echo "make exporters — a simulated fleet as dcgm-exporter, miner metrics and cgminer APIs (examples/exporters)"
 
 # ---------------------------------------------------------------- set-up -----------------------
 
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.5,<2" numpy pytest mypy pandas ruff hypothesis
+	$(PY) -m pip install -q "maturin>=1.5,<2" numpy pytest mypy pandas ruff hypothesis pyasic prometheus_client
 	touch $@
 
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
@@ -66,16 +69,27 @@ header:
 demo:
 	$(CARGO) run --release -q -p hcp-site-replay -- --config examples/site.json --data data/market --out out/site_report.html
 
+# The Go API service (examples/go-service) over examples/site.json and the replayed market, with
+# the demo keys of examples/go-service/keys.example.json; its ledger is out/service-ledger.db.
+# SERVE_FLAGS adds flags, e.g. SERVE_FLAGS="-addr 127.0.0.1:9000". The service runs as its own
+# binary (out/go-service), so SIGTERM and Ctrl-C reach it and it stops without losing a ledger write.
+SERVE_FLAGS ?=
+serve: go
+	mkdir -p out
+	cd examples/go-service && go mod download && go build -o ../../out/go-service . && \
+	  exec ../../out/go-service -keys keys.example.json -site ../site.json -data ../../data/market \
+	  -billing billing.example.json -ledger ../../out/service-ledger.db $(SERVE_FLAGS)
+
 # ---------------------------------------------------------------- test -------------------------
 
-test: lint rust-test loom python-test node-test go-test go-package-test check-generated examples
+test: tree-snapshot lint rust-test loom python-test node-test node-package-test go-test go-package-test go-service-test check-generated examples exporters-test readme-test tree-check
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
-	$(VENV)/bin/ruff check bindings/python examples benches
-	test -z "$$(gofmt -l $(GO_DIR) examples/go 2>/dev/null)" || { gofmt -l $(GO_DIR) examples/go; echo "gofmt: files above need formatting"; exit 1; }
+	$(VENV)/bin/ruff check bindings/python examples benches tests/readme
+	test -z "$$(gofmt -l $(GO_DIR) examples/go examples/go-service 2>/dev/null)" || { gofmt -l $(GO_DIR) examples/go examples/go-service; echo "gofmt: files above need formatting"; exit 1; }
 
 rust-test:
 	$(CARGO) test -q --workspace --exclude hcp-python --exclude hcp-node
@@ -95,6 +109,10 @@ node-test: node
 	cd $(NODE_DIR) && node --test test/
 	cd $(NODE_DIR) && npx tsc --noEmit -p tsconfig.json
 
+# The npm package as a user installs it: npm pack, a fresh project, CJS / ESM / TypeScript.
+node-package-test: node
+	$(NODE_DIR)/package-check/check.sh
+
 go-test: go
 	cd $(GO_DIR) && go vet ./... && go test -count=1 ./...
 
@@ -104,6 +122,10 @@ go-test: go
 # library (or no cgo) must fail saying so (bindings/go-ffi/package-test.sh).
 go-package-test: go
 	bindings/go-ffi/package-test.sh $(RELEASE_DIR)
+
+# The Go API service's tests: the server on a random port, driven over real HTTP and WebSocket.
+go-service-test: go
+	cd examples/go-service && go mod download && go vet ./... && go test -count=1 ./...
 
 # Each Go fuzz target (fuzz_test.go) for GO_FUZZTIME; `go test` alone replays their seeds and
 # testdata/fuzz corpora. HCP_FUZZ_KNOWN=Name,... lets a long run go on past reported core bugs.
@@ -144,12 +166,41 @@ check-generated: node
 	  diff -u $(NODE_DIR)/.hcp.mjs.checked-in $(NODE_DIR)/hcp.mjs | head -40; \
 	  echo "bindings/node/hcp.mjs differed from scripts/gen-esm.cjs's output (now regenerated): commit it"; exit 1; fi
 
+# Every snippet of README.md runs as a user would run it (the Rust one as a doctest in rust-test).
+readme-test: python node go
+	$(PY) tests/readme/run_snippets.py
+
+# make test leaves the tree as it found it: nothing it runs may write a tracked file or leave an
+# untracked one (build outputs go to gitignored folders).
+TREE_STATE := $(CURDIR)/target/.tree-state-before-test
+tree-snapshot:
+	@mkdir -p target && { git status --porcelain=v1; git diff | sha256sum; } > $(TREE_STATE)
+tree-check:
+	@{ git status --porcelain=v1; git diff | sha256sum; } | diff -u $(TREE_STATE) - \
+	  || { echo "make test changed the working tree (above): a test wrote a tracked or unignored file"; exit 1; }
+
 # Every language's example runs end to end, so none of them rots.
 examples: python node go
 	$(PY) examples/python/what_if.py > /dev/null
-	node examples/node/site_dashboard.mjs > /dev/null
+	cd examples/node && npm ci --no-audit --no-fund --loglevel=error && node site_dashboard.mjs > /dev/null
 	@if [ -d examples/go ]; then cd examples/go && go run . > /dev/null; fi
 	@echo "examples: all ran"
+
+# ---------------------------------------------------------------- exporters --------------------
+
+# A simulated fleet as monitoring tools see real devices (examples/exporters/README.md):
+# dcgm-exporter metrics on :9400, miner metrics on :9401, each miner's cgminer API from :4028 and
+# web interface from :8028. EXPORTERS_FLAGS passes flags (e.g. "--miners 8 --speed 60").
+EXPORTERS_FLAGS ?=
+.PHONY: exporters exporters-test
+exporters:
+	$(CARGO) run --release -q -p hcp-exporters -- $(EXPORTERS_FLAGS)
+
+# The real process on free ports, read by prometheus_client's parser and by pyasic from PyPI.
+exporters-test: $(VENV)/.installed
+	$(CARGO) build -q -p hcp-exporters
+	HCP_EXPORTERS_BIN=$(CURDIR)/target/$(HOST_TRIPLE)/debug/hcp-exporters \
+	  $(PY) -m pytest -q -p no:cacheprovider examples/exporters/tests
 
 # ---------------------------------------------------------------- bench ------------------------
 

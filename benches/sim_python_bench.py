@@ -1,7 +1,7 @@
 """Fleet stepping from Python: hcp (Rust, one call per run) vs the same model as vectorised numpy
 and as a plain Python per-device loop, all in this one run on the same fleet.
 
-The model is the per-step physics of `hcp::sim::fleet`: each GPU's power (idle + leakage from its
+The model is the per-step physics of `hcpcore::sim::fleet`: each GPU's power (idle + leakage from its
 die temperature + the activity power of its workload, held under the power limit), the two-node
 thermal model relaxed exactly for the step, energy and tokens; each miner's chip temperature,
 hashrate with its wander, expected shares and their value, energy; shares drawn as Poisson counts

@@ -18,17 +18,17 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The README's Go program: the ```go block after the marker comment; what it prints: the ```text
-# block after the next marker.
-extract() { # marker, fence
-  awk -v marker="$1" -v fence="$2" '
-    index($0, marker) { armed = 1; next }
-    armed && $0 == "```" fence { inside = 1; next }
-    inside && $0 == "```" { exit }
-    inside { print }' "$readme"
+# block right after it (the convention of tests/readme/run_snippets.py).
+extract() { # n-th fenced block after the marker: 1 = the program, 2 = its output
+  awk -v want="$1" '
+    index($0, "<!-- go-package-test: main.go -->") { armed = 1; next }
+    armed && /^```[a-z]+$/ && !inside { n++; inside = 1; next }
+    inside && $0 == "```" { inside = 0; if (n == want) exit; next }
+    inside && n == want { print }' "$readme"
 }
 mkdir -p "$work/app" "$work/empty"
-extract '<!-- go-package-test: main.go -->' go > "$work/app/main.go"
-extract '<!-- go-package-test: output -->' text > "$work/expected.txt"
+extract 1 > "$work/app/main.go"
+extract 2 > "$work/expected.txt"
 [ -s "$work/app/main.go" ] && [ -s "$work/expected.txt" ] || { echo "README: Go program or its output not found"; exit 1; }
 cat > "$work/app/go.mod" <<MOD
 module example.com/hcpuser

@@ -127,7 +127,7 @@ function nameArgument(where, args, message) {
   }
   // Every argument has the right shape at the top: the fault is inside an object or array one;
   // N-API's message names the field within it (`on MarketInit.btcUsd`, `Missing field ...`).
-  // A list longer than the stated maximum (hcp::limits::MAX_BATCH), refused before conversion.
+  // A list longer than the stated maximum (hcpcore::limits::MAX_BATCH), refused before conversion.
   const long = params.filter((p, i) => Array.isArray(args[i]) && args[i].length > 1_048_576)
   if (message.startsWith('length must be at most') && long.length > 0) return `${long[0].name}: ${message}`
   const inner = params.filter((p, i) => args[i] !== undefined && args[i] !== null && typeof args[i] === 'object')

@@ -90,8 +90,14 @@ export declare class Fleet {
    */
   dcgmMetrics(hostname?: string | undefined | null): string
   /**
-   * A cgminer API reply (`'summary' | 'stats' | 'pools'`) of a miner, as an object with the
-   * firmware's field names.
+   * Prometheus exposition of every miner: hashrate, power, temperatures, fans, shares and
+   * errors, per miner and per hash board (miners named `{hostname}-{id}`).
+   */
+  minerMetrics(hostname?: string | undefined | null): string
+  /**
+   * A cgminer API reply of a miner, as an object with the firmware's field names: `command` is
+   * `'version' | 'devs' | 'summary' | 'stats' | 'pools'` or a whole JSON request such as
+   * `'{"command":"stats","new_api":true}'`.
    */
   cgminer(device: number, command?: string | undefined | null, whenUnix?: number | undefined | null): any
   /** Simulated time, s. */

@@ -1,6 +1,6 @@
-//! # hcp — the embeddable core of a hybrid compute platform
+//! # hcpcore — the embeddable core of a hybrid compute platform
 //!
-//! Sites that run Bitcoin-mining ASICs beside AI-inference GPUs on one power budget use hcp to
+//! Sites that run Bitcoin-mining ASICs beside AI-inference GPUs on one power budget use hcpcore to
 //! decide, every few minutes, what each device does and what each customer owes.
 //!
 //! | module | owns |
@@ -23,5 +23,13 @@ mod error;
 pub mod limits;
 pub mod router;
 pub mod sim;
+mod simd;
 
 pub use error::{Error, ErrorKind, Result};
+
+/// The Rust snippets of the repository's README and of this crate's README, compiled and run as
+/// doctests so that neither can drift from the code.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -194,15 +194,26 @@ fn telemetry_uses_dcgm_and_cgminer_field_names() {
     for k in ["GHS 5s", "GHS av", "Accepted", "Rejected", "Stale", "Hardware Errors", "Elapsed"] {
         assert!(!sm[k].is_null(), "{k}");
     }
-    let ghs: f64 = sm["GHS 5s"].as_str().unwrap().parse().unwrap();
+    // S21-era firmware writes hashrates as JSON numbers (a string breaks typed decoders).
+    for k in ["GHS 5s", "GHS av", "GHS 30m", "Work Utility"] {
+        assert!(sm[k].is_number(), "{k}");
+    }
+    let ghs = sm["GHS 5s"].as_f64().unwrap();
     assert!((ghs / 200_000.0 - 1.0).abs() < 0.2, "{ghs}");
+    // Work Utility: difficulty-1 shares per minute, i.e. the hashes done over 2^32 per minute.
+    let work_utility = sm["Work Utility"].as_f64().unwrap();
+    let expected = s.shares.total_terahashes * 1e12 / 4_294_967_296.0 / (s.elapsed_seconds / 60.0);
+    assert!((work_utility / expected - 1.0).abs() < 1e-9, "{work_utility} vs {expected}");
     let stats = cgminer::stats(30, &s, 1_700_000_000);
     let st = &stats["STATS"][1];
     for k in ["fan1", "fan2", "fan3", "fan4", "temp1", "temp2_1", "chain_rate1", "chain_rate3", "chain_acn1"] {
         assert!(!st[k].is_null(), "{k}");
     }
-    assert!(st["chain_rate1"].is_string());
+    assert!(st["chain_rate1"].is_number());
     assert_eq!(stats["STATS"][0]["Type"], "Antminer S21");
+    // Fans have their own speeds.
+    let fans: Vec<u64> = (1..=4).map(|i| st[format!("fan{i}")].as_u64().unwrap()).collect();
+    assert!(fans.iter().any(|&f| f != fans[0]), "{fans:?}");
     let pools = cgminer::pools(&s, 1_700_000_000);
     assert_eq!(pools["POOLS"][0]["Accepted"], sm["Accepted"]);
 }

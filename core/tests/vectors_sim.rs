@@ -75,31 +75,36 @@ fn replay_case(c: &Value) -> Value {
     run().unwrap_or_else(err)
 }
 
+/// The fleet of a `fleet` or `telemetry` case after its steps and commands.
+fn build_fleet(c: &Value) -> hcpcore::Result<Fleet> {
+    let mut fleet = Fleet::new(FleetConfig::from_json(&c["config"].to_string())?)?;
+    for pair in c["gpus"].as_array().into_iter().flatten() {
+        for _ in 0..pair[1].as_u64().unwrap_or(0) {
+            fleet.add_gpu(pair[0].as_str().unwrap_or(""))?;
+        }
+    }
+    for pair in c["miners"].as_array().into_iter().flatten() {
+        for _ in 0..pair[1].as_u64().unwrap_or(0) {
+            fleet.add_miner(pair[0].as_str().unwrap_or(""))?;
+        }
+    }
+    if let Some(seed) = c["market"]["synthetic"]["seed"].as_u64() {
+        fleet.set_market(MarketSource::Synthetic(Box::new(SyntheticMarket::new(SyntheticConfig::default(), seed)?)));
+    }
+    let commands = c["commands"].as_array().cloned().unwrap_or_default();
+    for step in 0..c["steps"].as_u64().unwrap_or(0) {
+        for cmd in commands.iter().filter(|x| x["step"].as_u64() == Some(step)) {
+            let command = Command::from_json(&cmd["command"].to_string())?;
+            fleet.command(cmd["device"].as_i64().unwrap_or(-1), command)?;
+        }
+        fleet.step()?;
+    }
+    Ok(fleet)
+}
+
 fn fleet_case(c: &Value) -> Value {
     let run = || -> hcpcore::Result<Value> {
-        let mut fleet = Fleet::new(FleetConfig::from_json(&c["config"].to_string())?)?;
-        for pair in c["gpus"].as_array().into_iter().flatten() {
-            for _ in 0..pair[1].as_u64().unwrap_or(0) {
-                fleet.add_gpu(pair[0].as_str().unwrap_or(""))?;
-            }
-        }
-        for pair in c["miners"].as_array().into_iter().flatten() {
-            for _ in 0..pair[1].as_u64().unwrap_or(0) {
-                fleet.add_miner(pair[0].as_str().unwrap_or(""))?;
-            }
-        }
-        if let Some(seed) = c["market"]["synthetic"]["seed"].as_u64() {
-            fleet
-                .set_market(MarketSource::Synthetic(Box::new(SyntheticMarket::new(SyntheticConfig::default(), seed)?)));
-        }
-        let commands = c["commands"].as_array().cloned().unwrap_or_default();
-        for step in 0..c["steps"].as_u64().unwrap_or(0) {
-            for cmd in commands.iter().filter(|x| x["step"].as_u64() == Some(step)) {
-                let command = Command::from_json(&cmd["command"].to_string())?;
-                fleet.command(cmd["device"].as_i64().unwrap_or(-1), command)?;
-            }
-            fleet.step()?;
-        }
+        let fleet = build_fleet(c)?;
         let s = fleet.series();
         let last = s.len() - 1;
         let mut kinds = Map::new();
@@ -120,6 +125,30 @@ fn fleet_case(c: &Value) -> Value {
             "power_watts_sum": s.power_watts.iter().sum::<f64>(),
             "events_by_kind": kinds,
         }))
+    };
+    run().unwrap_or_else(err)
+}
+
+/// `series{labels}` → value of every sample of a Prometheus exposition.
+fn exposition_samples(text: &str) -> Value {
+    let mut m = Map::new();
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        if let Some((series, value)) = line.rsplit_once(' ') {
+            m.insert(series.to_string(), json!(value.parse::<f64>().unwrap_or(f64::NAN)));
+        }
+    }
+    Value::Object(m)
+}
+
+/// A telemetry case: the fleet of the case, then the cgminer reply of `device` to `request`
+/// (at Unix time 0, the bindings' default) and every sample of the miners' exposition.
+fn telemetry_case(c: &Value) -> Value {
+    let run = || -> hcpcore::Result<Value> {
+        let fleet = build_fleet(c)?;
+        let device = c["device"].as_i64().unwrap_or(-1);
+        let reply = fleet.cgminer_reply(device, c["request"].as_str().unwrap_or(""), 0)?;
+        let metrics = exposition_samples(&fleet.miner_exposition(c["hostname"].as_str().unwrap_or("hcp-sim")));
+        Ok(json!({ "reply": reply, "miner_metrics": metrics }))
     };
     run().unwrap_or_else(err)
 }
@@ -154,12 +183,13 @@ fn sim_vectors() {
     let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let rel = doc["tolerance"]["relative"].as_f64().unwrap();
     let regenerate = std::env::var("HCP_REGENERATE_VECTORS").is_ok_and(|v| v == "1");
-    let sections: [(&str, CaseFn); 5] = [
+    let sections: [(&str, CaseFn); 6] = [
         ("decode", decode_case),
         ("switch", switch_case),
         ("market", market_case),
         ("replay", replay_case),
         ("fleet", fleet_case),
+        ("telemetry", telemetry_case),
     ];
     let mut checked = 0;
     for (section, eval) in sections {

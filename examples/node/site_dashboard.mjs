@@ -2,13 +2,12 @@
 // HB_SOUTH reached $4,857/MWh) for the reference site in examples/site.json, asking hcp every 15
 // minutes for the site plan, and print the series a chart would draw (power split, curtailment,
 // profit) as JSON lines, plus the day's totals.
-// Run: `node examples/node/site_dashboard.mjs` after `make node`.
+// Run: `node examples/node/site_dashboard.mjs` after `make node` (which links the package here).
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import * as hcp from 'hcpcore'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
-const hcp = createRequire(import.meta.url)(`${root}bindings/node/hcp.js`)
 const site = JSON.parse(readFileSync(`${root}examples/site.json`, 'utf8'))
 const day = process.argv[2] ?? '2024-08-20'
 

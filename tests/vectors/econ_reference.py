@@ -180,7 +180,7 @@ case("decider with a dwell of -1 s", "decide_series", dict(model="S21", initial=
 doc = {
   "module": "econ",
   "version": 1,
-  "about": "Shared cases for hcp::econ. Expected values were computed by an independent Python reference of the formulas in data/README.md, not by the Rust code.",
+  "about": "Shared cases for hcpcore::econ. Expected values were computed by an independent Python reference of the formulas in data/README.md, not by the Rust code.",
   "conventions": {
     "op": "the Python API name of the function (hcp.econ.<op>); market -> hcp.Market(**market); site_plan -> a Site from devices/cap_kw/terms, then plan(market); decide_series -> a Decider stepped once per electricity price (dt_seconds each), reporting switches and the action after each step",
     "numbers": "any numeric argument may be the string \"NaN\", \"Infinity\" or \"-Infinity\" (JSON has no such numbers)",

@@ -12,7 +12,7 @@ import (
 	"sync"
 )
 
-// Billing: exact usage rating, invoices and a durable usage ledger (hcp::billing).
+// Billing: exact usage rating, invoices and a durable usage ledger (hcpcore::billing).
 //
 // Amounts are decimal strings ("12.50"): exact, and convertible to any Go decimal type.
 // Configurations are typed structs (ChargeConfig, PlanConfig, Subscription; config_billing.go)

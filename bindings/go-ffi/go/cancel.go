@@ -67,7 +67,7 @@ func withCancel(ctx context.Context, what string, call func(flag *C.hcp_cancel_t
 // contextError wraps a context's error (context.Canceled, context.DeadlineExceeded) so that
 // errors.Is matches it, and says which call stopped.
 func contextError(what string, err error) error {
-	return fmt.Errorf("hcp: %s stopped: %w", what, err)
+	return fmt.Errorf("hcpcore: %s stopped: %w", what, err)
 }
 
 // isContextError says whether err is a context's cancellation or deadline.

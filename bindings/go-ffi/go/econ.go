@@ -17,7 +17,7 @@ import (
 // once give ErrInvalidInput); call Validate to check it up front.
 //
 // Fees are given as BTC per block or as the fee share of the total reward, at most one of the two
-// (nil for both means no fees), as in hcp::econ::MarketFields:
+// (nil for both means no fees), as in hcpcore::econ::MarketFields:
 //
 //	m := hcpcore.Market{BTCUSD: 100_000, Difficulty: 1e14, Height: 840_000, FeeShare: hcpcore.Float64(0.02)}
 type Market struct {
@@ -245,7 +245,7 @@ func (c *Catalog) Names() ([]string, error) {
 var builtin = func() *Catalog {
 	c, err := NewCatalog()
 	if err != nil {
-		panic("hcp: cannot open the built-in catalog: " + err.Error())
+		panic("hcpcore: cannot open the built-in catalog: " + err.Error())
 	}
 	return c
 }()
@@ -256,7 +256,7 @@ func GetModel(name string) (DeviceModel, error) { return builtin.Get(name) }
 func mustModel(name string) DeviceModel {
 	m, err := GetModel(name)
 	if err != nil {
-		panic("hcp: built-in model missing: " + name)
+		panic("hcpcore: built-in model missing: " + name)
 	}
 	return m
 }
@@ -341,7 +341,7 @@ func ExpectedBTCPerDay(hashrateTHs float64, m Market) (float64, error) {
 	return float64(v), takeError(e)
 }
 
-// Terms are a site's operating terms, shared by the mining and the GPU maths (hcp::econ::Terms).
+// Terms are a site's operating terms, shared by the mining and the GPU maths (hcpcore::econ::Terms).
 // Start from DefaultTerms(): the zero value has a PUE of 0, which every call refuses.
 type Terms struct {
 	PoolFee        float64 // pool fee, fraction of mining revenue in [0, 1)

@@ -12,7 +12,7 @@ import (
 )
 
 // SwitchPolicy is what switching costs a device and how long it must stay in an action
-// (hcp::econ::SwitchPolicy). The zero value is free, instant switching with no dwell: the decider
+// (hcpcore::econ::SwitchPolicy). The zero value is free, instant switching with no dwell: the decider
 // then follows BestAction.
 type SwitchPolicy struct {
 	SwitchSeconds    float64 // time a switch takes, during which the new action earns nothing
@@ -43,7 +43,7 @@ type Decision struct {
 
 // Decider decides one device's action at each market snapshot, with a switching cost and a
 // minimum dwell so that a price wobbling around break-even does not make the device thrash
-// (hcp::econ::Decider). It holds Rust memory: Close it when done (a finalizer is a safety net).
+// (hcpcore::econ::Decider). It holds Rust memory: Close it when done (a finalizer is a safety net).
 // It is safe to use from many goroutines; steps are serialised.
 type Decider struct {
 	mu  sync.Mutex

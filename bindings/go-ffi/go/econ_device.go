@@ -141,7 +141,7 @@ func BestAction(model DeviceModel, m Market, t Terms) (ActionValue, error) {
 }
 
 // NewASICModel is an ASIC given by hashrate (TH/s) and efficiency (J/TH), e.g. for a what-if on a
-// future model (hcp::econ::DeviceModel::asic): power = ths × J/TH, idle 5 % of that, sleep 25 W.
+// future model (hcpcore::econ::DeviceModel::asic): power = ths × J/TH, idle 5 % of that, sleep 25 W.
 func NewASICModel(name string, hashrateTHs, joulesPerTH float64) (DeviceModel, error) {
 	cname, err := cString("name", name)
 	if err != nil {

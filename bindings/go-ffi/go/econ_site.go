@@ -46,7 +46,7 @@ type SitePlan struct {
 	ProfitUSDPerHour        float64 // mining + GPU revenue + credit − energy cost
 }
 
-// Site is a facility's device groups, power cap and terms (hcp::econ::Site), planned at each
+// Site is a facility's device groups, power cap and terms (hcpcore::econ::Site), planned at each
 // market snapshot. It holds Rust memory: Close it when done (a finalizer is a safety net). A Site
 // never changes once built, so many goroutines may plan on it at once.
 type Site struct {

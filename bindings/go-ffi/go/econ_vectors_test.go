@@ -415,7 +415,7 @@ func TestVectorErrorsMatchSentinels(t *testing.T) {
 	if !errors.Is(err, ErrInvalidInput) || errors.Is(err, ErrNotFound) {
 		t.Fatalf("errors.Is: %v", err)
 	}
-	if !strings.HasPrefix(err.Error(), "hcp: btc_usd:") {
+	if !strings.HasPrefix(err.Error(), "hcpcore: btc_usd:") {
 		t.Fatalf("Error() = %q", err.Error())
 	}
 }

@@ -31,7 +31,7 @@ func ExampleNewRouter() {
 	fmt.Println(errors.Is(err, hcpcore.ErrInvalidInput), err)
 	// Output:
 	// embedding 3 8
-	// true hcp: max_candidates: must be in 1..=16, got 99
+	// true hcpcore: max_candidates: must be in 1..=16, got 99
 }
 
 // A plan with a graduated charge, and the estimate of a month's planned usage.

@@ -65,11 +65,11 @@ const ABIVersion = 3
 
 func init() {
 	if got := uint32(C.hcp_abi_version()); got != ABIVersion {
-		panic(fmt.Sprintf("hcp: linked libhcp_ffi has ABI version %d, this package needs %d; rebuild with `make go`", got, ABIVersion))
+		panic(fmt.Sprintf("hcpcore: linked libhcp_ffi has ABI version %d, this package needs %d; rebuild with `make go`", got, ABIVersion))
 	}
 }
 
-// ErrorKind says what went wrong, mirroring hcp::ErrorKind.
+// ErrorKind says what went wrong, mirroring hcpcore::ErrorKind.
 type ErrorKind int32
 
 // The error kinds, with the C ABI's codes.
@@ -114,16 +114,16 @@ type Error struct {
 // Kind says what went wrong.
 func (e *Error) Kind() ErrorKind { return e.kind }
 
-// Message is the core's message without the "hcp: " prefix: it starts with the offending field
+// Message is the core's message without the "hcpcore: " prefix: it starts with the offending field
 // ("btc_usd: must be finite and > 0, got NaN"), exactly as every other binding reports it.
 func (e *Error) Message() string { return e.message }
 
-// Error returns "hcp: " and the message, which names the offending field.
+// Error returns "hcpcore: " and the message, which names the offending field.
 func (e *Error) Error() string {
 	if e.message == "" {
-		return "hcp: " + e.kind.String()
+		return "hcpcore: " + e.kind.String()
 	}
-	return "hcp: " + e.message
+	return "hcpcore: " + e.message
 }
 
 // Is matches the sentinel of the same kind, so errors.Is(err, hcpcore.ErrInvalidInput) works.
@@ -145,7 +145,7 @@ var (
 	ErrInternal          = &Error{kind: KindInternal}
 )
 
-// The stated maximums (hcp::limits), checked by the Go side before it allocates and again by the
+// The stated maximums (hcpcore::limits), checked by the Go side before it allocates and again by the
 // library: a count or length above its maximum, or a negative one, is ErrInvalidInput naming it.
 const (
 	MaxBatch        = C.HCP_MAX_BATCH         // items per batch call (submissions, dispatches, completions, events, batch columns)

@@ -14,7 +14,7 @@ import (
 	"unsafe"
 )
 
-// Router is the priority router of workloads onto devices (hcp::router; its rules are
+// Router is the priority router of workloads onto devices (hcpcore::router; its rules are
 // docs/router.md). It is safe to use from many goroutines at once: every call on the Rust router
 // is atomic, and the read lock here only keeps Close from freeing it mid-call. Close it when done.
 //

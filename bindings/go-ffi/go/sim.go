@@ -480,7 +480,8 @@ func (f *Fleet) Events() (Events, error) {
 }
 
 // View returns a JSON view decoded into out: "summary", "devices", "state:<id>", "gpu:<id>",
-// "cgminer:<id>:<summary|stats|pools>", "dcgm:<hostname>".
+// "cgminer:<id>:<command>" (command: version, devs, summary, stats, pools, or a JSON request such
+// as {"command":"stats","new_api":true}), "dcgm:<hostname>", "miners:<hostname>".
 func (f *Fleet) View(what string, out any) error {
 	cw, err := cString("what", what)
 	if err != nil {
@@ -527,6 +528,13 @@ func (f *Fleet) Summary() (FleetSummary, error) {
 func (f *Fleet) DCGMMetrics(hostname string) (string, error) {
 	var out string
 	return out, f.View("dcgm:"+hostname, &out)
+}
+
+// MinerMetrics returns the Prometheus exposition of every miner (hashrate, power, temperatures,
+// fans, shares and errors, per miner and per hash board; miners named hostname-id).
+func (f *Fleet) MinerMetrics(hostname string) (string, error) {
+	var out string
+	return out, f.View("miners:"+hostname, &out)
 }
 
 // MarketSeries samples a market as columns: kind "synthetic" (arg = SyntheticConfig JSON or "",

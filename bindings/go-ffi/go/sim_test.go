@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -95,8 +96,21 @@ func TestFleetErrorsAndDeterminism(t *testing.T) {
 		if err := f.View("cgminer:3:summary", &reply); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := reply["SUMMARY"].([]any)[0].(map[string]any)["GHS 5s"].(string); !ok {
-			t.Fatalf("GHS 5s not a string: %v", reply)
+		// A number, as S21 firmware writes it.
+		if _, ok := reply["SUMMARY"].([]any)[0].(map[string]any)["GHS 5s"].(float64); !ok {
+			t.Fatalf("GHS 5s not a number: %v", reply)
+		}
+		var stats map[string]any
+		if err := f.View(`cgminer:3:{"command":"stats","new_api":true}`, &stats); err != nil {
+			t.Fatal(err)
+		}
+		chain := stats["STATS"].([]any)[0].(map[string]any)["chain"].([]any)
+		if len(chain) != 3 || chain[0].(map[string]any)["asic_num"].(float64) != 108 {
+			t.Fatalf("new-API stats: %v", chain)
+		}
+		miners, err := f.MinerMetrics("rack")
+		if err != nil || !strings.Contains(miners, `miner_hashboard_chips{miner="rack-3",board="0"} 108`) {
+			t.Fatalf("miner metrics: %v %q", err, miners)
 		}
 		return s, sum
 	}
@@ -210,44 +224,11 @@ func runSimCase(root, section string, c map[string]any) (any, error) {
 		s, err := MarketSeries("replay", filepath.Join(root, simStr(c["dir"])), simStr(c["start"]), 0, uint64(simNum(c["steps"])), simNum(c["dt_seconds"]))
 		return simGeneric(s), err
 	case "fleet":
-		f, err := NewFleetJSON(simJSON(c["config"]))
+		f, err := buildSimFleet(c)
 		if err != nil {
 			return nil, err
 		}
 		defer f.Close()
-		for _, pair := range c["gpus"].([]any) {
-			p := pair.([]any)
-			if _, err := f.AddGPUs(simStr(p[0]), uint32(simNum(p[1]))); err != nil {
-				return nil, err
-			}
-		}
-		for _, pair := range c["miners"].([]any) {
-			p := pair.([]any)
-			if _, err := f.AddMiners(simStr(p[0]), uint32(simNum(p[1]))); err != nil {
-				return nil, err
-			}
-		}
-		if m, ok := c["market"].(map[string]any); ok {
-			if s, ok := m["synthetic"].(map[string]any); ok {
-				if err := f.SetMarketSynthetic(uint64(simNum(s["seed"])), SyntheticConfig{}); err != nil {
-					return nil, err
-				}
-			}
-		}
-		steps := int(simNum(c["steps"]))
-		for step := 0; step < steps; step++ {
-			for _, x := range c["commands"].([]any) {
-				cmd := x.(map[string]any)
-				if int(simNum(cmd["step"])) == step {
-					if err := f.CommandJSON([]int64{int64(simNum(cmd["device"]))}, simJSON(cmd["command"])); err != nil {
-						return nil, err
-					}
-				}
-			}
-			if err := f.Run(1); err != nil {
-				return nil, err
-			}
-		}
 		s, err := f.Series()
 		if err != nil {
 			return nil, err
@@ -274,8 +255,89 @@ func runSimCase(root, section string, c map[string]any) (any, error) {
 			err = json.Unmarshal([]byte(simJSON(sum)), &sumMap)
 		}
 		return map[string]any{"summary": sumMap, "last": last, "power_watts_sum": total, "events_by_kind": kinds}, err
+	case "telemetry":
+		f, err := buildSimFleet(c)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		var reply any
+		if err := f.View(fmt.Sprintf("cgminer:%d:%s", int64(simNum(c["device"])), simStr(c["request"])), &reply); err != nil {
+			return nil, err
+		}
+		text, err := f.MinerMetrics(simStr(c["hostname"]))
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"reply": reply, "miner_metrics": expositionSamples(text)}, nil
 	}
 	return nil, fmt.Errorf("unknown section %s", section)
+}
+
+// buildSimFleet builds the fleet of a fleet or telemetry case and runs its steps and commands.
+func buildSimFleet(c map[string]any) (*Fleet, error) {
+	f, err := NewFleetJSON(simJSON(c["config"]))
+	if err != nil {
+		return nil, err
+	}
+	built := false
+	defer func() {
+		if !built {
+			f.Close()
+		}
+	}()
+	for _, pair := range c["gpus"].([]any) {
+		p := pair.([]any)
+		if _, err := f.AddGPUs(simStr(p[0]), uint32(simNum(p[1]))); err != nil {
+			return nil, err
+		}
+	}
+	for _, pair := range c["miners"].([]any) {
+		p := pair.([]any)
+		if _, err := f.AddMiners(simStr(p[0]), uint32(simNum(p[1]))); err != nil {
+			return nil, err
+		}
+	}
+	if m, ok := c["market"].(map[string]any); ok {
+		if s, ok := m["synthetic"].(map[string]any); ok {
+			if err := f.SetMarketSynthetic(uint64(simNum(s["seed"])), SyntheticConfig{}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	steps := int(simNum(c["steps"]))
+	for step := 0; step < steps; step++ {
+		for _, x := range c["commands"].([]any) {
+			cmd := x.(map[string]any)
+			if int(simNum(cmd["step"])) == step {
+				if err := f.CommandJSON([]int64{int64(simNum(cmd["device"]))}, simJSON(cmd["command"])); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if err := f.Run(1); err != nil {
+			return nil, err
+		}
+	}
+	built = true
+	return f, nil
+}
+
+// expositionSamples maps series{labels} to the value of every sample of a Prometheus exposition.
+func expositionSamples(text string) map[string]any {
+	out := map[string]any{}
+	for _, line := range strings.Split(text, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		at := strings.LastIndex(line, " ")
+		v, err := strconv.ParseFloat(line[at+1:], 64)
+		if err != nil {
+			v = math.NaN()
+		}
+		out[line[:at]] = v
+	}
+	return out
 }
 
 func simJSON(v any) string {
@@ -294,7 +356,7 @@ func TestSimVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	rel := simNum(doc["tolerance"].(map[string]any)["relative"])
-	for _, section := range []string{"decode", "switch", "market", "replay", "fleet"} {
+	for _, section := range []string{"decode", "switch", "market", "replay", "fleet", "telemetry"} {
 		for _, x := range doc[section].([]any) {
 			c := x.(map[string]any)
 			name := section + "/" + simStr(c["name"])

@@ -489,8 +489,9 @@ pub extern "C" fn hcp_event_kind_name(code: u8) -> *const c_char {
 }
 
 /// A JSON view of the fleet (owned): `what` is `"summary"`, `"devices"` (per-device columns),
-/// `"state:<id>"`, `"gpu:<id>"` (telemetry), `"cgminer:<id>:<summary|stats|pools>"` or
-/// `"dcgm:<hostname>"` (the Prometheus text as a JSON string).
+/// `"state:<id>"`, `"gpu:<id>"` (telemetry), `"cgminer:<id>:<command>"` (a miner's API reply;
+/// the command is `version`, `devs`, `summary`, `stats`, `pools` or a JSON request), or
+/// `"dcgm:<hostname>"` / `"miners:<hostname>"` (a Prometheus text as a JSON string).
 ///
 /// # Safety
 /// `fleet` live; `what` NUL-terminated; `err` NULL or writable.
@@ -514,6 +515,7 @@ pub unsafe extern "C" fn hcp_fleet_json(
             ["gpu", d] => json(&f.gpu_telemetry(id(d)?)?),
             ["cgminer", d, cmd] => json(&f.cgminer_reply(id(d)?, cmd, 0)?),
             ["dcgm", host] => json(&f.dcgm_exposition(host)),
+            ["miners", host] => json(&f.miner_exposition(host)),
             _ => Err(Error::invalid_input("what", format!("unknown view {what:?}"))),
         }
     })

@@ -554,8 +554,16 @@ impl Fleet {
         self.inner.dcgm_exposition(hostname.as_deref().unwrap_or("hcp-sim"))
     }
 
-    /// A cgminer API reply (`'summary' | 'stats' | 'pools'`) of a miner, as an object with the
-    /// firmware's field names.
+    /// Prometheus exposition of every miner: hashrate, power, temperatures, fans, shares and
+    /// errors, per miner and per hash board (miners named `{hostname}-{id}`).
+    #[napi(catch_unwind)]
+    pub fn miner_metrics(&self, hostname: Option<String>) -> String {
+        self.inner.miner_exposition(hostname.as_deref().unwrap_or("hcp-sim"))
+    }
+
+    /// A cgminer API reply of a miner, as an object with the firmware's field names: `command` is
+    /// `'version' | 'devs' | 'summary' | 'stats' | 'pools'` or a whole JSON request such as
+    /// `'{"command":"stats","new_api":true}'`.
     #[napi(catch_unwind)]
     pub fn cgminer(&self, device: f64, command: Option<String>, when_unix: Option<f64>) -> Result<Value> {
         let device = safe_int("device", device)?;

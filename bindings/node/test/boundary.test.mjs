@@ -76,7 +76,7 @@ test('deep (30,000 levels) and self-referencing arguments are InvalidInput namin
     invalid(() => hcp.Ledger.memory().ingest([bad]), 'events')
     invalid(() => hcp.Ledger.memory().ingest(bad), 'events')
   }
-  // 64 levels is the stated limit (hcp::limits::MAX_DEPTH): 65 is refused, with the same message.
+  // 64 levels is the stated limit (hcpcore::limits::MAX_DEPTH): 65 is refused, with the same message.
   invalid(() => new hcp.Fleet(deep(64)), 'config')
   r.close()
 })

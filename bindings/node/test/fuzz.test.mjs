@@ -295,7 +295,8 @@ method('Fleet', 'setMarketSynthetic', fleet, [mix(count(1000)), mix(syntheticCon
 method('Fleet', 'setMarketReplay', fleet, [mix(fc.constantFrom(DATA, '/nonexistent')), mix(fc.constantFrom('2024-01-01T00:00:00Z', 'x'))])
 for (const name of ['state', 'gpuTelemetry']) method('Fleet', name, fleet, [mix(count(3))])
 method('Fleet', 'dcgmMetrics', fleet, [fc.option(mix(fc.string({ maxLength: 5 })), { nil: undefined })])
-method('Fleet', 'cgminer', fleet, [mix(count(3)), fc.option(mix(fc.constantFrom('summary', 'stats', 'pools', 'x')), { nil: undefined }), fc.option(mix(count(2e9)), { nil: undefined })])
+method('Fleet', 'minerMetrics', fleet, [fc.option(mix(fc.string({ maxLength: 5 })), { nil: undefined })])
+method('Fleet', 'cgminer', fleet, [mix(count(3)), fc.option(mix(fc.constantFrom('summary', 'stats', 'pools', 'version', 'devs', '{"command":"stats","new_api":true}', '{"command":', 'x')), { nil: undefined }), fc.option(mix(count(2e9)), { nil: undefined })])
 
 // ------------------------------------------------------------------------- property
 

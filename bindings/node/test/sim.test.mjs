@@ -58,7 +58,17 @@ test('telemetry: dcgm exposition and cgminer replies', () => {
   const text = f.dcgmMetrics('node-1')
   assert.equal(text.split('\n').filter((l) => l.startsWith('DCGM_FI_DEV_POWER_USAGE{')).length, 2)
   const s = f.cgminer(2, 'summary')
-  assert.equal(typeof s.SUMMARY[0]['GHS 5s'], 'string')
+  assert.equal(typeof s.SUMMARY[0]['GHS 5s'], 'number') // a number, as S21 firmware writes it
+  assert.ok(s.SUMMARY[0]['Work Utility'] > 0)
   assert.ok(s.SUMMARY[0].Accepted > 0)
   assert.ok('chain_rate1' in f.cgminer(2, 'stats').STATS[1])
+  assert.equal(f.cgminer(2, 'version').VERSION[0].Type, 'Antminer S21')
+  assert.equal(f.cgminer(2, 'devs').DEVS.length, 3)
+  const chains = f.cgminer(2, '{"command":"stats","new_api":true}').STATS[0].chain
+  assert.deepEqual(chains.map((c) => c.asic_num), [108, 108, 108])
+  assert.deepEqual(f.cgminer(2, '{"command":"summary+pools"}').summary[0].SUMMARY, s.SUMMARY)
+  assert.equal(f.cgminer(2, '{"command":"bogus"}').STATUS[0].STATUS, 'E')
+  assert.throws(() => f.cgminer(2, 'bogus'), (e) => e.code === 'InvalidInput')
+  const miners = f.minerMetrics('rack')
+  assert.ok(miners.includes('miner_hashboard_chips{miner="rack-2",board="0"} 108'))
 })

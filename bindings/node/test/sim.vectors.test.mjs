@@ -17,6 +17,29 @@ const model = (m) => ({
 })
 const columns = (c) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, Array.from(v)]))
 
+const buildFleet = (c) => {
+  const f = new hcp.Fleet(c.config)
+  for (const [name, n] of c.gpus) for (let i = 0; i < n; i++) f.addGpu(name)
+  for (const [name, n] of c.miners) for (let i = 0; i < n; i++) f.addMiner(name)
+  if (c.market?.synthetic?.seed !== undefined) f.setMarketSynthetic(c.market.synthetic.seed)
+  for (let step = 0; step < c.steps; step++) {
+    for (const cmd of c.commands.filter((x) => x.step === step)) f.command(cmd.device, cmd.command)
+    f.step()
+  }
+  return f
+}
+
+// `series{labels}` -> value of every sample of a Prometheus exposition.
+const expositionSamples = (text) => {
+  const samples = {}
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue
+    const at = line.lastIndexOf(' ')
+    samples[line.slice(0, at)] = Number(line.slice(at + 1))
+  }
+  return samples
+}
+
 const sections = {
   decode: (c) => new hcp.H100(c.gpu).decode(model(c.model), c.batch, c.context_tokens ?? 0),
   switch: (c) =>
@@ -29,14 +52,7 @@ const sections = {
   market: (c) => columns(hcp.syntheticMarket(c.seed, c.steps, c.dt_seconds, c.config ?? {})),
   replay: (c) => columns(hcp.replayMarket(ROOT + c.dir, c.start, c.steps, c.dt_seconds)),
   fleet: (c) => {
-    const f = new hcp.Fleet(c.config)
-    for (const [name, n] of c.gpus) for (let i = 0; i < n; i++) f.addGpu(name)
-    for (const [name, n] of c.miners) for (let i = 0; i < n; i++) f.addMiner(name)
-    if (c.market?.synthetic?.seed !== undefined) f.setMarketSynthetic(c.market.synthetic.seed)
-    for (let step = 0; step < c.steps; step++) {
-      for (const cmd of c.commands.filter((x) => x.step === step)) f.command(cmd.device, cmd.command)
-      f.step()
-    }
+    const f = buildFleet(c)
     const s = f.series()
     const last = {}
     for (const k of ['power_watts', 'gpu_power_watts', 'asic_power_watts', 'hashrate_ths', 'tokens_per_second', 'max_gpu_temp_c']) {
@@ -46,6 +62,10 @@ const sections = {
     const kinds = {}
     for (const k of f.events().kindName) kinds[k] = (kinds[k] ?? 0) + 1
     return { summary: f.summary(), last, power_watts_sum: s.powerWatts.reduce((a, b) => a + b, 0), events_by_kind: kinds }
+  },
+  telemetry: (c) => {
+    const f = buildFleet(c)
+    return { reply: f.cgminer(c.device, c.request), miner_metrics: expositionSamples(f.minerMetrics(c.hostname)) }
   },
 }
 

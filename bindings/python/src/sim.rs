@@ -527,7 +527,16 @@ impl PyFleet {
         Ok(self.inner.dcgm_exposition(&str_or(hostname, "hostname", "hcp-sim")?))
     }
 
-    /// A cgminer API reply (`"summary"`, `"stats"` or `"pools"`) of a miner, as JSON text.
+    /// Prometheus exposition of every miner: hashrate, power, temperatures, fans, shares and
+    /// errors, per miner and per hash board (miners named `{hostname}-{id}`).
+    #[pyo3(signature = (hostname=None), text_signature = "($self, hostname='hcp-sim')")]
+    fn miner_metrics(&self, hostname: Option<&Any<'_>>) -> PyResult<String> {
+        Ok(self.inner.miner_exposition(&str_or(hostname, "hostname", "hcp-sim")?))
+    }
+
+    /// A cgminer API reply of a miner, as JSON text: `command` is `"version"`, `"devs"`,
+    /// `"summary"`, `"stats"`, `"pools"`, or a whole JSON request such as
+    /// `'{"command":"stats","new_api":true}'` or `'{"command":"summary+pools"}'`.
     #[pyo3(signature = (device, command=None, when_unix=None),
            text_signature = "($self, device, command='summary', when_unix=0)")]
     fn cgminer(&self, device: &Any<'_>, command: Option<&Any<'_>>, when_unix: Option<&Any<'_>>) -> PyResult<String> {

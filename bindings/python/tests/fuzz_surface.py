@@ -322,6 +322,7 @@ ENTRIES: list[Entry] = [
     *[Entry(f"Fleet.{n}", _m(n), args={"device": d}, setup=_fleet)
       for n, d in (("state", 0), ("gpu_telemetry", 0), ("miner_status", 1))],  # fmt: skip
     Entry("Fleet.dcgm_metrics", _m("dcgm_metrics"), args={"hostname": "h"}, setup=_fleet),
+    Entry("Fleet.miner_metrics", _m("miner_metrics"), args={"hostname": "h"}, setup=_fleet),
     Entry("Fleet.cgminer", _m("cgminer"), args={"device": 1, "command": "summary", "when_unix": 0}, setup=_fleet),
     # ---- billing
     Entry("billing.round_amount", _fn(hcp.billing.round_amount),

@@ -91,11 +91,24 @@ def test_telemetry_formats() -> None:
     assert text.count("DCGM_FI_DEV_POWER_USAGE{") == 2
     assert 'Hostname="node-1-0"' in text
     summary = json.loads(f.cgminer(2, "summary"))
-    assert isinstance(summary["SUMMARY"][0]["GHS 5s"], str)
+    assert isinstance(summary["SUMMARY"][0]["GHS 5s"], float)  # a number, as S21 firmware writes it
+    assert summary["SUMMARY"][0]["Work Utility"] > 0
     assert summary["SUMMARY"][0]["Accepted"] > 0
     stats = json.loads(f.cgminer(2, "stats"))
     assert "chain_rate1" in stats["STATS"][1] and "fan4" in stats["STATS"][1]
     assert json.loads(f.cgminer(2, "pools"))["POOLS"][0]["Accepted"] == summary["SUMMARY"][0]["Accepted"]
+    assert json.loads(f.cgminer(2, "version"))["VERSION"][0]["Type"] == "Antminer S21"
+    assert len(json.loads(f.cgminer(2, "devs"))["DEVS"]) == 3
+    chains = json.loads(f.cgminer(2, '{"command":"stats","new_api":true}'))["STATS"][0]["chain"]
+    assert [c["asic_num"] for c in chains] == [108, 108, 108]
+    joined = json.loads(f.cgminer(2, '{"command":"summary+pools"}'))
+    assert joined["summary"][0]["SUMMARY"] == summary["SUMMARY"]
+    assert json.loads(f.cgminer(2, '{"command":"bogus"}'))["STATUS"][0]["STATUS"] == "E"
+    with pytest.raises(hcp.InvalidInputError):
+        f.cgminer(2, "bogus")
+    miners = f.miner_metrics("rack")
+    assert 'miner_hashboard_chips{miner="rack-2",board="0"} 108' in miners
+    assert "# TYPE miner_shares_total counter" in miners
     with pytest.raises(hcp.InvalidInputError):
         f.gpu_telemetry(2)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any, Callable
 
@@ -47,7 +48,7 @@ def replay(c: dict[str, Any]) -> Any:
     return columns(hcp.sim.replay_market(str(ROOT / c["dir"]), c["start"], c["steps"], c["dt_seconds"]))
 
 
-def fleet(c: dict[str, Any]) -> Any:
+def build_fleet(c: dict[str, Any]) -> Any:
     f = hcp.sim.Fleet(**c["config"])
     for name, count in c["gpus"]:
         for _ in range(count):
@@ -63,6 +64,11 @@ def fleet(c: dict[str, Any]) -> Any:
             if cmd["step"] == step:
                 f.command(cmd["device"], cmd["command"])
         f.step()
+    return f
+
+
+def fleet(c: dict[str, Any]) -> Any:
+    f = build_fleet(c)
     s = f.series()
     keys = ("power_watts", "gpu_power_watts", "asic_power_watts", "hashrate_ths", "tokens_per_second", "max_gpu_temp_c")
     last = {k: float(s[k][-1]) for k in keys}
@@ -74,12 +80,28 @@ def fleet(c: dict[str, Any]) -> Any:
     }
 
 
+def exposition_samples(text: str) -> dict[str, float]:
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            series, value = line.rsplit(" ", 1)
+            samples[series] = float(value)
+    return samples
+
+
+def telemetry(c: dict[str, Any]) -> Any:
+    f = build_fleet(c)
+    reply = json.loads(f.cgminer(c["device"], c["request"]))
+    return {"reply": reply, "miner_metrics": exposition_samples(f.miner_metrics(c["hostname"]))}
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "decode": decode,
     "switch": switch,
     "market": market,
     "replay": replay,
     "fleet": fleet,
+    "telemetry": telemetry,
 }
 CASES = [(section, case) for section in SECTIONS for case in DOC[section]]
 

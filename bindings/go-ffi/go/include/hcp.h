@@ -2096,8 +2096,9 @@ const char *hcp_event_kind_name(uint8_t code);
 
 /*
  A JSON view of the fleet (owned): `what` is `"summary"`, `"devices"` (per-device columns),
- `"state:<id>"`, `"gpu:<id>"` (telemetry), `"cgminer:<id>:<summary|stats|pools>"` or
- `"dcgm:<hostname>"` (the Prometheus text as a JSON string).
+ `"state:<id>"`, `"gpu:<id>"` (telemetry), `"cgminer:<id>:<command>"` (a miner's API reply;
+ the command is `version`, `devs`, `summary`, `stats`, `pools` or a JSON request), or
+ `"dcgm:<hostname>"` / `"miners:<hostname>"` (a Prometheus text as a JSON string).
 
  # Safety
  `fleet` live; `what` NUL-terminated; `err` NULL or writable.

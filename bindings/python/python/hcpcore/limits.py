@@ -1,4 +1,4 @@
-"""The stated maximums every hcp entry point checks before it allocates or loops (``hcp::limits``
+"""The stated maximums every hcp entry point checks before it allocates or loops (``hcpcore::limits``
 in Rust, the same numbers in every language). A count or length above its maximum, or a config
 nested deeper than :data:`MAX_DEPTH`, raises :class:`hcp.InvalidInputError` naming the argument.
 """

@@ -1,4 +1,4 @@
-"""Device and market simulation calibrated on a real H100 (`hcp::sim` in Rust).
+"""Device and market simulation calibrated on a real H100 (`hcpcore::sim` in Rust).
 
 - :class:`H100` — one GPU: ``decode(ModelSpec(params=…, bytes_per_param=2), batch=B)`` gives the
   steady ``step_seconds``, ``tokens_per_second`` and ``power_watts``; ``switch(kv_bytes=…,
@@ -6,7 +6,8 @@
   ``total_seconds``; ``step(dt, tensor=…, dram=…)`` the power limiter and thermal model in time.
 - :class:`Fleet` — GPUs and miners stepped together (structure of arrays in Rust);
   ``series()``, ``events()`` and ``devices()`` return numpy columns (``pandas.DataFrame(...)``
-  works), ``dcgm_metrics()`` a Prometheus exposition, ``cgminer(id, "summary")`` a miner's API reply.
+  works), ``dcgm_metrics()`` / ``miner_metrics()`` Prometheus expositions, ``cgminer(id, "summary")``
+  a miner's API reply (``version``, ``devs``, ``summary``, ``stats``, ``pools`` or a JSON request).
 - :func:`synthetic_market` / :func:`replay_market` — seeded or real market series as columns.
 
 The same seed gives bit-identical results in Python, Rust, Node and Go. Bad input raises

@@ -90,6 +90,10 @@ pub struct MinerStatus {
     pub hash_boards: u32,
     /// Chips per board.
     pub chips_per_board: u32,
+    /// Hash boards down after a chain fault (they report no chips and no hashrate; the
+    /// hashrate above is what the working boards make).
+    #[serde(default)]
+    pub failed_boards: u32,
     /// Mode.
     pub mode: PowerMode,
     /// Share counters.
@@ -316,6 +320,7 @@ impl Miner {
             fan_rpm: vec![self.current.fan_rpm; self.spec.fans as usize],
             hash_boards: self.spec.hash_boards,
             chips_per_board: self.spec.chips_per_board,
+            failed_boards: 0,
             mode: self.mode,
             shares: self.counters,
             pool: self.pool.clone(),

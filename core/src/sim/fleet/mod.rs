@@ -32,7 +32,7 @@ use crate::sim::market::replay::MarketReplay;
 use crate::sim::market::synthetic::SyntheticMarket;
 use crate::sim::market::{MarketPoint, MarketSeries};
 use crate::sim::rng::SimRng;
-use crate::sim::telemetry::{cgminer, dcgm};
+use crate::sim::telemetry::{cgminer, dcgm, miners};
 use crate::{Error, ErrorKind, Result};
 
 /// State of a device (codes are stable for columnar output).
@@ -234,6 +234,13 @@ pub enum MarketSource {
     Synthetic(Box<SyntheticMarket>),
     /// Real history sampled at the fleet's clock.
     Replay(Box<MarketReplay>),
+}
+
+/// Hash boards down given a miner's board factor: each chain fault takes `1/boards` of the
+/// hashrate, a thermal event at most a tenth (less than one board), so whole boards are counted.
+fn failed_boards(board_factor: f64, boards: u32) -> u32 {
+    let lost = (1.0 - board_factor.clamp(0.0, 1.0)) * boards as f64;
+    ((lost + 0.05).floor() as u32).min(boards)
 }
 
 /// Telemetry of one simulated GPU (the fields dcgm-exporter publishes).
@@ -1081,6 +1088,7 @@ impl Fleet {
             fan_rpm: vec![self.asics.target[a].fan_rpm; spec.fans as usize],
             hash_boards: spec.hash_boards,
             chips_per_board: spec.chips_per_board,
+            failed_boards: failed_boards(self.asics.board_factor[a], spec.hash_boards),
             mode,
             shares: ShareCounters {
                 accepted: self.asics.accepted[a],
@@ -1118,17 +1126,111 @@ impl Fleet {
         dcgm::exposition(&gpus)
     }
 
-    /// A miner's cgminer API reply to `command` (`"summary"`, `"stats"` or `"pools"`) at Unix
-    /// time `when_unix`.
+    /// A miner's cgminer API reply at Unix time `when_unix` to `command`: a command name
+    /// (`"version"`, `"devs"`, `"summary"`, `"stats"`, `"pools"`; `InvalidInput` for any other),
+    /// or a whole JSON request as the API port receives it (`{"command":"stats","new_api":true}`,
+    /// `{"command":"summary+pools"}`), answered as [`Fleet::cgminer_request`] does, errors
+    /// included as cgminer's error replies.
+    ///
+    /// ```
+    /// let mut fleet = hcpcore::sim::Fleet::new(Default::default()).unwrap();
+    /// let id = fleet.add_miner("S21").unwrap();
+    /// fleet.step().unwrap();
+    /// assert_eq!(fleet.cgminer_reply(id, "version", 0).unwrap()["VERSION"][0]["Type"], "Antminer S21");
+    /// let new_api = fleet.cgminer_reply(id, r#"{"command":"stats","new_api":true}"#, 0).unwrap();
+    /// assert_eq!(new_api["STATS"][0]["chain"][0]["asic_num"], 108);
+    /// assert!(fleet.cgminer_reply(id, "restart", 0).is_err());
+    /// ```
     pub fn cgminer_reply(&self, device: i64, command: &str, when_unix: i64) -> Result<serde_json::Value> {
+        if command.trim_start().starts_with('{') {
+            let bytes = self.cgminer_request(device, command.as_bytes(), when_unix)?;
+            let body = bytes.strip_suffix(&[0]).unwrap_or(&bytes);
+            return serde_json::from_slice(body)
+                .map_err(|e| Error::new(ErrorKind::Internal, format!("cgminer reply is not JSON: {e}")));
+        }
+        let s = self.miner_status(device)?;
+        cgminer::reply(command, false, device as u32, &s, when_unix).ok_or_else(|| {
+            Error::invalid_input(
+                "command",
+                format!("must be version, devs, summary, stats, pools or a JSON request, got {command:?}"),
+            )
+        })
+    }
+
+    /// The bytes a miner's cgminer API port sends back for the raw `request` it received at Unix
+    /// time `when_unix` (JSON or text, `+`-joined commands, `"new_api": true`; a NUL byte ends
+    /// it, then the port closes the connection). Bad requests get cgminer's error replies; only
+    /// a device that is missing (`NotFound`) or a GPU (`InvalidInput`) is an `Err`.
+    ///
+    /// ```
+    /// let mut fleet = hcpcore::sim::Fleet::new(Default::default()).unwrap();
+    /// let id = fleet.add_miner("S21").unwrap();
+    /// fleet.step().unwrap();
+    /// let bytes = fleet.cgminer_request(id, br#"{"command":"summary+pools"}"#, 0).unwrap();
+    /// assert_eq!(bytes.last(), Some(&0));
+    /// let reply: serde_json::Value = serde_json::from_slice(&bytes[..bytes.len() - 1]).unwrap();
+    /// assert!(reply["summary"][0]["SUMMARY"][0]["GHS 5s"].is_number());
+    /// assert!(reply["pools"][0]["POOLS"].is_array());
+    /// ```
+    pub fn cgminer_request(&self, device: i64, request: &[u8], when_unix: i64) -> Result<Vec<u8>> {
         let s = self.miner_status(device)?;
         let id = device as u32;
-        match command {
-            "summary" => Ok(cgminer::summary(id, &s, when_unix)),
-            "stats" => Ok(cgminer::stats(id, &s, when_unix)),
-            "pools" => Ok(cgminer::pools(&s, when_unix)),
-            other => Err(Error::invalid_input("command", format!("must be summary, stats or pools, got {other:?}"))),
-        }
+        Ok(cgminer::respond(request, when_unix, |command, new_api| cgminer::reply(command, new_api, id, &s, when_unix)))
+    }
+
+    /// A page of a miner's web interface (`/cgi-bin/<page>.cgi`: `stats`, `summary`,
+    /// `get_system_info`, `get_miner_conf`, `get_blink_status`; `None` for any other) at Unix time
+    /// `when_unix`, the miner being called `hostname` (see [`cgminer::web`]).
+    ///
+    /// ```
+    /// let mut fleet = hcpcore::sim::Fleet::new(Default::default()).unwrap();
+    /// let id = fleet.add_miner("S21").unwrap();
+    /// fleet.step().unwrap();
+    /// let page = fleet.antminer_web_page(id, "get_system_info", "s21-a", 0).unwrap().unwrap();
+    /// assert_eq!(page["hostname"], "s21-a");
+    /// assert!(fleet.antminer_web_page(id, "set_miner_conf", "s21-a", 0).unwrap().is_none());
+    /// ```
+    pub fn antminer_web_page(
+        &self,
+        device: i64,
+        page: &str,
+        hostname: &str,
+        when_unix: i64,
+    ) -> Result<Option<serde_json::Value>> {
+        let s = self.miner_status(device)?;
+        Ok(cgminer::web::page(page, device as u32, &s, hostname, when_unix))
+    }
+
+    /// Ids of the fleet's miners, in order.
+    pub fn miner_ids(&self) -> Vec<i64> {
+        self.asics.id.iter().map(|&id| id as i64).collect()
+    }
+
+    /// Ids of the fleet's GPUs, in order.
+    pub fn gpu_ids(&self) -> Vec<i64> {
+        self.gpus.id.iter().map(|&id| id as i64).collect()
+    }
+
+    /// The Prometheus exposition of every miner (hashrate, power, temperatures, fans, shares and
+    /// errors, per miner and per hash board; see [`crate::sim::telemetry::miners`]). Miners are
+    /// named `{hostname}-{id}`.
+    ///
+    /// ```
+    /// let mut fleet = hcpcore::sim::Fleet::new(Default::default()).unwrap();
+    /// fleet.add_many("sxm", 1, "S21", 2).unwrap();
+    /// fleet.step().unwrap();
+    /// let text = fleet.miner_exposition("rack1");
+    /// assert!(text.contains("miner_hashrate_ghs{miner=\"rack1-2\"}"));
+    /// assert!(text.contains("miner_hashboard_temperature_celsius{miner=\"rack1-1\",board=\"0\",location=\"inlet\"}"));
+    /// ```
+    pub fn miner_exposition(&self, hostname: &str) -> String {
+        let miners: Vec<_> = self
+            .miner_ids()
+            .into_iter()
+            .filter_map(|id| self.miner_status(id).ok().map(|s| (id, s)))
+            .map(|(id, s)| (miners::MinerLabels::new(&format!("{hostname}-{id}")), id as u32, s))
+            .collect();
+        miners::exposition(&miners)
     }
 
     /// Totals so far.

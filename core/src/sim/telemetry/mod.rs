@@ -1,9 +1,17 @@
 //! Telemetry of simulated devices in the formats existing tools read: a Prometheus exposition
-//! with dcgm-exporter's field names and labels for GPUs ([`dcgm`]), and cgminer/bmminer API
-//! replies (`summary`, `stats`, `pools`) for miners ([`cgminer`]).
+//! with dcgm-exporter's field names and labels for GPUs ([`dcgm`]), the cgminer/bmminer API of an
+//! Antminer (`version`, `devs`, `summary`, `stats` in both forms, `pools`, and the request
+//! protocol; [`cgminer`]), and a Prometheus exposition for miners ([`miners`]).
 
 pub mod cgminer;
 pub mod dcgm;
+pub mod miners;
+pub mod xid;
+
+/// A Prometheus label value escaped (backslash, double quote, newline).
+pub(crate) fn escape_label(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
 
 /// SplitMix64: a stateless hash giving stable identifiers and reporting jitter from a key, so that
 /// reading telemetry never advances a simulation's random streams.
