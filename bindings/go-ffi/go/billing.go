@@ -7,6 +7,7 @@ package hcpcore
 import "C"
 
 import (
+	"context"
 	"encoding/json"
 	"runtime"
 	"sync"
@@ -514,6 +515,9 @@ func (l *Ledger) invoiceCall(plan *Plan, subscription any, at string, fn invoice
 			if err := takeError(e); err != nil {
 				return err
 			}
+			if r == nil { // only a cancelled call returns nothing without an error
+				return nil
+			}
 			return decodeInto("invoice", takeString(r), out)
 		})
 	})
@@ -549,14 +553,35 @@ func (l *Ledger) IssueInvoice(plan *Plan, subscription Subscription, at string) 
 // IssueInvoices issues the invoices of many subscriptions for the period containing at, all or
 // nothing.
 func (l *Ledger) IssueInvoices(plan *Plan, subscriptions []Subscription, at string) ([]Invoice, error) {
+	return l.IssueInvoicesContext(context.Background(), plan, subscriptions, at)
+}
+
+// IssueInvoicesContext is IssueInvoices that stops when ctx is done while the invoices are being
+// built: nothing is recorded then, and the error wraps ctx.Err() (errors.Is(err,
+// context.Canceled)). A ctx already done returns at once.
+func (l *Ledger) IssueInvoicesContext(ctx context.Context, plan *Plan, subscriptions []Subscription, at string) ([]Invoice, error) {
 	if subscriptions == nil {
 		subscriptions = []Subscription{}
 	}
-	var invs []Invoice
-	fn := func(a *C.hcp_ledger_t, b *C.hcp_plan_t, c, d *C.char, e **C.hcp_error_t) *C.char {
-		return C.hcp_ledger_issue_invoices(a, b, c, d, e)
+	if err := ctx.Err(); err != nil { // before marshalling the subscriptions
+		return nil, contextError("issue invoices", err)
 	}
-	if err := l.invoiceCall(plan, subscriptions, at, fn, &invs); err != nil {
+	var invs []Invoice
+	err := withCancel(ctx, "issue invoices", func(flag *C.hcp_cancel_t) (bool, error) {
+		stopped := false
+		fn := func(a *C.hcp_ledger_t, b *C.hcp_plan_t, c, d *C.char, e **C.hcp_error_t) *C.char {
+			var cancelled C.bool
+			r := C.hcp_ledger_issue_invoices_cancellable(a, b, c, d, flag, &cancelled, e)
+			stopped = bool(cancelled)
+			return r
+		}
+		var raw json.RawMessage
+		if err := l.invoiceCall(plan, subscriptions, at, fn, &raw); err != nil || stopped {
+			return stopped, err
+		}
+		return false, decodeInto("invoices", string(raw), &invs)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return invs, nil

@@ -11,8 +11,8 @@ import (
 	"fmt"
 )
 
-// Long calls take a context.Context: Fleet.RunContext, MarketSeriesContext,
-// Decider.StepSeriesContext (and the forms without Context, which run to the end). When the
+// Long calls take a context.Context: Fleet.RunContext, SyntheticSeries, ReplaySeries,
+// MarketSeriesContext, Decider.StepSeriesContext, Ledger.IssueInvoicesContext (and the forms without Context, which run to the end). When the
 // context is done the library stops at its next check — between two fleet steps, market points
 // or decider steps, so well within 100 ms (docs/reliability.md gives the measured figures) — and
 // the call returns an error wrapping ctx.Err(), so errors.Is(err, context.Canceled) or

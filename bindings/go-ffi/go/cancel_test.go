@@ -3,6 +3,7 @@ package hcpcore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -191,4 +192,68 @@ func TestDeciderStepSeriesContextStops(t *testing.T) {
 		return
 	}
 	t.Fatal("no cancel landed mid-series")
+}
+
+func TestIssueInvoicesContextStopsAndRecordsNothing(t *testing.T) {
+	plan, err := NewPlan(PlanConfig{Code: "gpu", Currency: CurrencyConfig{Code: "USD"},
+		Meters:  []MeterConfig{{Code: "gpu_hours", Aggregation: "sum"}},
+		Charges: []PlanCharge{{MeterCode: "gpu_hours", ChargeConfig: ChargeConfig{Model: "standard", Amount: "2.49"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plan.Close()
+	l := NewMemoryLedger()
+	defer l.Close()
+	const customers = 20_000
+	events := make([]UsageEvent, customers)
+	subs := make([]Subscription, customers)
+	for i := range events {
+		c := fmt.Sprintf("c%05d", i)
+		events[i] = UsageEvent{EventID: "e", CustomerID: c, MeterCode: "gpu_hours", Quantity: "3", Timestamp: "2026-11-02T00:00:00Z"}
+		subs[i] = Subscription{CustomerID: c, Start: "2026-11-01"}
+	}
+	if _, err := l.Ingest(events); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	if _, err := l.IssueInvoicesContext(ctx, plan, subs, "2026-11-30T00:00:00Z"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("IssueInvoicesContext(past deadline) = %v", err)
+	}
+	// Cancel mid-way: later and later until a cancel lands while the invoices are being built.
+	landed := false
+	for _, delay := range []time.Duration{5 * time.Millisecond, 20 * time.Millisecond, 80 * time.Millisecond, 300 * time.Millisecond} {
+		ctx, cancelledAt := cancelSoon(delay)
+		invs, err := l.IssueInvoicesContext(ctx, plan, subs, "2026-11-30T00:00:00Z")
+		returned := time.Now()
+		if err == nil {
+			if len(invs) != customers {
+				t.Fatalf("%d invoices for %d subscriptions", len(invs), customers)
+			}
+			t.Skipf("all %d invoices were issued before a cancel after %v", customers, delay)
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("IssueInvoicesContext = %v, want context.Canceled", err)
+		}
+		if latency := returned.Sub(cancelledAt()); latency > cancelBound {
+			t.Fatalf("returned %v after cancel", latency)
+		} else {
+			t.Logf("issue invoices: returned %v after a cancel at %v", latency, delay)
+		}
+		landed = true
+		break
+	}
+	if !landed {
+		t.Fatal("no cancel landed")
+	}
+	// Nothing was recorded: the same invoices can be issued now, uncancelled.
+	for _, c := range []string{"c00000", fmt.Sprintf("c%05d", customers-1)} {
+		if got, err := l.Invoices(c); err != nil || len(got) != 0 {
+			t.Fatalf("a cancelled run recorded %s's invoices: %v, %v", c, got, err)
+		}
+	}
+	invs, err := l.IssueInvoicesContext(context.Background(), plan, subs[:3], "2026-11-30T00:00:00Z")
+	if err != nil || len(invs) != 3 || invs[0].Subtotal != "7.47" {
+		t.Fatalf("IssueInvoices after the cancel = %+v, %v", invs, err)
+	}
 }

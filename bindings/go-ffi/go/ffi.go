@@ -31,9 +31,10 @@
 // keeps the default). NewRouterJSON, NewFleetJSON, NewPlanJSON, NewChargeJSON, ... take the JSON
 // text itself.
 //
-// Calls that can run long take a context.Context (Fleet.RunContext, SyntheticSeries,
-// ReplaySeries, Decider.StepSeriesContext): when it is done the library stops between two units
-// of work and the call returns an error wrapping ctx.Err(); the handle stays usable.
+// Calls that can run long take a context.Context (Fleet.RunContext, SyntheticSeries, ReplaySeries,
+// Decider.StepSeriesContext, Ledger.IssueInvoicesContext): when it is done the library stops
+// between two units of work and the call returns an error wrapping ctx.Err(); the handle stays
+// usable.
 //
 // # Building
 //

@@ -986,6 +986,23 @@ char *hcp_ledger_issue_invoices(const hcp_ledger_t *ledger,
                                 hcp_error_t **err);
 
 /*
+ hcp_ledger_issue_invoices, checking `cancel` (NULL: not cancellable) before each
+ subscription's invoice: when it was cancelled meanwhile, nothing is recorded, and the call
+ returns NULL with no error and sets `*cancelled` (NULL: not told).
+
+ # Safety
+ As hcp_ledger_issue_invoices; `cancel` NULL or a live flag that outlives the call; `cancelled`
+ NULL or writable.
+ */
+char *hcp_ledger_issue_invoices_cancellable(const hcp_ledger_t *ledger,
+                                            const hcp_plan_t *plan,
+                                            const char *subscriptions_json,
+                                            const char *at,
+                                            const hcp_cancel_t *cancel,
+                                            bool *cancelled,
+                                            hcp_error_t **err);
+
+/*
  The customer's issued invoices (JSON array, owned), oldest first.
 
  # Safety
