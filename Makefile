@@ -10,6 +10,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 NODE_DIR := bindings/node
 GO_DIR   := bindings/go-ffi/go
+DASH_DIR := examples/dashboard
 CARGO  ?= cargo
 export CARGO_TERM_PROGRESS_WHEN = never
 # Every build names the host triple, as napi-rs's build does, so that the core and its
@@ -21,8 +22,8 @@ RELEASE_DIR := $(CURDIR)/target/$(HOST_TRIPLE)/release
 export PKG_CONFIG_PATH := $(RELEASE_DIR)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
-        python-test node-test node-package-test go-test go-package-test go-service-test serve check-generated \
-        readme-test tree-snapshot tree-check clean
+        python-test node-test node-package-test go-test go-package-test go-service-test serve check-generated readme-test \
+        tree-snapshot tree-check clean dashboard dashboard-test dashboard-screenshot chromium wheel python-package-test sdist-check baseline-cpu-test crate-package-test
 
 help:
 	@echo "make demo   — replay real ERCOT + Bitcoin history for a reference site; writes out/site_report.html"
@@ -30,20 +31,33 @@ help:
 	@echo "make bench  — criterion benches and the cross-language comparisons (see benches/RESULTS.md)"
 	@echo "make serve  — the Go API service on 127.0.0.1:8080 with the demo keys (examples/go-service/README.md)"
 	@echo "make exporters — a simulated fleet as dcgm-exporter, miner metrics and cgminer APIs (examples/exporters)"
+	@echo "make dashboard — the live web dashboard of the reference site on http://127.0.0.1:3001/ (examples/dashboard)"
 
 # ---------------------------------------------------------------- set-up -----------------------
 
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.5,<2" numpy pytest mypy pandas ruff hypothesis pyasic prometheus_client
+	$(PY) -m pip install -q "maturin>=1.10,<2" numpy pytest mypy pandas ruff hypothesis pyasic prometheus_client \
+	  matplotlib nbclient nbformat ipykernel
 	touch $@
 
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed
+$(DASH_DIR)/node_modules/.installed: $(DASH_DIR)/package.json $(DASH_DIR)/package-lock.json
+	cd $(DASH_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's Chromium for the dashboard's browser test (browser downloads by npm packages fail here).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+setup: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed $(DASH_DIR)/node_modules/.installed
 
 # Release builds of the three bindings (they share one release build of the core).
 python: $(VENV)/.installed
@@ -60,6 +74,38 @@ go:
 	printf 'libdir=%s\nName: hcpcore\nDescription: hcpcore C ABI (static)\nVersion: %s\nLibs: -L$${libdir} -lhcp_ffi -lm -ldl -lpthread\nCflags:\n' \
 	  "$(RELEASE_DIR)" "$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)" > $(RELEASE_DIR)/pkgconfig/hcpcore.pc
 	cd $(GO_DIR) && go mod download
+
+# The Python wheel and sdist into out/dist/. `-i` names the interpreter by the same absolute path
+# that `maturin develop` uses, so that pyo3 is not rebuilt between the two (its build script
+# watches PYO3_PYTHON). The platform tag: maturin audits the extension as auditwheel does and
+# refuses a tag the binary does not meet. Built on this machine (glibc 2.36) it needs glibc 2.34
+# (pthread_* and dl* moved into libc then), hence manylinux_2_34; `--auditwheel check` fails the
+# build rather than bundle a shared library. A wheel for older systems is built where glibc is
+# older (the manylinux_2_28 container) or with zig (`pip install ziglang`, then
+# PY_WHEEL_FLAGS="--zig" PY_WHEEL_COMPAT=manylinux_2_17). The code runs on any x86-64 CPU: no
+# target-cpu is set, and the core picks its AVX2+FMA kernels at run time (core/src/simd.rs).
+DIST := out/dist
+PY_WHEEL_COMPAT ?= manylinux_2_34
+PY_WHEEL_FLAGS ?=
+wheel: $(VENV)/.installed
+	mkdir -p $(DIST)
+	rm -f $(DIST)/hcpcore-*.whl $(DIST)/hcpcore-*.tar.gz
+	cd bindings/python && ../../$(VENV)/bin/maturin build --release -q -i $(CURDIR)/$(PY) \
+	  --compatibility $(PY_WHEEL_COMPAT) --auditwheel check $(PY_WHEEL_FLAGS) --out $(CURDIR)/$(DIST)
+	cd bindings/python && ../../$(VENV)/bin/maturin sdist --out $(CURDIR)/$(DIST)
+	@ls -1 $(DIST)/hcpcore-*
+
+# The wheel as a user gets it: installed with pandas into a fresh virtualenv in a temporary folder,
+# then imported and used there with no repository path on sys.path (py.typed, stubs, licence
+# metadata, docstrings; mypy --strict over tests/typecheck_usage.py against the installed
+# package); the sdist holds the core crate. bindings/python/packaging/check_package.py says more.
+python-package-test: wheel
+	$(PY) bindings/python/packaging/check_package.py --dist $(DIST) --repo $(CURDIR)
+
+# The sdist builds on its own: a wheel compiled from the unpacked archive in a temporary folder
+# with a fresh target directory (a full release build of the core: minutes; not part of `test`).
+sdist-check: wheel
+	$(PY) bindings/python/packaging/check_package.py --dist $(DIST) --repo $(CURDIR) --build-sdist
 
 header:
 	$(CARGO) run -q -p hcp-header-gen -- write
@@ -80,9 +126,16 @@ serve: go
 	  exec ../../out/go-service -keys keys.example.json -site ../site.json -data ../../data/market \
 	  -billing billing.example.json -ledger ../../out/service-ledger.db $(SERVE_FLAGS)
 
+# The live dashboard (examples/dashboard/README.md): the reference site at 3600x real time.
+# DASHBOARD_ARGS passes more options, e.g. DASHBOARD_ARGS="--speed 900 --scenario volatile".
+DASHBOARD_PORT ?= 3001
+DASHBOARD_ARGS ?=
+dashboard: node $(DASH_DIR)/node_modules/.installed
+	cd $(DASH_DIR) && node server.mjs --port $(DASHBOARD_PORT) $(DASHBOARD_ARGS)
+
 # ---------------------------------------------------------------- test -------------------------
 
-test: tree-snapshot lint rust-test loom python-test node-test node-package-test go-test go-package-test go-service-test check-generated examples exporters-test readme-test tree-check
+test: tree-snapshot lint rust-test loom python-test python-package-test node-test node-package-test go-test go-package-test go-service-test check-generated examples exporters-test dashboard-test readme-test baseline-cpu-test crate-package-test tree-check
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
@@ -112,6 +165,15 @@ node-test: node
 # The npm package as a user installs it: npm pack, a fresh project, CJS / ESM / TypeScript.
 node-package-test: node
 	$(NODE_DIR)/package-check/check.sh
+# The dashboard in headless Chromium (playwright-core): both views, live updates, controls; saves
+# a screenshot to out/dashboard.png (make dashboard-screenshot refreshes the README's docs/dashboard.png).
+dashboard-test: node chromium $(DASH_DIR)/node_modules/.installed
+	mkdir -p out
+	cd $(DASH_DIR) && CHROMIUM_PATH="$$(command -v chromium)" DASHBOARD_SCREENSHOT=$(CURDIR)/out/dashboard.png node --test test/
+dashboard-screenshot: out/.dashboard-test-ran
+	cp out/dashboard.png docs/dashboard.png
+out/.dashboard-test-ran: dashboard-test
+	touch $@
 
 go-test: go
 	cd $(GO_DIR) && go vet ./... && go test -count=1 ./...
@@ -159,12 +221,30 @@ fuzz: fuzz-go fuzz-node fuzz-python
 # The checked-in C header and index.d.ts must be what the build generates.
 check-generated: node
 	$(CARGO) run -q -p hcp-header-gen -- check
+	@cmp -s LICENSE bindings/go-ffi/go/LICENSE || { echo "bindings/go-ffi/go/LICENSE (the Go module's copy) differs from LICENSE"; exit 1; }
 	@if ! cmp -s $(NODE_DIR)/index.d.ts $(NODE_DIR)/.index.d.ts.checked-in; then \
 	  diff -u $(NODE_DIR)/.index.d.ts.checked-in $(NODE_DIR)/index.d.ts | head -40; \
 	  echo "bindings/node/index.d.ts differed from the build's output (now regenerated): commit it"; exit 1; fi
 	@if ! cmp -s $(NODE_DIR)/hcp.mjs $(NODE_DIR)/.hcp.mjs.checked-in; then \
 	  diff -u $(NODE_DIR)/.hcp.mjs.checked-in $(NODE_DIR)/hcp.mjs | head -40; \
 	  echo "bindings/node/hcp.mjs differed from scripts/gen-esm.cjs's output (now regenerated): commit it"; exit 1; fi
+
+# One build runs on every x86-64 CPU: the core's unit tests (the batch kernels among them, checked
+# against the per-device functions) run on an emulated CPU without AVX (qemu64), where the run-time
+# dispatch must pick the baseline path, and natively, where it picks AVX2+FMA if the CPU has them.
+baseline-cpu-test:
+	@if [ "$$(uname -m)" != x86_64 ]; then echo "baseline-cpu-test: x86-64 only, skipped"; exit 0; fi; \
+	command -v qemu-x86_64 >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user >/dev/null; fi; }; \
+	bin=$$($(CARGO) test -q --release -p hcpcore --lib --no-run --message-format=json \
+	  | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1); \
+	HCPCORE_EXPECT_SIMD_LEVEL=baseline qemu-x86_64 -cpu qemu64 $$bin -q --test-threads 2 && \
+	$$bin -q --nocapture dispatch_level_is_known | grep "simd level"
+
+# The Rust crate as crates.io would take it: `cargo package` builds the packed crate on its own.
+crate-package-test:
+	$(CARGO) package -q -p hcpcore --allow-dirty
 
 # Every snippet of README.md runs as a user would run it (the Rust one as a doctest in rust-test).
 readme-test: python node go
@@ -182,6 +262,7 @@ tree-check:
 # Every language's example runs end to end, so none of them rots.
 examples: python node go
 	$(PY) examples/python/what_if.py > /dev/null
+	$(PY) examples/python/run_notebooks.py
 	cd examples/node && npm ci --no-audit --no-fund --loglevel=error && node site_dashboard.mjs > /dev/null
 	@if [ -d examples/go ]; then cd examples/go && go run . > /dev/null; fi
 	@echo "examples: all ran"
@@ -217,4 +298,4 @@ bench: python node go
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV) $(NODE_DIR)/node_modules out
+	rm -rf $(VENV) $(NODE_DIR)/node_modules $(DASH_DIR)/node_modules out

@@ -283,6 +283,30 @@ export declare class Router {
   get closed(): boolean
 }
 
+/**
+ * Replicas of one model on simulated H100s serving a request stream:
+ * `new Server(new H100('sxm'), { params: 8e9, bytesPerParam: 2 }, { maxBatch: 256, seed: 1 })`.
+ */
+export declare class Server {
+  /**
+   * `config`: `{ maxBatch, maxTokensPerStep, tensorParallel, replicas, memoryUtilization,
+   * kvBlockTokens, dispatch: 'least_requests' | 'least_tokens' | 'round_robin', seed,
+   * stepOverheadSeconds, ttftSloSeconds, tpotSloSeconds, sampleSeconds, inletC, switches }`.
+   */
+  constructor(gpu: H100, model: ModelSpecInit, config?: any | undefined | null)
+  /** Serves the requests (arrivals in time order, token counts ≥ 1). */
+  run(arrivalSeconds: Float64Array | Array<number>, promptTokens: Float64Array | Array<number>, outputTokens: Float64Array | Array<number>, options?: RunOptions | undefined | null): ServeRun
+  /**
+   * The aggregate model of a mean load: `{ arrivalRatePerSecond, meanPromptTokens,
+   * meanOutputTokens, intervalSeconds }`.
+   */
+  aggregate(load: any): any
+  /** KV-cache capacity of one replica, tokens. */
+  kvCapacityTokens(): number
+  /** The configuration in force (camelCase keys). */
+  config(): any
+}
+
 /** A site: device groups, a power cap and terms. */
 export declare class Site {
   constructor(devices: Array<DeviceGroupInit>, capKw: number, termsInit?: TermsInit | undefined | null)
@@ -346,6 +370,12 @@ export interface AssignmentColumns {
   /** Workloads preempted, over the whole batch. */
   preemptedWorkloadIds: Array<number>
 }
+
+/**
+ * The shipped Azure LLM inference trace of 2023, `'conv'` or `'code'` (CC-BY 4.0, Patel et al.,
+ * "Splitwise", ISCA 2024).
+ */
+export declare function azureTrace(which: string): RequestArrays
 
 /** The most profitable action at this snapshot, ignoring switching costs. */
 export declare function bestAction(model: string | DeviceModel, market: Market, termsInit?: TermsInit | undefined | null): ActionValue
@@ -703,10 +733,75 @@ export declare function paybackDays(hardwareUsd: number, profitUsdPerDay: number
 /** The real history in `directory` from `start`, sampled `steps` times `dtSeconds` apart. */
 export declare function replayMarket(directory: string, start: string, steps: number, dtSeconds: number): MarketColumns
 
+/** Request columns: arrival times (s) and token counts as Float64Arrays. */
+export interface RequestArrays {
+  arrivalSeconds: Float64Array
+  promptTokens: Float64Array
+  outputTokens: Float64Array
+}
+
 export declare function roi(hardwareUsd: number, profitUsdPerDay: number, days: number): number
 
 /** Rounds a decimal amount to the currency's minor unit (`half_away_from_zero` or `half_even`). */
 export declare function roundAmount(amount: string | number, currency: string, rounding?: string | undefined | null): string
+
+/** Optional per-request columns of a run. */
+export interface RunOptions {
+  /** Priority 1 (first) … 10 per request. */
+  priority?: Float64Array | Array<number>
+  /** TTFT objective per request, s. */
+  ttftSloSeconds?: Float64Array | Array<number>
+  /** Mean-TPOT objective per request, s. */
+  tpotSloSeconds?: Float64Array | Array<number>
+  /** Tenant of each request (0..=4294967295): `tenants` then holds a summary per tenant. */
+  tenant?: Float64Array | Array<number>
+}
+
+/**
+ * A trace scaled to a mean rate and stretched with a diurnal/weekly profile: `rule` is
+ * `{ meanRatePerSecond, durationSeconds, diurnalAmplitude, peakHour, weekendFactor, startWeekday }`.
+ */
+export declare function scaleTrace(arrivalSeconds: Float64Array | Array<number>, promptTokens: Float64Array | Array<number>, outputTokens: Float64Array | Array<number>, rule?: any | undefined | null): RequestArrays
+
+/**
+ * A serving run: per-request columns in input order, the headline figures, the series, the
+ * switches played and the full summary (with p50/p90/p99 of each latency).
+ */
+export interface ServeRun {
+  replica: Uint32Array
+  queueSeconds: Float64Array
+  ttftSeconds: Float64Array
+  tpotSeconds: Float64Array
+  e2eSeconds: Float64Array
+  /** 1 where the request met its TTFT and TPOT objectives. */
+  sloMet: Uint8Array
+  preemptions: Uint32Array
+  requests: number
+  durationSeconds: number
+  outputTokensPerSecond: number
+  meanPowerWatts: number
+  energyJoules: number
+  joulesPerOutputToken: number
+  goodputRequestsPerSecond: number
+  sloAttainment: number
+  series: ServeSeries
+  switches: any
+  summary: any
+  /** Per-tenant totals (empty without a tenant column). */
+  tenants: any
+}
+
+/** Per-replica series (replica-major rows). */
+export interface ServeSeries {
+  timeSeconds: Float64Array
+  replica: Uint32Array
+  batchSize: Float64Array
+  outputTokensPerSecond: Float64Array
+  prefillTokensPerSecond: Float64Array
+  powerWatts: Float64Array
+  energyJoules: Float64Array
+  kvUsedFraction: Float64Array
+}
 
 /** A site plan at one market snapshot, with its expected economics per hour. */
 export interface SitePlan {
@@ -826,6 +921,13 @@ export interface SwitchPolicyInit {
 
 /** A seeded synthetic market: `steps` points `dtSeconds` apart (`config`: SyntheticConfig fields). */
 export declare function syntheticMarket(seed: number, steps: number, dtSeconds: number, config?: any | undefined | null): MarketColumns
+
+/**
+ * A seeded synthetic stream: `{ ratePerSecond, requests, burstiness, prompt, output, seed }`
+ * (`prompt`/`output`: `{ kind: 'fixed', tokens }`, `{ kind: 'uniform', min, max }` or
+ * `{ kind: 'log_normal', median, sigma, max }`).
+ */
+export declare function syntheticRequests(stream?: any | undefined | null): RequestArrays
 
 /**
  * Site terms; every field optional (defaults: no pool fee, PUE 1, GPUs rented 100 % of hours,

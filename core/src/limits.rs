@@ -14,6 +14,15 @@ pub const MAX_FLEET_DEVICES: usize = 1 << 20;
 /// Most steps one market series or fleet run produces in one call.
 pub const MAX_STEPS: usize = 1 << 24;
 
+/// Most requests one serving run (`hcpcore::sim::serve`) or request generator takes or returns.
+pub const MAX_REQUESTS: usize = MAX_STEPS;
+
+/// Most prompt or output tokens of one request.
+pub const MAX_REQUEST_TOKENS: i64 = 1 << 24;
+
+/// Most replicas one serving run simulates.
+pub const MAX_REPLICAS: u32 = 4096;
+
 /// Most nesting levels of a config or override document (dicts, lists, JS objects, JSON)
 /// accepted at the language boundary.
 pub const MAX_DEPTH: usize = 64;

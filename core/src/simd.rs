@@ -6,16 +6,46 @@
 //! baseline. The loops it runs use no fused multiply-add (Rust never contracts `a * b + c`), so
 //! every level computes the same bits; only the vector width differs.
 
-/// Runs `kernel` compiled for the widest SIMD level this CPU supports. The closure is inlined into
-/// a function built for that level, so its loops (and the `#[inline]` functions it calls)
-/// vectorise for it.
+/// Runs `kernel` compiled for the widest SIMD level this CPU supports. Mark the closure
+/// `#[inline(always)]` (`dispatch(#[inline(always)] || ...)`): it is called from one function per
+/// level, and only when it is inlined into each is its loop compiled for that level (a closure
+/// left out of line runs baseline code on every CPU).
 #[inline(always)]
 pub(crate) fn dispatch<R>(kernel: impl FnOnce() -> R) -> R {
     pulp::Arch::new().dispatch(kernel)
 }
 
+/// The SIMD level [`dispatch`] uses on this CPU, by name (`"x86-64-v3"`, `"baseline"`, or the
+/// architecture's own level), for tests and diagnostics.
+#[allow(dead_code)]
+pub(crate) fn level() -> &'static str {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        match pulp::Arch::new() {
+            pulp::Arch::V3(_) => "x86-64-v3",
+            _ => "baseline",
+        }
+    }
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+    {
+        "baseline"
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    /// Names the level in the test output: `make baseline-cpu-test` runs these tests on an
+    /// emulated x86-64 CPU without AVX (qemu64) and expects `baseline` there.
+    #[test]
+    fn dispatch_level_is_known() {
+        let level = super::level();
+        println!("simd level: {level}");
+        if let Ok(want) = std::env::var("HCPCORE_EXPECT_SIMD_LEVEL") {
+            assert_eq!(level, want);
+        }
+        assert!(["x86-64-v3", "baseline"].contains(&level));
+    }
+
     #[test]
     fn dispatch_runs_the_kernel_once_and_returns_its_value() {
         let mut calls = 0;

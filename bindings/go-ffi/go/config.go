@@ -286,3 +286,49 @@ func SleepCommand() FleetCommand { return FleetCommand{Command: "sleep"} }
 
 // WakeCommand undoes a sleep (GPU to idle; miner hashes in normal mode).
 func WakeCommand() FleetCommand { return FleetCommand{Command: "wake"} }
+
+// ServeConfig configures a Server's replicas and run (hcp::sim::serve::ServeConfig; rules in
+// docs/serving.md). Defaults follow vLLM's; the zero value is the default server.
+type ServeConfig struct {
+	// MaxBatch is the most sequences running together on a replica (vLLM max_num_seqs). 0: 256.
+	MaxBatch uint32 `json:"max_batch,omitempty"`
+	// MaxTokensPerStep is the most tokens one step computes, decode tokens and prefill chunks
+	// together (vLLM max_num_batched_tokens), >= MaxBatch. 0: 8192.
+	MaxTokensPerStep uint32 `json:"max_tokens_per_step,omitempty"`
+	// TensorParallel is the GPUs per replica. 0: 1.
+	TensorParallel uint32 `json:"tensor_parallel,omitempty"`
+	// Replicas is the number of replicas, each with its own GPUs. 0: 1.
+	Replicas uint32 `json:"replicas,omitempty"`
+	// MemoryUtilization is the share of each card's memory the engine may use (vLLM
+	// gpu_memory_utilization). 0: 0.9.
+	MemoryUtilization float64 `json:"memory_utilization,omitempty"`
+	// KVBlockTokens is the KV-cache block size, tokens. 0: 16.
+	KVBlockTokens uint32 `json:"kv_block_tokens,omitempty"`
+	// Dispatch is the rule over replicas: "least_requests" (the default), "least_tokens" or
+	// "round_robin".
+	Dispatch string `json:"dispatch,omitempty"`
+	// Seed seeds the dispatch tie-break stream. Default 0.
+	Seed uint64 `json:"seed,omitempty"`
+	// StepOverheadSeconds is host time added to every step, s. Default 0.
+	StepOverheadSeconds float64 `json:"step_overhead_seconds,omitempty"`
+	// TTFTSLOSeconds is the time-to-first-token objective of a request given none, s. 0: 2.
+	TTFTSLOSeconds float64 `json:"ttft_slo_seconds,omitempty"`
+	// TPOTSLOSeconds is the mean time-per-output-token objective of a request given none, s.
+	// 0: 0.1.
+	TPOTSLOSeconds float64 `json:"tpot_slo_seconds,omitempty"`
+	// SampleSeconds is the interval of the per-replica series, s. 0: 1.
+	SampleSeconds float64 `json:"sample_seconds,omitempty"`
+	// InletC is the cooling inlet, °C; nil: the card's calibrated inlet.
+	InletC *float64 `json:"inlet_c,omitempty"`
+	// Switches are model switches to play.
+	Switches []ServeModelSwitch `json:"switches,omitempty"`
+}
+
+// ServeModelSwitch is a replica changing model at a given time.
+type ServeModelSwitch struct {
+	AtSeconds   float64   `json:"at_seconds"`             // when the switch is ordered, s (it starts after the step in flight)
+	Replica     uint32    `json:"replica"`                // replica index
+	Model       ModelSpec `json:"model"`                  // the model served afterwards
+	HostMemory  string    `json:"host_memory,omitempty"`  // "pinned" (the default) or "pageable"
+	WarmContext *bool     `json:"warm_context,omitempty"` // the serving process stays up; nil: true
+}

@@ -434,3 +434,46 @@ func TestPlanConfigRoundTrip(t *testing.T) {
 	_, err = l.PreviewInvoice(typed, Subscription{CustomerID: "acme", Start: "2026-11-01", Coupons: []Coupon{{Code: "X", CouponType: "bogus"}}}, "2026-11-05")
 	wantConfigField(t, "Coupon.CouponType", err, "coupons[0].coupon_type")
 }
+
+func TestServeConfigRoundTrip(t *testing.T) {
+	cfg := ServeConfig{MaxBatch: 64, MaxTokensPerStep: 4096, Replicas: 2, MemoryUtilization: 0.8, Dispatch: "round_robin", Seed: 3,
+		InletC: Float64(30), Switches: []ServeModelSwitch{{AtSeconds: 60, Replica: 1, Model: ModelSpec{Params: 8e9, BytesPerParam: 1}, WarmContext: Bool(false)}}}
+	text := `{"max_batch": 64, "max_tokens_per_step": 4096, "replicas": 2, "memory_utilization": 0.8, "dispatch": "round_robin", "seed": 3,
+		"inlet_c": 30, "switches": [{"at_seconds": 60, "replica": 1, "model": {"params": 8e9, "bytes_per_param": 1}, "warm_context": false}]}`
+	sameJSON(t, "ServeConfig", cfg, text)
+	gpu, err := NewH100("sxm", GPUSpecOverrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gpu.Close()
+	model := ModelSpec{Params: 8e9, BytesPerParam: 2}
+	typed, err := NewServer(gpu, model, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := NewServerJSON(gpu, model, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := NewServer(gpu, model, ServeConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, errA := typed.KVCapacityTokens()
+	b, errB := raw.KVCapacityTokens()
+	c, errC := plain.KVCapacityTokens()
+	if errA != nil || errB != nil || errC != nil || a != b || a == c {
+		t.Fatalf("KV capacity: typed %d %v, JSON %d %v, default %d %v", a, errA, b, errB, c, errC)
+	}
+	for _, c := range []struct {
+		cfg   ServeConfig
+		field string
+	}{
+		{ServeConfig{MaxBatch: 512, MaxTokensPerStep: 256}, "max_tokens_per_step"},
+		{ServeConfig{MemoryUtilization: 1.5}, "memory_utilization"},
+		{ServeConfig{InletC: Float64(math.NaN())}, "inlet_c"},
+	} {
+		_, err := NewServer(gpu, model, c.cfg)
+		wantConfigField(t, c.field, err, c.field)
+	}
+}

@@ -149,12 +149,15 @@ var (
 // The stated maximums (hcpcore::limits), checked by the Go side before it allocates and again by the
 // library: a count or length above its maximum, or a negative one, is ErrInvalidInput naming it.
 const (
-	MaxBatch        = C.HCP_MAX_BATCH         // items per batch call (submissions, dispatches, completions, events, batch columns)
-	MaxFleetDevices = C.HCP_MAX_FLEET_DEVICES // devices in one fleet or site
-	MaxSteps        = C.HCP_MAX_STEPS         // steps of one market series, fleet run or decider series
-	MaxDepth        = C.HCP_MAX_DEPTH         // nesting levels of a JSON document given to the library
-	MaxDTSeconds    = C.HCP_MAX_DT_SECONDS    // longest time step, seconds
-	MinDTSeconds    = C.HCP_MIN_DT_SECONDS    // shortest time step, seconds
+	MaxBatch         = C.HCP_MAX_BATCH          // items per batch call (submissions, dispatches, completions, events, batch columns)
+	MaxFleetDevices  = C.HCP_MAX_FLEET_DEVICES  // devices in one fleet or site
+	MaxSteps         = C.HCP_MAX_STEPS          // steps of one market series, fleet run or decider series
+	MaxRequests      = C.HCP_MAX_REQUESTS       // requests of one serving run or generated stream
+	MaxRequestTokens = C.HCP_MAX_REQUEST_TOKENS // prompt or output tokens of one request
+	MaxReplicas      = C.HCP_MAX_REPLICAS       // replicas of one serving run
+	MaxDepth         = C.HCP_MAX_DEPTH          // nesting levels of a JSON document given to the library
+	MaxDTSeconds     = C.HCP_MAX_DT_SECONDS     // longest time step, seconds
+	MinDTSeconds     = C.HCP_MIN_DT_SECONDS     // shortest time step, seconds
 )
 
 // checkCount refuses a negative count or one above max, naming field, before anything is allocated.

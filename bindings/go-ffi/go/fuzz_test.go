@@ -412,3 +412,34 @@ func FuzzBilling(f *testing.F) {
 		checkErr(t, "RoundAmount", err)
 	})
 }
+
+func FuzzServe(f *testing.F) {
+	f.Add(`{"max_batch": 8, "seed": 1}`, 8e9, 2.0, 0.0, 0.5, int64(100), int64(20), `{"seed": 1, "requests": 5}`)
+	f.Add(`{"replicas": 3, "memory_utilization": 0.2}`, 7e10, 1.0, 1.0, -1.0, int64(0), int64(-5), `{"burstiness": 40}`)
+	f.Add(`[1]`, -1.0, 9.0, 1e308, 5e-324, int64(1<<40), int64(1<<62), `{"requests": 1e30}`)
+	f.Fuzz(func(t *testing.T, config string, params, bpp, a0, a1 float64, p0, o0 int64, stream string) {
+		g, err := NewH100("sxm", GPUSpecOverrides{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		s, err := NewServerJSON(g, ModelSpec{Params: params, BytesPerParam: bpp}, config)
+		checkErr(t, "NewServer", err)
+		if err == nil {
+			r, err := s.Run(Requests{[]float64{a0, a1}, []int64{p0, small(p0, 1<<24, 4096) + 1}, []int64{o0, small(o0, 1<<24, 512) + 1}}, nil)
+			checkErr(t, "Run", err)
+			if err == nil {
+				checkFinite(t, "Run", r.Summary)
+			}
+			a, err := s.Aggregate(AggregateLoad{a0, float64(p0), float64(o0), a1})
+			checkErr(t, "Aggregate", err)
+			checkFinite(t, "Aggregate", a)
+		}
+		r, err := SyntheticRequests(stream)
+		checkErr(t, "SyntheticRequests", err)
+		if err == nil && len(r.ArrivalSeconds) > 0 {
+			_, err = ScaleTrace(r, `{"mean_rate_per_second": 5, "duration_seconds": 60}`)
+			checkErr(t, "ScaleTrace", err)
+		}
+	})
+}

@@ -18,6 +18,12 @@ pub const HCP_MAX_BATCH: usize = 1_048_576;
 pub const HCP_MAX_FLEET_DEVICES: usize = 1_048_576;
 /// Most steps one market series, fleet run or decider series covers (`hcpcore::limits::MAX_STEPS`).
 pub const HCP_MAX_STEPS: usize = 16_777_216;
+/// Most requests one serving run or request generator takes or returns (`hcpcore::limits::MAX_REQUESTS`).
+pub const HCP_MAX_REQUESTS: usize = 16_777_216;
+/// Most prompt or output tokens of one request (`hcpcore::limits::MAX_REQUEST_TOKENS`).
+pub const HCP_MAX_REQUEST_TOKENS: i64 = 16_777_216;
+/// Most replicas one serving run simulates (`hcpcore::limits::MAX_REPLICAS`).
+pub const HCP_MAX_REPLICAS: u32 = 4096;
 /// Most nesting levels of a JSON document given to the library (`hcpcore::limits::MAX_DEPTH`).
 pub const HCP_MAX_DEPTH: usize = 64;
 /// Longest time step, seconds (`hcpcore::limits::MAX_DT_SECONDS`).
@@ -371,6 +377,9 @@ mod tests {
         assert_eq!(HCP_MAX_BATCH, limits::MAX_BATCH);
         assert_eq!(HCP_MAX_FLEET_DEVICES, limits::MAX_FLEET_DEVICES);
         assert_eq!(HCP_MAX_STEPS, limits::MAX_STEPS);
+        assert_eq!(HCP_MAX_REQUESTS, limits::MAX_REQUESTS);
+        assert_eq!(HCP_MAX_REQUEST_TOKENS, limits::MAX_REQUEST_TOKENS);
+        assert_eq!(HCP_MAX_REPLICAS, limits::MAX_REPLICAS);
         assert_eq!(HCP_MAX_DEPTH, limits::MAX_DEPTH);
         assert_eq!(HCP_MAX_DT_SECONDS, limits::MAX_DT_SECONDS);
         assert_eq!(HCP_MIN_DT_SECONDS, limits::MIN_DT_SECONDS);

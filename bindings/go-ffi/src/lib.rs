@@ -19,6 +19,7 @@ pub mod checks;
 pub mod econ;
 pub mod errors;
 pub mod router;
+pub mod serve;
 pub mod sim;
 
 /// Version of this C ABI. The Go package checks it at init and refuses a mismatched library.

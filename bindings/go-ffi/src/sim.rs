@@ -15,7 +15,7 @@ use crate::errors::{free_box, guard, guard_plain, handle, hcp_error_t, slice_arg
 
 /// A simulated H100 (opaque). Not safe for concurrent use: the Go wrapper serialises calls.
 pub struct hcp_h100_t {
-    inner: H100,
+    pub(crate) inner: H100,
 }
 
 /// A simulated fleet (opaque). Not safe for concurrent use: the Go wrapper serialises calls.

@@ -14,6 +14,7 @@ mod econ;
 mod errors;
 mod results;
 mod router;
+mod serve;
 mod sim;
 
 use napi_derive::napi;

@@ -15,7 +15,7 @@ use crate::errors::{invalid_input, IntoJs, Result};
 use hcpcore::limits::{MAX_FLEET_DEVICES, MAX_STEPS};
 
 /// camelCase keys → snake_case, recursively (JS options to core serde structs).
-fn snake_keys(v: Value) -> Value {
+pub(crate) fn snake_keys(v: Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
             m.into_iter()
@@ -40,7 +40,7 @@ fn snake_keys(v: Value) -> Value {
 
 /// snake_case keys → camelCase, recursively (core results to JS objects). Keys with spaces
 /// (cgminer's `"GHS 5s"`) are left alone.
-fn camel_keys(v: Value) -> Value {
+pub(crate) fn camel_keys(v: Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
             m.into_iter()
@@ -76,7 +76,7 @@ fn from_js<T: serde::de::DeserializeOwned>(v: Option<args::Value>, what: &str) -
     from_json(v, what)
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {
     serde_json::from_value(v).map_err(|e| invalid_input(what, e))
 }
 
@@ -110,7 +110,7 @@ pub struct LayerShapesInit {
     pub kv_heads: f64,
 }
 
-fn model_init(m: &ModelSpecInit) -> Result<ModelSpec> {
+pub(crate) fn model_init(m: &ModelSpecInit) -> Result<ModelSpec> {
     ModelSpec {
         params: m.params,
         bytes_per_param: m.bytes_per_param.unwrap_or(2.0),
@@ -177,7 +177,7 @@ pub struct SwitchInit {
 /// One simulated H100: `new H100('sxm')`.
 #[napi(js_name = "H100")]
 pub struct H100 {
-    inner: CoreH100,
+    pub(crate) inner: CoreH100,
 }
 
 #[napi]

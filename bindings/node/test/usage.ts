@@ -64,3 +64,11 @@ ledger.close()
 void cost
 void fresh
 void total
+// serving: a replica of an 8B model on an H100 serving the Azure conversational trace.
+const server = new hcp.Server(new hcp.H100('sxm'), { params: 8e9, bytesPerParam: 2 }, { maxBatch: 256, seed: 1 })
+const conv: hcp.RequestArrays = hcp.azureTrace('conv')
+const served: hcp.ServeRun = server.run(conv.arrivalSeconds.subarray(0, 10), conv.promptTokens.subarray(0, 10), conv.outputTokens.subarray(0, 10))
+const ttft: Float64Array = served.ttftSeconds
+const watts: number = served.meanPowerWatts
+void ttft
+void watts

@@ -29,9 +29,14 @@ use serde_json::Value;
 use crate::errors::{internal, invalid_input, invalid_type};
 
 static RECORD: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static RECORDS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 fn record_class(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
     RECORD.import(py, "hcpcore._record", "Record")
+}
+
+fn records_class(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    RECORDS.import(py, "hcpcore._record", "Records")
 }
 
 /// Wraps a dict as a `Record` (the class is looked up once and cached).
@@ -39,7 +44,8 @@ pub fn record<'py>(py: Python<'py>, d: Bound<'py, PyDict>) -> PyResult<Bound<'py
     record_class(py)?.call1((d,))
 }
 
-/// A JSON value as a Python object: objects → `Record`, arrays → list, numbers → int or float.
+/// A JSON value as a Python object: objects → `Record`, arrays → list (an array of objects →
+/// `Records`, a list that prints a summary and has `to_pandas()`), numbers → int or float.
 pub fn json_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match v {
         Value::Null => py.None().into_bound(py),
@@ -55,7 +61,11 @@ pub fn json_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>
             for item in items {
                 list.append(json_to_py(py, item)?)?;
             }
-            list.into_any()
+            if !items.is_empty() && items.iter().all(Value::is_object) {
+                records_class(py)?.call1((list,))?
+            } else {
+                list.into_any()
+            }
         }
         Value::Object(map) => {
             let dict = PyDict::new(py);

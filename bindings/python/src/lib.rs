@@ -12,6 +12,7 @@ mod convert;
 mod econ;
 mod errors;
 mod router;
+mod serve;
 mod sim;
 
 use pyo3::prelude::*;
@@ -23,12 +24,16 @@ fn _hcp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_BATCH", hcpcore::limits::MAX_BATCH)?;
     m.add("MAX_FLEET_DEVICES", hcpcore::limits::MAX_FLEET_DEVICES)?;
     m.add("MAX_STEPS", hcpcore::limits::MAX_STEPS)?;
+    m.add("MAX_REQUESTS", hcpcore::limits::MAX_REQUESTS)?;
+    m.add("MAX_REQUEST_TOKENS", hcpcore::limits::MAX_REQUEST_TOKENS)?;
+    m.add("MAX_REPLICAS", hcpcore::limits::MAX_REPLICAS)?;
     m.add("MAX_DEPTH", hcpcore::limits::MAX_DEPTH)?;
     m.add("MAX_DT_SECONDS", hcpcore::limits::MAX_DT_SECONDS)?;
     m.add("MIN_DT_SECONDS", hcpcore::limits::MIN_DT_SECONDS)?;
     econ::register(m)?;
     router::register(m)?;
     sim::register(m)?;
+    serve::register(m)?;
     billing::register(m)?;
     Ok(())
 }

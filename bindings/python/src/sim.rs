@@ -25,7 +25,7 @@ type Any<'py> = Bound<'py, PyAny>;
 #[pyclass(name = "ModelSpec", module = "hcpcore", frozen)]
 #[derive(Clone)]
 pub struct PyModelSpec {
-    inner: ModelSpec,
+    pub(crate) inner: ModelSpec,
 }
 
 #[pymethods]
@@ -90,7 +90,7 @@ impl PyModelSpec {
 }
 
 /// A `ModelSpec` or a dict with its fields.
-fn model_arg(v: &Bound<'_, PyAny>) -> PyResult<ModelSpec> {
+pub(crate) fn model_arg(v: &Bound<'_, PyAny>) -> PyResult<ModelSpec> {
     if let Ok(m) = v.cast::<PyModelSpec>() {
         return Ok(m.get().inner);
     }
@@ -131,7 +131,7 @@ fn overrides_json(v: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
 /// One simulated H100 (`hcpcore.sim.H100("sxm")`).
 #[pyclass(name = "H100", module = "hcpcore")]
 pub struct PyH100 {
-    inner: H100,
+    pub(crate) inner: H100,
 }
 
 #[pymethods]

@@ -191,6 +191,12 @@ ROUTER_CONFIG_KEYS = ["workload_types", "aging_seconds", "placement_weights", "m
 SYNTH_KEYS = ["btc_usd", "btc_drift_per_year", "btc_volatility_per_sqrt_year", "btc_jumps_per_year", "btc_jump_sd",
               "difficulty", "height", "blocks_into_epoch", "hashrate_growth_per_year", "fees_btc_per_block",
               "electricity_mean_usd_per_mwh", "spikes_per_day", "spike_half_life_hours"]  # fmt: skip
+SERVE_KEYS = ["max_batch", "max_tokens_per_step", "tensor_parallel", "replicas", "memory_utilization",
+              "kv_block_tokens", "dispatch", "seed", "step_overhead_seconds", "ttft_slo_seconds", "tpot_slo_seconds",
+              "sample_seconds", "inlet_c", "switches"]  # fmt: skip
+STREAM_KEYS = ["rate_per_second", "requests", "burstiness", "prompt", "output", "seed"]
+SCALE_KEYS = ["mean_rate_per_second", "duration_seconds", "diurnal_amplitude", "peak_hour", "weekend_factor",
+              "start_weekday"]  # fmt: skip
 FLEET_KEYS = ["dt_seconds", "seed", "ambient_c", "record_every_steps", "settle_every_seconds", "faults", "pool",
               "host_memory", "kv_context_tokens"]  # fmt: skip
 
@@ -304,6 +310,21 @@ ENTRIES: list[Entry] = [
           args={"directory": MARKET_DIR, "start": "2024-07-01T00:00:00Z", "steps": 10, "dt_seconds": 3600.0}),
     Entry("sim.miner_spec", _fn(hcp.sim.miner_spec), args={"model": "S21"}),
     Entry("sim.Fleet", _fn(Fleet), free_kwargs=FLEET_KEYS),
+    Entry("sim.Server", _fn(hcp.sim.Server), args={"gpu": H100("sxm"), "model": SPEC}, free_kwargs=SERVE_KEYS),
+    Entry("Server.run", _m("run"),
+          args={"arrival_seconds": np.array([0.0, 0.5]), "prompt_tokens": np.array([100, 20]),
+                "output_tokens": np.array([10, 3])},
+          kwargs={"priority": None, "ttft_slo_seconds": None, "tpot_slo_seconds": None},
+          setup=lambda: hcp.sim.Server(H100("sxm"), SPEC)),  # fmt: skip
+    Entry("Server.aggregate", _m("aggregate"),
+          required={"arrival_rate_per_second": 5.0, "mean_prompt_tokens": 1000.0, "mean_output_tokens": 200.0,
+                    "interval_seconds": 60.0},
+          setup=lambda: hcp.sim.Server(H100("sxm"), SPEC)),  # fmt: skip
+    Entry("sim.azure_trace", _fn(hcp.sim.azure_trace), args={"which": "code"}),
+    Entry("sim.synthetic_requests", _fn(hcp.sim.synthetic_requests), free_kwargs=STREAM_KEYS),
+    Entry("sim.scale_trace", _fn(hcp.sim.scale_trace),
+          args={"arrival_seconds": np.array([0.0, 1.0, 2.0]), "prompt_tokens": np.array([5, 6, 7]),
+                "output_tokens": np.array([1, 2, 3])}, free_kwargs=SCALE_KEYS),  # fmt: skip
     Entry("Fleet.add_gpu", _m("add_gpu"), args={"variant": "sxm"}, setup=_fleet),
     Entry("Fleet.add_miner", _m("add_miner"), args={"model": "S21"}, setup=_fleet),
     Entry("Fleet.add_many", _m("add_many"), kwargs={"gpu_variant": "sxm", "gpus": 2, "miner_model": "S21", "miners": 2},
@@ -328,7 +349,12 @@ ENTRIES: list[Entry] = [
     Entry("billing.round_amount", _fn(hcp.billing.round_amount),
           args={"amount": Decimal("1.005"), "currency": "USD", "rounding": "half_even"}),  # fmt: skip
     Entry("billing.validate_event", _fn(hcp.billing.validate_event), args={"event": EVENT}),
-    Entry("billing.to_pandas", _fn(hcp.billing.to_pandas), args={"records": [EVENT]}),
+    Entry("billing.to_pandas", _fn(hcp.billing.to_pandas), args={"records": [EVENT]}, kwargs={"flatten_properties": True},
+          echoes_input=True),  # fmt: skip
+    Entry("Record.to_pandas", _m("to_pandas"), kwargs={"flatten_properties": False, "start": "2024-07-01"},
+          setup=lambda: hcp.sim.replay_market(MARKET_DIR, "2024-07-01T00:00:00Z", 10, 3600.0)),  # fmt: skip
+    Entry("Records.to_pandas", _m("to_pandas"), kwargs={"flatten_properties": True},
+          setup=lambda: hcp.Records([hcp.Record(EVENT)])),  # fmt: skip
     Entry("Charge.from_dict", _fn(Charge.from_dict), args={"config": CHARGE}),
     Entry("Charge.from_json", _fn(Charge.from_json), args={"text": '{"model": "standard", "amount": "1"}'}),
     Entry("Charge.amount", _m("amount"), args={"units": 12}, kwargs={"events": None},

@@ -58,4 +58,20 @@ plan = hcp.billing.Plan.from_dict(
     }
 )
 invoice: hcp.billing.Invoice = ledger.preview_invoice(plan, hcp.billing.Subscription("c", "2026-11-01"), "2026-11-02")
+events: hcp.Records[hcp.Record] = ledger.usage("c", ["m"])
+first_event: hcp.Record = events[0]
+issued: hcp.Records[hcp.billing.Invoice] = ledger.invoices("c")
+# to_pandas: typed as Any (pandas is optional and untyped), keyword-only options.
+usage_frame = events.to_pandas(flatten_properties=True)
+lines_frame = invoice.to_pandas()
+market_frame = hcp.sim.synthetic_market(1, 10, 60.0).to_pandas(start="2026-01-01")
+series_frame = series.to_pandas()
 ledger.close()
+
+
+def serve_usage() -> float:
+    server = hcp.sim.Server(hcp.sim.H100("sxm"), hcp.sim.ModelSpec(params=8e9, bytes_per_param=2), max_batch=256, seed=1)
+    arrivals, prompts, outputs = hcp.sim.azure_trace("conv")
+    result = server.run(arrival_seconds=arrivals[:10], prompt_tokens=prompts[:10], output_tokens=outputs[:10])
+    tokens_per_second: float = result.output_tokens_per_second
+    return tokens_per_second

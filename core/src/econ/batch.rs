@@ -130,41 +130,44 @@ pub fn miner_daily_batch(
     let DailyBatchOutput { revenue_usd_per_day, energy_cost_usd_per_day, profit_usd_per_day, breakeven_usd_per_kwh } =
         &mut out;
 
-    let ok = simd(|| match electricity_usd_per_kwh {
-        None => {
-            let price = market.electricity_usd_per_kwh();
-            let mut ok = true;
-            for i in 0..n {
-                let (ths, w) = (hashrate_ths[i], power_watts[i]);
-                ok &= in_band(ths, 0.0, L::MAX_HASHRATE_THS) & in_band(w, L::MIN_POWER_WATTS, L::MAX_POWER_WATTS);
-                let revenue = ths * usd_per_th_day;
-                let kwh = w * kwh_per_watt_day;
-                let cost = kwh * price;
-                revenue_usd_per_day[i] = revenue;
-                energy_cost_usd_per_day[i] = cost;
-                profit_usd_per_day[i] = revenue - cost;
-                breakeven_usd_per_kwh[i] = revenue / kwh;
+    let ok = simd(
+        #[inline(always)]
+        || match electricity_usd_per_kwh {
+            None => {
+                let price = market.electricity_usd_per_kwh();
+                let mut ok = true;
+                for i in 0..n {
+                    let (ths, w) = (hashrate_ths[i], power_watts[i]);
+                    ok &= in_band(ths, 0.0, L::MAX_HASHRATE_THS) & in_band(w, L::MIN_POWER_WATTS, L::MAX_POWER_WATTS);
+                    let revenue = ths * usd_per_th_day;
+                    let kwh = w * kwh_per_watt_day;
+                    let cost = kwh * price;
+                    revenue_usd_per_day[i] = revenue;
+                    energy_cost_usd_per_day[i] = cost;
+                    profit_usd_per_day[i] = revenue - cost;
+                    breakeven_usd_per_kwh[i] = revenue / kwh;
+                }
+                ok
             }
-            ok
-        }
-        Some(prices) => {
-            let mut ok = true;
-            for i in 0..n {
-                let (ths, w, price) = (hashrate_ths[i], power_watts[i], prices[i]);
-                ok &= in_band(ths, 0.0, L::MAX_HASHRATE_THS)
-                    & in_band(w, L::MIN_POWER_WATTS, L::MAX_POWER_WATTS)
-                    & in_band(price, 0.0, L::MAX_USD_PER_KWH);
-                let revenue = ths * usd_per_th_day;
-                let kwh = w * kwh_per_watt_day;
-                let cost = kwh * price;
-                revenue_usd_per_day[i] = revenue;
-                energy_cost_usd_per_day[i] = cost;
-                profit_usd_per_day[i] = revenue - cost;
-                breakeven_usd_per_kwh[i] = revenue / kwh;
+            Some(prices) => {
+                let mut ok = true;
+                for i in 0..n {
+                    let (ths, w, price) = (hashrate_ths[i], power_watts[i], prices[i]);
+                    ok &= in_band(ths, 0.0, L::MAX_HASHRATE_THS)
+                        & in_band(w, L::MIN_POWER_WATTS, L::MAX_POWER_WATTS)
+                        & in_band(price, 0.0, L::MAX_USD_PER_KWH);
+                    let revenue = ths * usd_per_th_day;
+                    let kwh = w * kwh_per_watt_day;
+                    let cost = kwh * price;
+                    revenue_usd_per_day[i] = revenue;
+                    energy_cost_usd_per_day[i] = cost;
+                    profit_usd_per_day[i] = revenue - cost;
+                    breakeven_usd_per_kwh[i] = revenue / kwh;
+                }
+                ok
             }
-            ok
-        }
-    });
+        },
+    );
     if ok {
         return Ok(());
     }
@@ -224,30 +227,33 @@ pub fn gpu_daily_batch(
     let market_price = market.electricity_usd_per_kwh();
     let DailyBatchOutput { revenue_usd_per_day, energy_cost_usd_per_day, profit_usd_per_day, breakeven_usd_per_kwh } =
         &mut out;
-    let ok = simd(|| {
-        let mut ok = true;
-        for i in 0..n {
-            let (tdp, idle, u) = (power_watts[i], idle_watts[i], utilisation[i]);
-            let price = match electricity_usd_per_kwh {
-                Some(e) => e[i],
-                None => market_price,
-            };
-            ok &= in_band(tdp, L::MIN_POWER_WATTS, L::MAX_POWER_WATTS)
-                & at_least(idle, 0.0)
-                & (idle <= tdp)
-                & unit(u)
-                & in_band(price, 0.0, L::MAX_USD_PER_KWH);
-            let revenue = usd_per_busy_day * u;
-            let kwh = (idle + u * (tdp - idle)) * kwh_per_watt_day;
-            let cost = kwh * price;
-            revenue_usd_per_day[i] = revenue;
-            energy_cost_usd_per_day[i] = cost;
-            profit_usd_per_day[i] = revenue - cost;
-            // kwh > 0 unless idle = 0 and u = 0, where the revenue is 0 too: break-even 0.
-            breakeven_usd_per_kwh[i] = if kwh > 0.0 { revenue / kwh } else { 0.0 };
-        }
-        ok
-    });
+    let ok = simd(
+        #[inline(always)]
+        || {
+            let mut ok = true;
+            for i in 0..n {
+                let (tdp, idle, u) = (power_watts[i], idle_watts[i], utilisation[i]);
+                let price = match electricity_usd_per_kwh {
+                    Some(e) => e[i],
+                    None => market_price,
+                };
+                ok &= in_band(tdp, L::MIN_POWER_WATTS, L::MAX_POWER_WATTS)
+                    & at_least(idle, 0.0)
+                    & (idle <= tdp)
+                    & unit(u)
+                    & in_band(price, 0.0, L::MAX_USD_PER_KWH);
+                let revenue = usd_per_busy_day * u;
+                let kwh = (idle + u * (tdp - idle)) * kwh_per_watt_day;
+                let cost = kwh * price;
+                revenue_usd_per_day[i] = revenue;
+                energy_cost_usd_per_day[i] = cost;
+                profit_usd_per_day[i] = revenue - cost;
+                // kwh > 0 unless idle = 0 and u = 0, where the revenue is 0 too: break-even 0.
+                breakeven_usd_per_kwh[i] = if kwh > 0.0 { revenue / kwh } else { 0.0 };
+            }
+            ok
+        },
+    );
     if ok {
         return Ok(());
     }
@@ -327,26 +333,32 @@ pub fn miner_curtail_batch(
     let (ths_col, w_col, sleep_col, price_col) =
         (&hashrate_ths[..n], &power_watts[..n], &sleep_watts[..n], &electricity_usd_per_kwh[..n]);
     let (mine, profit_col, be_col) = (&mut mine[..n], &mut profit_usd_per_hour[..n], &mut breakeven_usd_per_kwh[..n]);
-    let ok = simd(|| {
-        let mut ok = true;
-        for i in 0..n {
-            let (ths, w, sleep, price) = (ths_col[i], w_col[i], sleep_col[i], price_col[i]);
-            ok &= at_least(ths, 0.0) & above(w, 0.0) & at_least(sleep, 0.0) & (sleep <= w) & at_least(price, 0.0);
-            let revenue = ths * usd_per_th_hour;
-            let mine_kw = w * kw_per_watt;
-            let sleep_kw = sleep * kw_per_watt;
-            let held_kw = mine_kw - sleep_kw;
-            let mine_profit = revenue - mine_kw * price;
-            let sleep_profit = held_kw * credit_usd_per_kwh - sleep_kw * price;
-            // Ties go to mining, as best_action's do. Selects, not branches, so the loop vectorises.
-            let mines = mine_profit >= sleep_profit;
-            mine[i] = u8::from(mines);
-            profit_col[i] = if mines { mine_profit } else { sleep_profit };
-            let breakeven = (revenue - held_kw * credit_usd_per_kwh) / held_kw;
-            be_col[i] = if held_kw > 0.0 { breakeven } else { 0.0 };
-        }
-        ok
-    });
+    let ok = simd(
+        #[inline(always)]
+        || {
+            // The output slices as locals of the kernel: a `u8` store may alias anything, so slices
+            // reached through the closure's captures would be reloaded every iteration.
+            let (mine, profit_col, be_col) = (&mut *mine, &mut *profit_col, &mut *be_col);
+            let mut ok = true;
+            for i in 0..n {
+                let (ths, w, sleep, price) = (ths_col[i], w_col[i], sleep_col[i], price_col[i]);
+                ok &= at_least(ths, 0.0) & above(w, 0.0) & at_least(sleep, 0.0) & (sleep <= w) & at_least(price, 0.0);
+                let revenue = ths * usd_per_th_hour;
+                let mine_kw = w * kw_per_watt;
+                let sleep_kw = sleep * kw_per_watt;
+                let held_kw = mine_kw - sleep_kw;
+                let mine_profit = revenue - mine_kw * price;
+                let sleep_profit = held_kw * credit_usd_per_kwh - sleep_kw * price;
+                // Ties go to mining, as best_action's do. Selects, not branches, so the loop vectorises.
+                let mines = mine_profit >= sleep_profit;
+                mine[i] = u8::from(mines);
+                profit_col[i] = if mines { mine_profit } else { sleep_profit };
+                let breakeven = (revenue - held_kw * credit_usd_per_kwh) / held_kw;
+                be_col[i] = if held_kw > 0.0 { breakeven } else { 0.0 };
+            }
+            ok
+        },
+    );
     if ok {
         return Ok(());
     }

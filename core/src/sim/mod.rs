@@ -18,6 +18,7 @@ pub mod gpu;
 mod json;
 pub mod market;
 pub mod rng;
+pub mod serve;
 pub mod telemetry;
 
 pub use asic::miner::{Miner, MinerStatus, PoolConfig, ShareCounters};

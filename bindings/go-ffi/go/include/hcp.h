@@ -50,6 +50,21 @@
 #define HCP_MAX_STEPS 16777216
 
 /*
+ Most requests one serving run or request generator takes or returns (`hcpcore::limits::MAX_REQUESTS`).
+ */
+#define HCP_MAX_REQUESTS 16777216
+
+/*
+ Most prompt or output tokens of one request (`hcpcore::limits::MAX_REQUEST_TOKENS`).
+ */
+#define HCP_MAX_REQUEST_TOKENS 16777216
+
+/*
+ Most replicas one serving run simulates (`hcpcore::limits::MAX_REPLICAS`).
+ */
+#define HCP_MAX_REPLICAS 4096
+
+/*
  Most nesting levels of a JSON document given to the library (`hcpcore::limits::MAX_DEPTH`).
  */
 #define HCP_MAX_DEPTH 64
@@ -1908,6 +1923,98 @@ char *hcp_router_customer_workloads_json(const hcp_router_t *router,
  `router` live; `err` NULL or writable.
  */
 double hcp_router_now_seconds(const hcp_router_t *router, hcp_error_t **err);
+
+/*
+ KV-cache capacity of one replica in tokens, after checking the model fits (`OutOfMemory`
+ naming `model` otherwise) and the config; 0 on error.
+
+ # Safety
+ `gpu` live; `model_json` NUL-terminated; `config_json` NULL or NUL-terminated; `err` NULL or writable.
+ */
+uint64_t hcp_serve_kv_capacity_tokens(const hcp_h100_t *gpu,
+                                      const char *model_json,
+                                      const char *config_json,
+                                      hcp_error_t **err);
+
+/*
+ Serves `len` requests (arrival seconds, prompt and output tokens; `priority`, `ttft_slo_seconds`,
+ `tpot_slo_seconds` and `tenant` NULL or `len` entries) on replicas of `model_json` on `gpu`'s spec with
+ `config_json`. Writes the per-request columns (input order) into the seven output arrays of
+ `len` entries and returns `{"summary": …, "series": {columns}, "switches": […], "tenants": […]}`
+ as an owned
+ JSON string (NULL on error).
+
+ # Safety
+ `gpu` live; strings NUL-terminated (`config_json` may be NULL); every input pointer NULL with
+ `len` 0 or `len` readable elements (the optional ones may be NULL); every output pointer `len`
+ writable elements, not overlapping each other or the inputs; `err` NULL or writable.
+ */
+char *hcp_serve_run(const hcp_h100_t *gpu,
+                    const char *model_json,
+                    const char *config_json,
+                    const double *arrival_seconds,
+                    const int64_t *prompt_tokens,
+                    const int64_t *output_tokens,
+                    const int64_t *priority,
+                    const double *ttft_slo_seconds,
+                    const double *tpot_slo_seconds,
+                    const int64_t *tenant,
+                    size_t len,
+                    uint32_t *replica_out,
+                    double *queue_seconds_out,
+                    double *ttft_seconds_out,
+                    double *tpot_seconds_out,
+                    double *e2e_seconds_out,
+                    uint8_t *slo_met_out,
+                    uint32_t *preemptions_out,
+                    hcp_error_t **err);
+
+/*
+ The aggregate model of a mean load (`{"arrival_rate_per_second", "mean_prompt_tokens",
+ "mean_output_tokens", "interval_seconds"}`) as an owned JSON object.
+
+ # Safety
+ `gpu` live; strings NUL-terminated (`config_json` may be NULL); `err` NULL or writable.
+ */
+char *hcp_serve_aggregate_json(const hcp_h100_t *gpu,
+                               const char *model_json,
+                               const char *config_json,
+                               const char *load_json,
+                               hcp_error_t **err);
+
+/*
+ The shipped Azure LLM inference trace (`"conv"` or `"code"`) as an owned JSON object of three
+ columns (`arrival_seconds`, `prompt_tokens`, `output_tokens`).
+
+ # Safety
+ `which` NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_azure_trace_json(const char *which, hcp_error_t **err);
+
+/*
+ A trace of `len` requests scaled and stretched by `rule_json` (`{"mean_rate_per_second",
+ "duration_seconds", "diurnal_amplitude", "peak_hour", "weekend_factor", "start_weekday"}`), as
+ an owned JSON object of three columns.
+
+ # Safety
+ the three inputs NULL with `len` 0 or `len` readable elements; `rule_json` NULL or
+ NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_scale_trace_json(const double *arrival_seconds,
+                           const int64_t *prompt_tokens,
+                           const int64_t *output_tokens,
+                           size_t len,
+                           const char *rule_json,
+                           hcp_error_t **err);
+
+/*
+ A seeded synthetic stream (`{"rate_per_second", "requests", "burstiness", "prompt", "output",
+ "seed"}`) as an owned JSON object of three columns.
+
+ # Safety
+ `stream_json` NULL or NUL-terminated; `err` NULL or writable.
+ */
+char *hcp_synthetic_requests_json(const char *stream_json, hcp_error_t **err);
 
 /*
  Opens an H100 of `variant` (`"sxm"` / `"pcie"`), with optional spec overrides (JSON object or

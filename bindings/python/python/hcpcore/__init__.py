@@ -5,7 +5,7 @@ priority routing (:mod:`hcpcore.router`), billing (:mod:`hcpcore.billing`) and s
 The maths runs in Rust; this package converts arguments and maps errors.
 
 >>> import hcpcore as hcp
->>> hcpcore.econ.block_subsidy_btc(840_000)
+>>> hcp.econ.block_subsidy_btc(840_000)
 3.125
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from hcpcore import billing, econ, limits, models, router, sim
 from hcpcore._hcp import ABI_VERSION, DeviceModel, Market, __version__
+from hcpcore._record import Record, Records
 from hcpcore.errors import (
     CapacityExceededError,
     ClosedError,
@@ -32,6 +33,8 @@ __all__ = [
     "ABI_VERSION",
     "DeviceModel",
     "Market",
+    "Record",
+    "Records",
     "Router",
     "__version__",
     "billing",

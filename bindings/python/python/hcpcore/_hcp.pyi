@@ -9,13 +9,16 @@ from typing import Any, TypeAlias, final
 import numpy as np
 import numpy.typing as npt
 
-from hcpcore._record import Record
+from hcpcore._record import Record, Records
 
 __version__: str
 ABI_VERSION: int
 MAX_BATCH: int
 MAX_FLEET_DEVICES: int
 MAX_STEPS: int
+MAX_REQUESTS: int
+MAX_REQUEST_TOKENS: int
+MAX_REPLICAS: int
 MAX_DEPTH: int
 MAX_DT_SECONDS: float
 MIN_DT_SECONDS: float
@@ -122,7 +125,7 @@ def breakeven_btc_usd(model: _ModelArg, market: Market, **terms: float | None) -
 def breakeven_usd_per_kwh(model: _ModelArg, market: Market, **terms: float | None) -> float: ...
 def gpu_hourly(model: _ModelArg, market: Market, **terms: float | None) -> Record: ...
 def gpu_daily(model: _ModelArg, market: Market, **terms: float | None) -> Record: ...
-def action_values(model: _ModelArg, market: Market, **terms: float | None) -> list[Record]: ...
+def action_values(model: _ModelArg, market: Market, **terms: float | None) -> Records[Record]: ...
 def best_action(model: _ModelArg, market: Market, **terms: float | None) -> Record: ...
 
 @final
@@ -277,7 +280,7 @@ class Router:
         self, customer_id: str, weight: int = 1, max_gpus: int | None = None, max_queued: int | None = None
     ) -> None: ...
     def customer(self, customer_id: str) -> Record: ...
-    def customer_workloads(self, customer_id: str) -> list[Record]: ...
+    def customer_workloads(self, customer_id: str) -> Records[Record]: ...
     def now_seconds(self) -> float: ...
     def workload_types(self) -> list[str]: ...
     def device_count(self) -> int: ...
@@ -369,6 +372,43 @@ class Fleet:
 def synthetic_market(seed: int, steps: int, dt_seconds: float, **config: float) -> Record: ...
 def replay_market(directory: str, start: str, steps: int, dt_seconds: float) -> Record: ...
 def miner_spec(model: str) -> Record: ...
+
+# ---------------------------------------------------------------- sim.serve -----------------
+
+_FloatColumn: TypeAlias = npt.NDArray[np.float64] | npt.NDArray[np.int64] | Sequence[float]
+_IntColumn: TypeAlias = npt.NDArray[np.int64] | npt.NDArray[np.float64] | Sequence[int]
+_Requests: TypeAlias = tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+@final
+class Server:
+    def __new__(cls, gpu: H100, model: ModelSpec | dict[str, Any], **config: Any) -> Server: ...
+    def run(
+        self,
+        arrival_seconds: _FloatColumn,
+        prompt_tokens: _IntColumn,
+        output_tokens: _IntColumn,
+        *,
+        priority: _IntColumn | None = None,
+        ttft_slo_seconds: _FloatColumn | None = None,
+        tpot_slo_seconds: _FloatColumn | None = None,
+        tenant: _IntColumn | None = None,
+    ) -> Record: ...
+    def aggregate(
+        self,
+        *,
+        arrival_rate_per_second: float,
+        mean_prompt_tokens: float,
+        mean_output_tokens: float,
+        interval_seconds: float,
+    ) -> Record: ...
+    def kv_capacity_tokens(self) -> int: ...
+    def config(self) -> Record: ...
+
+def azure_trace_columns(which: str) -> _Requests: ...
+def scale_trace_columns(
+    arrival_seconds: _FloatColumn, prompt_tokens: _IntColumn, output_tokens: _IntColumn, **rule: Any
+) -> _Requests: ...
+def synthetic_requests(**stream: Any) -> _Requests: ...
 
 # ---------------------------------------------------------------- billing -------------------
 

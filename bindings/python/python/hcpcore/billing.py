@@ -8,12 +8,12 @@ file raises :class:`hcp.StorageError`.
 
 >>> from decimal import Decimal
 >>> import hcpcore as hcp
->>> c = hcpcore.billing.Charge.from_dict({"model": "graduated", "tiers": [
+>>> c = hcp.billing.Charge.from_dict({"model": "graduated", "tiers": [
 ...     {"up_to": 10, "per_unit_amount": "10", "flat_amount": "2"},
 ...     {"up_to": None, "per_unit_amount": "5"}]})
 >>> c.amount(12)
 Decimal('112')
->>> ledger = hcpcore.billing.Ledger.memory()
+>>> ledger = hcp.billing.Ledger.memory()
 >>> ledger.ingest([{"event_id": "e1", "customer_id": "acme", "meter_code": "gpu_hours",
 ...                 "quantity": "1.5", "timestamp": "2026-11-01T00:00:00Z", "properties": {}}])
 1
@@ -22,7 +22,6 @@ Decimal('112')
 from __future__ import annotations
 
 import datetime as _dt
-import importlib
 import json
 import math
 import os
@@ -31,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from hcpcore import _hcp
-from hcpcore._record import Record
+from hcpcore._record import Record, Records, records_to_pandas
 from hcpcore.errors import InvalidInputError, InvalidTypeError
 from hcpcore.limits import MAX_BATCH, MAX_DEPTH
 
@@ -41,6 +40,7 @@ __all__ = [
     "Invoice",
     "Ledger",
     "Plan",
+    "Records",
     "Subscription",
     "round_amount",
     "to_pandas",
@@ -158,7 +158,9 @@ def _decimals(value: Any, key: str = "") -> Any:
     if isinstance(value, dict):
         return Record({k: _decimals(v, k) for k, v in value.items()})
     if isinstance(value, list):
-        return [_decimals(v, key) for v in value]
+        items = [_decimals(v, key) for v in value]
+        # A list of objects (events, invoice lines) is a Records: a summary when printed, to_pandas().
+        return Records(items) if items and all(isinstance(v, Record) for v in items) else items
     if isinstance(value, str) and key in _DECIMAL_KEYS:
         return Decimal(value)
     return value
@@ -186,10 +188,13 @@ def _time(value: str | _dt.datetime | _dt.date, field: str = "at") -> str:
     raise InvalidTypeError(f"{field}: expected a str, datetime or date, got {type(value).__name__}")
 
 
-def to_pandas(records: Iterable[Mapping[str, Any]]) -> Any:
-    """A ``pandas.DataFrame`` of records (needs pandas; amounts stay ``Decimal``)."""
-    pd = importlib.import_module("pandas")  # optional dependency, imported on use
-    return pd.DataFrame([_mapping(r, "records") for r in _items(records, "records")])
+def to_pandas(records: Iterable[Mapping[str, Any]], *, flatten_properties: bool = False) -> Any:
+    """A ``pandas.DataFrame`` of records, one row each (needs pandas): amounts stay ``Decimal``,
+    timestamps are ``datetime64[ns, UTC]``; ``flatten_properties=True`` turns each event's
+    ``properties`` into ``properties.<key>`` columns. Same as ``Records(records).to_pandas()``."""
+    return records_to_pandas(
+        [_mapping(r, "records") for r in _items(records, "records")], flatten_properties=flatten_properties
+    )
 
 
 def round_amount(amount: Decimal | int | str, currency: str, rounding: str = "half_away_from_zero") -> Decimal:
@@ -267,16 +272,17 @@ class Plan:
 
     @property
     def code(self) -> str:
+        """The plan's code (``"gpu"``)."""
         return self._native.code
 
     @property
     def currency(self) -> str:
+        """The plan's ISO 4217 currency code (``"USD"``)."""
         return self._native.currency
 
-    def instant_fees(self, event: Mapping[str, Any]) -> list[Record]:
+    def instant_fees(self, event: Mapping[str, Any]) -> Records[Record]:
         """Pay-in-advance fee lines for one event."""
-        result: list[Record] = _loads(self._native.instant_fees_json(_dumps(event, "event")))
-        return result
+        return Records(_loads(self._native.instant_fees_json(_dumps(event, "event"))))
 
     def estimate(
         self, subscription: Subscription | Mapping[str, Any], at: str | _dt.datetime, usage: Sequence[Mapping[str, Any]]
@@ -311,9 +317,9 @@ class Invoice(Record):
 
     __slots__ = ()
 
-    def line_records(self) -> list[Record]:
+    def line_records(self) -> Records[Record]:
         """Lines as flat records (one per line), for a data frame."""
-        out = []
+        out: Records[Record] = Records()
         for line in self["lines"]:
             flat = Record(invoice=self["number"], customer_id=self["customer_id"], currency=self["currency"]["code"])
             for k, v in line.items():
@@ -325,9 +331,12 @@ class Invoice(Record):
             out.append(flat)
         return out
 
-    def to_pandas(self) -> Any:
-        """The lines as a ``pandas.DataFrame``."""
-        return to_pandas(self.line_records())
+    def to_pandas(self, *, flatten_properties: bool = False, start: Any = None) -> Any:
+        """The lines as a ``pandas.DataFrame`` (one row per line; amounts ``Decimal``, service
+        periods ``datetime64[ns, UTC]``). ``start`` is refused: an invoice has no time column."""
+        if start is not None:
+            raise hcp_invalid("start", "an invoice has no time_seconds column to count from")
+        return self.line_records().to_pandas(flatten_properties=flatten_properties)
 
 
 class BudgetStatus(Record):
@@ -361,9 +370,11 @@ class Ledger:
         return self._native.ingest_json(_dumps(_items(events, "events"), "events"))
 
     def event_count(self) -> int:
+        """How many distinct events the ledger holds."""
         return self._native.event_count()
 
     def customers(self) -> list[str]:
+        """The ids of the customers with events, sorted."""
         return self._native.customers()
 
     def usage(
@@ -372,13 +383,12 @@ class Ledger:
         meter_codes: Sequence[str],
         start: str | _dt.datetime | None = None,
         end: str | _dt.datetime | None = None,
-    ) -> list[Record]:
+    ) -> Records[Record]:
         """A customer's events of the given meters in ``[start, end)`` (records with ``Decimal``
-        quantities; ``hcpcore.billing.to_pandas(...)`` makes a data frame)."""
+        quantities; ``.to_pandas(flatten_properties=True)`` makes a data frame)."""
         s = _time(start, "start") if start is not None else None
         e = _time(end, "end") if end is not None else None
-        result: list[Record] = _loads(self._native.events_json(customer_id, _items(meter_codes, "meter_codes"), s, e))
-        return result
+        return Records(_loads(self._native.events_json(customer_id, _items(meter_codes, "meter_codes"), s, e)))
 
     def preview_invoice(self, plan: Plan, subscription: Mapping[str, Any], at: str | _dt.datetime) -> Invoice:
         """The invoice of the period containing ``at``, not recorded."""
@@ -395,15 +405,15 @@ class Ledger:
 
     def issue_invoices(
         self, plan: Plan, subscriptions: Sequence[Mapping[str, Any]], at: str | _dt.datetime
-    ) -> list[Invoice]:
+    ) -> Records[Invoice]:
         """Issues the invoices of many subscriptions, all or nothing."""
         items = [dict(s) if isinstance(s, Mapping) else s for s in _items(subscriptions, "subscriptions")]
         subs = _dumps(items, "subscriptions")
-        return [Invoice(i) for i in _loads(self._native.issue_invoices_json(_plan(plan), subs, _time(at)))]
+        return Records(Invoice(i) for i in _loads(self._native.issue_invoices_json(_plan(plan), subs, _time(at))))
 
-    def invoices(self, customer_id: str) -> list[Invoice]:
+    def invoices(self, customer_id: str) -> Records[Invoice]:
         """The customer's issued invoices, oldest first."""
-        return [Invoice(i) for i in _loads(self._native.invoices_json(customer_id))]
+        return Records(Invoice(i) for i in _loads(self._native.invoices_json(customer_id)))
 
     def budget_status(
         self,
@@ -429,6 +439,7 @@ class Ledger:
 
     @property
     def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
         return self._native.closed
 
     def __enter__(self) -> Ledger:

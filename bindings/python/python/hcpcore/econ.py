@@ -8,7 +8,7 @@ naming the field. Structured results are :class:`Record` (a dict with attribute 
 
 >>> import hcpcore as hcp
 >>> m = hcp.Market(btc_usd=100_000, difficulty=1e14, height=840_000, fees_btc_per_block=0.0)
->>> round(hcpcore.econ.hashprice_usd_per_ph_day(m), 2)
+>>> round(hcp.econ.hashprice_usd_per_ph_day(m), 2)
 62.86
 """
 

@@ -304,42 +304,46 @@ impl AsicColumns {
             }
             self.block_flagged[b] = any != 0;
         }
-        let t = crate::simd::dispatch(|| {
-            let mut t = AsicTotals::default();
-            for b in 0..self.block_dirty.len() {
-                if self.block_dirty[b] {
-                    let r = b * BLOCK..((b + 1) * BLOCK).min(n);
-                    let mut changed = false;
-                    let chips = self.chip_c[r.clone()].iter_mut();
-                    let ins = self.chip_goal[r.clone()].iter().zip(&self.hash[r.clone()]).zip(&self.relax[r.clone()]);
-                    for (chip, ((&goal, &hash), &relax)) in chips.zip(ins) {
-                        let old = *chip;
-                        let goal = if hash > 0.0 { goal } else { goal.min(old) };
-                        let new = old + (goal - old) * relax;
-                        changed |= new != old;
-                        *chip = new;
+        let t = crate::simd::dispatch(
+            #[inline(always)]
+            || {
+                let mut t = AsicTotals::default();
+                for b in 0..self.block_dirty.len() {
+                    if self.block_dirty[b] {
+                        let r = b * BLOCK..((b + 1) * BLOCK).min(n);
+                        let mut changed = false;
+                        let chips = self.chip_c[r.clone()].iter_mut();
+                        let ins =
+                            self.chip_goal[r.clone()].iter().zip(&self.hash[r.clone()]).zip(&self.relax[r.clone()]);
+                        for (chip, ((&goal, &hash), &relax)) in chips.zip(ins) {
+                            let old = *chip;
+                            let goal = if hash > 0.0 { goal } else { goal.min(old) };
+                            let new = old + (goal - old) * relax;
+                            changed |= new != old;
+                            *chip = new;
+                        }
+                        let mut bt = AsicTotals::default();
+                        for i in r {
+                            bt.power += self.p_eff[i];
+                            bt.hashrate += self.h_eff[i];
+                            bt.hashing += (self.hash[i] > 0.0) as u32;
+                            bt.sleeping += (self.state[i] == sleeping) as u32;
+                            bt.throttled += self.derated[i] as u32;
+                        }
+                        self.block_totals[b] = bt;
+                        // A block whose chips all reached their fixed point stays as it is until touched.
+                        self.block_dirty[b] = changed;
                     }
-                    let mut bt = AsicTotals::default();
-                    for i in r {
-                        bt.power += self.p_eff[i];
-                        bt.hashrate += self.h_eff[i];
-                        bt.hashing += (self.hash[i] > 0.0) as u32;
-                        bt.sleeping += (self.state[i] == sleeping) as u32;
-                        bt.throttled += self.derated[i] as u32;
-                    }
-                    self.block_totals[b] = bt;
-                    // A block whose chips all reached their fixed point stays as it is until touched.
-                    self.block_dirty[b] = changed;
+                    let bt = &self.block_totals[b];
+                    t.power += bt.power;
+                    t.hashrate += bt.hashrate;
+                    t.hashing += bt.hashing;
+                    t.sleeping += bt.sleeping;
+                    t.throttled += bt.throttled;
                 }
-                let bt = &self.block_totals[b];
-                t.power += bt.power;
-                t.hashrate += bt.hashrate;
-                t.hashing += bt.hashing;
-                t.sleeping += bt.sleeping;
-                t.throttled += bt.throttled;
-            }
-            t
-        });
+                t
+            },
+        );
         let shares = share_rate_per_th * dt;
         self.cum.seconds += dt;
         self.cum.shares_per_th += shares;

@@ -2,8 +2,9 @@
 //!
 //! One decode step streams every weight once and the activations of every token in the batch
 //! (`t_mem = bytes / bandwidth`) while the tensor cores do `2·params·B` FLOPs
-//! (`t_compute = FLOPs / (flops · f)` at relative SM clock `f`); the step takes
-//! `(t_mem^p + t_compute^p)^(1/p)`. The three fitted numbers (bandwidth, flops, p) come from the
+//! (`t_compute = FLOPs / (flops · f^s)` at relative SM clock `f`, `s = r/(1+r)` with `r` the
+//! compute/memory time ratio at full clock: a memory-bound step slows less than the clock, issue
+//! 12); the step takes `(t_mem^p + t_compute^p)^(1/p)`. The three fitted numbers (bandwidth, flops, p) come from the
 //! measured step times of a Llama-3-8B-shaped model at batch 1–512; activation bytes come from the
 //! layer shapes, not from the fit, so the model predicts other batches and other models from
 //! physics. The steady state couples it to the power model: the step's DRAM and tensor activity
@@ -220,13 +221,23 @@ fn step_work(spec: &GpuSpec, model: &ModelSpec, batch: f64, context: f64) -> (f6
     (bytes, flops)
 }
 
-/// Step time at relative clock `f`.
+/// Step time at relative clock `f`. The compute term slows with the SM clock as `f^-s`, where
+/// `s = 1 − relief/(1 + r)` and `r = t_compute(f=1)/t_mem`: a compute-bound step (`r ≫ 1`, the
+/// calibration GEMM) slows in proportion to the clock, a memory-bound one much less — its tensor
+/// work waits on operands streamed from HBM, whose clock the power limiter does not lower.
+/// `relief = 0` is the plain `1/f` roofline.
 pub(crate) fn step_seconds_at(spec: &GpuSpec, bytes: f64, flops: f64, f: f64) -> f64 {
     let d = &spec.decode;
     let t_mem = bytes / d.bandwidth_bytes_per_second;
-    let t_cmp = flops / (d.flops * f);
+    let t_cmp1 = flops / d.flops;
+    let r = if t_mem > 0.0 { t_cmp1 / t_mem } else { f64::INFINITY };
+    let s = 1.0 - d.memory_bound_clock_relief / (1.0 + r);
+    let t_cmp = t_cmp1 / f.powf(s);
     let p = d.overlap_exponent;
     let m = t_mem.max(t_cmp);
+    if m <= 0.0 {
+        return 0.0;
+    }
     // Scaled to avoid overflow of the powers for large p.
     m * ((t_mem / m).powf(p) + (t_cmp / m).powf(p)).powf(1.0 / p)
 }
@@ -276,6 +287,56 @@ pub fn decode(spec: &GpuSpec, model: &ModelSpec, batch: i64, options: DecodeOpti
     }
     let (bytes, flops) = step_work(spec, &model, b, context);
 
+    let SteadyPoint { clock_ratio: f, memory_ratio: m, gpu_temp_c: gpu_c, power_limited, thermal_limited } =
+        steady_point(spec, bytes, flops, inlet_c);
+    let t = step_seconds_at(spec, bytes / m, flops, f);
+    let act = step_activity(spec, bytes, flops, t);
+    let power = power_at(spec, act, f, gpu_c);
+    let temps = ThermalState::steady(&spec.thermal, inlet_c, power);
+    let watts = power.total_watts();
+    let tps = b / t;
+    Ok(Decode {
+        batch: batch as u64,
+        step_seconds: t,
+        tokens_per_second: tps,
+        power_watts: watts,
+        joules_per_token: watts / tps,
+        sm_clock_mhz: f * spec.max_sm_clock_mhz,
+        gpu_temp_c: temps.gpu_c(),
+        memory_temp_c: temps.memory_c(),
+        tensor_activity: (act.tensor / f).min(1.0),
+        dram_activity: act.dram,
+        power_limited,
+        thermal_limited,
+        bytes_per_step: bytes,
+        flops_per_step: flops,
+        weights_bytes: weights,
+        kv_bytes_per_token: kv_per_token,
+        kv_cache_bytes: kv_cache,
+        memory_used_bytes: used,
+        memory_free_bytes: spec.memory_total_bytes - used,
+    })
+}
+
+/// The operating point a steady stream of identical steps settles on: SM clock, memory throttle,
+/// GPU temperature. It depends on the step only through the ratio of its compute and memory
+/// times, which lets [`crate::sim::serve`] tabulate it once per replica.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct SteadyPoint {
+    /// Relative SM clock.
+    pub clock_ratio: f64,
+    /// Relative memory throughput (below 1 only under a limit even the lowest clock cannot meet).
+    pub memory_ratio: f64,
+    /// Steady GPU temperature, °C.
+    pub gpu_temp_c: f64,
+    /// The power limit holds the clock below its maximum.
+    pub power_limited: bool,
+    /// Thermal slowdown holds the clock below what the power limit allows.
+    pub thermal_limited: bool,
+}
+
+/// Fixed point for steps of `bytes` and `flops`, inlet at `inlet_c`.
+pub(crate) fn steady_point(spec: &GpuSpec, bytes: f64, flops: f64, inlet_c: f64) -> SteadyPoint {
     // Fixed point: temperature → clock (power limit, thermal slowdown) → step time → activity →
     // power → temperature. The work rate at clock f is what the step actually achieves.
     let limit = spec.power.limit_watts;
@@ -311,33 +372,13 @@ pub fn decode(spec: &GpuSpec, model: &ModelSpec, batch: i64, options: DecodeOpti
             break;
         }
     }
+    SteadyPoint { clock_ratio: f, memory_ratio: m, gpu_temp_c: gpu_c, power_limited, thermal_limited }
+}
+
+/// Step time and activity of a step of `bytes` and `flops` at clock `f` and memory throttle `m`.
+pub(crate) fn step_at_point(spec: &GpuSpec, bytes: f64, flops: f64, f: f64, m: f64) -> (f64, Activity) {
     let t = step_seconds_at(spec, bytes / m, flops, f);
-    let act = step_activity(spec, bytes, flops, t);
-    let power = power_at(spec, act, f, gpu_c);
-    let temps = ThermalState::steady(th, inlet_c, power);
-    let watts = power.total_watts();
-    let tps = b / t;
-    Ok(Decode {
-        batch: batch as u64,
-        step_seconds: t,
-        tokens_per_second: tps,
-        power_watts: watts,
-        joules_per_token: watts / tps,
-        sm_clock_mhz: f * spec.max_sm_clock_mhz,
-        gpu_temp_c: temps.gpu_c(),
-        memory_temp_c: temps.memory_c(),
-        tensor_activity: (act.tensor / f).min(1.0),
-        dram_activity: act.dram,
-        power_limited,
-        thermal_limited,
-        bytes_per_step: bytes,
-        flops_per_step: flops,
-        weights_bytes: weights,
-        kv_bytes_per_token: kv_per_token,
-        kv_cache_bytes: kv_cache,
-        memory_used_bytes: used,
-        memory_free_bytes: spec.memory_total_bytes - used,
-    })
+    (t, step_activity(spec, bytes, flops, t))
 }
 
 /// Relative clock thermal slowdown allows at GPU temperature `gpu_c` (1 below the threshold).

@@ -150,7 +150,7 @@ pub struct TransferParams {
 }
 
 /// Decode step: `t = (t_mem^p + t_compute^p)^(1/p)` with `t_mem = bytes / bandwidth` and
-/// `t_compute = FLOPs / (flops · f)`.
+/// `t_compute = FLOPs / (flops · f^s)`, `s = 1 − relief/(1 + r)`, `r = FLOPs/flops / t_mem`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecodeParams {
@@ -160,6 +160,11 @@ pub struct DecodeParams {
     pub flops: f64,
     /// Smoothness `p` of the memory/compute transition.
     pub overlap_exponent: f64,
+    /// How much less than `1/f` a memory-bound step slows with the SM clock (0: not at all less,
+    /// the plain roofline; 1: a step with compute share `r` slows as `f^-(r/(1+r))`). See
+    /// `step_seconds_at` and `docs/serving.md`.
+    #[serde(default)]
+    pub memory_bound_clock_relief: f64,
     /// Bytes per activation element (bf16 activations whatever the weight format).
     pub activation_bytes: f64,
 }
@@ -222,8 +227,9 @@ impl GpuSpec {
             },
             decode: DecodeParams {
                 bandwidth_bytes_per_second: 2.62e12,
-                flops: 935.0e12,
+                flops: 893.6e12,
                 overlap_exponent: 2.5,
+                memory_bound_clock_relief: 1.0,
                 activation_bytes: 2.0,
             },
         }
@@ -357,6 +363,7 @@ impl GpuSpec {
         check::positive("decode.bandwidth_bytes_per_second", d.bandwidth_bytes_per_second)?;
         check::positive("decode.flops", d.flops)?;
         check::in_range("decode.overlap_exponent", d.overlap_exponent, 1.0, 64.0)?;
+        check::in_range("decode.memory_bound_clock_relief", d.memory_bound_clock_relief, 0.0, 1.0)?;
         check::positive("decode.activation_bytes", d.activation_bytes)?;
         Ok(self)
     }
