@@ -332,3 +332,53 @@ type ServeModelSwitch struct {
 	HostMemory  string    `json:"host_memory,omitempty"`  // "pinned" (the default) or "pageable"
 	WarmContext *bool     `json:"warm_context,omitempty"` // the serving process stays up; nil: true
 }
+
+// ScaleRule says how ScaleTrace scales and stretches a trace (hcp::sim::serve::ScaleRule; the
+// rule is docs/serving.md's). The zero value is the default rule.
+type ScaleRule struct {
+	MeanRatePerSecond float64  `json:"mean_rate_per_second,omitempty"` // mean arrival rate over the output, requests/s; 0: 5
+	DurationSeconds   float64  `json:"duration_seconds,omitempty"`     // length of the output, s; 0: 3600
+	DiurnalAmplitude  float64  `json:"diurnal_amplitude,omitempty"`    // the rate is 1 ± this times its daily mean; default 0
+	PeakHour          *float64 `json:"peak_hour,omitempty"`            // hour (0–24 from time 0) of the highest rate; nil: 14
+	WeekendFactor     *float64 `json:"weekend_factor,omitempty"`       // weekend rate as a share of the weekday rate; nil: 1 (no weekly cycle)
+	StartWeekday      uint32   `json:"start_weekday,omitempty"`        // day of the week of time 0, 0 = Monday … 6 = Sunday; default 0
+}
+
+// RequestStream is a seeded synthetic request stream for SyntheticRequests
+// (hcp::sim::serve::SyntheticStream). The zero value is Poisson at 5 requests/s, 1,000 requests,
+// with lengths shaped like the Azure conversational trace.
+type RequestStream struct {
+	RatePerSecond float64             `json:"rate_per_second,omitempty"` // mean arrival rate, requests/s; 0: 5
+	Requests      uint64              `json:"requests,omitempty"`        // requests to draw; 0: 1000
+	Burstiness    float64             `json:"burstiness,omitempty"`      // coefficient of variation of the gaps (1: Poisson); 0: 1
+	Prompt        *LengthDistribution `json:"prompt,omitempty"`          // prompt tokens; nil: log-normal, median 1020, sigma 0.8, max 8192
+	Output        *LengthDistribution `json:"output,omitempty"`          // output tokens; nil: log-normal, median 129, sigma 1, max 2048
+	Seed          uint64              `json:"seed,omitempty"`            // seed; default 0
+}
+
+// LengthDistribution is a distribution of prompt or output tokens, draws clamped to 1..=max. Make
+// it with FixedLength, UniformLength or LogNormalLength.
+type LengthDistribution struct {
+	Kind   string  `json:"kind"`             // "fixed", "uniform" or "log_normal"
+	Tokens int64   `json:"tokens,omitempty"` // fixed: always this many
+	Min    int64   `json:"min,omitempty"`    // uniform: smallest
+	Max    int64   `json:"max,omitempty"`    // uniform: largest; log_normal: largest kept
+	Median float64 `json:"median,omitempty"` // log_normal: median tokens
+	Sigma  float64 `json:"sigma,omitempty"`  // log_normal: standard deviation of the logarithm
+}
+
+// FixedLength is always tokens.
+func FixedLength(tokens int64) *LengthDistribution {
+	return &LengthDistribution{Kind: "fixed", Tokens: tokens}
+}
+
+// UniformLength is uniform on min..=max.
+func UniformLength(min, max int64) *LengthDistribution {
+	return &LengthDistribution{Kind: "uniform", Min: min, Max: max}
+}
+
+// LogNormalLength is log-normal with the given median and log-space standard deviation, draws
+// above max clamped.
+func LogNormalLength(median, sigma float64, max int64) *LengthDistribution {
+	return &LengthDistribution{Kind: "log_normal", Median: median, Sigma: sigma, Max: max}
+}

@@ -477,3 +477,44 @@ func TestServeConfigRoundTrip(t *testing.T) {
 		wantConfigField(t, c.field, err, c.field)
 	}
 }
+
+func TestRequestStreamAndScaleRuleRoundTrip(t *testing.T) {
+	stream := RequestStream{RatePerSecond: 3, Requests: 500, Burstiness: 2, Prompt: UniformLength(10, 100), Output: LogNormalLength(100, 0.5, 512), Seed: 7}
+	text := `{"rate_per_second": 3, "requests": 500, "burstiness": 2, "prompt": {"kind": "uniform", "min": 10, "max": 100},
+		"output": {"kind": "log_normal", "median": 100, "sigma": 0.5, "max": 512}, "seed": 7}`
+	sameJSON(t, "RequestStream", stream, text)
+	sameJSON(t, "FixedLength", FixedLength(64), `{"kind": "fixed", "tokens": 64}`)
+	a, err := SyntheticRequests(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := SyntheticRequestsJSON(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := SyntheticRequests(RequestStream{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) || len(a.ArrivalSeconds) != 500 || len(d.ArrivalSeconds) != 1000 {
+		t.Fatalf("RequestStream did not reach the core as its JSON does: %d / %d / %d requests", len(a.ArrivalSeconds), len(b.ArrivalSeconds), len(d.ArrivalSeconds))
+	}
+	rule := ScaleRule{MeanRatePerSecond: 2, DurationSeconds: 600, DiurnalAmplitude: 0.3, PeakHour: Float64(0), WeekendFactor: Float64(0.5), StartWeekday: 5}
+	ruleText := `{"mean_rate_per_second": 2, "duration_seconds": 600, "diurnal_amplitude": 0.3, "peak_hour": 0, "weekend_factor": 0.5, "start_weekday": 5}`
+	sameJSON(t, "ScaleRule", rule, ruleText)
+	x, err := ScaleTrace(a, rule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := ScaleTraceJSON(a, ruleText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(x, y) || len(x.ArrivalSeconds) == 0 {
+		t.Fatal("ScaleRule did not reach the core as its JSON does")
+	}
+	_, err = SyntheticRequests(RequestStream{Burstiness: math.Inf(1)})
+	wantConfigField(t, "burstiness", err, "burstiness")
+	_, err = ScaleTrace(a, ScaleRule{DiurnalAmplitude: 2})
+	wantConfigField(t, "diurnal_amplitude", err, "diurnal_amplitude")
+}

@@ -435,10 +435,10 @@ func FuzzServe(f *testing.F) {
 			checkErr(t, "Aggregate", err)
 			checkFinite(t, "Aggregate", a)
 		}
-		r, err := SyntheticRequests(stream)
+		r, err := SyntheticRequestsJSON(stream)
 		checkErr(t, "SyntheticRequests", err)
 		if err == nil && len(r.ArrivalSeconds) > 0 {
-			_, err = ScaleTrace(r, `{"mean_rate_per_second": 5, "duration_seconds": 60}`)
+			_, err = ScaleTrace(r, ScaleRule{MeanRatePerSecond: 5, DurationSeconds: 60})
 			checkErr(t, "ScaleTrace", err)
 		}
 	})

@@ -63,7 +63,7 @@ func TestServerRunsTheConversationalTrace(t *testing.T) {
 	if err != nil || agg.Saturated || math.Abs(agg.OutputTokensPerSecond-2110) > 1e-6 {
 		t.Fatalf("aggregate %+v %v", agg, err)
 	}
-	day, err := ScaleTrace(tr, `{"mean_rate_per_second": 2, "duration_seconds": 86400, "diurnal_amplitude": 0.5}`)
+	day, err := ScaleTrace(tr, ScaleRule{MeanRatePerSecond: 2, DurationSeconds: 86400, DiurnalAmplitude: 0.5})
 	if err != nil || math.Abs(float64(len(day.ArrivalSeconds))/86400-2) > 0.05 {
 		t.Fatalf("scaled %d, %v", len(day.ArrivalSeconds), err)
 	}

@@ -159,7 +159,7 @@ func TestServeVectors(t *testing.T) {
 				n := c.Requests.Head
 				req = Requests{tr.ArrivalSeconds[:n], tr.PromptTokens[:n], tr.OutputTokens[:n]}
 			default:
-				if req, err = SyntheticRequests(string(c.Requests.Synthetic)); err != nil {
+				if req, err = SyntheticRequestsJSON(string(c.Requests.Synthetic)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -213,7 +213,7 @@ func TestServeVectors(t *testing.T) {
 	}
 	for _, c := range doc.Synthetic {
 		t.Run("synthetic/"+c.Name, func(t *testing.T) {
-			r, err := SyntheticRequests(string(c.Stream))
+			r, err := SyntheticRequestsJSON(string(c.Stream))
 			if err != nil {
 				t.Fatal(err)
 			}
