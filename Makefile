@@ -22,7 +22,7 @@ RELEASE_DIR := $(CURDIR)/target/$(HOST_TRIPLE)/release
 export PKG_CONFIG_PATH := $(RELEASE_DIR)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
-        python-test node-test node-package-test go-test go-service-test serve check-generated readme-test \
+        python-test node-test node-package-test go-test go-package-test go-service-test serve check-generated readme-test \
         tree-snapshot tree-check clean dashboard dashboard-test dashboard-screenshot chromium wheel python-package-test sdist-check baseline-cpu-test crate-package-test
 
 help:
@@ -135,7 +135,7 @@ dashboard: node $(DASH_DIR)/node_modules/.installed
 
 # ---------------------------------------------------------------- test -------------------------
 
-test: tree-snapshot lint rust-test loom python-test python-package-test node-test node-package-test go-test go-service-test check-generated examples exporters-test dashboard-test readme-test baseline-cpu-test crate-package-test tree-check
+test: tree-snapshot lint rust-test loom python-test python-package-test node-test node-package-test go-test go-package-test go-service-test check-generated examples exporters-test dashboard-test readme-test baseline-cpu-test crate-package-test tree-check
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
@@ -177,6 +177,13 @@ out/.dashboard-test-ran: dashboard-test
 
 go-test: go
 	cd $(GO_DIR) && go vet ./... && go test -count=1 ./...
+
+# The Go package as a user outside the repository gets it: the README's Go program in a fresh
+# module (a replace line to bindings/go-ffi/go) built with only PKG_CONFIG_PATH, then with
+# -tags hcpcore_ldflags + CGO_LDFLAGS, its output checked against the README; a build with no
+# library (or no cgo) must fail saying so (bindings/go-ffi/package-test.sh).
+go-package-test: go
+	bindings/go-ffi/package-test.sh $(RELEASE_DIR)
 
 # The Go API service's tests: the server on a random port, driven over real HTTP and WebSocket.
 go-service-test: go

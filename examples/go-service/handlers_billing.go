@@ -6,7 +6,9 @@ package main
 // only its own customer.
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	hcpcore "github.com/hcpcore/hcpcore/bindings/go-ffi/go"
@@ -85,8 +87,8 @@ func (s *Service) billingInvoices(w http.ResponseWriter, r *http.Request, c *Cal
 	}
 	at := s.now().UTC().Format(time.RFC3339Nano)
 	type customerInvoices struct {
-		CustomerID string        `json:"customer_id"`
-		PlanCode   string        `json:"plan_code"`
+		CustomerID string            `json:"customer_id"`
+		PlanCode   string            `json:"plan_code"`
 		Issued     []hcpcore.Invoice `json:"issued"`
 		Open       *hcpcore.Invoice  `json:"open"` // the open period so far, not issued
 	}
@@ -137,11 +139,31 @@ func (s *Service) billingEstimate(w http.ResponseWriter, r *http.Request, c *Cal
 	if at == "" {
 		at = s.now().UTC().Format(time.RFC3339Nano)
 	}
+	usage := make([]hcpcore.PlannedUsage, len(req.Usage))
+	for i, u := range req.Usage {
+		q, err := decimalText(fmt.Sprintf("usage[%d].quantity", i), u.Quantity)
+		if err != nil {
+			return err
+		}
+		usage[i] = hcpcore.PlannedUsage{MeterCode: u.MeterCode, Quantity: q, Properties: u.Properties}
+	}
 	pl, sub, _ := s.subscription(customer)
-	inv, err := pl.plan.Estimate(sub, at, req.Usage)
+	inv, err := pl.plan.Estimate(sub, at, usage)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"customer_id": customer, "plan_code": pl.code, "estimate": inv})
 	return nil
+}
+
+// decimalText is a quantity given as a decimal string or a JSON number, as the decimal string the
+// core reads (a number in its shortest form, as the core would print it).
+func decimalText(field string, v any) (string, error) {
+	switch q := v.(type) {
+	case string:
+		return q, nil
+	case float64:
+		return strconv.FormatFloat(q, 'f', -1, 64), nil
+	}
+	return "", badRequest("%s: must be a decimal string or a number", field)
 }

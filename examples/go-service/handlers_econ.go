@@ -282,7 +282,7 @@ func (s *Service) capacity(w http.ResponseWriter, r *http.Request, c *Caller) er
 		return err
 	}
 	start := s.market.currentTime()
-	cols, err := hcpcore.MarketSeries("replay", s.cfg.DataDir, start.Format("2006-01-02 15:04:05"), 0, uint64(days*24), 3600)
+	cols, err := hcpcore.ReplaySeries(r.Context(), s.cfg.DataDir, start.Format("2006-01-02 15:04:05"), uint64(days*24), 3600) // stops if the client goes away
 	if err != nil {
 		return err
 	}

@@ -66,8 +66,8 @@ type Service struct {
 	customers     map[string]bool            // every customer seen
 	deviceStatus  map[string]string          // last state published per device
 	dirtyDevices  map[string]bool            // devices whose state may have changed since last read
-	pending       []hcpcore.UsageEvent           // metered, not yet in the ledger
-	periods       map[string]hcpcore.Period      // open billing period per customer
+	pending       []hcpcore.UsageEvent       // metered, not yet in the ledger
+	periods       map[string]hcpcore.Period  // open billing period per customer
 	budgetAlerts  map[string]map[string]bool // budget thresholds reached per customer, this period
 	billingErrors map[string]string          // last billing failure logged per customer
 	lastStep      time.Time
@@ -176,7 +176,7 @@ func (s *Service) buildEconomics() error {
 // buildRouter registers every device of the site with a router on the service's clock.
 func (s *Service) buildRouter() error {
 	var err error
-	if s.router, err = hcpcore.NewRouter(`{"manual_clock": true}`); err != nil {
+	if s.router, err = hcpcore.NewRouter(hcpcore.RouterConfig{ManualClock: true}); err != nil {
 		return err
 	}
 	for _, d := range s.site.Devices {
@@ -228,7 +228,7 @@ func (s *Service) buildBilling() error {
 		if err := json.Unmarshal(raw, &head); err != nil {
 			return fmt.Errorf("billing: plans[%d]: %w", i, err)
 		}
-		p, err := hcpcore.NewPlan(json.RawMessage(raw))
+		p, err := hcpcore.NewPlanJSON(string(raw))
 		if err != nil {
 			return fmt.Errorf("billing: plans[%d]: %w", i, err)
 		}
@@ -271,17 +271,14 @@ func (s *Service) buildBilling() error {
 // subscription is a customer's plan and the subscription hcp bills it under: the configured one,
 // or the default plan from the start of the month the service first billed a customer the file
 // does not name (kept while the service runs; name a customer in the file to fix its start).
-func (s *Service) subscription(customerID string) (*plan, map[string]any, string) {
+func (s *Service) subscription(customerID string) (*plan, hcpcore.Subscription, string) {
 	if c := s.billing.Customers[customerID]; c != nil {
-		sub := map[string]any{"customer_id": customerID, "start": c.Start}
-		if c.TaxRate != "" {
-			sub["tax_rate"] = c.TaxRate
-		}
+		sub := hcpcore.Subscription{CustomerID: customerID, Start: c.Start, TaxRate: c.TaxRate}
 		return s.plans[c.PlanCode], sub, c.BudgetUSD
 	}
 	t := s.now().UTC()
 	start, _ := s.defaultStarts.LoadOrStore(customerID, time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).Format(time.RFC3339))
-	return s.plans[s.billing.DefaultPlan], map[string]any{"customer_id": customerID, "start": start}, ""
+	return s.plans[s.billing.DefaultPlan], hcpcore.Subscription{CustomerID: customerID, Start: start.(string)}, ""
 }
 
 // knownCustomers lists every customer seen, sorted.

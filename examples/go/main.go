@@ -1,23 +1,26 @@
 // A Go service embedding hcp: customers submit inference work from many goroutines, the router
 // places it on H100s (waking power from miners when the site cap binds), finished work is metered
-// as GPU-hours into a durable usage ledger, and the month is invoiced under a graduated plan.
+// as GPU-hours into a durable usage ledger, and the month is invoiced under a graduated plan;
+// last, a long fleet simulation is stopped by a context deadline.
 //
 // Run: `make go` once, then `cd examples/go && go run .`
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	hcpcore "github.com/hcpcore/hcpcore/bindings/go-ffi/go"
 )
 
 func main() {
-	router, err := hcpcore.NewRouter(`{"manual_clock": true}`)
+	router, err := hcpcore.NewRouter(hcpcore.RouterConfig{ManualClock: true})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -91,12 +94,12 @@ func main() {
 	fmt.Printf("router: %d submitted, %d completed; ledger: %d new events, %d on retry\n",
 		counts.Submitted, counts.Completed, n, again)
 
-	plan, err := hcpcore.NewPlan(map[string]any{
-		"code": "inference", "currency": "USD",
-		"meters": []any{map[string]any{"code": "gpu_hours", "aggregation": "sum"}},
-		"charges": []any{map[string]any{"meter_code": "gpu_hours", "model": "graduated", "tiers": []any{
-			map[string]any{"up_to": 1, "per_unit_amount": "2.99", "flat_amount": "0"},
-			map[string]any{"up_to": nil, "per_unit_amount": "2.49", "flat_amount": "0"},
+	plan, err := hcpcore.NewPlan(hcpcore.PlanConfig{
+		Code: "inference", Currency: hcpcore.CurrencyConfig{Code: "USD"},
+		Meters: []hcpcore.MeterConfig{{Code: "gpu_hours", Aggregation: "sum"}},
+		Charges: []hcpcore.PlanCharge{{MeterCode: "gpu_hours", ChargeConfig: hcpcore.ChargeConfig{
+			Model: "graduated",
+			Tiers: []hcpcore.ChargeTier{{UpTo: "1", PerUnitAmount: "2.99"}, {PerUnitAmount: "2.49"}},
 		}}},
 	})
 	if err != nil {
@@ -104,7 +107,7 @@ func main() {
 	}
 	defer plan.Close()
 	for _, c := range customers {
-		inv, err := ledger.IssueInvoice(plan, map[string]any{"customer_id": c, "start": "2026-11-01", "tax_rate": "8.25"}, "2026-11-30T23:59:59Z")
+		inv, err := ledger.IssueInvoice(plan, hcpcore.Subscription{CustomerID: c, Start: "2026-11-01", TaxRate: "8.25"}, "2026-11-30T23:59:59Z")
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -115,4 +118,27 @@ func main() {
 	// Bad input is a typed error naming the field, never a crash.
 	_, err = router.Submit("acme", "ai_inference_batch", hcpcore.SubmitOptions{Priority: hcpcore.Int64(11)})
 	fmt.Println("priority 11:", errors.Is(err, hcpcore.ErrInvalidInput), err)
+
+	// Long calls take a context: decades of one-minute steps of a small fleet, stopped by a
+	// deadline. The fleet keeps the whole steps it took and stays usable.
+	fleet, err := hcpcore.NewFleet(hcpcore.FleetConfig{DTSeconds: 60, Seed: 1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer fleet.Close()
+	if _, err := fleet.AddGPUs("sxm", 4); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := fleet.AddMiners("S21", 40); err != nil {
+		log.Fatal(err)
+	}
+	if err := fleet.SetMarketSynthetic(1, hcpcore.SyntheticConfig{SpikesPerDay: hcpcore.Float64(0.5)}); err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	steps, err := fleet.RunContext(ctx, hcpcore.MaxSteps)
+	summary, _ := fleet.Summary()
+	fmt.Printf("fleet: %d steps (%.0f simulated days) before the deadline, stopped: %v, energy %.0f kWh\n",
+		steps, summary.TimeSeconds/86400, errors.Is(err, context.DeadlineExceeded), summary.EnergyKWh)
 }

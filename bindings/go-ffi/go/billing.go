@@ -7,6 +7,7 @@ package hcpcore
 import "C"
 
 import (
+	"context"
 	"encoding/json"
 	"runtime"
 	"sync"
@@ -15,10 +16,10 @@ import (
 // Billing: exact usage rating, invoices and a durable usage ledger (hcpcore::billing).
 //
 // Amounts are decimal strings ("12.50"): exact, and convertible to any Go decimal type.
-// Configurations (charges, plans, subscriptions) are JSON documents with Lago's field names;
-// pass them as a JSON string, []byte, json.RawMessage, or any value encoding/json marshals
-// (a map or a struct with json tags). Bad input gives an error matching ErrInvalidInput whose
-// message names the field; a corrupt or foreign ledger file gives ErrStorage.
+// Configurations are typed structs (ChargeConfig, PlanConfig, Subscription; config_billing.go)
+// that marshal to the JSON documents the core reads, with Lago's field names; the ...JSON forms
+// take that JSON text directly. Bad input gives an error matching ErrInvalidInput whose message
+// names the field; a corrupt or foreign ledger file gives ErrStorage.
 
 // UsageEvent is one usage event. Quantity is a decimal string; Timestamp is RFC 3339 with an offset.
 type UsageEvent struct {
@@ -44,7 +45,7 @@ type Currency struct {
 
 // InvoiceLine is one line: the precise amount and the amount rounded once to the minor unit.
 type InvoiceLine struct {
-	Kind          string             `json:"kind"` // usage, minimum_commitment, correction, in_advance
+	Kind          string             `json:"kind"` // usage, minimum_commitment, correction, in_advance, charge_minimum, charge_maximum
 	Charge        string             `json:"charge"`
 	MeterCode     *string            `json:"meter_code"`
 	Group         map[string]*string `json:"group"`
@@ -107,7 +108,7 @@ const (
 	DurabilityNormal Durability = C.HCP_DURABILITY_NORMAL
 )
 
-// jsonText turns a configuration argument into JSON text.
+// jsonText turns an argument into JSON text: a string as it is, anything else marshalled.
 func jsonText(field string, v any) (string, error) {
 	switch x := v.(type) {
 	case string:
@@ -159,15 +160,21 @@ type Charge struct {
 	ptr *C.hcp_charge_t
 }
 
-// NewCharge parses a charge, e.g.
-// {"model": "graduated", "tiers": [{"up_to": 10, "per_unit_amount": "10", "flat_amount": "2"}, {"up_to": null, "per_unit_amount": "5"}]}.
-func NewCharge(config any) (*Charge, error) {
-	text, err := jsonText("charge", config)
+// NewCharge makes a charge, e.g. ChargeConfig{Model: "graduated", Tiers: []ChargeTier{{UpTo: "10",
+// PerUnitAmount: "10", FlatAmount: "2"}, {PerUnitAmount: "5"}}}.
+func NewCharge(config ChargeConfig) (*Charge, error) {
+	text, err := marshalConfig("charge", config)
 	if err != nil {
 		return nil, err
 	}
+	return NewChargeJSON(text)
+}
+
+// NewChargeJSON parses a charge from JSON, e.g. {"model": "graduated", "tiers": [{"up_to": 10,
+// "per_unit_amount": "10", "flat_amount": "2"}, {"up_to": null, "per_unit_amount": "5"}]}.
+func NewChargeJSON(text string) (*Charge, error) {
 	var ptr *C.hcp_charge_t
-	err = withCStrings([]string{"charge"}, []string{text}, func(p []*C.char) error {
+	err := withCStrings([]string{"charge"}, []string{text}, func(p []*C.char) error {
 		var e *C.hcp_error_t
 		ptr = C.hcp_charge_new(p[0], &e)
 		return takeError(e)
@@ -213,13 +220,22 @@ func (c *Charge) Amount(units string) (string, error) {
 	return out, err
 }
 
-// AmountForEvents is the precise amount for events: a JSON array (or a value that marshals to
-// one) of quantities or {"quantity", "properties"} objects.
-func (c *Charge) AmountForEvents(events any) (string, error) {
-	text, err := jsonText("events", events)
+// AmountForEvents is the precise amount (decimal string) for events.
+func (c *Charge) AmountForEvents(events []ChargeEvent) (string, error) {
+	if events == nil {
+		events = []ChargeEvent{}
+	}
+	text, err := marshalConfig("events", events)
 	if err != nil {
 		return "", err
 	}
+	return c.AmountForEventsJSON(text)
+}
+
+// AmountForEventsJSON is AmountForEvents with the events as a JSON array of quantities or
+// {"quantity", "properties"} objects.
+func (c *Charge) AmountForEventsJSON(text string) (string, error) {
+	var err error
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.ptr == nil {
@@ -246,14 +262,21 @@ type Plan struct {
 	ptr *C.hcp_plan_t
 }
 
-// NewPlan parses a plan (JSON text or a value that marshals to it).
-func NewPlan(config any) (*Plan, error) {
-	text, err := jsonText("plan", config)
+// NewPlan makes a plan, e.g. PlanConfig{Code: "gpu", Currency: CurrencyConfig{Code: "USD"},
+// Meters: []MeterConfig{{Code: "gpu_seconds", Aggregation: "sum", FieldName: "seconds"}},
+// Charges: []PlanCharge{{MeterCode: "gpu_seconds", ChargeConfig: ChargeConfig{Model: "standard", Amount: "0.001"}}}}.
+func NewPlan(config PlanConfig) (*Plan, error) {
+	text, err := marshalConfig("plan", config)
 	if err != nil {
 		return nil, err
 	}
+	return NewPlanJSON(text)
+}
+
+// NewPlanJSON parses a plan from JSON (PlanConfig's field names).
+func NewPlanJSON(text string) (*Plan, error) {
 	var ptr *C.hcp_plan_t
-	err = withCStrings([]string{"plan"}, []string{text}, func(p []*C.char) error {
+	err := withCStrings([]string{"plan"}, []string{text}, func(p []*C.char) error {
 		var e *C.hcp_error_t
 		ptr = C.hcp_plan_new(p[0], &e)
 		return takeError(e)
@@ -302,9 +325,12 @@ func (p *Plan) InstantFees(event UsageEvent) ([]InvoiceLine, error) {
 	return lines, err
 }
 
-// Estimate is the cost of planned usage ([{"meter_code", "quantity", "properties"}]) for a
-// subscription in the period containing at, as an invoice-shaped estimate.
-func (p *Plan) Estimate(subscription any, at string, usage any) (*Invoice, error) {
+// Estimate is the cost of planned usage for a subscription in the period containing at, as an
+// invoice-shaped estimate.
+func (p *Plan) Estimate(subscription Subscription, at string, usage []PlannedUsage) (*Invoice, error) {
+	if usage == nil {
+		usage = []PlannedUsage{}
+	}
 	sub, err := jsonText("subscription", subscription)
 	if err != nil {
 		return nil, err
@@ -406,13 +432,9 @@ func (l *Ledger) Ingest(events []UsageEvent) (int, error) {
 
 // IngestJSON stores a batch given as a JSON array of event objects (quantities may be numbers
 // or decimal strings).
-func (l *Ledger) IngestJSON(events any) (int, error) {
-	text, err := jsonText("events", events)
-	if err != nil {
-		return 0, err
-	}
+func (l *Ledger) IngestJSON(text string) (int, error) {
 	n := 0
-	err = l.call(func(ptr *C.hcp_ledger_t) error {
+	err := l.call(func(ptr *C.hcp_ledger_t) error {
 		return withCStrings([]string{"events"}, []string{text}, func(c []*C.char) error {
 			var e *C.hcp_error_t
 			n = int(C.hcp_ledger_ingest(ptr, c[0], &e))
@@ -493,6 +515,9 @@ func (l *Ledger) invoiceCall(plan *Plan, subscription any, at string, fn invoice
 			if err := takeError(e); err != nil {
 				return err
 			}
+			if r == nil { // only a cancelled call returns nothing without an error
+				return nil
+			}
 			return decodeInto("invoice", takeString(r), out)
 		})
 	})
@@ -501,7 +526,7 @@ func (l *Ledger) invoiceCall(plan *Plan, subscription any, at string, fn invoice
 }
 
 // PreviewInvoice is the invoice of the period containing at, not recorded.
-func (l *Ledger) PreviewInvoice(plan *Plan, subscription any, at string) (*Invoice, error) {
+func (l *Ledger) PreviewInvoice(plan *Plan, subscription Subscription, at string) (*Invoice, error) {
 	var inv Invoice
 	fn := func(a *C.hcp_ledger_t, b *C.hcp_plan_t, c, d *C.char, e **C.hcp_error_t) *C.char {
 		return C.hcp_ledger_preview_invoice(a, b, c, d, e)
@@ -514,7 +539,7 @@ func (l *Ledger) PreviewInvoice(plan *Plan, subscription any, at string) (*Invoi
 
 // IssueInvoice issues and records the invoice of the period containing at (ErrConflict if
 // already issued; late events are corrected on the next invoice).
-func (l *Ledger) IssueInvoice(plan *Plan, subscription any, at string) (*Invoice, error) {
+func (l *Ledger) IssueInvoice(plan *Plan, subscription Subscription, at string) (*Invoice, error) {
 	var inv Invoice
 	fn := func(a *C.hcp_ledger_t, b *C.hcp_plan_t, c, d *C.char, e **C.hcp_error_t) *C.char {
 		return C.hcp_ledger_issue_invoice(a, b, c, d, e)
@@ -525,14 +550,38 @@ func (l *Ledger) IssueInvoice(plan *Plan, subscription any, at string) (*Invoice
 	return &inv, nil
 }
 
-// IssueInvoices issues the invoices of many subscriptions (a JSON array, or a slice of values
-// that marshal to subscriptions) for the period containing at, all or nothing.
-func (l *Ledger) IssueInvoices(plan *Plan, subscriptions any, at string) ([]Invoice, error) {
-	var invs []Invoice
-	fn := func(a *C.hcp_ledger_t, b *C.hcp_plan_t, c, d *C.char, e **C.hcp_error_t) *C.char {
-		return C.hcp_ledger_issue_invoices(a, b, c, d, e)
+// IssueInvoices issues the invoices of many subscriptions for the period containing at, all or
+// nothing.
+func (l *Ledger) IssueInvoices(plan *Plan, subscriptions []Subscription, at string) ([]Invoice, error) {
+	return l.IssueInvoicesContext(context.Background(), plan, subscriptions, at)
+}
+
+// IssueInvoicesContext is IssueInvoices that stops when ctx is done while the invoices are being
+// built: nothing is recorded then, and the error wraps ctx.Err() (errors.Is(err,
+// context.Canceled)). A ctx already done returns at once.
+func (l *Ledger) IssueInvoicesContext(ctx context.Context, plan *Plan, subscriptions []Subscription, at string) ([]Invoice, error) {
+	if subscriptions == nil {
+		subscriptions = []Subscription{}
 	}
-	if err := l.invoiceCall(plan, subscriptions, at, fn, &invs); err != nil {
+	if err := ctx.Err(); err != nil { // before marshalling the subscriptions
+		return nil, contextError("issue invoices", err)
+	}
+	var invs []Invoice
+	err := withCancel(ctx, "issue invoices", func(flag *C.hcp_cancel_t) (bool, error) {
+		stopped := false
+		fn := func(a *C.hcp_ledger_t, b *C.hcp_plan_t, c, d *C.char, e **C.hcp_error_t) *C.char {
+			var cancelled C.bool
+			r := C.hcp_ledger_issue_invoices_cancellable(a, b, c, d, flag, &cancelled, e)
+			stopped = bool(cancelled)
+			return r
+		}
+		var raw json.RawMessage
+		if err := l.invoiceCall(plan, subscriptions, at, fn, &raw); err != nil || stopped {
+			return stopped, err
+		}
+		return false, decodeInto("invoices", string(raw), &invs)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return invs, nil
@@ -556,7 +605,7 @@ func (l *Ledger) Invoices(customerID string) ([]Invoice, error) {
 
 // BudgetStatus is spend to date, forecast and alerts against budget (decimal string) at the
 // given thresholds in percent (nil: 50, 80, 100).
-func (l *Ledger) BudgetStatus(plan *Plan, subscription any, now, budget string, thresholds []string) (*BudgetStatus, error) {
+func (l *Ledger) BudgetStatus(plan *Plan, subscription Subscription, now, budget string, thresholds []string) (*BudgetStatus, error) {
 	if thresholds == nil {
 		thresholds = []string{"50", "80", "100"}
 	}
@@ -607,15 +656,21 @@ func RoundAmount(amount, currency, rounding string) (string, error) {
 	return out, err
 }
 
-// ValidateEvent checks one event (JSON text or a value that marshals to an event object) and
-// returns it normalised.
-func ValidateEvent(event any) (UsageEvent, error) {
+// ValidateEvent checks one event and returns it normalised (quantity and timestamp in canonical
+// form).
+func ValidateEvent(event UsageEvent) (UsageEvent, error) {
 	text, err := jsonText("event", event)
 	if err != nil {
 		return UsageEvent{}, err
 	}
+	return ValidateEventJSON(text)
+}
+
+// ValidateEventJSON checks one event given as a JSON object (the quantity may be a number or a
+// decimal string) and returns it normalised.
+func ValidateEventJSON(text string) (UsageEvent, error) {
 	var out UsageEvent
-	err = withCStrings([]string{"event"}, []string{text}, func(c []*C.char) error {
+	err := withCStrings([]string{"event"}, []string{text}, func(c []*C.char) error {
 		var e *C.hcp_error_t
 		r := C.hcp_billing_validate_event(c[0], &e)
 		if err := takeError(e); err != nil {

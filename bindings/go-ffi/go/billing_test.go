@@ -1,6 +1,7 @@
 package hcpcore
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math/big"
@@ -104,11 +105,11 @@ func checkKind(t *testing.T, name string, err error, kind, field string) {
 
 func TestBillingChargeVectors(t *testing.T) {
 	for _, c := range loadBillingVectors(t).Charges {
-		charge, err := NewCharge(c.Charge)
+		charge, err := NewChargeJSON(string(c.Charge))
 		var got string
 		if err == nil {
 			if c.Events != nil {
-				got, err = charge.AmountForEvents(c.Events)
+				got, err = charge.AmountForEventsJSON(string(c.Events))
 			} else {
 				units := strings.Trim(string(c.Units), `"`)
 				got, err = charge.Amount(units)
@@ -137,7 +138,7 @@ func TestBillingRoundingEventPlanVectors(t *testing.T) {
 		}
 	}
 	for _, c := range v.Events {
-		_, err := ValidateEvent(c.Event)
+		_, err := ValidateEventJSON(string(c.Event))
 		if c.ExpectedError != "" {
 			checkKind(t, c.Name, err, c.ExpectedError, c.ErrorField)
 		} else if err != nil {
@@ -145,7 +146,7 @@ func TestBillingRoundingEventPlanVectors(t *testing.T) {
 		}
 	}
 	for _, c := range v.Plans {
-		_, err := NewPlan(c.Plan)
+		_, err := NewPlanJSON(string(c.Plan))
 		checkKind(t, c.Name, err, c.ExpectedError, c.ErrorField)
 	}
 }
@@ -154,7 +155,7 @@ func TestBillingScenarioVectors(t *testing.T) {
 	dir := t.TempDir()
 	for _, durable := range []bool{false, true} {
 		for n, c := range loadBillingVectors(t).Scenarios {
-			plan, err := NewPlan(c.Plan)
+			plan, err := NewPlanJSON(string(c.Plan))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,13 +170,15 @@ func TestBillingScenarioVectors(t *testing.T) {
 			}
 			for _, step := range c.Steps {
 				if step.Ingest != nil {
-					got, err := ledger.IngestJSON(step.Ingest)
+					got, err := ledger.IngestJSON(string(step.Ingest))
 					if err != nil || got != step.ExpectedNew {
 						t.Fatalf("%s: ingest got %d (%v), want %d", c.Name, got, err, step.ExpectedNew)
 					}
 					continue
 				}
-				inv, err := ledger.IssueInvoice(plan, c.Subscription, step.InvoiceAt)
+				var sub Subscription
+				strictDecode(t, c.Subscription, &sub)
+				inv, err := ledger.IssueInvoice(plan, sub, step.InvoiceAt)
 				if step.ExpectedError != "" {
 					checkKind(t, c.Name, err, step.ExpectedError, "")
 					continue
@@ -270,16 +273,16 @@ func TestLedgerDurableCloseAndErrors(t *testing.T) {
 }
 
 func TestInvoiceEstimateBudget(t *testing.T) {
-	plan, err := NewPlan(map[string]any{
-		"code": "gpu", "currency": "USD",
-		"meters":  []any{map[string]any{"code": "gpu_hours", "aggregation": "sum", "group_by": []string{"gpu_model"}}},
-		"charges": []any{map[string]any{"meter_code": "gpu_hours", "model": "standard", "amount": "2.49"}},
+	plan, err := NewPlan(PlanConfig{
+		Code: "gpu", Currency: CurrencyConfig{Code: "USD"},
+		Meters:  []MeterConfig{{Code: "gpu_hours", Aggregation: "sum", GroupBy: []string{"gpu_model"}}},
+		Charges: []PlanCharge{{MeterCode: "gpu_hours", ChargeConfig: ChargeConfig{Model: "standard", Amount: "2.49"}}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer plan.Close()
-	sub := map[string]any{"customer_id": "acme", "start": "2026-11-01", "tax_rate": "10"}
+	sub := Subscription{CustomerID: "acme", Start: "2026-11-01", TaxRate: "10"}
 	l := NewMemoryLedger()
 	defer l.Close()
 	_, err = l.Ingest([]UsageEvent{
@@ -296,12 +299,23 @@ func TestInvoiceEstimateBudget(t *testing.T) {
 	if _, err := l.IssueInvoice(plan, sub, "2026-11-15T00:00:00Z"); !errors.Is(err, ErrConflict) {
 		t.Fatalf("second issue: %v", err)
 	}
-	est, err := plan.Estimate(sub, "2026-11-05", []map[string]any{{"meter_code": "gpu_hours", "quantity": 72}})
+	est, err := plan.Estimate(sub, "2026-11-05", []PlannedUsage{{MeterCode: "gpu_hours", Quantity: "72"}})
 	if err != nil || est.Subtotal != "179.28" {
 		t.Fatalf("estimate: %+v %v", est, err)
 	}
 	st, err := l.BudgetStatus(plan, sub, "2026-11-11T00:00:00Z", "80", nil)
 	if err != nil || st.SpendToDate != "14.94" || len(st.Alerts) != 1 || st.Alerts[0].ThresholdPercent != "50" || st.Alerts[0].Reached {
 		t.Fatalf("budget: %+v %v", st, err)
+	}
+}
+
+// strictDecode decodes JSON into a typed configuration, refusing a field the struct lacks, so a
+// shared vector using a field the Go types do not know fails here instead of being dropped.
+func strictDecode(t *testing.T, text []byte, out any) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		t.Fatalf("decoding %s into %T: %v", text, out, err)
 	}
 }

@@ -113,7 +113,7 @@ func wantInvalid(t *testing.T, what string, err error, field string) {
 // Counts and lengths are checked against the stated maximums before anything is allocated on
 // either side (issue #10: SubmitBatch(n=-1) used to panic in make).
 func TestCountsAreCheckedBeforeAllocating(t *testing.T) {
-	r, err := NewRouter(`{"manual_clock": true}`)
+	r, err := NewRouter(RouterConfig{ManualClock: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestCountsAreCheckedBeforeAllocating(t *testing.T) {
 		t.Fatalf("DispatchBatch(0) = %v, %v", a, err)
 	}
 
-	f, err := NewFleet("")
+	f, err := NewFleet(FleetConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,20 +158,20 @@ func TestCountsAreCheckedBeforeAllocating(t *testing.T) {
 // A JSON array is not a configuration (serde would read it positionally), and deep JSON is
 // refused before it is parsed: InvalidInput naming the argument, never a crash.
 func TestJSONDocumentsAreObjectsOfBoundedDepth(t *testing.T) {
-	_, err := NewFleet(`[60, 1]`)
+	_, err := NewFleetJSON(`[60, 1]`)
 	wantInvalid(t, "NewFleet(array)", err, "config")
-	_, err = NewFleet(`"dt_seconds"`)
+	_, err = NewFleetJSON(`"dt_seconds"`)
 	wantInvalid(t, "NewFleet(string)", err, "config")
-	_, err = NewRouter(`[0.5, true]`)
+	_, err = NewRouterJSON(`[0.5, true]`)
 	wantInvalid(t, "NewRouter(array)", err, "config")
-	_, err = NewH100("sxm", `[1, 2]`)
+	_, err = NewH100JSON("sxm", `[1, 2]`)
 	wantInvalid(t, "NewH100(array overrides)", err, "overrides_json")
 	_, err = NewSiteFromJSON(`[[{"model": "S21", "count": 1}], 100]`)
 	wantInvalid(t, "NewSiteFromJSON(array)", err, "site")
-	_, err = NewCatalog(`[]`)
+	_, err = NewCatalogJSON(`[]`)
 	wantInvalid(t, "NewCatalog(array)", err, "overrides_json")
 
-	f, err := NewFleet(`{"dt_seconds": 60}`)
+	f, err := NewFleet(FleetConfig{DTSeconds: 60})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,38 +179,38 @@ func TestJSONDocumentsAreObjectsOfBoundedDepth(t *testing.T) {
 	if _, err := f.AddGPUs("sxm", 1); err != nil {
 		t.Fatal(err)
 	}
-	wantInvalid(t, "Command(array)", f.Command([]int64{0}, `["sleep"]`), "command")
-	wantInvalid(t, "SetMarketSynthetic(array)", f.SetMarketSynthetic(1, `[1, 2, 3]`), "config")
+	wantInvalid(t, "Command(array)", f.CommandJSON([]int64{0}, `["sleep"]`), "command")
+	wantInvalid(t, "SetMarketSynthetic(array)", f.SetMarketSyntheticJSON(1, `[1, 2, 3]`), "config")
 
 	for _, depth := range []int{MaxDepth + 1, 30_000, 1 << 20} {
 		arr := strings.Repeat("[", depth) + strings.Repeat("]", depth)
 		obj := strings.Repeat(`{"a":`, depth) + "1" + strings.Repeat("}", depth)
-		_, err = NewFleet(obj)
+		_, err = NewFleetJSON(obj)
 		wantInvalid(t, "NewFleet(deep)", err, "config")
-		_, err = NewRouter(obj)
+		_, err = NewRouterJSON(obj)
 		wantInvalid(t, "NewRouter(deep)", err, "config")
-		_, err = NewH100("sxm", obj)
+		_, err = NewH100JSON("sxm", obj)
 		wantInvalid(t, "NewH100(deep)", err, "overrides_json")
-		wantInvalid(t, "Command(deep)", f.Command([]int64{0}, obj), "command")
-		wantInvalid(t, "SetMarketSynthetic(deep)", f.SetMarketSynthetic(1, obj), "config")
+		wantInvalid(t, "Command(deep)", f.CommandJSON([]int64{0}, obj), "command")
+		wantInvalid(t, "SetMarketSynthetic(deep)", f.SetMarketSyntheticJSON(1, obj), "config")
 		_, err = MarketSeries("synthetic", obj, "", 1, 2, 60)
 		wantInvalid(t, "MarketSeries(deep)", err, "config")
 		_, err = NewSiteFromJSON(obj)
 		wantInvalid(t, "NewSiteFromJSON(deep)", err, "site")
-		_, err = NewCatalog(obj)
+		_, err = NewCatalogJSON(obj)
 		wantInvalid(t, "NewCatalog(deep)", err, "overrides_json")
-		_, err = NewCharge(obj)
+		_, err = NewChargeJSON(obj)
 		wantInvalid(t, "NewCharge(deep)", err, "charge")
-		_, err = NewPlan(obj)
+		_, err = NewPlanJSON(obj)
 		wantInvalid(t, "NewPlan(deep)", err, "plan")
-		_, err = ValidateEvent(obj)
+		_, err = ValidateEventJSON(obj)
 		wantInvalid(t, "ValidateEvent(deep)", err, "event")
 		_, err = NewMemoryLedger().IngestJSON(arr)
 		wantInvalid(t, "IngestJSON(deep)", err, "events")
 	}
 	// MaxDepth levels are still accepted as far as depth goes (the core then judges the content).
 	ok := strings.Repeat(`{"a":`, MaxDepth-1) + "1" + strings.Repeat("}", MaxDepth-1)
-	_, err = NewFleet(ok)
+	_, err = NewFleetJSON(ok)
 	if err == nil || strings.Contains(err.Error(), "nested deeper") {
 		t.Fatalf("NewFleet(depth %d) = %v, want the core's unknown-field error", MaxDepth-1, err)
 	}

@@ -6,6 +6,7 @@ package hcpcore
 import "C"
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -137,8 +138,41 @@ type Catalog struct {
 	ptr *C.hcp_catalog_t
 }
 
-// NewCatalog opens the built-in catalog merged with overridesJSON ({"models": [...]}; "" for none).
-func NewCatalog(overridesJSON string) (*Catalog, error) {
+// NewCatalog opens the built-in catalog with models added or replaced by name (none for the
+// built-in catalog alone). Kind must be ASIC or GPU; the core validates every figure.
+func NewCatalog(models ...DeviceModel) (*Catalog, error) {
+	if len(models) == 0 {
+		return NewCatalogJSON("")
+	}
+	type jsonModel struct {
+		Name        string  `json:"name"`
+		Kind        string  `json:"kind"`
+		PowerWatts  float64 `json:"power_watts"`
+		IdleWatts   float64 `json:"idle_watts"`
+		SleepWatts  float64 `json:"sleep_watts"`
+		HashrateTHs float64 `json:"hashrate_ths"`
+		GPUMemoryGB float64 `json:"gpu_memory_gb"`
+	}
+	doc := struct {
+		Models []jsonModel `json:"models"`
+	}{}
+	for i, m := range models {
+		kind := map[DeviceKind]string{ASIC: "asic", GPU: "gpu"}[m.Kind]
+		if kind == "" {
+			return nil, invalidInput(fmt.Sprintf("models[%d].kind", i), fmt.Sprintf("must be ASIC or GPU, got %d", int32(m.Kind)))
+		}
+		doc.Models = append(doc.Models, jsonModel{m.Name, kind, m.PowerWatts, m.IdleWatts, m.SleepWatts, m.HashrateTHs, m.GPUMemoryGB})
+	}
+	text, err := marshalConfig("models", doc)
+	if err != nil {
+		return nil, err
+	}
+	return NewCatalogJSON(text)
+}
+
+// NewCatalogJSON opens the built-in catalog merged with overridesJSON ({"models": [...]}; "" for
+// none).
+func NewCatalogJSON(overridesJSON string) (*Catalog, error) {
 	var js *C.char
 	if overridesJSON != "" {
 		var err error
@@ -209,7 +243,7 @@ func (c *Catalog) Names() ([]string, error) {
 }
 
 var builtin = func() *Catalog {
-	c, err := NewCatalog("")
+	c, err := NewCatalog()
 	if err != nil {
 		panic("hcpcore: cannot open the built-in catalog: " + err.Error())
 	}

@@ -6,6 +6,7 @@ package hcpcore
 import "C"
 
 import (
+	"context"
 	"runtime"
 	"sync"
 )
@@ -103,8 +104,18 @@ func (d *Decider) Step(m Market, dtSeconds float64) (Decision, error) {
 // StepSeries steps once per market, dtSeconds each, in one call across the boundary, and returns
 // the action after each step. On an error the steps before the bad market have been taken.
 func (d *Decider) StepSeries(markets []Market, dtSeconds float64) ([]Action, error) {
+	return d.StepSeriesContext(context.Background(), markets, dtSeconds)
+}
+
+// StepSeriesContext is StepSeries that stops when ctx is done: it then returns the actions of the
+// steps taken and an error wrapping ctx.Err() (errors.Is(err, context.Canceled)); the decider has
+// taken those steps only and stays usable. A ctx already done returns at once.
+func (d *Decider) StepSeriesContext(ctx context.Context, markets []Market, dtSeconds float64) ([]Action, error) {
 	if err := checkCount("markets", len(markets), MaxSteps); err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil { // before converting the markets, which takes time too
+		return []Action{}, contextError("decider step series", err)
 	}
 	cms := make([]C.hcp_market_t, len(markets))
 	for i := range markets {
@@ -116,21 +127,25 @@ func (d *Decider) StepSeries(markets []Market, dtSeconds float64) ([]Action, err
 	if d.ptr == nil {
 		return nil, closedError("decider")
 	}
-	var e *C.hcp_error_t
-	if len(cms) > 0 {
-		C.hcp_decider_step_series(d.ptr, &cms[0], C.size_t(len(cms)), C.double(dtSeconds), &out[0], &e)
-	} else {
-		C.hcp_decider_step_series(d.ptr, nil, 0, C.double(dtSeconds), nil, &e)
-	}
+	taken := 0
+	err := withCancel(ctx, "decider step series", func(flag *C.hcp_cancel_t) (bool, error) {
+		var e *C.hcp_error_t
+		if len(cms) > 0 {
+			taken = int(C.hcp_decider_step_series_cancellable(d.ptr, &cms[0], C.size_t(len(cms)), C.double(dtSeconds), &out[0], flag, &e))
+		} else {
+			C.hcp_decider_step_series_cancellable(d.ptr, nil, 0, C.double(dtSeconds), nil, flag, &e)
+		}
+		return taken < len(cms), takeError(e)
+	})
 	runtime.KeepAlive(d)
-	if err := takeError(e); err != nil {
+	if err != nil && !isContextError(err) {
 		return nil, err
 	}
-	actions := make([]Action, len(out))
-	for i, a := range out {
+	actions := make([]Action, taken)
+	for i, a := range out[:taken] {
 		actions[i] = Action(a)
 	}
-	return actions, nil
+	return actions, err
 }
 
 // Current is the decider's current action.

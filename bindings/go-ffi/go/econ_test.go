@@ -42,7 +42,7 @@ func TestBadInputIsInvalidInput(t *testing.T) {
 }
 
 func TestCatalogCloseIsIdempotent(t *testing.T) {
-	c, err := NewCatalog(`{"models":[{"name":"X1","kind":"asic","power_watts":3000,"idle_watts":100,"sleep_watts":20,"hashrate_ths":300}]}`)
+	c, err := NewCatalog(DeviceModel{Name: "X1", Kind: ASIC, PowerWatts: 3000, IdleWatts: 100, SleepWatts: 20, HashrateTHs: 300})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestCatalogCloseIsIdempotent(t *testing.T) {
 	if _, err := c.Get("S21"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("after Close: %v", err)
 	}
-	if _, err := NewCatalog("{"); !errors.Is(err, ErrInvalidInput) {
+	if _, err := NewCatalogJSON("{"); !errors.Is(err, ErrInvalidInput) {
 		t.Fatalf("malformed JSON: %v", err)
 	}
 }

@@ -23,6 +23,19 @@
 // Rust in one call; the library reads and writes them in place, without copying. A per-item call
 // in a loop costs a cgo crossing each time (about 0.1 to 0.5 µs): use the batch form for fleets.
 //
+// # Configurations and long calls
+//
+// Constructors take typed configuration structs (RouterConfig, FleetConfig, PlanConfig,
+// ChargeConfig, ...) whose JSON tags are the core's field names; a zero field takes the core's
+// default, stated in its comment, and a pointer field sets a value that differs from it (nil
+// keeps the default). NewRouterJSON, NewFleetJSON, NewPlanJSON, NewChargeJSON, ... take the JSON
+// text itself.
+//
+// Calls that can run long take a context.Context (Fleet.RunContext, SyntheticSeries, ReplaySeries,
+// Decider.StepSeriesContext, Ledger.IssueInvoicesContext): when it is done the library stops
+// between two units of work and the call returns an error wrapping ctx.Err(); the handle stays
+// usable.
+//
 // # Building
 //
 // The package links hcpcore's static library, libhcp_ffi.a, which is built from the Rust source
@@ -31,7 +44,8 @@
 // holding hcpcore.pc on PKG_CONFIG_PATH. Without pkg-config, build with the tag hcpcore_ldflags
 // and say where the library is yourself: CGO_LDFLAGS="-L/path/to/dir" go build -tags
 // hcpcore_ldflags. A missing library stops the build with pkg-config's message "Package hcpcore
-// was not found"; the README's Go section says what to run.
+// was not found"; the README's Go section says what to run. Without cgo (CGO_ENABLED=0) the build
+// stops at nocgo.go with a name that says so.
 package hcpcore
 
 /*

@@ -1,6 +1,7 @@
 package hcpcore
 
 import (
+	"encoding/json"
 	"testing"
 )
 
@@ -29,8 +30,18 @@ func FuzzRouterConfig(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, config string) {
-		r, err := NewRouter(config)
-		checkErr(t, "NewRouter", err)
+		// The typed form too: whatever decodes into a RouterConfig goes through NewRouter (zero
+		// fields then take defaults, so its outcome may differ from the JSON's, never crash).
+		var typed RouterConfig
+		if json.Unmarshal([]byte(config), &typed) == nil {
+			r, err := NewRouter(typed)
+			checkErr(t, "NewRouter(typed)", err)
+			if err == nil {
+				r.Close()
+			}
+		}
+		r, err := NewRouterJSON(config)
+		checkErr(t, "NewRouterJSON", err)
 		if err != nil {
 			return
 		}
@@ -66,7 +77,7 @@ func FuzzRouterSubmit(f *testing.F) {
 	f.Add("c\xff", "bitcoin_mining", "s\x00", 1<<62, int64(11), int64(1<<40), 1e308, 1e-300, 5e-324, 1<<40, 1e308)
 	f.Add("c", "model_training", "nowhere", MaxBatch+1, int64(1), int64(8), 0.0, 0.0, 0.0, MaxBatch+1, 0.0)
 	f.Fuzz(func(t *testing.T, customer, wtype, site string, n int, prio, gpus int64, mem, latency, deadline float64, max int, advance float64) {
-		r, err := NewRouter(`{"manual_clock": true}`)
+		r, err := NewRouter(RouterConfig{ManualClock: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,8 +135,16 @@ func FuzzFleetConfig(f *testing.F) {
 		f.Add(s, uint64(3))
 	}
 	f.Fuzz(func(t *testing.T, config string, steps uint64) {
-		fl, err := NewFleet(config)
-		checkErr(t, "NewFleet", err)
+		var typed FleetConfig
+		if json.Unmarshal([]byte(config), &typed) == nil {
+			fl, err := NewFleet(typed)
+			checkErr(t, "NewFleet(typed)", err)
+			if err == nil {
+				fl.Close()
+			}
+		}
+		fl, err := NewFleetJSON(config)
+		checkErr(t, "NewFleetJSON", err)
 		if err != nil {
 			return
 		}
@@ -134,7 +153,7 @@ func FuzzFleetConfig(f *testing.F) {
 		checkErr(t, "AddGPUs", err)
 		_, err = fl.AddMiners("S21", 1)
 		checkErr(t, "AddMiners", err)
-		checkErr(t, "SetMarketSynthetic", fl.SetMarketSynthetic(1, ""))
+		checkErr(t, "SetMarketSynthetic", fl.SetMarketSynthetic(1, SyntheticConfig{}))
 		checkErr(t, "Run", fl.Run(small(steps, MaxSteps, 8)))
 		fleetResults(t, fl)
 	})
@@ -167,7 +186,7 @@ func FuzzFleetCommand(f *testing.F) {
 	f.Add(`{"command":"sleep"}`, int64(-1), uint64(1), "cgminer:1:stats")
 	f.Add(`{"command":"mine"}`, int64(1<<40), uint64(1<<62), "gpu:0")
 	f.Fuzz(func(t *testing.T, command string, device int64, steps uint64, view string) {
-		fl, err := NewFleet(`{"dt_seconds": 60, "seed": 1}`)
+		fl, err := NewFleet(FleetConfig{DTSeconds: 60, Seed: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,8 +197,8 @@ func FuzzFleetCommand(f *testing.F) {
 		if _, err := fl.AddMiners("S21", 1); err != nil {
 			t.Fatal(err)
 		}
-		checkErr(t, "Command", fl.Command([]int64{device}, command))
-		checkErr(t, "Command(all)", fl.Command([]int64{0, 1}, command))
+		checkErr(t, "Command", fl.CommandJSON([]int64{device}, command))
+		checkErr(t, "Command(all)", fl.CommandJSON([]int64{0, 1}, command))
 		checkErr(t, "Run", fl.Run(small(steps, MaxSteps, 16)))
 		var out any
 		checkErr(t, "View", fl.View(view, &out))
@@ -213,7 +232,7 @@ func FuzzH100(f *testing.F) {
 	f.Add("sxm", `[1]`, 5e-324, 5e-324, int64(-1), uint64(1<<63), 1e308, -1.0, 2.0, -1.0, "x")
 	f.Add("h100", `{"memory_total_bytes": 1e300}`, 1e300, 1e300, int64(1<<62), uint64(1<<40), 5e-324, 1e-300, 1e-300, 1e308, "pinned")
 	f.Fuzz(func(t *testing.T, variant, overrides string, params, bpp float64, batch int64, context uint64, dt, tensor, dram, bytes float64, host string) {
-		g, err := NewH100(variant, overrides)
+		g, err := NewH100JSON(variant, overrides)
 		checkErr(t, "NewH100", err)
 		if err != nil {
 			return
@@ -253,7 +272,7 @@ func FuzzEconJSON(f *testing.F) {
 			}
 			s.Close()
 		}
-		c, err := NewCatalog(catalog)
+		c, err := NewCatalogJSON(catalog)
 		checkErr(t, "NewCatalog", err)
 		if err == nil {
 			names, err := c.Names()
@@ -359,18 +378,18 @@ func FuzzBilling(f *testing.F) {
 	f.Add(`{"model": "package", "package_size": 0, "amount": "1"}`, `null`, `{}`, "1e-30", "")
 	f.Add(`[]`, `{"charges": [[]]}`, `{"timestamp": "9999-99-99"}`, "NaN", "up")
 	f.Fuzz(func(t *testing.T, chargeJSON, planJSON, eventJSON, units, rounding string) {
-		c, err := NewCharge(chargeJSON)
+		c, err := NewChargeJSON(chargeJSON)
 		checkErr(t, "NewCharge", err)
 		if err == nil {
 			_, err = c.Amount(units)
 			checkErr(t, "Amount", err)
-			_, err = c.AmountForEvents("[" + eventJSON + "]")
+			_, err = c.AmountForEventsJSON("[" + eventJSON + "]")
 			checkErr(t, "AmountForEvents", err)
 			c.Close()
 		}
-		ev, err := ValidateEvent(eventJSON)
+		ev, err := ValidateEventJSON(eventJSON)
 		checkErr(t, "ValidateEvent", err)
-		p, err := NewPlan(planJSON)
+		p, err := NewPlanJSON(planJSON)
 		checkErr(t, "NewPlan", err)
 		if err == nil {
 			lines, err := p.InstantFees(ev)
@@ -379,7 +398,7 @@ func FuzzBilling(f *testing.F) {
 			l := NewMemoryLedger()
 			_, err = l.IngestJSON("[" + eventJSON + "]")
 			checkErr(t, "IngestJSON", err)
-			sub := map[string]any{"customer_id": "c1", "plan_code": "p", "started_at": "2025-01-01T00:00:00Z"}
+			sub := Subscription{CustomerID: "c1", PlanCode: "p", Start: "2025-01-01T00:00:00Z"}
 			inv, err := l.PreviewInvoice(p, sub, "2025-02-01T00:00:00Z")
 			checkErr(t, "PreviewInvoice", err)
 			checkFinite(t, "PreviewInvoice", inv)
@@ -399,12 +418,12 @@ func FuzzServe(f *testing.F) {
 	f.Add(`{"replicas": 3, "memory_utilization": 0.2}`, 7e10, 1.0, 1.0, -1.0, int64(0), int64(-5), `{"burstiness": 40}`)
 	f.Add(`[1]`, -1.0, 9.0, 1e308, 5e-324, int64(1<<40), int64(1<<62), `{"requests": 1e30}`)
 	f.Fuzz(func(t *testing.T, config string, params, bpp, a0, a1 float64, p0, o0 int64, stream string) {
-		g, err := NewH100("sxm", "")
+		g, err := NewH100("sxm", GPUSpecOverrides{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer g.Close()
-		s, err := NewServer(g, ModelSpec{Params: params, BytesPerParam: bpp}, config)
+		s, err := NewServerJSON(g, ModelSpec{Params: params, BytesPerParam: bpp}, config)
 		checkErr(t, "NewServer", err)
 		if err == nil {
 			r, err := s.Run(Requests{[]float64{a0, a1}, []int64{p0, small(p0, 1<<24, 4096) + 1}, []int64{o0, small(o0, 1<<24, 512) + 1}}, nil)
@@ -416,10 +435,10 @@ func FuzzServe(f *testing.F) {
 			checkErr(t, "Aggregate", err)
 			checkFinite(t, "Aggregate", a)
 		}
-		r, err := SyntheticRequests(stream)
+		r, err := SyntheticRequestsJSON(stream)
 		checkErr(t, "SyntheticRequests", err)
 		if err == nil && len(r.ArrivalSeconds) > 0 {
-			_, err = ScaleTrace(r, `{"mean_rate_per_second": 5, "duration_seconds": 60}`)
+			_, err = ScaleTrace(r, ScaleRule{MeanRatePerSecond: 5, DurationSeconds: 60})
 			checkErr(t, "ScaleTrace", err)
 		}
 	})

@@ -54,10 +54,12 @@ type Submission struct {
 
 // CustomerConfig is a customer's fair-share weight (1 … 1,000,000) and quotas; a nil quota is
 // no limit.
+//
+// In a RouterConfig, Weight 0 takes the default weight 1 (SetCustomer refuses 0).
 type CustomerConfig struct {
-	Weight    uint32
-	MaxGPUs   *uint32 // most devices its active work may hold
-	MaxQueued *uint32 // most workloads it may have waiting
+	Weight    uint32  `json:"weight,omitempty"`
+	MaxGPUs   *uint32 `json:"max_gpus,omitempty"`   // most devices its active work may hold
+	MaxQueued *uint32 `json:"max_queued,omitempty"` // most workloads it may have waiting
 }
 
 // CustomerInfo is a customer's weight and quotas with its live counts.
@@ -140,9 +142,19 @@ type StateCounts struct {
 	Preemptions uint64 `json:"preemptions"`
 }
 
-// NewRouter opens a router. configJSON is "" for defaults or a RouterConfig JSON object
-// (the field names of tests/vectors/router.json, e.g. {"manual_clock": true}).
-func NewRouter(configJSON string) (*Router, error) {
+// NewRouter opens a router (the zero RouterConfig for defaults), e.g.
+// NewRouter(RouterConfig{ManualClock: true}).
+func NewRouter(config RouterConfig) (*Router, error) {
+	text, err := marshalConfig("config", config)
+	if err != nil {
+		return nil, err
+	}
+	return NewRouterJSON(text)
+}
+
+// NewRouterJSON opens a router from RouterConfig JSON ("" for defaults; the field names of
+// tests/vectors/router.json, e.g. {"manual_clock": true}).
+func NewRouterJSON(configJSON string) (*Router, error) {
 	var ccfg *C.char
 	if configJSON != "" {
 		var err error
@@ -761,7 +773,7 @@ func (r *Router) SetMarket(m Market) error {
 	})
 }
 
-// AdvanceTime moves the manual clock forward (config {"manual_clock": true}).
+// AdvanceTime moves the manual clock forward (RouterConfig{ManualClock: true}).
 func (r *Router) AdvanceTime(seconds float64) error {
 	return r.use(func(p *C.hcp_router_t) error {
 		var e *C.hcp_error_t

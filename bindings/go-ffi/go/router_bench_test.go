@@ -134,7 +134,7 @@ func BenchmarkRouter(b *testing.B) {
 	}
 	for _, g := range []int{1, 2, 4} {
 		b.Run(fmt.Sprintf("hcp_cabi_batch/goroutines=%d", g), func(b *testing.B) {
-			r, err := NewRouter(`{"aging_seconds": 0}`)
+			r, err := NewRouter(RouterConfig{AgingSeconds: Float64(0)})
 			if err != nil {
 				b.Fatal(err)
 			}

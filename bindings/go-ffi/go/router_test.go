@@ -13,7 +13,7 @@ func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 
 func testFleet(t *testing.T, n int) *Router {
 	t.Helper()
-	r, err := NewRouter("")
+	r, err := NewRouter(RouterConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestRouterErrors(t *testing.T) {
 	if err := r.Cancel(id, "globex"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("isolation: %v", err)
 	}
-	if _, err := NewRouter("{not json"); !errors.Is(err, ErrInvalidInput) {
+	if _, err := NewRouterJSON("{not json"); !errors.Is(err, ErrInvalidInput) {
 		t.Errorf("bad config: %v", err)
 	}
 	r.Close()
@@ -163,7 +163,7 @@ func TestRouterBatchAndGoroutines(t *testing.T) {
 }
 
 func TestRouterTrySubmitAndCustomers(t *testing.T) {
-	r, err := NewRouter(`{"manual_clock": true, "customers": {"a": {"max_queued": 1}}}`)
+	r, err := NewRouter(RouterConfig{ManualClock: true, Customers: map[string]CustomerConfig{"a": {MaxQueued: Uint32(1)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestRouterTrySubmitAndCustomers(t *testing.T) {
 }
 
 func TestRouterRemoveDeviceAndClock(t *testing.T) {
-	r, err := NewRouter(`{"manual_clock": true}`)
+	r, err := NewRouter(RouterConfig{ManualClock: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestRouterRemoveDeviceAndClock(t *testing.T) {
 }
 
 func TestRouterSubmitBatchColumns(t *testing.T) {
-	r, err := NewRouter(`{"manual_clock": true}`)
+	r, err := NewRouter(RouterConfig{ManualClock: true})
 	if err != nil {
 		t.Fatal(err)
 	}

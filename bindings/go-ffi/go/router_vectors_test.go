@@ -5,6 +5,7 @@ package hcpcore
 // every expected result and error kind.
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -230,49 +231,66 @@ func TestRouterVectors(t *testing.T) {
 	if len(doc.Scenarios) < 10 {
 		t.Fatalf("only %d scenarios", len(doc.Scenarios))
 	}
+	// Each scenario runs twice: with its config as JSON text (NewRouterJSON) and decoded into a
+	// RouterConfig (NewRouter), so the typed struct is held to the same vectors.
 	for _, sc := range doc.Scenarios {
 		t.Run(sc.Name, func(t *testing.T) {
-			r, err := NewRouter(string(sc.Config))
-			if sc.ConfigError != "" {
-				var he *Error
-				if !errors.As(err, &he) || he.Kind().String() != sc.ConfigError {
-					t.Fatalf("config: want error %s, got %v", sc.ConfigError, err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			for i, s := range sc.Steps {
-				where := fmt.Sprintf("step %d %v", i, s)
-				got, err := runRouterStep(r, s)
-				if want, ok := s["error"]; ok {
-					var he *Error
-					if !errors.As(err, &he) || he.Kind().String() != want {
-						t.Fatalf("%s: want error %v, got %v", where, want, err)
-					}
-					continue
-				}
-				if err != nil {
-					t.Fatalf("%s: %v", where, err)
-				}
-				want, ok := s["expect"]
-				if !ok {
-					continue
-				}
-				if want == nil {
-					if got != nil {
-						t.Fatalf("%s: want nil, got %v", where, got)
-					}
-					continue
-				}
-				matchJSON(t, where, got, want)
-			}
-			c, err := r.Counts()
-			if err != nil || c.Submitted != c.Queued+c.Assigned+c.Running+c.Completed+c.Failed+c.Cancelled+c.Rejected {
-				t.Fatalf("counts do not add up: %+v %v", c, err)
-			}
+			runRouterScenario(t, sc, func() (*Router, error) { return NewRouterJSON(string(sc.Config)) })
 		})
+		var typed RouterConfig
+		dec := json.NewDecoder(bytes.NewReader(sc.Config))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&typed); err != nil {
+			if sc.ConfigError == "" {
+				t.Fatalf("%s: config %s does not decode into RouterConfig: %v", sc.Name, sc.Config, err)
+			}
+			continue // a malformed config has no typed form
+		}
+		t.Run(sc.Name+"/typed", func(t *testing.T) { runRouterScenario(t, sc, func() (*Router, error) { return NewRouter(typed) }) })
+	}
+}
+
+// runRouterScenario runs one scenario on the router open makes.
+func runRouterScenario(t *testing.T, sc routerScenario, open func() (*Router, error)) {
+	r, err := open()
+	if sc.ConfigError != "" {
+		var he *Error
+		if !errors.As(err, &he) || he.Kind().String() != sc.ConfigError {
+			t.Fatalf("config: want error %s, got %v", sc.ConfigError, err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for i, s := range sc.Steps {
+		where := fmt.Sprintf("step %d %v", i, s)
+		got, err := runRouterStep(r, s)
+		if want, ok := s["error"]; ok {
+			var he *Error
+			if !errors.As(err, &he) || he.Kind().String() != want {
+				t.Fatalf("%s: want error %v, got %v", where, want, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		want, ok := s["expect"]
+		if !ok {
+			continue
+		}
+		if want == nil {
+			if got != nil {
+				t.Fatalf("%s: want nil, got %v", where, got)
+			}
+			continue
+		}
+		matchJSON(t, where, got, want)
+	}
+	c, err := r.Counts()
+	if err != nil || c.Submitted != c.Queued+c.Assigned+c.Running+c.Completed+c.Failed+c.Cancelled+c.Rejected {
+		t.Fatalf("counts do not add up: %+v %v", c, err)
 	}
 }

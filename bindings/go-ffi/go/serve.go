@@ -133,9 +133,22 @@ type Server struct {
 	configJSON string
 }
 
-// NewServer checks and returns a server of model on gpu; configJSON ("" for defaults) sets
-// ServeConfig fields, e.g. `{"max_batch": 256, "replicas": 8, "seed": 1}`.
-func NewServer(gpu *H100, model ModelSpec, configJSON string) (*Server, error) {
+// NewServer checks and returns a server of model on gpu (the zero ServeConfig for defaults), e.g.
+// NewServer(gpu, model, ServeConfig{Replicas: 8, Seed: 1}).
+func NewServer(gpu *H100, model ModelSpec, config ServeConfig) (*Server, error) {
+	text, err := marshalConfig("config", config)
+	if err != nil {
+		return nil, err
+	}
+	if text == "{}" {
+		text = ""
+	}
+	return NewServerJSON(gpu, model, text)
+}
+
+// NewServerJSON is NewServer with the config as JSON ("" for defaults), e.g.
+// `{"max_batch": 256, "replicas": 8, "seed": 1}`.
+func NewServerJSON(gpu *H100, model ModelSpec, configJSON string) (*Server, error) {
 	if gpu == nil {
 		return nil, invalidInput("gpu", "nil")
 	}
@@ -329,9 +342,18 @@ func AzureTrace(which string) (Requests, error) {
 }
 
 // ScaleTrace scales trace to a mean rate and stretches it over a duration with a diurnal and
-// weekly profile; ruleJSON sets ScaleRule fields, e.g.
+// weekly profile, e.g. ScaleRule{MeanRatePerSecond: 20, DurationSeconds: 86400, DiurnalAmplitude: 0.5}.
+func ScaleTrace(trace Requests, rule ScaleRule) (Requests, error) {
+	text, err := marshalConfig("rule", rule)
+	if err != nil {
+		return Requests{}, err
+	}
+	return ScaleTraceJSON(trace, text)
+}
+
+// ScaleTraceJSON is ScaleTrace with the rule as JSON ("" for defaults), e.g.
 // `{"mean_rate_per_second": 20, "duration_seconds": 86400, "diurnal_amplitude": 0.5}`.
-func ScaleTrace(trace Requests, ruleJSON string) (Requests, error) {
+func ScaleTraceJSON(trace Requests, ruleJSON string) (Requests, error) {
 	n := len(trace.ArrivalSeconds)
 	if len(trace.PromptTokens) != n || len(trace.OutputTokens) != n {
 		return Requests{}, invalidInput("trace", "columns must have equal lengths")
@@ -351,9 +373,19 @@ func ScaleTrace(trace Requests, ruleJSON string) (Requests, error) {
 	return takeRequests(p, e)
 }
 
-// SyntheticRequests draws a seeded synthetic stream; streamJSON sets SyntheticStream fields, e.g.
+// SyntheticRequests draws a seeded synthetic stream, e.g. RequestStream{Seed: 1, Requests: 1000,
+// RatePerSecond: 5, Burstiness: 2, Output: FixedLength(128)}.
+func SyntheticRequests(stream RequestStream) (Requests, error) {
+	text, err := marshalConfig("stream", stream)
+	if err != nil {
+		return Requests{}, err
+	}
+	return SyntheticRequestsJSON(text)
+}
+
+// SyntheticRequestsJSON is SyntheticRequests with the stream as JSON ("" for defaults), e.g.
 // `{"seed": 1, "requests": 1000, "rate_per_second": 5, "burstiness": 2}`.
-func SyntheticRequests(streamJSON string) (Requests, error) {
+func SyntheticRequestsJSON(streamJSON string) (Requests, error) {
 	var cs *C.char
 	if streamJSON != "" {
 		var err error

@@ -8,12 +8,12 @@ import (
 )
 
 func TestServerRunsTheConversationalTrace(t *testing.T) {
-	gpu, err := NewH100("sxm", "")
+	gpu, err := NewH100("sxm", GPUSpecOverrides{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer gpu.Close()
-	s, err := NewServer(gpu, ModelSpec{Params: 8e9, BytesPerParam: 2}, `{"max_batch": 256, "seed": 1, "replicas": 2}`)
+	s, err := NewServer(gpu, ModelSpec{Params: 8e9, BytesPerParam: 2}, ServeConfig{MaxBatch: 256, Seed: 1, Replicas: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,14 +63,14 @@ func TestServerRunsTheConversationalTrace(t *testing.T) {
 	if err != nil || agg.Saturated || math.Abs(agg.OutputTokensPerSecond-2110) > 1e-6 {
 		t.Fatalf("aggregate %+v %v", agg, err)
 	}
-	day, err := ScaleTrace(tr, `{"mean_rate_per_second": 2, "duration_seconds": 86400, "diurnal_amplitude": 0.5}`)
+	day, err := ScaleTrace(tr, ScaleRule{MeanRatePerSecond: 2, DurationSeconds: 86400, DiurnalAmplitude: 0.5})
 	if err != nil || math.Abs(float64(len(day.ArrivalSeconds))/86400-2) > 0.05 {
 		t.Fatalf("scaled %d, %v", len(day.ArrivalSeconds), err)
 	}
 }
 
 func TestServerBadInputNamesTheField(t *testing.T) {
-	gpu, err := NewH100("sxm", "")
+	gpu, err := NewH100("sxm", GPUSpecOverrides{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestServerBadInputNamesTheField(t *testing.T) {
 		}
 	}
 	llama := ModelSpec{Params: 8e9, BytesPerParam: 2}
-	s, err := NewServer(gpu, llama, "")
+	s, err := NewServer(gpu, llama, ServeConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,11 +101,11 @@ func TestServerBadInputNamesTheField(t *testing.T) {
 	expect(err, "InvalidInput", "prompt_tokens")
 	_, err = s.Run(Requests{[]float64{0}, []int64{3}, []int64{1}}, &RunOptions{Priority: []int64{11}})
 	expect(err, "InvalidInput", "priority[0]")
-	_, err = NewServer(gpu, llama, `{"max_batch": 0}`)
+	_, err = NewServerJSON(gpu, llama, `{"max_batch": 0}`)
 	expect(err, "InvalidInput", "max_batch")
-	_, err = NewServer(gpu, llama, `{"max_tokens_per_step": 0}`)
+	_, err = NewServerJSON(gpu, llama, `{"max_tokens_per_step": 0}`)
 	expect(err, "InvalidInput", "max_tokens_per_step")
-	_, err = NewServer(gpu, ModelSpec{Params: 70e9, BytesPerParam: 2}, "")
+	_, err = NewServer(gpu, ModelSpec{Params: 70e9, BytesPerParam: 2}, ServeConfig{})
 	expect(err, "OutOfMemory", "model")
 	_, err = AzureTrace("chat")
 	expect(err, "InvalidInput", "trace")

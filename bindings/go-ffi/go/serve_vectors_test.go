@@ -134,7 +134,7 @@ func TestServeVectors(t *testing.T) {
 		if g, ok := gpus[name]; ok {
 			return g
 		}
-		g, err := NewH100(name, "")
+		g, err := NewH100(name, GPUSpecOverrides{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,11 +159,11 @@ func TestServeVectors(t *testing.T) {
 				n := c.Requests.Head
 				req = Requests{tr.ArrivalSeconds[:n], tr.PromptTokens[:n], tr.OutputTokens[:n]}
 			default:
-				if req, err = SyntheticRequests(string(c.Requests.Synthetic)); err != nil {
+				if req, err = SyntheticRequestsJSON(string(c.Requests.Synthetic)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			s, err := NewServer(gpu(c.GPU), c.Model, rawOr(c.Config))
+			s, err := NewServerJSON(gpu(c.GPU), c.Model, rawOr(c.Config))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,7 +201,7 @@ func TestServeVectors(t *testing.T) {
 			if c.Columns != nil {
 				req = *c.Columns
 			}
-			s, err := NewServer(gpu("sxm"), model, rawOr(c.Config))
+			s, err := NewServerJSON(gpu("sxm"), model, rawOr(c.Config))
 			if err == nil {
 				_, err = s.Run(req, nil)
 			}
@@ -213,7 +213,7 @@ func TestServeVectors(t *testing.T) {
 	}
 	for _, c := range doc.Synthetic {
 		t.Run("synthetic/"+c.Name, func(t *testing.T) {
-			r, err := SyntheticRequests(string(c.Stream))
+			r, err := SyntheticRequestsJSON(string(c.Stream))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -239,7 +239,7 @@ func TestServeVectors(t *testing.T) {
 	}
 	for _, c := range doc.Aggregate {
 		t.Run("aggregate/"+c.Name, func(t *testing.T) {
-			s, err := NewServer(gpu(c.GPU), c.Model, rawOr(c.Config))
+			s, err := NewServerJSON(gpu(c.GPU), c.Model, rawOr(c.Config))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,7 @@ package hcpcore
 import "C"
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -77,9 +78,22 @@ type H100 struct {
 	ptr *C.hcp_h100_t
 }
 
-// NewH100 opens an H100 of variant ("sxm", "pcie"); overridesJSON ("" for none) replaces spec
-// fields, e.g. `{"power": {"limit_watts": 500}}`.
-func NewH100(variant, overridesJSON string) (*H100, error) {
+// NewH100 opens an H100 of variant ("sxm", "pcie") with spec overrides (the zero
+// GPUSpecOverrides for none), e.g. GPUSpecOverrides{Power: &GPUPowerOverrides{LimitWatts: Float64(500)}}.
+func NewH100(variant string, overrides GPUSpecOverrides) (*H100, error) {
+	text, err := marshalConfig("overrides", overrides)
+	if err != nil {
+		return nil, err
+	}
+	if text == "{}" {
+		text = ""
+	}
+	return NewH100JSON(variant, text)
+}
+
+// NewH100JSON is NewH100 with the overrides as a JSON object ("" for none), e.g.
+// `{"power": {"limit_watts": 500}}`.
+func NewH100JSON(variant, overridesJSON string) (*H100, error) {
 	cv, err := cString("variant", variant)
 	if err != nil {
 		return nil, err
@@ -197,8 +211,17 @@ type Fleet struct {
 	ptr *C.hcp_fleet_t
 }
 
-// NewFleet opens a fleet from FleetConfig JSON ("" for defaults), e.g. `{"dt_seconds": 60, "seed": 1}`.
-func NewFleet(configJSON string) (*Fleet, error) {
+// NewFleet opens a fleet (the zero FleetConfig for defaults), e.g. FleetConfig{DTSeconds: 60, Seed: 1}.
+func NewFleet(config FleetConfig) (*Fleet, error) {
+	text, err := marshalConfig("config", config)
+	if err != nil {
+		return nil, err
+	}
+	return NewFleetJSON(text)
+}
+
+// NewFleetJSON opens a fleet from FleetConfig JSON ("" for defaults), e.g. `{"dt_seconds": 60, "seed": 1}`.
+func NewFleetJSON(configJSON string) (*Fleet, error) {
 	var cc *C.char
 	if configJSON != "" {
 		var err error
@@ -264,9 +287,19 @@ func (f *Fleet) AddMiners(model string, count uint32) (int64, error) {
 	return f.add("asic", model, count)
 }
 
-// Command applies a command (JSON: {"command":"serve","model":{...},"batch":32},
-// {"command":"mine","mode":"low"}, {"command":"sleep"}, …) to every device in devices.
-func (f *Fleet) Command(devices []int64, commandJSON string) error {
+// Command applies a command (ServeCommand, MineCommand, SleepCommand, ...) to every device in
+// devices.
+func (f *Fleet) Command(devices []int64, command FleetCommand) error {
+	text, err := marshalConfig("command", command)
+	if err != nil {
+		return err
+	}
+	return f.CommandJSON(devices, text)
+}
+
+// CommandJSON is Command with the command as JSON: {"command":"serve","model":{...},"batch":32},
+// {"command":"mine","mode":"low"}, {"command":"sleep"}, ...
+func (f *Fleet) CommandJSON(devices []int64, commandJSON string) error {
 	if err := checkCount("devices", len(devices), MaxFleetDevices); err != nil {
 		return err
 	}
@@ -291,20 +324,33 @@ func (f *Fleet) Command(devices []int64, commandJSON string) error {
 	return takeError(e)
 }
 
-// Run advances steps steps.
+// Run advances steps steps (RunContext stops early when a context is done).
 func (f *Fleet) Run(steps uint64) error {
+	_, err := f.RunContext(context.Background(), steps)
+	return err
+}
+
+// RunContext advances up to steps steps and returns the steps taken. When ctx is done first the
+// fleet stops after its current step and the error wraps ctx.Err() (errors.Is(err,
+// context.Canceled)); the fleet has then taken whole steps only and stays usable. A ctx already
+// done returns at once with 0 steps.
+func (f *Fleet) RunContext(ctx context.Context, steps uint64) (uint64, error) {
 	if err := checkCount("steps", steps, MaxSteps); err != nil {
-		return err
+		return 0, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.ptr == nil {
-		return closedError("fleet")
+		return 0, closedError("fleet")
 	}
-	var e *C.hcp_error_t
-	C.hcp_fleet_run(f.ptr, C.uint64_t(steps), &e)
+	var taken uint64
+	err := withCancel(ctx, "fleet run", func(flag *C.hcp_cancel_t) (bool, error) {
+		var e *C.hcp_error_t
+		taken = uint64(C.hcp_fleet_run_cancellable(f.ptr, C.uint64_t(steps), flag, &e))
+		return taken < steps, takeError(e)
+	})
 	runtime.KeepAlive(f)
-	return takeError(e)
+	return taken, err
 }
 
 // Settle draws the shares found since the last settlement now.
@@ -347,9 +393,19 @@ func (f *Fleet) setMarket(kind, arg, start string, seed uint64) error {
 	return takeError(e)
 }
 
-// SetMarketSynthetic prices the fleet with a seeded synthetic market (configJSON: SyntheticConfig
-// fields, "" for defaults).
-func (f *Fleet) SetMarketSynthetic(seed uint64, configJSON string) error {
+// SetMarketSynthetic prices the fleet with a seeded synthetic market (the zero SyntheticConfig
+// for the default market).
+func (f *Fleet) SetMarketSynthetic(seed uint64, config SyntheticConfig) error {
+	text, err := marshalConfig("config", config)
+	if err != nil {
+		return err
+	}
+	return f.SetMarketSyntheticJSON(seed, text)
+}
+
+// SetMarketSyntheticJSON is SetMarketSynthetic with the config as SyntheticConfig JSON ("" for
+// defaults).
+func (f *Fleet) SetMarketSyntheticJSON(seed uint64, configJSON string) error {
 	if configJSON == "" {
 		configJSON = "{}"
 	}
@@ -443,9 +499,28 @@ func (f *Fleet) View(what string, out any) error {
 	return takeJSON(p, e, out)
 }
 
-// Summary returns the run's totals (energy_kwh, mining_revenue_usd, shares_accepted, …).
-func (f *Fleet) Summary() (map[string]any, error) {
-	var out map[string]any
+// FleetSummary is the totals of a fleet's run (hcp::sim::FleetSummary).
+type FleetSummary struct {
+	Steps            uint64  `json:"steps"`              // steps taken
+	TimeSeconds      float64 `json:"time_seconds"`       // simulated time, s
+	Devices          uint32  `json:"devices"`            // devices in the fleet
+	EnergyKWh        float64 `json:"energy_kwh"`         // energy, kWh
+	EnergyCostUSD    float64 `json:"energy_cost_usd"`    // electricity cost, USD
+	MinedBTC         float64 `json:"mined_btc"`          // BTC mined (settled accepted shares)
+	MiningRevenueUSD float64 `json:"mining_revenue_usd"` // mining revenue, USD
+	GPURevenueUSD    float64 `json:"gpu_revenue_usd"`    // GPU rental revenue, USD
+	Tokens           float64 `json:"tokens"`             // tokens generated
+	SharesAccepted   uint64  `json:"shares_accepted"`
+	SharesRejected   uint64  `json:"shares_rejected"`
+	SharesStale      uint64  `json:"shares_stale"`
+	HardwareErrors   uint64  `json:"hardware_errors"`
+	Events           uint64  `json:"events"` // events logged
+	XIDErrors        uint64  `json:"xid_errors"`
+}
+
+// Summary returns the run's totals.
+func (f *Fleet) Summary() (FleetSummary, error) {
+	var out FleetSummary
 	return out, f.View("summary", &out)
 }
 
@@ -463,34 +538,56 @@ func (f *Fleet) MinerMetrics(hostname string) (string, error) {
 }
 
 // MarketSeries samples a market as columns: kind "synthetic" (arg = SyntheticConfig JSON or "",
-// seed) or "replay" (arg = directory, start).
+// seed) or "replay" (arg = directory, start). SyntheticSeries and ReplaySeries are the typed
+// forms, with a context.
 func MarketSeries(kind, arg, start string, seed uint64, steps uint64, dtSeconds float64) (map[string][]float64, error) {
+	return MarketSeriesContext(context.Background(), kind, arg, start, seed, steps, dtSeconds)
+}
+
+// SyntheticSeries samples the seeded synthetic market (the zero SyntheticConfig for the default
+// market) as columns: steps points dtSeconds apart. It stops when ctx is done, returning an error
+// that wraps ctx.Err(); a ctx already done returns at once.
+func SyntheticSeries(ctx context.Context, config SyntheticConfig, seed uint64, steps uint64, dtSeconds float64) (map[string][]float64, error) {
+	text, err := marshalConfig("config", config)
+	if err != nil {
+		return nil, err
+	}
+	return MarketSeriesContext(ctx, "synthetic", text, "", seed, steps, dtSeconds)
+}
+
+// ReplaySeries samples the real history in directory (shared/data/market's layout), time 0 at
+// start (RFC 3339), as columns: steps points dtSeconds apart. It stops when ctx is done, returning
+// an error that wraps ctx.Err(); a ctx already done returns at once.
+func ReplaySeries(ctx context.Context, directory, start string, steps uint64, dtSeconds float64) (map[string][]float64, error) {
+	return MarketSeriesContext(ctx, "replay", directory, start, 0, steps, dtSeconds)
+}
+
+// MarketSeriesContext is MarketSeries that stops when ctx is done, returning an error that wraps
+// ctx.Err() (errors.Is(err, context.Canceled)); a ctx already done returns at once.
+func MarketSeriesContext(ctx context.Context, kind, arg, start string, seed uint64, steps uint64, dtSeconds float64) (map[string][]float64, error) {
 	if err := checkCount("steps", steps, MaxSteps); err != nil {
 		return nil, err
 	}
 	if !(dtSeconds >= MinDTSeconds && dtSeconds <= MaxDTSeconds) {
 		return nil, invalidInput("dt_seconds", fmt.Sprintf("must be in %g..=%g seconds, got %g", float64(MinDTSeconds), float64(MaxDTSeconds), dtSeconds))
 	}
-	ck, err := cString("kind", kind)
-	if err != nil {
-		return nil, err
-	}
-	defer freeCString(ck)
 	if kind == "synthetic" && arg == "" {
 		arg = "{}"
 	}
-	ca, err := cString("arg", arg)
-	if err != nil {
-		return nil, err
-	}
-	defer freeCString(ca)
-	cs, err := cString("start", start)
-	if err != nil {
-		return nil, err
-	}
-	defer freeCString(cs)
-	var e *C.hcp_error_t
-	p := C.hcp_market_series_json(ck, ca, cs, C.uint64_t(seed), C.uint64_t(steps), C.double(dtSeconds), &e)
 	var out map[string][]float64
-	return out, takeJSON(p, e, &out)
+	err := withCStrings([]string{"kind", "arg", "start"}, []string{kind, arg, start}, func(c []*C.char) error {
+		return withCancel(ctx, "market series", func(flag *C.hcp_cancel_t) (bool, error) {
+			var e *C.hcp_error_t
+			var cancelled C.bool
+			p := C.hcp_market_series_json_cancellable(c[0], c[1], c[2], C.uint64_t(seed), C.uint64_t(steps), C.double(dtSeconds), flag, &cancelled, &e)
+			if bool(cancelled) {
+				return true, takeError(e)
+			}
+			return false, takeJSON(p, e, &out)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

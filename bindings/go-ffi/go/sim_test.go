@@ -13,7 +13,7 @@ import (
 )
 
 func TestDecodeAndSwitch(t *testing.T) {
-	gpu, err := NewH100("sxm", "")
+	gpu, err := NewH100("sxm", GPUSpecOverrides{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,11 +47,11 @@ func TestDecodeAndSwitch(t *testing.T) {
 }
 
 func TestFleetErrorsAndDeterminism(t *testing.T) {
-	if _, err := NewFleet(`{"dt_seconds": 0}`); !errors.Is(err, ErrInvalidInput) {
+	if _, err := NewFleet(FleetConfig{DTSeconds: -1}); !errors.Is(err, ErrInvalidInput) {
 		t.Fatalf("dt 0: %v", err)
 	}
-	run := func(seed int) (map[string][]float64, map[string]any) {
-		f, err := NewFleet(fmt.Sprintf(`{"dt_seconds": 60, "seed": %d}`, seed))
+	run := func(seed int) (map[string][]float64, FleetSummary) {
+		f, err := NewFleet(FleetConfig{DTSeconds: 60, Seed: uint64(seed)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,16 +65,16 @@ func TestFleetErrorsAndDeterminism(t *testing.T) {
 		if _, err := f.AddMiners("S9", 1); !errors.Is(err, ErrInvalidInput) {
 			t.Fatalf("S9: %v", err)
 		}
-		if err := f.SetMarketSynthetic(uint64(seed), ""); err != nil {
+		if err := f.SetMarketSynthetic(uint64(seed), SyntheticConfig{}); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.Command([]int64{0, 1}, `{"command":"serve","model":{"params":8e9,"bytes_per_param":2},"batch":32}`); err != nil {
+		if err := f.Command([]int64{0, 1}, ServeCommand(ModelSpec{Params: 8e9, BytesPerParam: 2}, 32)); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.Command([]int64{9}, `{"command":"sleep"}`); !errors.Is(err, ErrNotFound) {
+		if err := f.Command([]int64{9}, SleepCommand()); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("missing device: %v", err)
 		}
-		if err := f.Command([]int64{0}, `{"command":"mine","mode":"low"}`); !errors.Is(err, ErrInvalidInput) {
+		if err := f.Command([]int64{0}, MineCommand("low")); !errors.Is(err, ErrInvalidInput) {
 			t.Fatalf("mine on GPU: %v", err)
 		}
 		if err := f.Run(200); err != nil {
@@ -194,7 +194,7 @@ func simNum(v any) float64 {
 func runSimCase(root, section string, c map[string]any) (any, error) {
 	switch section {
 	case "decode":
-		gpu, err := NewH100(simStr(c["gpu"]), "")
+		gpu, err := NewH100(simStr(c["gpu"]), GPUSpecOverrides{})
 		if err != nil {
 			return nil, err
 		}
@@ -206,7 +206,7 @@ func runSimCase(root, section string, c map[string]any) (any, error) {
 		d, err := gpu.Decode(m, int64(simNum(c["batch"])), uint64(simNum(c["context_tokens"])))
 		return simGeneric(d), err
 	case "switch":
-		gpu, err := NewH100(simStr(c["gpu"]), "")
+		gpu, err := NewH100(simStr(c["gpu"]), GPUSpecOverrides{})
 		if err != nil {
 			return nil, err
 		}
@@ -250,7 +250,11 @@ func runSimCase(root, section string, c map[string]any) (any, error) {
 			kinds[k] = simNum(kinds[k]) + 1
 		}
 		sum, err := f.Summary()
-		return map[string]any{"summary": sum, "last": last, "power_watts_sum": total, "events_by_kind": kinds}, err
+		var sumMap map[string]any // compared key by key with the vector's numbers
+		if err == nil {
+			err = json.Unmarshal([]byte(simJSON(sum)), &sumMap)
+		}
+		return map[string]any{"summary": sumMap, "last": last, "power_watts_sum": total, "events_by_kind": kinds}, err
 	case "telemetry":
 		f, err := buildSimFleet(c)
 		if err != nil {
@@ -272,7 +276,7 @@ func runSimCase(root, section string, c map[string]any) (any, error) {
 
 // buildSimFleet builds the fleet of a fleet or telemetry case and runs its steps and commands.
 func buildSimFleet(c map[string]any) (*Fleet, error) {
-	f, err := NewFleet(simJSON(c["config"]))
+	f, err := NewFleetJSON(simJSON(c["config"]))
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +300,7 @@ func buildSimFleet(c map[string]any) (*Fleet, error) {
 	}
 	if m, ok := c["market"].(map[string]any); ok {
 		if s, ok := m["synthetic"].(map[string]any); ok {
-			if err := f.SetMarketSynthetic(uint64(simNum(s["seed"])), ""); err != nil {
+			if err := f.SetMarketSynthetic(uint64(simNum(s["seed"])), SyntheticConfig{}); err != nil {
 				return nil, err
 			}
 		}
@@ -306,7 +310,7 @@ func buildSimFleet(c map[string]any) (*Fleet, error) {
 		for _, x := range c["commands"].([]any) {
 			cmd := x.(map[string]any)
 			if int(simNum(cmd["step"])) == step {
-				if err := f.Command([]int64{int64(simNum(cmd["device"]))}, simJSON(cmd["command"])); err != nil {
+				if err := f.CommandJSON([]int64{int64(simNum(cmd["device"]))}, simJSON(cmd["command"])); err != nil {
 					return nil, err
 				}
 			}

@@ -15,6 +15,7 @@ use hcpcore::billing::{
 use hcpcore::{Error, ErrorKind};
 use serde_json::Value;
 
+use crate::cancel::{self, hcp_cancel_t};
 use crate::checks::{self, json_doc, Shape, HCP_MAX_BATCH};
 use crate::errors::{free_box, guard, guard_plain, handle, hcp_error_t, out_string, str_arg};
 
@@ -419,13 +420,59 @@ pub unsafe extern "C" fn hcp_ledger_issue_invoices(
                 str_arg(at, "at")?,
             )
         };
-        let subs = match list("subscriptions", subs)? {
-            Value::Array(items) => items.iter().map(Subscription::from_json).collect::<hcpcore::Result<Vec<_>>>()?,
-            _ => return Err(Error::invalid_input("subscriptions", "expected an array")),
-        };
-        let at = Timestamp::parse_field("at", at)?;
+        let (subs, at) = subscriptions_at(subs, at)?;
         to_json(&billing::issue_invoices(&mut *lock(ledger)?, &plan.inner, &subs, at)?)
     })
+}
+
+/// hcp_ledger_issue_invoices, checking `cancel` (NULL: not cancellable) before each
+/// subscription's invoice: when it was cancelled meanwhile, nothing is recorded, and the call
+/// returns NULL with no error and sets `*cancelled` (NULL: not told).
+///
+/// # Safety
+/// As hcp_ledger_issue_invoices; `cancel` NULL or a live flag that outlives the call; `cancelled`
+/// NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_ledger_issue_invoices_cancellable(
+    ledger: *const hcp_ledger_t,
+    plan: *const hcp_plan_t,
+    subscriptions_json: *const c_char,
+    at: *const c_char,
+    cancel: *const hcp_cancel_t,
+    cancelled: *mut bool,
+    err: *mut *mut hcp_error_t,
+) -> *mut c_char {
+    guard(err, std::ptr::null_mut(), || {
+        // SAFETY: live handles, NUL-terminated strings and a NULL or live flag by contract.
+        let (ledger, plan, subs, at, token) = unsafe {
+            (
+                handle(ledger, "ledger")?,
+                handle(plan, "plan")?,
+                str_arg(subscriptions_json, "subscriptions")?,
+                str_arg(at, "at")?,
+                cancel::token(cancel),
+            )
+        };
+        let (subs, at) = subscriptions_at(subs, at)?;
+        let issued = billing::issue_invoices_cancellable(&mut *lock(ledger)?, &plan.inner, &subs, at, &token)?;
+        if !cancelled.is_null() {
+            // SAFETY: non-NULL and writable by contract.
+            unsafe { cancelled.write(issued.is_none()) };
+        }
+        match issued {
+            Some(invoices) => to_json(&invoices),
+            None => Ok(std::ptr::null_mut()),
+        }
+    })
+}
+
+/// The subscriptions (a JSON array) and the instant of an invoicing call.
+fn subscriptions_at(subs: &str, at: &str) -> hcpcore::Result<(Vec<Subscription>, Timestamp)> {
+    let subs = match list("subscriptions", subs)? {
+        Value::Array(items) => items.iter().map(Subscription::from_json).collect::<hcpcore::Result<Vec<_>>>()?,
+        _ => return Err(Error::invalid_input("subscriptions", "expected an array")),
+    };
+    Ok((subs, Timestamp::parse_field("at", at)?))
 }
 
 /// The customer's issued invoices (JSON array, owned), oldest first.

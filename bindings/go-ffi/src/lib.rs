@@ -14,6 +14,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod billing;
+pub mod cancel;
 pub mod checks;
 pub mod econ;
 pub mod errors;

@@ -9,6 +9,7 @@ use hcpcore::sim::{
 };
 use hcpcore::Error;
 
+use crate::cancel::{self, hcp_cancel_t};
 use crate::checks::{self, count, finite_column, json_doc, Shape, HCP_MAX_FLEET_DEVICES, HCP_MAX_STEPS};
 use crate::errors::{free_box, guard, guard_plain, handle, hcp_error_t, slice_arg, slice_out, str_arg};
 
@@ -252,6 +253,27 @@ pub unsafe extern "C" fn hcp_fleet_run(fleet: *mut hcp_fleet_t, steps: u64, err:
         let f = unsafe { fleet_mut(fleet) }?;
         f.inner.run(count("steps", steps, HCP_MAX_STEPS)? as u64)?;
         Ok(true)
+    })
+}
+
+/// Advances up to `steps` steps, checking `cancel` (NULL: not cancellable) before each one, and
+/// returns the steps taken: fewer than `steps` only when `cancel` was cancelled meanwhile (not an
+/// error; the fleet has taken whole steps only). 0 on error.
+///
+/// # Safety
+/// `fleet` live and not used concurrently; `cancel` NULL or a live flag that outlives the call;
+/// `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_fleet_run_cancellable(
+    fleet: *mut hcp_fleet_t,
+    steps: u64,
+    cancel: *const hcp_cancel_t,
+    err: *mut *mut hcp_error_t,
+) -> u64 {
+    guard(err, 0, || {
+        // SAFETY: pointers valid per this function's contract.
+        let (f, token) = unsafe { (fleet_mut(fleet)?, cancel::token(cancel)) };
+        f.inner.run_cancellable(count("steps", steps, HCP_MAX_STEPS)? as u64, &token)
     })
 }
 
@@ -514,19 +536,71 @@ pub unsafe extern "C" fn hcp_market_series_json(
     dt_seconds: f64,
     err: *mut *mut hcp_error_t,
 ) -> *mut c_char {
-    guard(err, std::ptr::null_mut(), || {
-        // SAFETY: pointers valid per this function's contract.
-        let (kind, arg, start) = unsafe { (str_arg(kind, "kind")?, opt_str(arg, "arg")?, opt_str(start, "start")?) };
-        let steps = count("steps", steps, HCP_MAX_STEPS)?;
-        let dt_seconds = checks::dt_seconds("dt_seconds", dt_seconds)?;
-        let series = match kind {
-            "synthetic" => {
-                let config: SyntheticConfig = parse(arg.unwrap_or("{}"), "config")?;
-                SyntheticMarket::new(config, seed)?.series(steps, dt_seconds)?
-            }
-            "replay" => MarketReplay::from_dir(arg.unwrap_or(""), start.unwrap_or(""))?.series(steps, dt_seconds)?,
-            other => return Err(Error::invalid_input("kind", format!("must be synthetic or replay, got {other:?}"))),
-        };
-        json(&series)
+    // SAFETY: the caller's contract is this function's, with no flag.
+    guard(err, std::ptr::null_mut(), || unsafe {
+        market_series(kind, arg, start, seed, steps, dt_seconds, std::ptr::null(), std::ptr::null_mut())
     })
+}
+
+/// hcp_market_series_json, checking `cancel` (NULL: not cancellable) before each point: when it
+/// was cancelled meanwhile, returns NULL with no error and sets `*cancelled` (NULL: not told).
+///
+/// # Safety
+/// Strings NULL or NUL-terminated; `cancel` NULL or a live flag that outlives the call;
+/// `cancelled` NULL or writable; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_market_series_json_cancellable(
+    kind: *const c_char,
+    arg: *const c_char,
+    start: *const c_char,
+    seed: u64,
+    steps: u64,
+    dt_seconds: f64,
+    cancel: *const hcp_cancel_t,
+    cancelled: *mut bool,
+    err: *mut *mut hcp_error_t,
+) -> *mut c_char {
+    // SAFETY: the caller's contract is this function's.
+    guard(err, std::ptr::null_mut(), || unsafe {
+        market_series(kind, arg, start, seed, steps, dt_seconds, cancel, cancelled)
+    })
+}
+
+/// The body of both market-series exports.
+///
+/// # Safety
+/// As hcp_market_series_json_cancellable.
+#[allow(clippy::too_many_arguments)]
+unsafe fn market_series(
+    kind: *const c_char,
+    arg: *const c_char,
+    start: *const c_char,
+    seed: u64,
+    steps: u64,
+    dt_seconds: f64,
+    cancel: *const hcp_cancel_t,
+    cancelled: *mut bool,
+) -> hcpcore::Result<*mut c_char> {
+    // SAFETY: pointers valid per this function's contract.
+    let (kind, arg, start, token) =
+        unsafe { (str_arg(kind, "kind")?, opt_str(arg, "arg")?, opt_str(start, "start")?, cancel::token(cancel)) };
+    let steps = count("steps", steps, HCP_MAX_STEPS)?;
+    let dt_seconds = checks::dt_seconds("dt_seconds", dt_seconds)?;
+    let series = match kind {
+        "synthetic" => {
+            let config: SyntheticConfig = parse(arg.unwrap_or("{}"), "config")?;
+            SyntheticMarket::new(config, seed)?.series_cancellable(steps, dt_seconds, &token)?
+        }
+        "replay" => MarketReplay::from_dir(arg.unwrap_or(""), start.unwrap_or(""))?
+            .series_cancellable(steps, dt_seconds, &token)?,
+        other => return Err(Error::invalid_input("kind", format!("must be synthetic or replay, got {other:?}"))),
+    };
+    if !cancelled.is_null() {
+        // SAFETY: non-NULL and writable by contract.
+        unsafe { cancelled.write(series.is_none()) };
+    }
+    match series {
+        Some(series) => json(&series),
+        None => Ok(std::ptr::null_mut()),
+    }
 }

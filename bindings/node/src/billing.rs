@@ -46,7 +46,7 @@ pub struct UsageRecord {
 /// One invoice line; amounts are decimal strings.
 #[napi(object)]
 pub struct InvoiceLine {
-    /// `usage`, `minimum_commitment`, `correction` or `in_advance`.
+    /// `usage`, `minimum_commitment`, `correction`, `in_advance`, `charge_minimum` or `charge_maximum`.
     pub kind: String,
     pub charge: String,
     pub meter_code: Option<String>,

@@ -110,5 +110,7 @@ pub use plan::{
     Coupon, CouponFrequency, CouponValue, Plan, PlanCharge, PlanVersion, SpendingLimits, Subscription,
     SPENDING_LIMIT_GROUP,
 };
-pub use rating::{instant_fees, issue_invoice, issue_invoices, preview_invoice, MINIMUM_COMMITMENT};
+pub use rating::{
+    instant_fees, issue_invoice, issue_invoices, issue_invoices_cancellable, preview_invoice, MINIMUM_COMMITMENT,
+};
 pub use time::Timestamp;

@@ -181,6 +181,12 @@
 #define HCP_ROUTER_PREEMPT 4
 
 /*
+ A cancellation flag (opaque). Unlike other handles it is safe to use from several threads at
+ once: one thread may cancel it while another runs a call that polls it.
+ */
+typedef struct hcp_cancel_t hcp_cancel_t;
+
+/*
  A model catalog (the built-in models, optionally with JSON overrides).
  */
 typedef struct hcp_catalog_t hcp_catalog_t;
@@ -995,6 +1001,23 @@ char *hcp_ledger_issue_invoices(const hcp_ledger_t *ledger,
                                 hcp_error_t **err);
 
 /*
+ hcp_ledger_issue_invoices, checking `cancel` (NULL: not cancellable) before each
+ subscription's invoice: when it was cancelled meanwhile, nothing is recorded, and the call
+ returns NULL with no error and sets `*cancelled` (NULL: not told).
+
+ # Safety
+ As hcp_ledger_issue_invoices; `cancel` NULL or a live flag that outlives the call; `cancelled`
+ NULL or writable.
+ */
+char *hcp_ledger_issue_invoices_cancellable(const hcp_ledger_t *ledger,
+                                            const hcp_plan_t *plan,
+                                            const char *subscriptions_json,
+                                            const char *at,
+                                            const hcp_cancel_t *cancel,
+                                            bool *cancelled,
+                                            hcp_error_t **err);
+
+/*
  The customer's issued invoices (JSON array, owned), oldest first.
 
  # Safety
@@ -1036,6 +1059,28 @@ char *hcp_billing_round_amount(const char *amount,
  `event_json` NUL-terminated; `err` NULL or writable.
  */
 char *hcp_billing_validate_event(const char *event_json, hcp_error_t **err);
+
+/*
+ Makes a cancellation flag, not yet cancelled. Release with hcp_cancel_free.
+ */
+hcp_cancel_t *hcp_cancel_new(void);
+
+/*
+ Cancels: every call polling `cancel` stops at its next check (one fleet step, one market
+ point). Safe to call from any thread, also while such a call runs; NULL is a no-op.
+
+ # Safety
+ `cancel` is NULL or a live flag made by hcp_cancel_new.
+ */
+void hcp_cancel_cancel(const hcp_cancel_t *cancel);
+
+/*
+ Releases a flag. NULL is a no-op. No call may be polling it any more.
+
+ # Safety
+ `cancel` is NULL or a live flag, freed at most once, after the calls given it returned.
+ */
+void hcp_cancel_free(hcp_cancel_t *cancel);
 
 /*
  Validates a market; returns false and sets `*err` if a field is bad.
@@ -1354,6 +1399,22 @@ bool hcp_decider_step_series(hcp_decider_t *decider,
                              double dt_seconds,
                              int32_t *out_actions,
                              hcp_error_t **err);
+
+/*
+ hcp_decider_step_series, checking `cancel` (NULL: not cancellable) before each market, and
+ returning the steps taken: fewer than `n` only when `cancel` was cancelled meanwhile (not an
+ error; `out_actions` holds the actions of the steps taken). 0 on error.
+
+ # Safety
+ As hcp_decider_step_series; `cancel` NULL or a live flag that outlives the call.
+ */
+size_t hcp_decider_step_series_cancellable(hcp_decider_t *decider,
+                                           const hcp_market_t *markets,
+                                           size_t n,
+                                           double dt_seconds,
+                                           int32_t *out_actions,
+                                           const hcp_cancel_t *cancel,
+                                           hcp_error_t **err);
 
 /*
  The decider's current action (HCP_ACTION_*), or -1 for a NULL handle.
@@ -2064,6 +2125,20 @@ bool hcp_fleet_command(hcp_fleet_t *fleet,
 bool hcp_fleet_run(hcp_fleet_t *fleet, uint64_t steps, hcp_error_t **err);
 
 /*
+ Advances up to `steps` steps, checking `cancel` (NULL: not cancellable) before each one, and
+ returns the steps taken: fewer than `steps` only when `cancel` was cancelled meanwhile (not an
+ error; the fleet has taken whole steps only). 0 on error.
+
+ # Safety
+ `fleet` live and not used concurrently; `cancel` NULL or a live flag that outlives the call;
+ `err` NULL or writable.
+ */
+uint64_t hcp_fleet_run_cancellable(hcp_fleet_t *fleet,
+                                   uint64_t steps,
+                                   const hcp_cancel_t *cancel,
+                                   hcp_error_t **err);
+
+/*
  Draws the shares found since the last settlement now.
 
  # Safety
@@ -2168,6 +2243,24 @@ char *hcp_market_series_json(const char *kind,
                              uint64_t steps,
                              double dt_seconds,
                              hcp_error_t **err);
+
+/*
+ hcp_market_series_json, checking `cancel` (NULL: not cancellable) before each point: when it
+ was cancelled meanwhile, returns NULL with no error and sets `*cancelled` (NULL: not told).
+
+ # Safety
+ Strings NULL or NUL-terminated; `cancel` NULL or a live flag that outlives the call;
+ `cancelled` NULL or writable; `err` NULL or writable.
+ */
+char *hcp_market_series_json_cancellable(const char *kind,
+                                         const char *arg,
+                                         const char *start,
+                                         uint64_t seed,
+                                         uint64_t steps,
+                                         double dt_seconds,
+                                         const hcp_cancel_t *cancel,
+                                         bool *cancelled,
+                                         hcp_error_t **err);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -7,6 +7,7 @@ use hcpcore::Error;
 
 use super::device::{action_code, action_from_code, hcp_action_value_t, to_c_value};
 use super::{hcp_device_model_t, hcp_market_t, hcp_terms_t, market, model, terms};
+use crate::cancel::{self, hcp_cancel_t};
 use crate::checks::{count, finite_fields, HCP_MAX_STEPS};
 use crate::errors::{free_box, guard, guard_plain, handle, hcp_error_t, slice_arg, slice_out, write_out};
 
@@ -144,19 +145,58 @@ pub unsafe extern "C" fn hcp_decider_step_series(
     out_actions: *mut i32,
     err: *mut *mut hcp_error_t,
 ) -> bool {
+    // SAFETY: the caller's contract is hcp_decider_step_series_cancellable's, with no flag.
     guard(err, false, || {
-        // SAFETY: live and unaliased by contract.
-        let d = unsafe { decider_mut(decider) }?;
-        let n = count("n", n as u64, HCP_MAX_STEPS)?;
-        // SAFETY: `n` readable markets by contract.
-        let markets = unsafe { slice_arg(markets, n, "markets") }?;
-        // SAFETY: `n` writable ints by contract.
-        let out = unsafe { slice_out(out_actions, n, "out_actions") }?;
-        for (m, o) in markets.iter().zip(out.iter_mut()) {
-            *o = action_code(d.step(&self::market(m)?, dt_seconds)?.action);
-        }
-        Ok(true)
+        unsafe { step_series(decider, markets, n, dt_seconds, out_actions, std::ptr::null()) }.map(|_| true)
     })
+}
+
+/// hcp_decider_step_series, checking `cancel` (NULL: not cancellable) before each market, and
+/// returning the steps taken: fewer than `n` only when `cancel` was cancelled meanwhile (not an
+/// error; `out_actions` holds the actions of the steps taken). 0 on error.
+///
+/// # Safety
+/// As hcp_decider_step_series; `cancel` NULL or a live flag that outlives the call.
+#[no_mangle]
+pub unsafe extern "C" fn hcp_decider_step_series_cancellable(
+    decider: *mut hcp_decider_t,
+    markets: *const hcp_market_t,
+    n: usize,
+    dt_seconds: f64,
+    out_actions: *mut i32,
+    cancel: *const hcp_cancel_t,
+    err: *mut *mut hcp_error_t,
+) -> usize {
+    // SAFETY: the caller's contract is this function's.
+    guard(err, 0, || unsafe { step_series(decider, markets, n, dt_seconds, out_actions, cancel) })
+}
+
+/// The body of both step-series exports: the steps taken.
+///
+/// # Safety
+/// As hcp_decider_step_series_cancellable.
+unsafe fn step_series(
+    decider: *mut hcp_decider_t,
+    markets: *const hcp_market_t,
+    n: usize,
+    dt_seconds: f64,
+    out_actions: *mut i32,
+    cancel: *const hcp_cancel_t,
+) -> hcpcore::Result<usize> {
+    // SAFETY: live and unaliased by contract; the flag NULL or live.
+    let (d, token) = unsafe { (decider_mut(decider)?, cancel::token(cancel)) };
+    let n = count("n", n as u64, HCP_MAX_STEPS)?;
+    // SAFETY: `n` readable markets by contract.
+    let markets = unsafe { slice_arg(markets, n, "markets") }?;
+    // SAFETY: `n` writable ints by contract.
+    let out = unsafe { slice_out(out_actions, n, "out_actions") }?;
+    for (taken, (m, o)) in markets.iter().zip(out.iter_mut()).enumerate() {
+        if token.is_cancelled() {
+            return Ok(taken);
+        }
+        *o = action_code(d.step(&self::market(m)?, dt_seconds)?.action);
+    }
+    Ok(n)
 }
 
 /// The decider's current action (HCP_ACTION_*), or -1 for a NULL handle.
