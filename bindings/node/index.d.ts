@@ -639,7 +639,7 @@ export interface Invoice {
 
 /** One invoice line; amounts are decimal strings. */
 export interface InvoiceLine {
-  /** `usage`, `minimum_commitment`, `correction` or `in_advance`. */
+  /** `usage`, `minimum_commitment`, `correction`, `in_advance`, `charge_minimum` or `charge_maximum`. */
   kind: string
   charge: string
   meterCode?: string
