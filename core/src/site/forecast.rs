@@ -1,0 +1,1 @@
+//! Forecasts (filled in below).
