@@ -657,6 +657,7 @@ impl<'a> SiteRun<'a> {
                     load: loads[i],
                     slo_target: e.slo_target,
                     gpus_now: gpus.in_use(GpuUse::Endpoint(i)),
+                    gpus_for_slo: site.serving[i].gpus_for(&loads[i], e.slo_target, gpus.working()),
                     usd_per_token: site
                         .prices
                         .iter()

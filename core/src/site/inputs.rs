@@ -69,9 +69,11 @@ pub struct TraceShape {
     pub p99_prompt_tokens: f64,
     /// Mean output tokens.
     pub mean_output_tokens: f64,
-    /// Squared coefficient of variation of inter-arrival times.
+    /// Burstiness of arrivals: index of dispersion of arrivals per second (variance / mean of
+    /// the counts in 1-s bins; 1 for Poisson), used as the arrivals' squared CV.
     pub arrival_cv2: f64,
-    /// Squared coefficient of variation of output tokens (service-time variability).
+    /// Squared coefficient of variation of tokens per request (prompt + output), used as the
+    /// service time's.
     pub service_cv2: f64,
     /// Arrivals per minute over the trace divided by their mean (the burst pattern).
     pub minute_factors: Vec<f64>,
@@ -127,7 +129,15 @@ impl TraceShape {
             let m = mean(v);
             v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64 / (m * m).max(1e-300)
         };
-        let gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+        let seconds = ((times[times.len() - 1] - times[0]).floor() as usize).max(1) + 1;
+        let mut per_second = vec![0.0; seconds];
+        for t in &times {
+            per_second[((t - times[0]) as usize).min(seconds - 1)] += 1.0;
+        }
+        let mean_s = mean(&per_second);
+        let idc =
+            per_second.iter().map(|x| (x - mean_s) * (x - mean_s)).sum::<f64>() / seconds as f64 / mean_s.max(1e-300);
+        let totals: Vec<f64> = prompts.iter().zip(&outputs).map(|(p, o)| p + o).collect();
         let mut sorted = prompts.clone();
         sorted.sort_by(f64::total_cmp);
         let minutes = ((times[times.len() - 1] - times[0]) / 60.0).floor().max(1.0) as usize;
@@ -142,8 +152,8 @@ impl TraceShape {
             mean_prompt_tokens: mean(&prompts),
             p99_prompt_tokens: sorted[((n * 0.99) as usize).min(sorted.len() - 1)],
             mean_output_tokens: mean(&outputs),
-            arrival_cv2: cv2(&gaps),
-            service_cv2: cv2(&outputs),
+            arrival_cv2: idc,
+            service_cv2: cv2(&totals),
             minute_factors: counts.iter().map(|c| c / mc).collect(),
         })
     }

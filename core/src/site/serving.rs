@@ -14,9 +14,11 @@
 //! - the batch in flight satisfies Little's law `b = λ·(O·t(b) + t_pf)` (fixed point); the GPU's
 //!   request capacity is `μ = 1 / (O·t(B)/B + t_pf)` at the largest batch `B`; demand above
 //!   98 % of `μ` is shed (counted as missing the SLO);
-//! - waiting for admission follows a single-server queue with Kingman's variability factor
-//!   `k = (c_a² + c_s²)/2` from the trace: `P(W > t) = ρ·exp(−(1−ρ)·μ·t / k)`, so
-//!   `p99 TTFT = t_pf(p99 prompt) + t(b) + k·ln(100ρ)/((1−ρ)·μ)`.
+//! - waiting for admission: the endpoint's GPUs form one pooled queue (a router sends each
+//!   request to a GPU with room), `c` servers of rate `μ`; the chance to wait is Erlang C and the
+//!   wait tail is exponential with Allen–Cunneen's variability factor `k = (c_a² + c_s²)/2` from
+//!   the trace: `P(W > t) = C·exp(−(cμ − λ)·t / k)`, so
+//!   `p99 TTFT = t_pf(p99 prompt) + t(b) + k·ln(100·C)/(cμ − λ)`.
 
 use crate::sim::{decode, DecodeOptions, GpuSpec, ModelSpec};
 use crate::Result;
@@ -75,8 +77,12 @@ pub trait ServingModel: std::fmt::Debug + Send + Sync {
         if load.requests_per_second <= 0.0 {
             return 0;
         }
+        // When even `max` GPUs miss the target, size for (nearly) the best attainment reachable
+        // instead of taking every GPU.
+        let best = self.serve(load, f64::from(max)).slo_attainment;
+        let target = if best >= target { target } else { best - 1e-3 };
         let ok = |n: u32| n > 0 && self.serve(load, f64::from(n)).slo_attainment >= target;
-        if !ok(max) {
+        if max == 0 || !ok(max) {
             return max;
         }
         let (mut lo, mut hi) = (0u32, max);
@@ -161,15 +167,20 @@ impl AggregateServing {
     }
 }
 
-/// Fraction of the requests whose queueing wait exceeds `t`, single-server approximation.
-fn wait_tail(rho: f64, mu: f64, k: f64, t: f64) -> f64 {
-    if rho <= 0.0 {
+/// Erlang C: the probability that a request waits, `c` servers at offered load `a` (Erlangs).
+fn erlang_c(c: u32, a: f64) -> f64 {
+    if a <= 0.0 {
         return 0.0;
     }
-    if t <= 0.0 {
+    if a >= f64::from(c) {
         return 1.0;
     }
-    (rho * (-(1.0 - rho) * mu * t / k).exp()).min(1.0)
+    let mut b = 1.0;
+    for k in 1..=c {
+        b = a * b / (f64::from(k) + a * b);
+    }
+    let c = f64::from(c);
+    (c * b / (c - a * (1.0 - b))).clamp(0.0, 1.0)
 }
 
 impl ServingModel for AggregateServing {
@@ -214,11 +225,18 @@ impl ServingModel for AggregateServing {
         let watts = self.idle_watts
             + busy * ((1.0 - prefill_share) * decode_watts + prefill_share * self.prefill_watts - self.idle_watts);
         let rho = (lambda / mu).min(0.98);
+        // Pooled queue (the endpoint's router sends each request to a free GPU): Erlang C for
+        // c = ⌊gpus⌋ servers, Allen–Cunneen's variability factor k.
+        let c = gpus.floor().max(1.0);
+        let total = served;
+        let erlang_c = erlang_c(c as u32, total / mu);
+        let drain = (c * mu - total).max(1e-9);
         let k = ((load.arrival_cv2 + load.service_cv2) / 2.0).max(0.05);
         let t_pf99 = load.p99_prompt_tokens * self.prefill_seconds_per_token;
-        let w99 = if rho > 0.01 { k * (100.0 * rho).ln() / ((1.0 - rho) * mu) } else { 0.0 };
+        let w99 = if erlang_c > 0.01 { k * (erlang_c / 0.01).ln() / drain } else { 0.0 };
         let p99 = t_pf99 + step + w99;
-        let met = 1.0 - wait_tail(rho, mu, k, load.ttft_slo_seconds - t_pf - step);
+        let slack = load.ttft_slo_seconds - t_pf - step;
+        let met = if slack <= 0.0 { 0.0 } else { 1.0 - (erlang_c * (-drain * slack / k).exp()).min(1.0) };
         let tokens = served * (load.mean_prompt_tokens + o);
         ServingOutcome {
             served_per_second: served,

@@ -51,6 +51,9 @@ pub struct EndpointView<'a> {
     pub slo_target: f64,
     /// GPUs serving or switching to it now.
     pub gpus_now: u32,
+    /// Fewest GPUs that meet the SLO target at this tick's demand (`ServingModel::gpus_for`
+    /// over every working GPU).
+    pub gpus_for_slo: u32,
     /// Price per token, USD.
     pub usd_per_token: f64,
     /// The serving model.
@@ -261,6 +264,37 @@ impl Observation<'_> {
         }
     }
 
+    /// [`Observation::fit_miners`], then — if the GPUs alone pass `budget_kw` — idle GPUs to
+    /// sleep, GPUs taken from jobs (latest deadline first), then from endpoints, and as a last
+    /// resort the reservations dropped.
+    pub fn fit_all(&self, cmd: &mut Command, budget_kw: f64) {
+        self.fit_miners(cmd, budget_kw);
+        if self.settled_kw(cmd) <= budget_kw {
+            return;
+        }
+        cmd.idle_gpus_sleep = true;
+        let mut order: Vec<usize> = (0..cmd.job_gpus.len()).collect();
+        order.sort_by(|a, b| {
+            let d =
+                |k: usize| self.jobs.iter().find(|j| j.id == cmd.job_gpus[k].0).map_or(0.0, |j| j.hours_to_deadline);
+            d(*b).total_cmp(&d(*a))
+        });
+        for k in order {
+            while cmd.job_gpus[k].1 > 0 && self.settled_kw(cmd) > budget_kw {
+                cmd.job_gpus[k].1 -= 1;
+            }
+        }
+        cmd.job_gpus.retain(|j| j.1 > 0);
+        for i in 0..cmd.endpoint_gpus.len() {
+            while cmd.endpoint_gpus[i] > 0 && self.settled_kw(cmd) > budget_kw {
+                cmd.endpoint_gpus[i] -= 1;
+            }
+        }
+        if self.settled_kw(cmd) > budget_kw {
+            cmd.serve_reservations = false;
+        }
+    }
+
     /// Every miner hashing at nominal power (within the range), every GPU idle.
     pub fn base_command(&self) -> Command {
         Command {
@@ -280,14 +314,21 @@ impl Observation<'_> {
         }
     }
 
-    /// GPUs for the work: endpoints sized to their SLO (× `1 + headroom`), then jobs — each
-    /// `job_want(job)` GPUs, earliest deadline first — within the working GPUs.
-    pub fn plan_gpus(&self, cmd: &mut Command, headroom: f64, job_want: impl Fn(&JobView) -> u32) {
+    /// GPUs for the work: endpoints sized to their SLO (× `1 + headroom`; with `keep` an
+    /// endpoint also keeps GPUs it has up to `1 + 2·headroom` times its need, against
+    /// thrashing), then jobs — each `job_want(job)` GPUs, earliest deadline first — within the
+    /// working GPUs.
+    pub fn plan_gpus(&self, cmd: &mut Command, headroom: f64, keep: bool, job_want: impl Fn(&JobView) -> u32) {
         let reserved: u32 = if cmd.serve_reservations { self.reservations.iter().map(|r| r.gpus).sum() } else { 0 };
         let mut free = self.gpus_working.saturating_sub(reserved);
         for (i, e) in self.endpoints.iter().enumerate() {
-            let need = e.model.gpus_for(&e.load, e.slo_target, free);
-            let want = ((f64::from(need) * (1.0 + headroom)).ceil() as u32).min(free);
+            let need = e.gpus_for_slo.min(free);
+            let mut want = (f64::from(need) * (1.0 + headroom)).ceil() as u32;
+            if keep {
+                let band = (f64::from(need) * (1.0 + 2.0 * headroom)).ceil() as u32;
+                want = want.max(e.gpus_now.min(band));
+            }
+            let want = want.min(free);
             cmd.endpoint_gpus[i] = want;
             free -= want;
         }
@@ -360,12 +401,13 @@ impl Strategy for AlwaysOn {
     fn decide(&mut self, obs: &Observation<'_>) -> Result<Command> {
         let mut cmd = obs.base_command();
         let h = obs.tick_seconds / 3600.0;
-        obs.plan_gpus(&mut cmd, 0.0, |j| gpus_greedy(j, h));
+        obs.plan_gpus(&mut cmd, 0.0, false, |j| gpus_greedy(j, h));
         for (m, c) in obs.miners.iter().zip(&mut cmd.miners) {
             // Always on sleeps miners only for lack of power, never turns the dial.
             c.power_target_watts = m.model.nominal_watts.clamp(m.model.min_watts, m.model.max_watts);
         }
         fit_by_sleeping(obs, &mut cmd, obs.cap_kw * 0.999);
+        obs.fit_all(&mut cmd, obs.cap_kw * 0.999);
         Ok(cmd)
     }
 }
@@ -398,6 +440,7 @@ impl Strategy for MiningOnly {
         cmd.serve_reservations = false;
         cmd.idle_gpus_sleep = true;
         fit_by_sleeping(obs, &mut cmd, obs.cap_kw * 0.999);
+        obs.fit_all(&mut cmd, obs.cap_kw * 0.999);
         Ok(cmd)
     }
 }
@@ -416,7 +459,8 @@ impl Strategy for AiOnly {
             c.hashing = 0;
         }
         let h = obs.tick_seconds / 3600.0;
-        obs.plan_gpus(&mut cmd, 0.0, |j| gpus_greedy(j, h));
+        obs.plan_gpus(&mut cmd, 0.0, false, |j| gpus_greedy(j, h));
+        obs.fit_all(&mut cmd, obs.cap_kw * 0.999);
         Ok(cmd)
     }
 }
@@ -447,7 +491,7 @@ impl Strategy for PriceResponsive {
         cmd.idle_gpus_sleep = true;
         let h = obs.tick_seconds / 3600.0;
         let kwh = obs.energy_usd_per_kwh.max(0.0) * obs.pue;
-        obs.plan_gpus(&mut cmd, 0.0, |j| {
+        obs.plan_gpus(&mut cmd, 0.0, false, |j| {
             if j.usd_per_gpu_hour > j.watts_per_gpu / 1000.0 * kwh {
                 gpus_greedy(j, h)
             } else {
@@ -462,7 +506,7 @@ impl Strategy for PriceResponsive {
                 c.hashing = m.available;
             }
         }
-        obs.fit_miners(&mut cmd, obs.cap_kw * 0.999);
+        obs.fit_all(&mut cmd, obs.cap_kw * 0.999);
         Ok(cmd)
     }
 }
@@ -512,7 +556,7 @@ impl Strategy for Hybrid {
 
         let mut cmd = obs.base_command();
         cmd.idle_gpus_sleep = true;
-        obs.plan_gpus(&mut cmd, self.cfg.gpu_headroom, |j| {
+        obs.plan_gpus(&mut cmd, self.cfg.gpu_headroom, true, |j| {
             let must = gpus_to_meet_deadline(j, h);
             let pays = j.usd_per_gpu_hour > j.watts_per_gpu / 1000.0 * kwh;
             let slack_hours = j.hours_to_deadline - j.remaining_gpu_hours / f64::from(j.max_gpus.max(1));
@@ -575,9 +619,9 @@ impl Strategy for Hybrid {
         // Deployed reserve must be shed.
         if obs.reserve_deployed_kw > 0.0 {
             let budget = (obs.facility_kw_now - obs.reserve_deployed_kw).max(0.0);
-            obs.fit_miners(&mut cmd, budget.min(obs.cap_kw * 0.999));
+            obs.fit_all(&mut cmd, budget.min(obs.cap_kw * 0.999));
         }
-        obs.fit_miners(&mut cmd, obs.cap_kw * 0.999);
+        obs.fit_all(&mut cmd, obs.cap_kw * 0.999);
         if self.cfg.offer_reserve && obs.reserve_usd_per_mw_hour > 0.0 {
             cmd.reserve_offer_kw = obs.reserve_capable_kw(&cmd);
         }

@@ -122,8 +122,17 @@ fn run() -> Result<(), String> {
     let margin = win.profit_usd - second.profit_usd;
     let parts = [
         ("mining revenue", win.mining_revenue_usd - second.mining_revenue_usd),
-        ("AI revenue", (win.token_revenue_usd + win.gpu_hour_revenue_usd + win.reserved_revenue_usd + win.borrowed_power_billed_usd)
-            - (second.token_revenue_usd + second.gpu_hour_revenue_usd + second.reserved_revenue_usd + second.borrowed_power_billed_usd)),
+        (
+            "AI revenue",
+            (win.token_revenue_usd
+                + win.gpu_hour_revenue_usd
+                + win.reserved_revenue_usd
+                + win.borrowed_power_billed_usd)
+                - (second.token_revenue_usd
+                    + second.gpu_hour_revenue_usd
+                    + second.reserved_revenue_usd
+                    + second.borrowed_power_billed_usd),
+        ),
         ("demand-response income", win.demand_response_usd - second.demand_response_usd),
         ("lower energy cost", second.energy_cost_usd - win.energy_cost_usd),
         ("lower 4CP charges", second.four_cp_charges_usd - win.four_cp_charges_usd),
@@ -184,7 +193,10 @@ fn run() -> Result<(), String> {
     sorted.sort_by(f64::total_cmp);
     let clip = sorted.get(sorted.len() * 995 / 1000).copied().unwrap_or(100.0).max(100.0);
     let price_svg = chart(
-        &format!("ERCOT HB_SOUTH real-time price, hourly mean (axis clipped at {clip:.0} $/MWh; peak {:.0})", sorted.last().copied().unwrap_or(0.0)),
+        &format!(
+            "ERCOT HB_SOUTH real-time price, hourly mean (axis clipped at {clip:.0} $/MWh; peak {:.0})",
+            sorted.last().copied().unwrap_or(0.0)
+        ),
         "$/MWh",
         &hour_days,
         &[Series { label: "RT price", color: "#2c3e50", values: price }],
@@ -207,7 +219,15 @@ fn run() -> Result<(), String> {
             Series {
                 label: "Idle + switching",
                 color: "#bdc3c7",
-                values: c.idle_kw.iter().zip(&c.switching_kw).map(|(a, b)| a + b).collect::<Vec<_>>().chunks(per_hour).map(|x| x.iter().sum::<f64>() / x.len() as f64).collect(),
+                values: c
+                    .idle_kw
+                    .iter()
+                    .zip(&c.switching_kw)
+                    .map(|(a, b)| a + b)
+                    .collect::<Vec<_>>()
+                    .chunks(per_hour)
+                    .map(|x| x.iter().sum::<f64>() / x.len() as f64)
+                    .collect(),
             },
         ],
         true,
@@ -219,9 +239,14 @@ fn run() -> Result<(), String> {
         let mut acc = 0.0;
         let mut out = Vec::new();
         for (i, _) in cc.time_unix.iter().enumerate() {
-            acc += cc.revenue_mining_usd[i] + cc.revenue_tokens_usd[i] + cc.revenue_gpu_hours_usd[i] + cc.revenue_reserved_usd[i]
-                + cc.revenue_demand_response_usd[i] + cc.revenue_borrowed_power_usd[i]
-                - cc.energy_cost_usd[i] - cc.switching_cost_usd[i];
+            acc += cc.revenue_mining_usd[i]
+                + cc.revenue_tokens_usd[i]
+                + cc.revenue_gpu_hours_usd[i]
+                + cc.revenue_reserved_usd[i]
+                + cc.revenue_demand_response_usd[i]
+                + cc.revenue_borrowed_power_usd[i]
+                - cc.energy_cost_usd[i]
+                - cc.switching_cost_usd[i];
             if (i + 1) % per_day == 0 || i + 1 == cc.len() {
                 out.push(acc);
             }
@@ -247,11 +272,18 @@ fn run() -> Result<(), String> {
         "GPUs",
         &hour_days,
         &[
-            Series { label: "wanted", color: "#c0392b", values: block_means(c.gpus_wanted.iter().map(|v| f64::from(*v)), per_hour) },
+            Series {
+                label: "wanted",
+                color: "#c0392b",
+                values: block_means(c.gpus_wanted.iter().map(|v| f64::from(*v)), per_hour),
+            },
             Series {
                 label: "serving + jobs + reserved",
                 color: "#8e44ad",
-                values: block_means((0..c.len()).map(|i| f64::from(c.gpus_serving[i] + c.gpus_jobs[i] + c.gpus_reserved[i])), per_hour),
+                values: block_means(
+                    (0..c.len()).map(|i| f64::from(c.gpus_serving[i] + c.gpus_jobs[i] + c.gpus_reserved[i])),
+                    per_hour,
+                ),
             },
         ],
         false,
@@ -295,10 +327,7 @@ fn run() -> Result<(), String> {
             ]
         })
         .collect();
-    let inv_table = table(
-        &["customer", "period", "lines", "discounts", "tax", "total"].map(String::from),
-        &inv_rows,
-    );
+    let inv_table = table(&["customer", "period", "lines", "discounts", "tax", "total"].map(String::from), &inv_rows);
     let mut events_summary: std::collections::BTreeMap<&str, usize> = Default::default();
     for e in &hybrid.events {
         *events_summary.entry(e.kind).or_default() += 1;

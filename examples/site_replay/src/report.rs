@@ -7,7 +7,6 @@ fn date_string(day: i64) -> String {
     hcp::site::iso(day * 86_400)[..10].to_string()
 }
 
-
 const WIDTH: f64 = 960.0;
 const HEIGHT: f64 = 300.0;
 const LEFT: f64 = 70.0;
