@@ -175,6 +175,20 @@ impl Site {
                 Ok(spec.power.idle_watts + r.utilisation * (busy - spec.power.idle_watts))
             })
             .collect::<Result<Vec<f64>>>()?;
+        // The run starts with every device asleep: that much must fit the cap.
+        let asleep_kw =
+            (miner_models.iter().zip(&cfg.miners).map(|(m, c)| f64::from(c.count) * m.sleep_watts).sum::<f64>()
+                + gpu_spec
+                    .as_ref()
+                    .map_or(0.0, |s| s.power.sleep_watts * cfg.gpus.iter().map(|g| f64::from(g.count)).sum::<f64>()))
+                * cfg.pue
+                / 1000.0;
+        if asleep_kw > cfg.cap_kw {
+            return Err(Error::invalid_input(
+                "cap_kw",
+                format!("the devices asleep already draw {asleep_kw:.1} kW, over the cap of {} kW", cfg.cap_kw),
+            ));
+        }
         let mut prices = Vec::new();
         let mut plans = Vec::new();
         for (i, c) in cfg.customers.iter().enumerate() {
@@ -607,6 +621,18 @@ impl<'a> SiteRun<'a> {
         };
         let facility_kw_now = (miners.iter().map(|m| m.watts_now()).sum::<f64>() + gpus.watts_now()) * cfg.pue / 1000.0;
 
+        // Reservations hold what the working GPUs allow (faults can leave fewer than reserved;
+        // only GPU-hours held are billed).
+        let mut left = gpus.working();
+        let reserved_now: Vec<u32> = cfg
+            .reservations
+            .iter()
+            .map(|r| {
+                let n = r.gpus.min(left);
+                left -= n;
+                n
+            })
+            .collect();
         // Observation.
         let loads: Vec<EndpointLoad> = (0..cfg.endpoints.len()).map(|i| self.load(i, t)).collect();
         let job_price = |spec: usize| -> f64 {
@@ -686,7 +712,7 @@ impl<'a> SiteRun<'a> {
                 .iter()
                 .enumerate()
                 .map(|(i, r)| ReservationView {
-                    gpus: r.gpus,
+                    gpus: reserved_now[i],
                     watts_per_gpu: site.reservation_watts[i],
                     usd_per_gpu_hour: site
                         .prices
@@ -719,9 +745,9 @@ impl<'a> SiteRun<'a> {
             }
         }
         if cmd.serve_reservations {
-            for (i, r) in cfg.reservations.iter().enumerate() {
-                if r.gpus > 0 {
-                    targets.insert(GpuUse::Reserved(i), r.gpus);
+            for (i, n) in reserved_now.iter().enumerate() {
+                if *n > 0 {
+                    targets.insert(GpuUse::Reserved(i), *n);
                 }
             }
         }
@@ -863,7 +889,7 @@ impl<'a> SiteRun<'a> {
         }
         if cmd.serve_reservations {
             for (i, r) in cfg.reservations.iter().enumerate() {
-                let q = to_dec(f64::from(r.gpus) * h, 6);
+                let q = to_dec(f64::from(reserved_now[i]) * h, 6);
                 let price = site
                     .prices
                     .iter()

@@ -78,15 +78,15 @@ pub struct GpuFleet {
 }
 
 impl GpuFleet {
-    /// `count` idle GPUs.
+    /// `count` GPUs asleep.
     pub fn new(count: u32, idle_watts: f64, sleep_watts: f64) -> GpuFleet {
         GpuFleet {
             count,
             settled: BTreeMap::new(),
             last_watts: BTreeMap::new(),
             switching: Vec::new(),
-            idle: count,
-            sleeping: 0,
+            idle: 0,
+            sleeping: count,
             faulted: Vec::new(),
             woken: 0,
             idle_watts,

@@ -178,17 +178,18 @@ pub struct MinerGroup {
 }
 
 impl MinerGroup {
-    /// `count` miners hashing at nominal power.
+    /// `count` miners asleep (a run starts from a site whose load is known to fit its cap;
+    /// the first tick wakes what the strategy wants).
     pub fn new(model: MinerModel, count: u32) -> MinerGroup {
         let w = model.nominal_watts.clamp(model.min_watts, model.max_watts);
         MinerGroup {
             model,
             count,
-            hashing: count,
+            hashing: 0,
             hash_watts: w,
             target_w: w,
             target_wait_s: 0.0,
-            sleeping: 0,
+            sleeping: count,
             waking: Vec::new(),
             dozing: Vec::new(),
         }
