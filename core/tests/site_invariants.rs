@@ -39,3 +39,14 @@ fn the_config_parses_from_json_values() {
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert!(SiteConfig::from_json(v).is_ok());
 }
+
+#[test]
+fn a_capacity_plan_reports_its_forecast_errors() {
+    let plan = hcp::site::forecast::capacity_plan(site(), "2024-09-01").unwrap();
+    assert_eq!(plan.hours.len(), 168);
+    assert!(plan.price.holdout_mae.is_finite() && plan.price.scores.len() == 4);
+    assert!(plan.demand.iter().all(|d| d.holdout_relative_mae < 0.5));
+    let (lo, mid, hi) = plan.profit_band_usd;
+    assert!(lo <= mid && mid <= hi, "{:?}", plan.profit_band_usd);
+    assert!(plan.gpus_serving.iter().zip(&plan.miners_hashing).all(|(g, m)| *g <= 512 && *m <= 1000));
+}
