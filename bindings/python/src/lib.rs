@@ -13,6 +13,7 @@ mod econ;
 mod errors;
 mod router;
 mod sim;
+mod site;
 
 use pyo3::prelude::*;
 
@@ -30,5 +31,6 @@ fn _hcp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     router::register(m)?;
     sim::register(m)?;
     billing::register(m)?;
+    site::register(m)?;
     Ok(())
 }

@@ -11,7 +11,7 @@ The maths runs in Rust; this package converts arguments and maps errors.
 
 from __future__ import annotations
 
-from hcp import billing, econ, limits, models, router, sim
+from hcp import billing, econ, limits, models, router, sim, site
 from hcp._hcp import ABI_VERSION, DeviceModel, Market, __version__
 from hcp.errors import (
     CapacityExceededError,
@@ -40,6 +40,7 @@ __all__ = [
     "models",
     "router",
     "sim",
+    "site",
     "HcpError",
     "InvalidInputError",
     "InvalidTypeError",
