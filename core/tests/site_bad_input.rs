@@ -145,7 +145,7 @@ fn unknown_strategies_and_ranges_are_refused() {
 struct Breaks {
     inner: Box<dyn Strategy>,
     bad_at: usize,
-    how: fn(&mut Command, &Observation<'_>),
+    how: Breaker,
 }
 
 impl Strategy for Breaks {
@@ -161,13 +161,16 @@ impl Strategy for Breaks {
     }
 }
 
-fn breaks(how: fn(&mut Command, &Observation<'_>)) -> Breaks {
+/// How a test breaks a command.
+type Breaker = fn(&mut Command, &Observation<'_>);
+
+fn breaks(how: Breaker) -> Breaks {
     Breaks { inner: hcp::site::builtin("always_on", &Default::default()).unwrap(), bad_at: 3, how }
 }
 
 #[test]
 fn an_illegal_command_is_an_error_and_nothing_of_the_tick_is_applied() {
-    let cases: Vec<(&str, ErrorKind, fn(&mut Command, &Observation<'_>))> = vec![
+    let cases: Vec<(&str, ErrorKind, Breaker)> = vec![
         ("command.miners[0].hashing", ErrorKind::InvalidInput, |c, _| c.miners[0].hashing = 5_000),
         ("command.miners[0].power_target_watts", ErrorKind::InvalidInput, |c, _| {
             c.miners[0].power_target_watts = 9_000.0

@@ -1172,7 +1172,7 @@ impl<'a> SiteRun<'a> {
                 self.sum.jobs_on_time += 1;
             }
         }
-        self.sum.jobs_submitted += (next_job_id - self.next_job_id) as u64;
+        self.sum.jobs_submitted += next_job_id - self.next_job_id;
         jobs.retain(|j| j.done_at.is_none());
         self.miners = miners;
         self.gpus = gpus;

@@ -174,8 +174,6 @@ pub fn block_means(values: impl Iterator<Item = f64>, k: usize) -> Vec<f64> {
     v.chunks(k).map(|c| c.iter().sum::<f64>() / c.len() as f64).collect()
 }
 
-/// The full HTML document.
-
 /// `1234567.8` → `1,234,568`.
 pub fn group_thousands(v: f64) -> String {
     let neg = v < 0.0;
