@@ -106,7 +106,10 @@ proptest! {
         let name = hcp::site::names()[c.strategy];
         let start = hcp::site::iso(1_717_200_000 + i64::from(c.day) * 86_400)[..10].to_string();
         let end = hcp::site::iso(1_717_200_000 + i64::from(c.day + 1) * 86_400)[..10].to_string();
-        let r = site.run_named(name, Some(&start), Some(&end)).unwrap();
+        let r = match site.run_named(name, Some(&start), Some(&end)) {
+            Ok(r) => r,
+            Err(e) => panic!("{name} {start}: {e} in {c:?}"),
+        };
         check_invariants(&site, &r);
     }
 }

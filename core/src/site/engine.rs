@@ -295,13 +295,15 @@ impl Site {
         let dow = (day + 4).rem_euclid(7);
         let weekly = if dow == 0 || dow == 6 { e.weekend_factor } else { 1.0 };
         let diurnal = 1.0 + e.diurnal_amplitude * (std::f64::consts::TAU * (hour - e.peak_hour) / 24.0).cos();
-        // Burst pattern: the trace's minute-by-minute arrivals, walked cyclically from an offset
-        // drawn per day.
+        // Burst pattern: the trace's arrivals per minute (relative to their mean), one minute of
+        // the trace drawn (seeded) for each minute of the run, averaged over the tick.
         let f = &trace.minute_factors;
-        let minutes = ((tick_seconds / 60.0).round() as usize).max(1);
-        let day_offset = (hash(self.cfg.seed, i as u64, day as u64) % f.len() as u64) as usize;
-        let start_min = (t.rem_euclid(86_400) / 60) as usize + day_offset;
-        let burst = (0..minutes).map(|k| f[(start_min + k) % f.len()]).sum::<f64>() / minutes as f64;
+        let minutes = ((tick_seconds / 60.0).round() as u64).max(1);
+        let first_minute = t.div_euclid(60) as u64;
+        let burst = (0..minutes)
+            .map(|k| f[(hash(self.cfg.seed ^ 0xb0b5, i as u64, first_minute + k) % f.len() as u64) as usize])
+            .sum::<f64>()
+            / minutes as f64;
         // Day-to-day level: ±15 % (sum of four uniforms, roughly normal).
         let u: f64 = (0..4).map(|k| unit(hash(self.cfg.seed ^ 0x5eed, i as u64 * 16 + k, day as u64))).sum::<f64>();
         let level = 1.0 + 0.15 * (u - 2.0) * 3f64.sqrt() / 2.0;
@@ -775,7 +777,7 @@ impl<'a> SiteRun<'a> {
                 GpuUse::Reserved(_) => 0.0,
             }
         };
-        switches += u64::from(gpus.apply(&targets, cmd.idle_gpus_sleep, shed_s, job_switch));
+        switches += u64::from(gpus.apply(&targets, cmd.idle_gpus_sleep, shed_s, dt, job_switch));
         // Serving outcomes at the GPUs each endpoint has over the tick.
         let outcomes: Vec<_> = (0..cfg.endpoints.len())
             .map(|i| site.serving[i].serve(&loads[i], gpus.effective_gpus(GpuUse::Endpoint(i), dt)))
@@ -789,9 +791,21 @@ impl<'a> SiteRun<'a> {
             })
             .collect();
         let idle_w = gpus.idle_watts;
+        // A serving GPU draws the per-GPU power of the endpoint's whole commanded pool (what the
+        // strategy planned under the cap); GPUs still switching in serve nothing meanwhile.
+        let pool_watts: Vec<f64> = (0..cfg.endpoints.len())
+            .map(|i| {
+                let n = f64::from(gpus.in_use(GpuUse::Endpoint(i)));
+                if n > 0.0 {
+                    site.serving[i].serve(&loads[i], n).watts_per_gpu.max(idle_w)
+                } else {
+                    idle_w
+                }
+            })
+            .collect();
         let watts = |u: GpuUse| -> f64 {
             match u {
-                GpuUse::Endpoint(i) => outcomes[i].watts_per_gpu.max(idle_w),
+                GpuUse::Endpoint(i) => pool_watts[i],
                 GpuUse::Job(id) => {
                     let spec = jobs.iter().find(|j| j.id == id).map_or(0, |j| j.spec);
                     idle_w + job_busy.get(&id).copied().unwrap_or(0.0) * (site.job_watts[spec] - idle_w)

@@ -199,6 +199,7 @@ impl GpuFleet {
         targets: &BTreeMap<GpuUse, u32>,
         idle_sleep: bool,
         shed_s: f64,
+        dt: f64,
         switch_seconds: impl Fn(GpuUse) -> f64,
     ) -> u32 {
         // Release first.
@@ -226,7 +227,11 @@ impl GpuFleet {
             }
         }
         self.settled.retain(|_, n| *n > 0);
-        let mut spare = self.idle + self.sleeping + freed;
+        // GPUs wake (an increase) only once the shed is done within the tick: when it runs past
+        // the tick, sleeping GPUs stay asleep and the new work starts on the others.
+        let wake_ok = shed_s < dt;
+        let asleep_kept = if wake_ok { 0 } else { self.sleeping };
+        let mut spare = self.idle + self.sleeping + freed - asleep_kept;
         let mut started = 0;
         for (u, want) in targets {
             let have = self.in_use(*u);
@@ -240,10 +245,10 @@ impl GpuFleet {
         let was_sleeping = self.sleeping;
         if idle_sleep {
             self.idle = 0;
-            self.sleeping = spare;
+            self.sleeping = spare + asleep_kept;
         } else {
             self.idle = spare;
-            self.sleeping = 0;
+            self.sleeping = asleep_kept;
         }
         self.woken = was_sleeping.saturating_sub(self.sleeping);
         started
@@ -273,14 +278,20 @@ impl GpuFleet {
     ) -> (Vec<Path>, BTreeMap<GpuUse, UseTick>, f64) {
         let mut paths = Vec::new();
         let mut per_use: BTreeMap<GpuUse, UseTick> = BTreeMap::new();
+        let mut held = BTreeMap::new();
         for (u, n) in &self.settled {
-            let new_w = watts(*u);
+            let mut new_w = watts(*u);
             let old_w = self.last_watts.get(u).copied().unwrap_or(new_w);
+            if new_w > old_w && shed_s >= dt {
+                // The rise waits for a shed that outlasts the tick: hold the old power.
+                new_w = old_w;
+                held.insert(*u, old_w);
+            }
             let p = Path {
                 count: f64::from(*n),
                 from_w: old_w,
                 to_w: new_w,
-                wait_s: if new_w > old_w { shed_s.min(dt) } else { 0.0 },
+                wait_s: if new_w > old_w { shed_s } else { 0.0 },
                 ramp_s: 0.0,
             };
             let e = per_use.entry(*u).or_default();
@@ -294,13 +305,8 @@ impl GpuFleet {
         for mut s in self.switching.drain(..) {
             let start_work = s.wait_s + s.switch_s;
             let w = watts(s.to);
-            let p = Path {
-                count: f64::from(s.count),
-                from_w: self.idle_watts,
-                to_w: w,
-                wait_s: start_work.min(dt),
-                ramp_s: 0.0,
-            };
+            let p =
+                Path { count: f64::from(s.count), from_w: self.idle_watts, to_w: w, wait_s: start_work, ramp_s: 0.0 };
             let e = per_use.entry(s.to).or_default();
             let energy = p.energy_joules(dt);
             let idle_part = f64::from(s.count) * self.idle_watts * start_work.min(dt);
@@ -322,7 +328,7 @@ impl GpuFleet {
             *self.settled.entry(s.to).or_insert(0) += s.count;
         }
         for u in per_use.keys() {
-            self.last_watts.insert(*u, watts(*u));
+            self.last_watts.insert(*u, held.get(u).copied().unwrap_or_else(|| watts(*u)));
         }
         self.last_watts.retain(|u, _| self.settled.contains_key(u) || self.switching.iter().any(|s| s.to == *u));
         for (u, t) in per_use.iter_mut() {

@@ -567,6 +567,41 @@ impl Strategy for Hybrid {
             }
         });
 
+        // Deadlines before headroom: a job short of the GPUs that meet its deadline takes free
+        // GPUs, then the endpoints' headroom above their SLO sizing.
+        let reserved: u32 = obs.reservations.iter().map(|r| r.gpus).sum();
+        let used: u32 =
+            cmd.endpoint_gpus.iter().sum::<u32>() + cmd.job_gpus.iter().map(|j| j.1).sum::<u32>() + reserved;
+        let mut free = obs.gpus_working.saturating_sub(used);
+        let mut jobs: Vec<&JobView> = obs.jobs.iter().collect();
+        jobs.sort_by(|a, b| a.hours_to_deadline.total_cmp(&b.hours_to_deadline).then(a.id.cmp(&b.id)));
+        for j in jobs {
+            let must = gpus_to_meet_deadline(j, h);
+            let have = cmd.job_gpus.iter().find(|x| x.0 == j.id).map_or(0, |x| x.1);
+            let mut short = must.saturating_sub(have);
+            let mut got = 0;
+            let k = short.min(free);
+            free -= k;
+            got += k;
+            short -= k;
+            for (i, e) in obs.endpoints.iter().enumerate() {
+                if short == 0 {
+                    break;
+                }
+                let spare = cmd.endpoint_gpus[i].saturating_sub(e.gpus_for_slo);
+                let k = spare.min(short);
+                cmd.endpoint_gpus[i] -= k;
+                got += k;
+                short -= k;
+            }
+            if got > 0 {
+                match cmd.job_gpus.iter_mut().find(|x| x.0 == j.id) {
+                    Some(x) => x.1 += got,
+                    None => cmd.job_gpus.push((j.id, got)),
+                }
+            }
+        }
+
         // Miner dial: marginal revenue per W equals the energy price per W (facility), within range.
         let dwell_ticks = (obs.switching.min_dwell_seconds / obs.tick_seconds).ceil() as usize;
         for (i, (m, c)) in obs.miners.iter().zip(&mut cmd.miners).enumerate() {
