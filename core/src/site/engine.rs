@@ -1367,7 +1367,7 @@ impl<'a> SiteRun<'a> {
         s.strategy = strategy.to_string();
         s.ticks = self.cols.len();
         s.hours = s.ticks as f64 * self.dt / 3600.0;
-        s.four_cp_charges_usd = four_cp.iter().map(|f| f.charge_usd).sum();
+        s.four_cp_charges_usd = four_cp.iter().map(|f| f.charge_usd).sum::<f64>() + 0.0;
         s.revenue_usd = s.mining_revenue_usd
             + s.token_revenue_usd
             + s.gpu_hour_revenue_usd
