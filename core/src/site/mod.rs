@@ -28,6 +28,14 @@
 //! | `output.rs` | columns, events, summary |
 //! | `forecast.rs` | demand and price forecasts and the capacity plan |
 //!
+//! ```no_run
+//! use hcp::site::Site;
+//! let site = Site::from_config_path("examples/site.json").unwrap();
+//! let r = site.run_named("hybrid", Some("2024-08-01"), Some("2024-08-08")).unwrap();
+//! assert!(r.columns.peak_kw.iter().all(|kw| *kw <= site.config().cap_kw));
+//! println!("profit ${:.0}, SLO attainment {:.4}", r.summary.profit_usd, r.summary.slo_attainment);
+//! ```
+//!
 //! `docs/site.md` documents the loop, the tariff, 4CP and demand-response rules, the
 //! strategies and the invariants the tests check every tick.
 
