@@ -83,3 +83,10 @@ def test_bad_input_names_the_field(site: hcp.site.Site) -> None:
         site.run(start="1999-01-01", end="1999-01-02")
     with pytest.raises(hcp.InvalidInputError):
         hcp.site.Site.from_config(42)  # type: ignore[arg-type]
+
+
+def test_a_dict_read_from_the_example_works_from_the_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    cfg = json.loads(CONFIG.read_text())
+    r = hcp.site.Site.from_config(cfg).run("hybrid", "2024-08-01", "2024-08-02")
+    assert r.summary["ticks"] == 96

@@ -78,14 +78,24 @@ impl Site {
     /// A site from a parsed config; relative folders are taken from `base_dir`.
     pub fn from_config(cfg: SiteConfig, base_dir: &FsPath) -> Result<Site> {
         let cfg = cfg.validated()?;
+        // A relative folder is looked up from `base_dir`, then from the working directory, then
+        // as the repository's own `data/<name>` (so a config dict read from examples/site.json
+        // works from the repository root too); the first that exists is used.
         let dir = |d: &Option<String>, default: &str| {
             let rel = d.clone().unwrap_or_else(|| default.to_string());
             let p = FsPath::new(&rel);
             if p.is_absolute() {
-                rel
-            } else {
-                base_dir.join(p).to_string_lossy().into_owned()
+                return rel;
             }
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let candidates =
+                [base_dir.join(p), p.to_path_buf(), FsPath::new("data").join(&name), FsPath::new("../data").join(&name)];
+            candidates
+                .iter()
+                .find(|c| c.is_dir())
+                .unwrap_or(&candidates[0])
+                .to_string_lossy()
+                .into_owned()
         };
         let market = MarketHistory::from_dir(&dir(&cfg.market_dir, "../data/market"))?;
         let demand_dir = dir(&cfg.demand_dir, "../data/demand");
