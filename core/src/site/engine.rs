@@ -88,14 +88,13 @@ impl Site {
                 return rel;
             }
             let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let candidates =
-                [base_dir.join(p), p.to_path_buf(), FsPath::new("data").join(&name), FsPath::new("../data").join(&name)];
-            candidates
-                .iter()
-                .find(|c| c.is_dir())
-                .unwrap_or(&candidates[0])
-                .to_string_lossy()
-                .into_owned()
+            let candidates = [
+                base_dir.join(p),
+                p.to_path_buf(),
+                FsPath::new("data").join(&name),
+                FsPath::new("../data").join(&name),
+            ];
+            candidates.iter().find(|c| c.is_dir()).unwrap_or(&candidates[0]).to_string_lossy().into_owned()
         };
         let market = MarketHistory::from_dir(&dir(&cfg.market_dir, "../data/market"))?;
         let demand_dir = dir(&cfg.demand_dir, "../data/demand");
