@@ -9,9 +9,10 @@
 //! | [`router`] | priority routing of workloads onto devices (rules: `docs/router.md`) |
 //! | [`billing`] | meters, charge models, plans, rating, invoices and the usage ledger |
 //! | [`sim`] | H100 and S21 device models, market series, fleets and telemetry |
+//! | [`site`] | the closed loop: devices, work, economics, strategy and billing under one cap (`docs/site.md`) |
 //!
 //! Each module stands alone: `econ` needs nothing, `router` and `sim` use `econ`'s types,
-//! `billing` needs none of them. Every fallible call returns [`Result`], whose [`Error`]
+//! `billing` needs none of them; only `site` uses all four. Every fallible call returns [`Result`], whose [`Error`]
 //! carries an [`ErrorKind`] and a message naming the offending field.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -24,6 +25,7 @@ pub mod limits;
 pub mod router;
 pub mod sim;
 mod simd;
+pub mod site;
 
 pub use error::{Error, ErrorKind, Result};
 

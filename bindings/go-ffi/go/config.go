@@ -92,7 +92,7 @@ func nonFinitePath(v reflect.Value, path string) string {
 
 // ---------------------------------------------------------------- router ----------------------
 
-// RouterConfig is what a router is told at construction (hcp::router::RouterConfig; rules in
+// RouterConfig is what a router is told at construction (hcpcore::router::RouterConfig; rules in
 // docs/router.md). The zero value is the default router.
 type RouterConfig struct {
 	// WorkloadTypes are extra (or overriding) workload types by name, merged over the built-in
@@ -167,7 +167,7 @@ type RouterSite struct {
 
 // ---------------------------------------------------------------- sim -------------------------
 
-// FleetConfig configures a simulated fleet (hcp::sim::FleetConfig). The zero value is the
+// FleetConfig configures a simulated fleet (hcpcore::sim::FleetConfig). The zero value is the
 // default fleet.
 type FleetConfig struct {
 	// DTSeconds is the step, seconds in [MinDTSeconds, MaxDTSeconds]. 0: 60.
@@ -197,7 +197,7 @@ type FleetConfig struct {
 	Threads uint32 `json:"threads,omitempty"`
 }
 
-// FaultRates are fault rates per device-hour and recovery times (hcp::sim::FaultRates). A nil
+// FaultRates are fault rates per device-hour and recovery times (hcpcore::sim::FaultRates). A nil
 // field takes its default; Float64(0) turns that fault off.
 type FaultRates struct {
 	GPUXIDFatalPerHour           *float64 `json:"gpu_xid_fatal_per_hour,omitempty"`          // fatal XIDs (79, 94, 95) per GPU-hour; nil: 6e-6
@@ -220,7 +220,7 @@ type PoolConfig struct {
 	PoolFee         float64 `json:"pool_fee"`         // fraction of revenue, in [0, 1)
 }
 
-// SyntheticConfig parameterises the seeded synthetic market (hcp::sim::SyntheticConfig).
+// SyntheticConfig parameterises the seeded synthetic market (hcpcore::sim::SyntheticConfig).
 // Defaults are late-2024 levels, electricity fitted roughly to ERCOT HB_SOUTH, the GPU rate near
 // the 2025 H100 index. The zero value is the default market; a nil pointer takes its default.
 type SyntheticConfig struct {
@@ -249,7 +249,7 @@ type SyntheticConfig struct {
 	GPUVolatilityPerSqrtDay          *float64 `json:"gpu_volatility_per_sqrt_day,omitempty"`          // GPU rate volatility (log) per √day; nil: 0.02
 }
 
-// FleetCommand is a command to fleet devices (hcp::sim::Command). Build it with ServeCommand,
+// FleetCommand is a command to fleet devices (hcpcore::sim::Command). Build it with ServeCommand,
 // SwitchCommand, MineCommand, SleepCommand or WakeCommand.
 type FleetCommand struct {
 	// Command is "serve", "switch", "mine", "sleep" or "wake".
@@ -287,7 +287,7 @@ func SleepCommand() FleetCommand { return FleetCommand{Command: "sleep"} }
 // WakeCommand undoes a sleep (GPU to idle; miner hashes in normal mode).
 func WakeCommand() FleetCommand { return FleetCommand{Command: "wake"} }
 
-// ServeConfig configures a Server's replicas and run (hcp::sim::serve::ServeConfig; rules in
+// ServeConfig configures a Server's replicas and run (hcpcore::sim::serve::ServeConfig; rules in
 // docs/serving.md). Defaults follow vLLM's; the zero value is the default server.
 type ServeConfig struct {
 	// MaxBatch is the most sequences running together on a replica (vLLM max_num_seqs). 0: 256.
@@ -333,7 +333,7 @@ type ServeModelSwitch struct {
 	WarmContext *bool     `json:"warm_context,omitempty"` // the serving process stays up; nil: true
 }
 
-// ScaleRule says how ScaleTrace scales and stretches a trace (hcp::sim::serve::ScaleRule; the
+// ScaleRule says how ScaleTrace scales and stretches a trace (hcpcore::sim::serve::ScaleRule; the
 // rule is docs/serving.md's). The zero value is the default rule.
 type ScaleRule struct {
 	MeanRatePerSecond float64  `json:"mean_rate_per_second,omitempty"` // mean arrival rate over the output, requests/s; 0: 5
@@ -345,7 +345,7 @@ type ScaleRule struct {
 }
 
 // RequestStream is a seeded synthetic request stream for SyntheticRequests
-// (hcp::sim::serve::SyntheticStream). The zero value is Poisson at 5 requests/s, 1,000 requests,
+// (hcpcore::sim::serve::SyntheticStream). The zero value is Poisson at 5 requests/s, 1,000 requests,
 // with lengths shaped like the Azure conversational trace.
 type RequestStream struct {
 	RatePerSecond float64             `json:"rate_per_second,omitempty"` // mean arrival rate, requests/s; 0: 5

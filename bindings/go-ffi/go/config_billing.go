@@ -4,7 +4,7 @@ package hcpcore
 
 import "encoding/json"
 
-// Billing configurations (hcp::billing; semantics in docs/billing.md, field names Lago's).
+// Billing configurations (hcpcore::billing; semantics in docs/billing.md, field names Lago's).
 // Amounts, quantities and rates are decimal strings ("0.001", "20"): exact, never floats. An
 // empty string is left out of the JSON: an optional field then takes the core's default, and a
 // required one is reported as ErrInvalidInput naming it ("amount: required").

@@ -2,11 +2,11 @@
 
 package hcpcore
 
-// The H100 spec overrides of NewH100, field for field the sections of hcp::sim::GpuSpec
+// The H100 spec overrides of NewH100, field for field the sections of hcpcore::sim::GpuSpec
 // (core/src/sim/gpu/spec.rs, whose doc comments these repeat). TestGPUSpecOverridesCoverSpec
 // checks each JSON name against the core, so a field renamed there fails the test.
 
-// GPUSpecOverrides replaces fields of an H100 spec (hcp::sim::GpuSpec; nested sections merge field
+// GPUSpecOverrides replaces fields of an H100 spec (hcpcore::sim::GpuSpec; nested sections merge field
 // by field). A nil field or section keeps the variant's value, so the zero value changes nothing.
 // The core validates the result: a value out of range is ErrInvalidInput naming the field.
 type GPUSpecOverrides struct {

@@ -242,7 +242,7 @@ func TestGPUSpecOverridesRoundTrip(t *testing.T) {
 
 // TestGPUSpecOverridesCoverSpec sets every leaf field of GPUSpecOverrides alone: the core must
 // know each JSON name (an unknown one is refused as "unknown field"), so a field renamed or
-// removed in hcp::sim::GpuSpec fails here.
+// removed in hcpcore::sim::GpuSpec fails here.
 func TestGPUSpecOverridesCoverSpec(t *testing.T) {
 	var fill func(v reflect.Value)
 	fill = func(v reflect.Value) { // every field set: pointers to 1, strings "x"

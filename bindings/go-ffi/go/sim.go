@@ -499,7 +499,7 @@ func (f *Fleet) View(what string, out any) error {
 	return takeJSON(p, e, out)
 }
 
-// FleetSummary is the totals of a fleet's run (hcp::sim::FleetSummary).
+// FleetSummary is the totals of a fleet's run (hcpcore::sim::FleetSummary).
 type FleetSummary struct {
 	Steps            uint64  `json:"steps"`              // steps taken
 	TimeSeconds      float64 `json:"time_seconds"`       // simulated time, s

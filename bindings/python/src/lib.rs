@@ -14,6 +14,7 @@ mod errors;
 mod router;
 mod serve;
 mod sim;
+mod site;
 
 use pyo3::prelude::*;
 
@@ -35,5 +36,6 @@ fn _hcp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sim::register(m)?;
     serve::register(m)?;
     billing::register(m)?;
+    site::register(m)?;
     Ok(())
 }

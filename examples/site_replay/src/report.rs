@@ -3,8 +3,9 @@
 
 use std::fmt::Write as _;
 
-use crate::data::date_string;
-use crate::replay::{Replay, Totals};
+fn date_string(day: i64) -> String {
+    hcpcore::site::iso(day * 86_400)[..10].to_string()
+}
 
 const WIDTH: f64 = 960.0;
 const HEIGHT: f64 = 300.0;
@@ -23,21 +24,7 @@ pub struct Series<'a> {
     pub values: Vec<f64>,
 }
 
-/// Everything the report shows besides the replay itself.
-pub struct ReportContext<'a> {
-    /// Site name from the config.
-    pub site_name: &'a str,
-    /// Power cap, facility kW.
-    pub cap_kw: f64,
-    /// Adders, USD/kWh.
-    pub adders_usd_per_kwh: f64,
-    /// Summary rows `(label, decide, always-on)` already formatted.
-    pub rows: &'a [(String, String, String)],
-    /// Notes shown under the table.
-    pub notes: &'a [String],
-}
-
-fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
@@ -187,156 +174,7 @@ pub fn block_means(values: impl Iterator<Item = f64>, k: usize) -> Vec<f64> {
     v.chunks(k).map(|c| c.iter().sum::<f64>() / c.len() as f64).collect()
 }
 
-/// The full HTML document.
-pub fn html(replay: &Replay, ctx: &ReportContext) -> String {
-    let hourly_days: Vec<i64> = replay.points.chunks(4).map(|c| c[0].day).collect();
-    let price = block_means(replay.points.iter().map(|p| p.rt_usd_per_mwh), 4);
-    let mut sorted = price.clone();
-    sorted.sort_by(f64::total_cmp);
-    let p99 = sorted.get(sorted.len() * 995 / 1000).copied().unwrap_or(100.0);
-    let clip = p99.max(100.0);
-    let above = price.iter().filter(|p| **p > clip).count();
-    let peak = sorted.last().copied().unwrap_or(0.0);
-    let mut hlines = Vec::new();
-    let be_labels: Vec<(f64, String)> = replay
-        .mean_breakeven_usd_per_kwh
-        .iter()
-        .map(|(name, be)| ((be - ctx.adders_usd_per_kwh) * 1000.0, format!("{name} mean break-even (wholesale)")))
-        .collect();
-    for (v, l) in &be_labels {
-        hlines.push((*v, l.as_str(), "#c0392b"));
-    }
-    let price_svg = chart(
-        &format!("ERCOT HB_SOUTH real-time price, hourly mean (axis clipped at {clip:.0} $/MWh: {above} hours above, peak {peak:.0})"),
-        "$/MWh",
-        &hourly_days,
-        &[Series { label: "RT price", color: "#2c3e50", values: price }],
-        false,
-        Some(clip),
-        &hlines,
-    );
-    let power_svg = chart(
-        "Facility power of the deciding site, hourly mean",
-        "kW",
-        &hourly_days,
-        &[
-            Series { label: "GPUs", color: "#8e44ad", values: block_means(replay.points.iter().map(|p| p.gpu_kw), 4) },
-            Series {
-                label: "Mining",
-                color: "#f39c12",
-                values: block_means(replay.points.iter().map(|p| p.mining_kw), 4),
-            },
-        ],
-        true,
-        Some(ctx.cap_kw * 1.05),
-        &[(ctx.cap_kw, "power cap", "#c0392b")],
-    );
-    let daily: Vec<&crate::replay::Point> = replay
-        .points
-        .iter()
-        .enumerate()
-        .filter(|(i, p)| replay.points.get(i + 1).is_none_or(|n| n.day != p.day))
-        .map(|(_, p)| p)
-        .collect();
-    let profit_svg = chart(
-        "Cumulative profit, USD (end of each day)",
-        "USD",
-        &daily.iter().map(|p| p.day).collect::<Vec<_>>(),
-        &[
-            Series {
-                label: "Deciding site",
-                color: "#27ae60",
-                values: daily.iter().map(|p| p.cum_profit_decide_usd).collect(),
-            },
-            Series {
-                label: "Always on",
-                color: "#7f8c8d",
-                values: daily.iter().map(|p| p.cum_profit_always_usd).collect(),
-            },
-        ],
-        false,
-        None,
-        &[],
-    );
-    let value_svg = chart(
-        "Value of deciding: cumulative profit of the deciding site minus the always-on site, USD",
-        "USD",
-        &daily.iter().map(|p| p.day).collect::<Vec<_>>(),
-        &[Series {
-            label: "Deciding − always on",
-            color: "#27ae60",
-            values: daily.iter().map(|p| p.cum_profit_decide_usd - p.cum_profit_always_usd).collect(),
-        }],
-        false,
-        None,
-        &[],
-    );
-    let mut rows = String::new();
-    for (label, a, b) in ctx.rows {
-        let _ = write!(rows, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape(label), escape(a), escape(b));
-    }
-    let notes: String = ctx.notes.iter().map(|n| format!("<li>{}</li>", escape(n))).collect();
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>hcp site replay — {name}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; }}
-table {{ border-collapse: collapse; margin: 1em 0; }}
-td, th {{ border-bottom: 1px solid #ddd; padding: 4px 12px; text-align: right; }}
-td:first-child, th:first-child {{ text-align: left; }}
-svg {{ margin: 1em 0; background: #fcfcfc; }}
-.title {{ font-size: 13px; font-weight: 600; }}
-.tick {{ font-size: 11px; }}
-</style></head><body>
-<h1>Site replay: {name}</h1>
-<p>{start} to {end}, {n} intervals of 15 minutes. Generated by <code>hcp-site-replay</code> (make demo) from the data in <code>data/market/</code>.</p>
-<table><tr><th></th><th>Deciding site</th><th>Always on</th></tr>{rows}</table>
-<ul>{notes}</ul>
-{price_svg}
-{power_svg}
-{profit_svg}
-{value_svg}
-</body></html>
-"#,
-        name = escape(ctx.site_name),
-        start = replay.points.first().map(|p| date_string(p.day)).unwrap_or_default(),
-        end = replay.points.last().map(|p| date_string(p.day)).unwrap_or_default(),
-        n = replay.points.len(),
-    )
-}
-
-/// The summary rows shared by the terminal and the HTML report.
-pub fn summary_rows(d: &Totals, a: &Totals) -> Vec<(String, String, String)> {
-    let usd = |v: f64| format!("${}", group_thousands(v));
-    vec![
-        ("Energy (MWh)".into(), format!("{:.1}", d.energy_mwh), format!("{:.1}", a.energy_mwh)),
-        ("BTC mined".into(), format!("{:.4}", d.btc), format!("{:.4}", a.btc)),
-        ("Mining revenue".into(), usd(d.mining_revenue_usd), usd(a.mining_revenue_usd)),
-        ("GPU revenue".into(), usd(d.gpu_revenue_usd), usd(a.gpu_revenue_usd)),
-        ("Energy cost".into(), usd(d.energy_cost_usd), usd(a.energy_cost_usd)),
-        ("Demand-response credit".into(), usd(d.credit_usd), usd(a.credit_usd)),
-        ("Switching cost".into(), usd(d.switching_cost_usd), usd(a.switching_cost_usd)),
-        ("Device switches".into(), d.device_switches.to_string(), a.device_switches.to_string()),
-        (
-            "Hours curtailed on price".into(),
-            format!("{:.2}", d.hours_curtailed_on_price),
-            format!("{:.2}", a.hours_curtailed_on_price),
-        ),
-        (
-            "Miner-hours curtailed (price or cap)".into(),
-            format!("{:.0}", d.miner_hours_curtailed),
-            format!("{:.0}", a.miner_hours_curtailed),
-        ),
-        (
-            "GPU-hours curtailed".into(),
-            format!("{:.0}", d.gpu_hours_curtailed),
-            format!("{:.0}", a.gpu_hours_curtailed),
-        ),
-        ("Profit".into(), usd(d.profit_usd()), usd(a.profit_usd())),
-    ]
-}
-
-/// `1234567.891` → `1,234,568`.
+/// `1234567.8` → `1,234,568`.
 pub fn group_thousands(v: f64) -> String {
     let neg = v < 0.0;
     let digits = format!("{:.0}", v.abs());
@@ -354,30 +192,42 @@ pub fn group_thousands(v: f64) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formatting_helpers() {
-        assert_eq!(group_thousands(1_234_567.891), "1,234,568");
-        assert_eq!(group_thousands(-999.0), "-999");
-        assert_eq!(tick_step(1000.0), 200.0);
-        assert_eq!(block_means([1.0, 3.0, 5.0].into_iter(), 2), vec![2.0, 5.0]);
-        assert_eq!(escape("<a & b>"), "&lt;a &amp; b&gt;");
+/// An HTML table from a header and rows (already formatted; escaped here).
+pub fn table(header: &[String], rows: &[Vec<String>]) -> String {
+    let mut t = String::from("<table><tr>");
+    for h in header {
+        let _ = write!(t, "<th>{}</th>", escape(h));
     }
-
-    #[test]
-    fn charts_are_self_contained_svg() {
-        let svg = chart(
-            "t",
-            "y",
-            &[19_875, 19_876],
-            &[Series { label: "s", color: "#000", values: vec![1.0, 2.0] }],
-            true,
-            None,
-            &[],
-        );
-        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>") && !svg.contains("http://www.w3.org/1999"));
+    t.push_str("</tr>");
+    for r in rows {
+        t.push_str("<tr>");
+        for c in r {
+            let _ = write!(t, "<td>{}</td>", escape(c));
+        }
+        t.push_str("</tr>");
     }
+    t.push_str("</table>");
+    t
+}
+
+/// The page around the sections.
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{t}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
+table {{ border-collapse: collapse; margin: 1em 0; font-size: 13px; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: right; }}
+td:first-child, th:first-child {{ text-align: left; }}
+svg {{ margin: 1em 0; background: #fcfcfc; }}
+.title {{ font-size: 13px; font-weight: 600; }}
+.tick {{ font-size: 11px; }}
+.pending {{ border: 2px dashed #c0392b; padding: 1em; }}
+</style></head><body>
+{body}
+</body></html>
+"#,
+        t = escape(title)
+    )
 }

@@ -11,7 +11,7 @@ The maths runs in Rust; this package converts arguments and maps errors.
 
 from __future__ import annotations
 
-from hcpcore import billing, econ, limits, models, router, sim
+from hcpcore import billing, econ, limits, models, router, sim, site
 from hcpcore._hcp import ABI_VERSION, DeviceModel, Market, __version__
 from hcpcore._record import Record, Records
 from hcpcore.errors import (
@@ -43,6 +43,7 @@ __all__ = [
     "models",
     "router",
     "sim",
+    "site",
     "HcpError",
     "InvalidInputError",
     "InvalidTypeError",
