@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod billing;
+pub mod cancel;
 pub mod econ;
 mod error;
 pub mod limits;

@@ -107,5 +107,7 @@ pub use money::{Currency, Rounding};
 pub use num::{decimal_from_json, parse_decimal};
 pub use period::{Anchor, BillingCycle, Interval, Period};
 pub use plan::{Coupon, CouponFrequency, CouponValue, Plan, PlanCharge, PlanVersion, Subscription};
-pub use rating::{instant_fees, issue_invoice, issue_invoices, preview_invoice, MINIMUM_COMMITMENT};
+pub use rating::{
+    instant_fees, issue_invoice, issue_invoices, issue_invoices_cancellable, preview_invoice, MINIMUM_COMMITMENT,
+};
 pub use time::Timestamp;

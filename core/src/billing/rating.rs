@@ -19,6 +19,7 @@ use super::num::{checked_add, checked_div, checked_mul};
 use super::period::Period;
 use super::plan::{CouponFrequency, CouponValue, Plan, PlanVersion, Subscription};
 use super::time::Timestamp;
+use crate::cancel::CancelToken;
 use crate::Result;
 use rust_decimal::Decimal;
 use serde_json::Map;
@@ -408,7 +409,27 @@ pub fn issue_invoices<S: UsageStore + ?Sized>(
     subs: &[Subscription],
     at: Timestamp,
 ) -> Result<Vec<Invoice>> {
-    let invoices = subs.iter().map(|s| preview_invoice(&*store, plan, s, at)).collect::<Result<Vec<_>>>()?;
+    // A token nobody else holds is never cancelled, so the invoices are always issued.
+    issue_invoices_cancellable(store, plan, subs, at, &CancelToken::new()).map(Option::unwrap_or_default)
+}
+
+/// [`issue_invoices`], checking `cancel` before building each subscription's invoice: `None`
+/// when it was set before the last one, and then nothing is recorded (the recording itself, one
+/// transaction, is not interrupted).
+pub fn issue_invoices_cancellable<S: UsageStore + ?Sized>(
+    store: &mut S,
+    plan: &Plan,
+    subs: &[Subscription],
+    at: Timestamp,
+    cancel: &CancelToken,
+) -> Result<Option<Vec<Invoice>>> {
+    let mut invoices = Vec::with_capacity(subs.len());
+    for s in subs {
+        if cancel.is_cancelled() {
+            return Ok(None);
+        }
+        invoices.push(preview_invoice(&*store, plan, s, at)?);
+    }
     store.record_invoices(&invoices)?;
-    Ok(invoices)
+    Ok(Some(invoices))
 }

@@ -10,6 +10,7 @@ mod asics;
 mod gpus;
 pub mod output;
 
+use crate::cancel::CancelToken;
 use crate::limits as L;
 use std::collections::HashMap;
 
@@ -905,11 +906,31 @@ impl Fleet {
 
     /// Advances `steps` steps (at most `hcpcore::limits::MAX_STEPS` per call).
     pub fn run(&mut self, steps: u64) -> Result<()> {
+        self.run_cancellable(steps, &CancelToken::new()).map(|_| ())
+    }
+
+    /// Advances up to `steps` steps, checking `cancel` before each one, and returns the steps
+    /// taken: fewer than `steps` only when `cancel` was set. The fleet has then taken whole steps
+    /// only and can be read or run on.
+    ///
+    /// ```
+    /// use hcpcore::{cancel::CancelToken, sim::{Fleet, FleetConfig}};
+    /// let mut fleet = Fleet::new(FleetConfig::default()).unwrap();
+    /// let cancel = CancelToken::new();
+    /// assert_eq!(fleet.run_cancellable(3, &cancel).unwrap(), 3);
+    /// cancel.cancel();
+    /// assert_eq!(fleet.run_cancellable(1_000, &cancel).unwrap(), 0);
+    /// assert_eq!(fleet.steps(), 3);
+    /// ```
+    pub fn run_cancellable(&mut self, steps: u64, cancel: &CancelToken) -> Result<u64> {
         L::count("steps", steps as i128, L::MAX_STEPS)?;
-        for _ in 0..steps {
+        for taken in 0..steps {
+            if cancel.is_cancelled() {
+                return Ok(taken);
+            }
             self.step()?;
         }
-        Ok(())
+        Ok(steps)
     }
 
     /// Simulated time, s.

@@ -17,6 +17,7 @@
 //! A malformed file is an `InvalidInput` error naming the file and line.
 
 use super::{MarketPoint, MarketSeries};
+use crate::cancel::CancelToken;
 use crate::error::check;
 use crate::{Error, Result};
 
@@ -236,13 +237,28 @@ impl MarketReplay {
 
     /// `steps` samples from time 0, `dt_seconds` apart.
     pub fn series(&self, steps: usize, dt_seconds: f64) -> Result<MarketSeries> {
+        // A token nobody else holds is never cancelled, so the series is always complete.
+        self.series_cancellable(steps, dt_seconds, &CancelToken::new()).map(Option::unwrap_or_default)
+    }
+
+    /// [`series`](MarketReplay::series), checking `cancel` before each sample: `None` when it was
+    /// set before the last one.
+    pub fn series_cancellable(
+        &self,
+        steps: usize,
+        dt_seconds: f64,
+        cancel: &CancelToken,
+    ) -> Result<Option<MarketSeries>> {
         check::in_range("dt_seconds", dt_seconds, crate::limits::MIN_DT_SECONDS, crate::limits::MAX_DT_SECONDS)?;
         crate::limits::count("steps", steps as i128, crate::limits::MAX_STEPS)?;
         let mut s = MarketSeries::default();
         for i in 0..steps {
+            if cancel.is_cancelled() {
+                return Ok(None);
+            }
             s.push(&self.at(i as f64 * dt_seconds)?);
         }
-        Ok(s)
+        Ok(Some(s))
     }
 }
 

@@ -9,6 +9,7 @@ use crate::limits as L;
 use serde::{Deserialize, Serialize};
 
 use super::{MarketPoint, MarketSeries};
+use crate::cancel::CancelToken;
 use crate::econ::bitcoin::{BLOCK_INTERVAL_SECONDS, HASHES_PER_DIFFICULTY};
 use crate::error::check;
 use crate::sim::rng::SimRng;
@@ -304,18 +305,42 @@ impl SyntheticMarket {
 
     /// `steps` points, the first at the current time, each `dt_seconds` apart.
     pub fn series(&mut self, steps: usize, dt_seconds: f64) -> Result<MarketSeries> {
+        // A token nobody else holds is never cancelled, so the series is always complete.
+        self.series_cancellable(steps, dt_seconds, &CancelToken::new()).map(Option::unwrap_or_default)
+    }
+
+    /// [`series`](SyntheticMarket::series), checking `cancel` before each step: `None` when it
+    /// was set before the last one (the market has then moved on by the steps taken).
+    ///
+    /// ```
+    /// use hcpcore::{cancel::CancelToken, sim::{SyntheticConfig, SyntheticMarket}};
+    /// let mut market = SyntheticMarket::new(SyntheticConfig::default(), 7).unwrap();
+    /// let cancel = CancelToken::new();
+    /// assert_eq!(market.series_cancellable(24, 3600.0, &cancel).unwrap().unwrap().len(), 24);
+    /// cancel.cancel();
+    /// assert!(market.series_cancellable(1 << 20, 3600.0, &cancel).unwrap().is_none());
+    /// ```
+    pub fn series_cancellable(
+        &mut self,
+        steps: usize,
+        dt_seconds: f64,
+        cancel: &CancelToken,
+    ) -> Result<Option<MarketSeries>> {
         check::in_range("dt_seconds", dt_seconds, L::MIN_DT_SECONDS, L::MAX_DT_SECONDS)?;
         L::count("steps", steps as i128, L::MAX_STEPS)?;
         let mut s = MarketSeries::default();
         if steps == 0 {
-            return Ok(s);
+            return Ok(Some(s));
         }
         s.push(&self.point());
         for _ in 1..steps {
+            if cancel.is_cancelled() {
+                return Ok(None);
+            }
             let p = self.step(dt_seconds)?;
             s.push(&p);
         }
-        Ok(s)
+        Ok(Some(s))
     }
 }
 
