@@ -257,7 +257,7 @@ impl Server {
         options: Option<RunOptions>,
     ) -> Result<AsyncTask<Work<ServeResult, ServeRun>>> {
         let cols = Columns::new(&arrival_seconds, &prompt_tokens, &output_tokens, options.as_ref())?;
-        let (spec, model, config) = (self.spec.clone(), self.model.clone(), self.config.clone());
+        let (spec, model, config) = (self.spec.clone(), self.model, self.config.clone());
         let work = move || run(&spec, &model, &config, cols.borrow());
         Ok(AsyncTask::new(Work::new(work, serve_run)))
     }

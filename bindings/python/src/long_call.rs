@@ -51,10 +51,8 @@ where
             // The receiver is not `Sync`: it moves into the GIL-free closure and back.
             let rx = done_rx.take();
             let (finished, rx) = py.detach(move || {
-                let finished = match rx.as_ref().map(|rx| rx.recv_timeout(SIGNAL_POLL)) {
-                    Some(Err(std::sync::mpsc::RecvTimeoutError::Timeout)) => false,
-                    _ => true,
-                };
+                let waited = rx.as_ref().map(|rx| rx.recv_timeout(SIGNAL_POLL));
+                let finished = !matches!(waited, Some(Err(std::sync::mpsc::RecvTimeoutError::Timeout)));
                 (finished, rx)
             });
             done_rx = rx;
