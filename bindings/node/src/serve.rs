@@ -18,14 +18,16 @@ use crate::errors::{invalid_input, IntoJs, Result};
 use crate::sim::{camel_keys, from_json, model_init, snake_keys, ModelSpecInit, H100};
 use crate::tasks::Work;
 
-/// A column given as a Float64Array or an array of numbers (spelled out in signatures: napi-rs
+/// A column given as a Float64Array or an array of numbers (at most `MAX_BATCH`, its length checked
+/// before N-API allocates: a sparse `new Array(2 ** 32 - 1)` aborted; longer columns as a
+/// Float64Array). Spelled out in signatures: napi-rs
 /// writes a type alias into index.d.ts by name only).
-type Column = Either<Float64Array, Vec<f64>>;
+type Column = Either<Float64Array, args::Vec<f64>>;
 
 fn floats(c: &Column) -> &[f64] {
     match c {
         Either::A(a) => a,
-        Either::B(v) => v,
+        Either::B(v) => &v.0,
     }
 }
 
@@ -196,16 +198,16 @@ fn serve_run(r: ServeResult) -> Result<ServeRun> {
 }
 
 /// Optional per-request columns of a run.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 pub struct RunOptions {
     /// Priority 1 (first) … 10 per request.
-    pub priority: Option<Either<Float64Array, Vec<f64>>>,
+    pub priority: Option<Either<Float64Array, args::Vec<f64>>>,
     /// TTFT objective per request, s.
-    pub ttft_slo_seconds: Option<Either<Float64Array, Vec<f64>>>,
+    pub ttft_slo_seconds: Option<Either<Float64Array, args::Vec<f64>>>,
     /// Mean-TPOT objective per request, s.
-    pub tpot_slo_seconds: Option<Either<Float64Array, Vec<f64>>>,
+    pub tpot_slo_seconds: Option<Either<Float64Array, args::Vec<f64>>>,
     /// Tenant of each request (0..=4294967295): `tenants` then holds a summary per tenant.
-    pub tenant: Option<Either<Float64Array, Vec<f64>>>,
+    pub tenant: Option<Either<Float64Array, args::Vec<f64>>>,
 }
 
 /// Replicas of one model on simulated H100s serving a request stream:
@@ -237,9 +239,9 @@ impl Server {
     #[napi(catch_unwind)]
     pub fn run(
         &self,
-        arrival_seconds: Either<Float64Array, Vec<f64>>,
-        prompt_tokens: Either<Float64Array, Vec<f64>>,
-        output_tokens: Either<Float64Array, Vec<f64>>,
+        arrival_seconds: Either<Float64Array, args::Vec<f64>>,
+        prompt_tokens: Either<Float64Array, args::Vec<f64>>,
+        output_tokens: Either<Float64Array, args::Vec<f64>>,
         options: Option<RunOptions>,
     ) -> Result<ServeRun> {
         let cols = Columns::new(&arrival_seconds, &prompt_tokens, &output_tokens, options.as_ref())?;
@@ -251,9 +253,9 @@ impl Server {
     #[napi(catch_unwind, ts_return_type = "Promise<ServeRun>")]
     pub fn run_async(
         &self,
-        arrival_seconds: Either<Float64Array, Vec<f64>>,
-        prompt_tokens: Either<Float64Array, Vec<f64>>,
-        output_tokens: Either<Float64Array, Vec<f64>>,
+        arrival_seconds: Either<Float64Array, args::Vec<f64>>,
+        prompt_tokens: Either<Float64Array, args::Vec<f64>>,
+        output_tokens: Either<Float64Array, args::Vec<f64>>,
         options: Option<RunOptions>,
     ) -> Result<AsyncTask<Work<ServeResult, ServeRun>>> {
         let cols = Columns::new(&arrival_seconds, &prompt_tokens, &output_tokens, options.as_ref())?;
@@ -294,9 +296,9 @@ pub fn azure_trace_columns(which: String) -> Result<RequestArrays> {
 /// `{ meanRatePerSecond, durationSeconds, diurnalAmplitude, peakHour, weekendFactor, startWeekday }`.
 #[napi(js_name = "scaleTrace", catch_unwind)]
 pub fn scale_trace_columns(
-    arrival_seconds: Either<Float64Array, Vec<f64>>,
-    prompt_tokens: Either<Float64Array, Vec<f64>>,
-    output_tokens: Either<Float64Array, Vec<f64>>,
+    arrival_seconds: Either<Float64Array, args::Vec<f64>>,
+    prompt_tokens: Either<Float64Array, args::Vec<f64>>,
+    output_tokens: Either<Float64Array, args::Vec<f64>>,
     rule: Option<args::Value>,
 ) -> Result<RequestArrays> {
     let rule: ScaleRule = from_json(options(rule, "rule")?, "rule")?;

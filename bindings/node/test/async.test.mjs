@@ -68,6 +68,10 @@ test('bad input rejects with InvalidInput naming the field', async () => {
     (e) => e.code === 'InvalidInput')
   const server = new hcp.Server(new hcp.H100('sxm'), { params: 8e9, bytesPerParam: 2 })
   await assert.rejects(server.runAsync([0, 1], [10, 2.5], [5, 5]), invalid('promptTokens[1]'))
+  // A sparse array's length is checked before N-API reserves it (this aborted the process).
+  const sparse = new Array(2 ** 32 - 1)
+  assert.throws(() => server.run(sparse, [1], [1]), invalid('arrivalSeconds'))
+  await assert.rejects(server.runAsync([0], [1], [1], { priority: sparse }), invalid('priority'))
   // An error found by the core on the pool rejects with the sync call's code and message.
   let syncErr
   try {
