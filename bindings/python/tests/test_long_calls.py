@@ -68,7 +68,7 @@ def test_ctrl_c_stops_a_long_fleet_run_promptly() -> None:
     assert line, child.stderr.read() if child.stderr else ""
     report = json.loads(line)
     latency = report["ended"] - sent
-    print(f"Ctrl-C latency: {latency * 1000:.1f} ms (one step: {started['per_step'] * 1000:.1f} ms)")
+    print(f"Ctrl-C latency: {latency * 1000:.1f} ms (one step: {started['per_step'] * 1e6:.0f} µs)")
     assert report["outcome"] == "interrupted"
     assert latency < 5.0, latency
     assert 0 < report["taken"] < started["steps"]
