@@ -94,15 +94,22 @@ impl<T: Send> Locked<T> {
     /// The value, once no other caller holds it. A lock poisoned by a panic in an earlier call
     /// is an `InternalError` (the value may be half-updated), never a crash.
     pub fn lock(&self, py: Python<'_>) -> PyResult<MutexGuard<'_, T>> {
-        loop {
-            match self.inner.try_lock() {
-                Ok(guard) => return Ok(guard),
-                Err(TryLockError::Poisoned(_)) => {
-                    return Err(internal("object unusable: an earlier call on it panicked"));
-                }
-                // Wait for the holder without the GIL, then try again with it.
-                Err(TryLockError::WouldBlock) => py.detach(|| drop(self.inner.lock())),
+        lock_without_gil(py, &self.inner)
+    }
+}
+
+/// Locks `mutex` from a thread holding the GIL, waiting for another holder with the GIL released
+/// (that holder may be a long call that needs nothing from Python, or a thread waiting for the
+/// GIL). A poisoned lock is an `InternalError`.
+pub fn lock_without_gil<'a, T: Send>(py: Python<'_>, mutex: &'a Mutex<T>) -> PyResult<MutexGuard<'a, T>> {
+    loop {
+        match mutex.try_lock() {
+            Ok(guard) => return Ok(guard),
+            Err(TryLockError::Poisoned(_)) => {
+                return Err(internal("object unusable: an earlier call on it panicked"));
             }
+            // Wait for the holder without the GIL, then try again with it.
+            Err(TryLockError::WouldBlock) => py.detach(|| drop(mutex.lock())),
         }
     }
 }

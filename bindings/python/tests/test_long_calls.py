@@ -191,3 +191,39 @@ def test_a_signal_during_a_market_series_raises_its_exception() -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+def test_a_ledger_invoicing_many_customers_is_shared_with_other_threads() -> None:
+    from hcpcore.billing import Ledger, Plan, Subscription
+
+    plan = Plan.from_dict(
+        {
+            "code": "gpu",
+            "currency": "USD",
+            "meters": [{"code": "gpu_hours", "aggregation": "sum"}],
+            "charges": [{"meter_code": "gpu_hours", "model": "standard", "amount": "2.49"}],
+        }
+    )
+    customers = [f"c{i}" for i in range(300)]
+    event = {"meter_code": "gpu_hours", "timestamp": "2026-11-02T00:00:00Z", "quantity": "1.5"}
+    ledger = Ledger.memory()
+    ledger.ingest([dict(event, event_id=f"e{i}", customer_id=c) for i, c in enumerate(customers)])
+    errors: list[BaseException] = []
+    reads = 0
+
+    def read() -> None:
+        nonlocal reads
+        try:
+            for _ in range(50):
+                assert len(ledger.customers()) == len(customers)
+                reads += 1
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    invoices = ledger.issue_invoices(plan, [Subscription(c, "2026-11-01") for c in customers], "2026-11-30T00:00:00Z")
+    reader.join()
+    assert not errors, errors
+    assert reads == 50 and len(invoices) == len(customers)
+    assert {str(i.total) for i in invoices} == {"3.74"}  # 1.5 h x 2.49 = 3.735, rounded half-even
