@@ -11,7 +11,7 @@
 // such an error happens). Any other N-API status is a failure inside the binding: 'Internal'.
 //
 // Every export is wrapped: functions, constructors, static factories (`Charge.fromDict`,
-// `Plan.fromDict`, `Ledger.open`, ...), methods and getters. Classes are exported as a thin
+// `Plan.fromDict`, `Ledger.open`, ...), methods and getters, and the Promises of `…Async` calls. Classes are exported as a thin
 // constructor that shares the native prototype, so `instanceof` and native `this` checks hold.
 'use strict'
 
@@ -167,13 +167,25 @@ function relabel(err, where, args) {
   return err
 }
 
+// The `…Async` exports (napi AsyncTasks) return a Promise: its rejection is relabelled the same
+// way, and a bad argument, which the native side refuses before the task starts, rejects the
+// Promise too instead of throwing, so a caller handles every error of an async call in one place.
 function wrapFunction(fn, where) {
+  const isAsync = /Async$/.test(where)
   return function hcpCall(...args) {
+    let result
     try {
-      return fn.apply(this, args)
+      result = fn.apply(this, args)
     } catch (err) {
+      if (isAsync) return Promise.reject(relabel(err, where, args))
       throw relabel(err, where, args)
     }
+    if (isAsync && result && typeof result.then === 'function') {
+      return result.then(undefined, (err) => {
+        throw relabel(err, where, args)
+      })
+    }
+    return result
   }
 }
 

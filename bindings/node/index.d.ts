@@ -64,6 +64,11 @@ export declare class Fleet {
   step(): void
   /** Advances `steps` steps. */
   run(steps: number): void
+  /**
+   * `run` on the libuv thread pool: the event loop keeps running; the Promise resolves when
+   * the steps are taken (rejects as `run` throws). Sync calls on this fleet meanwhile wait.
+   */
+  runAsync(steps: number): Promise<void>
   /** Draws the shares found since the last settlement now. */
   settle(): void
   /** Changes the room temperature, °C. */
@@ -136,6 +141,11 @@ export declare class Ledger {
   static memory(): Ledger
   /** Stores a batch of events; returns how many were new. All or nothing; durable when it returns. */
   ingest(events: UsageEventInit[]): number
+  /**
+   * `ingest` on the libuv thread pool (the write and its fsync happen there): a Promise of
+   * how many events were new.
+   */
+  ingestAsync(events: UsageEventInit[]): Promise<number>
   /** Number of distinct events stored. */
   eventCount(): number
   /** Customers with events, sorted. */
@@ -148,6 +158,11 @@ export declare class Ledger {
   issueInvoice(plan: Plan, subscription: Record<string, unknown>, at: string): Invoice
   /** Issues the invoices of many subscriptions, all or nothing. */
   issueInvoices(plan: Plan, subscriptions: Array<Record<string, unknown>>, at: string): Array<Invoice>
+  /**
+   * `issueInvoices` on the libuv thread pool (rating every customer and the write happen
+   * there): a Promise of the same invoices, all or nothing.
+   */
+  issueInvoicesAsync(plan: Plan, subscriptions: Array<Record<string, unknown>>, at: string): Promise<Array<Invoice>>
   /** The customer's issued invoices, oldest first. */
   invoices(customerId: string): Array<Invoice>
   /** Spend to date, forecast and alerts against `budget` at `thresholds` percent (default 50/80/100). */
@@ -296,6 +311,11 @@ export declare class Server {
   constructor(gpu: H100, model: ModelSpecInit, config?: any | undefined | null)
   /** Serves the requests (arrivals in time order, token counts ≥ 1). */
   run(arrivalSeconds: Float64Array | Array<number>, promptTokens: Float64Array | Array<number>, outputTokens: Float64Array | Array<number>, options?: RunOptions | undefined | null): ServeRun
+  /**
+   * `run` on the libuv thread pool, so a server's event loop keeps running: same arguments,
+   * a Promise of the same result (rejected as `run` throws).
+   */
+  runAsync(arrivalSeconds: Float64Array | Array<number>, promptTokens: Float64Array | Array<number>, outputTokens: Float64Array | Array<number>, options?: RunOptions | undefined | null): Promise<ServeRun>
   /**
    * The aggregate model of a mean load: `{ arrivalRatePerSecond, meanPromptTokens,
    * meanOutputTokens, intervalSeconds }`.
@@ -733,6 +753,12 @@ export declare function paybackDays(hardwareUsd: number, profitUsdPerDay: number
 /** The real history in `directory` from `start`, sampled `steps` times `dtSeconds` apart. */
 export declare function replayMarket(directory: string, start: string, steps: number, dtSeconds: number): MarketColumns
 
+/**
+ * `replayMarket` on the libuv thread pool, reading the files there too (same arguments; a
+ * Promise of the same columns).
+ */
+export declare function replayMarketAsync(directory: string, start: string, steps: number, dtSeconds: number): Promise<MarketColumns>
+
 /** Request columns: arrival times (s) and token counts as Float64Arrays. */
 export interface RequestArrays {
   arrivalSeconds: Float64Array
@@ -921,6 +947,9 @@ export interface SwitchPolicyInit {
 
 /** A seeded synthetic market: `steps` points `dtSeconds` apart (`config`: SyntheticConfig fields). */
 export declare function syntheticMarket(seed: number, steps: number, dtSeconds: number, config?: any | undefined | null): MarketColumns
+
+/** `syntheticMarket` on the libuv thread pool (same arguments; a Promise of the same columns). */
+export declare function syntheticMarketAsync(seed: number, steps: number, dtSeconds: number, config?: any | undefined | null): Promise<MarketColumns>
 
 /**
  * A seeded synthetic stream: `{ ratePerSecond, requests, burstiness, prompt, output, seed }`

@@ -4,17 +4,20 @@
 //! lives in the core.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use hcpcore::billing::{
     self, Charge as CoreCharge, Currency, Durability, EventValue, Invoice as CoreInvoice, InvoiceLine as CoreLine,
     Ledger as CoreLedger, Plan as CorePlan, PlannedUsage, Rounding, Subscription, Timestamp, UsageEvent, UsageStore,
 };
+use napi::bindgen_prelude::AsyncTask;
 use napi::Either;
 use napi_derive::napi;
 use serde_json::Value;
 
 use crate::args;
-use crate::errors::{invalid_input, to_js, IntoJs, Result};
+use crate::errors::{invalid_input, IntoJs, Result};
+use crate::tasks::Work;
 use hcpcore::limits::MAX_BATCH;
 
 /// A usage event as JavaScript sends it (`quantity` as a decimal string or a number). Declares
@@ -281,14 +284,29 @@ impl Plan {
 /// later calls throw with `code === 'Closed'`.
 #[napi]
 pub struct Ledger {
-    inner: Option<CoreLedger>,
+    /// Shared with the `…Async` tasks; a sync call made while one runs waits for it.
+    inner: Arc<Mutex<Option<CoreLedger>>>,
+}
+
+/// Runs `f` on the open ledger (`Closed` after `close()`). A lock poisoned by a panic is used on:
+/// the ledger's writes are transactions, so a panic leaves none half-done.
+fn with_ledger<T>(
+    ledger: &Mutex<Option<CoreLedger>>,
+    f: impl FnOnce(&mut CoreLedger) -> hcpcore::Result<T>,
+) -> hcpcore::Result<T> {
+    match ledger.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+        Some(l) => f(l),
+        None => Err(hcpcore::Error::new(hcpcore::ErrorKind::Closed, "ledger: used after close()")),
+    }
 }
 
 impl Ledger {
-    fn get(&mut self) -> Result<&mut CoreLedger> {
-        self.inner
-            .as_mut()
-            .ok_or_else(|| to_js(hcpcore::Error::new(hcpcore::ErrorKind::Closed, "ledger: used after close()")))
+    fn new(ledger: CoreLedger) -> Self {
+        Ledger { inner: Arc::new(Mutex::new(Some(ledger))) }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut CoreLedger) -> hcpcore::Result<T>) -> Result<T> {
+        with_ledger(&self.inner, f).js()
     }
 }
 
@@ -298,40 +316,51 @@ impl Ledger {
     #[napi(factory, catch_unwind, ts_args_type = "path: string, durability?: 'full' | 'normal'")]
     pub fn open(path: String, durability: Option<String>) -> Result<Self> {
         let durability = Durability::from_name(durability.as_deref().unwrap_or("full")).js()?;
-        Ok(Ledger { inner: Some(CoreLedger::open(path, durability).js()?) })
+        Ok(Ledger::new(CoreLedger::open(path, durability).js()?))
     }
 
     /// An in-memory ledger.
     #[napi(factory)]
     pub fn memory() -> Self {
-        Ledger { inner: Some(CoreLedger::memory()) }
+        Ledger::new(CoreLedger::memory())
     }
 
     /// Stores a batch of events; returns how many were new. All or nothing; durable when it returns.
     #[napi(catch_unwind, ts_args_type = "events: UsageEventInit[]")]
-    pub fn ingest(&mut self, events: args::Value) -> Result<u32> {
+    pub fn ingest(&self, events: args::Value) -> Result<u32> {
         let events = events.array("events")?;
         args::count("events.length", events.len() as f64, MAX_BATCH)?;
         let events = events_from_js(events).js()?;
-        Ok(self.get()?.ingest(&events).js()? as u32)
+        Ok(self.with(|l| l.ingest(&events))? as u32)
+    }
+
+    /// `ingest` on the libuv thread pool (the write and its fsync happen there): a Promise of
+    /// how many events were new.
+    #[napi(catch_unwind, ts_args_type = "events: UsageEventInit[]", ts_return_type = "Promise<number>")]
+    pub fn ingest_async(&self, events: args::Value) -> Result<AsyncTask<Work<usize, u32>>> {
+        let events = events.array("events")?;
+        args::count("events.length", events.len() as f64, MAX_BATCH)?;
+        let events = events_from_js(events).js()?;
+        let ledger = Arc::clone(&self.inner);
+        Ok(AsyncTask::new(Work::new(move || with_ledger(&ledger, |l| l.ingest(&events)), |n| Ok(n as u32))))
     }
 
     /// Number of distinct events stored.
     #[napi(catch_unwind)]
-    pub fn event_count(&mut self) -> Result<i64> {
-        Ok(self.get()?.event_count().js()? as i64)
+    pub fn event_count(&self) -> Result<i64> {
+        Ok(self.with(|l| l.event_count())? as i64)
     }
 
     /// Customers with events, sorted.
     #[napi(catch_unwind)]
-    pub fn customers(&mut self) -> Result<Vec<String>> {
-        self.get()?.customers().js()
+    pub fn customers(&self) -> Result<Vec<String>> {
+        self.with(|l| l.customers())
     }
 
     /// A customer's events of the given meters in `[start, end)`.
     #[napi(catch_unwind)]
     pub fn usage(
-        &mut self,
+        &self,
         customer_id: String,
         meter_codes: args::Vec<String>,
         start: Option<String>,
@@ -340,7 +369,7 @@ impl Ledger {
         let from = start.map_or(Ok(Timestamp::MIN), |s| at("start", &s))?;
         let to = end.map_or(Ok(Timestamp::MAX), |s| at("end", &s))?;
         let codes: Vec<&str> = meter_codes.iter().map(String::as_str).collect();
-        let events = self.get()?.events(&customer_id, &codes, from, to).js()?;
+        let events = self.with(|l| l.events(&customer_id, &codes, from, to))?;
         Ok(events
             .into_iter()
             .map(|e| UsageRecord {
@@ -356,39 +385,56 @@ impl Ledger {
 
     /// The invoice of the period containing `at`, not recorded.
     #[napi(catch_unwind, ts_args_type = "plan: Plan, subscription: Record<string, unknown>, at: string")]
-    pub fn preview_invoice(
-        &mut self,
-        plan: &Plan,
-        subscription_config: args::Value,
-        at_time: String,
-    ) -> Result<Invoice> {
+    pub fn preview_invoice(&self, plan: &Plan, subscription_config: args::Value, at_time: String) -> Result<Invoice> {
         let sub = subscription(subscription_config)?;
         let t = at("at", &at_time)?;
-        Ok(invoice(&billing::preview_invoice(&*self.get()?, &plan.inner, &sub, t).js()?))
+        Ok(invoice(&self.with(|l| billing::preview_invoice(&*l, &plan.inner, &sub, t))?))
     }
 
     /// Issues and records the invoice of the period containing `at` (`Conflict` if already issued).
     #[napi(catch_unwind, ts_args_type = "plan: Plan, subscription: Record<string, unknown>, at: string")]
-    pub fn issue_invoice(&mut self, plan: &Plan, subscription_config: args::Value, at_time: String) -> Result<Invoice> {
+    pub fn issue_invoice(&self, plan: &Plan, subscription_config: args::Value, at_time: String) -> Result<Invoice> {
         let sub = subscription(subscription_config)?;
         let t = at("at", &at_time)?;
-        Ok(invoice(&billing::issue_invoice(self.get()?, &plan.inner, &sub, t).js()?))
+        Ok(invoice(&self.with(|l| billing::issue_invoice(l, &plan.inner, &sub, t))?))
     }
 
     /// Issues the invoices of many subscriptions, all or nothing.
     #[napi(catch_unwind, ts_args_type = "plan: Plan, subscriptions: Array<Record<string, unknown>>, at: string")]
-    pub fn issue_invoices(&mut self, plan: &Plan, subscriptions: args::Value, at_time: String) -> Result<Vec<Invoice>> {
+    pub fn issue_invoices(&self, plan: &Plan, subscriptions: args::Value, at_time: String) -> Result<Vec<Invoice>> {
         let subscriptions = subscriptions.array("subscriptions")?;
         args::count("subscriptions.length", subscriptions.len() as f64, MAX_BATCH)?;
         let subs = subscriptions.iter().map(Subscription::from_json).collect::<hcpcore::Result<Vec<_>>>().js()?;
         let t = at("at", &at_time)?;
-        Ok(billing::issue_invoices(self.get()?, &plan.inner, &subs, t).js()?.iter().map(invoice).collect())
+        Ok(self.with(|l| billing::issue_invoices(l, &plan.inner, &subs, t))?.iter().map(invoice).collect())
+    }
+
+    /// `issueInvoices` on the libuv thread pool (rating every customer and the write happen
+    /// there): a Promise of the same invoices, all or nothing.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "plan: Plan, subscriptions: Array<Record<string, unknown>>, at: string",
+        ts_return_type = "Promise<Array<Invoice>>"
+    )]
+    pub fn issue_invoices_async(
+        &self,
+        plan: &Plan,
+        subscriptions: args::Value,
+        at_time: String,
+    ) -> Result<AsyncTask<Work<Vec<CoreInvoice>, Vec<Invoice>>>> {
+        let subscriptions = subscriptions.array("subscriptions")?;
+        args::count("subscriptions.length", subscriptions.len() as f64, MAX_BATCH)?;
+        let subs = subscriptions.iter().map(Subscription::from_json).collect::<hcpcore::Result<Vec<_>>>().js()?;
+        let t = at("at", &at_time)?;
+        let (ledger, plan) = (Arc::clone(&self.inner), plan.inner.clone());
+        let work = move || with_ledger(&ledger, |l| billing::issue_invoices(l, &plan, &subs, t));
+        Ok(AsyncTask::new(Work::new(work, |v| Ok(v.iter().map(invoice).collect()))))
     }
 
     /// The customer's issued invoices, oldest first.
     #[napi(catch_unwind)]
-    pub fn invoices(&mut self, customer_id: String) -> Result<Vec<Invoice>> {
-        Ok(self.get()?.invoices(&customer_id).js()?.iter().map(invoice).collect())
+    pub fn invoices(&self, customer_id: String) -> Result<Vec<Invoice>> {
+        Ok(self.with(|l| l.invoices(&customer_id))?.iter().map(invoice).collect())
     }
 
     /// Spend to date, forecast and alerts against `budget` at `thresholds` percent (default 50/80/100).
@@ -397,7 +443,7 @@ impl Ledger {
         ts_args_type = "plan: Plan, subscription: Record<string, unknown>, now: string, budget: string | number, thresholds?: Array<string | number>"
     )]
     pub fn budget_status(
-        &mut self,
+        &self,
         plan: &Plan,
         subscription_config: args::Value,
         now: String,
@@ -411,7 +457,7 @@ impl Ledger {
             None => [50, 80, 100].into_iter().map(rust_decimal::Decimal::from).collect(),
         };
         let now = at("now", &now)?;
-        let s = billing::budget_status(&*self.get()?, &plan.inner, &sub, now, budget, &thresholds).js()?;
+        let s = self.with(|l| billing::budget_status(&*l, &plan.inner, &sub, now, budget, &thresholds))?;
         Ok(BudgetStatus {
             period_start: s.period.start.to_string(),
             period_end: s.period.end.to_string(),
@@ -429,14 +475,14 @@ impl Ledger {
 
     /// Closes the ledger (idempotent).
     #[napi]
-    pub fn close(&mut self) {
-        self.inner = None;
+    pub fn close(&self) {
+        *self.inner.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     /// Whether `close()` was called.
     #[napi(getter)]
     pub fn closed(&self) -> bool {
-        self.inner.is_none()
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner).is_none()
     }
 }
 

@@ -16,6 +16,7 @@ mod results;
 mod router;
 mod serve;
 mod sim;
+mod tasks;
 
 use napi_derive::napi;
 

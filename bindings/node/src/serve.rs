@@ -8,7 +8,7 @@ use hcpcore::sim::serve::{
     Requests, ScaleRule, ServeConfig, ServeResult, SyntheticStream,
 };
 use hcpcore::sim::{GpuSpec, ModelSpec};
-use napi::bindgen_prelude::{Float64Array, Uint32Array, Uint8Array};
+use napi::bindgen_prelude::{AsyncTask, Float64Array, Uint32Array, Uint8Array};
 use napi::Either;
 use napi_derive::napi;
 use serde_json::{Map, Value};
@@ -16,15 +16,18 @@ use serde_json::{Map, Value};
 use crate::args;
 use crate::errors::{invalid_input, IntoJs, Result};
 use crate::sim::{camel_keys, from_json, model_init, snake_keys, ModelSpecInit, H100};
+use crate::tasks::Work;
 
-/// A column given as a Float64Array or an array of numbers (spelled out in signatures: napi-rs
+/// A column given as a Float64Array or an array of numbers (at most `MAX_BATCH`, its length checked
+/// before N-API allocates: a sparse `new Array(2 ** 32 - 1)` aborted; longer columns as a
+/// Float64Array). Spelled out in signatures: napi-rs
 /// writes a type alias into index.d.ts by name only).
-type Column = Either<Float64Array, Vec<f64>>;
+type Column = Either<Float64Array, args::Vec<f64>>;
 
 fn floats(c: &Column) -> &[f64] {
     match c {
         Either::A(a) => a,
-        Either::B(v) => v,
+        Either::B(v) => &v.0,
     }
 }
 
@@ -41,6 +44,55 @@ fn tokens(c: &Column, field: &str) -> Result<Vec<i64>> {
             }
         })
         .collect()
+}
+
+/// Request columns converted and checked on the JS thread, owned so that a task can carry them.
+struct Columns {
+    arrival_seconds: Vec<f64>,
+    prompt_tokens: Vec<i64>,
+    output_tokens: Vec<i64>,
+    priority: Option<Vec<i64>>,
+    ttft_slo_seconds: Option<Vec<f64>>,
+    tpot_slo_seconds: Option<Vec<f64>>,
+    tenant: Option<Vec<i64>>,
+}
+
+impl Columns {
+    fn new(arrival: &Column, prompt: &Column, output: &Column, options: Option<&RunOptions>) -> Result<Self> {
+        let prompt_tokens = tokens(prompt, "promptTokens")?;
+        let output_tokens = tokens(output, "outputTokens")?;
+        let (priority, ttft_slo_seconds, tpot_slo_seconds, tenant) = match options {
+            None => (None, None, None, None),
+            Some(o) => (
+                o.priority.as_ref().map(|c| tokens(c, "priority")).transpose()?,
+                o.ttft_slo_seconds.as_ref().map(|c| floats(c).to_vec()),
+                o.tpot_slo_seconds.as_ref().map(|c| floats(c).to_vec()),
+                o.tenant.as_ref().map(|c| tokens(c, "tenant")).transpose()?,
+            ),
+        };
+        let arrival_seconds = floats(arrival).to_vec();
+        Ok(Columns {
+            arrival_seconds,
+            prompt_tokens,
+            output_tokens,
+            priority,
+            ttft_slo_seconds,
+            tpot_slo_seconds,
+            tenant,
+        })
+    }
+
+    fn borrow(&self) -> RequestColumns<'_> {
+        RequestColumns {
+            arrival_seconds: &self.arrival_seconds,
+            prompt_tokens: &self.prompt_tokens,
+            output_tokens: &self.output_tokens,
+            priority: self.priority.as_deref(),
+            ttft_slo_seconds: self.ttft_slo_seconds.as_deref(),
+            tpot_slo_seconds: self.tpot_slo_seconds.as_deref(),
+            tenant: self.tenant.as_deref(),
+        }
+    }
 }
 
 fn options(v: Option<args::Value>, what: &str) -> Result<Value> {
@@ -146,16 +198,16 @@ fn serve_run(r: ServeResult) -> Result<ServeRun> {
 }
 
 /// Optional per-request columns of a run.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 pub struct RunOptions {
     /// Priority 1 (first) … 10 per request.
-    pub priority: Option<Either<Float64Array, Vec<f64>>>,
+    pub priority: Option<Either<Float64Array, args::Vec<f64>>>,
     /// TTFT objective per request, s.
-    pub ttft_slo_seconds: Option<Either<Float64Array, Vec<f64>>>,
+    pub ttft_slo_seconds: Option<Either<Float64Array, args::Vec<f64>>>,
     /// Mean-TPOT objective per request, s.
-    pub tpot_slo_seconds: Option<Either<Float64Array, Vec<f64>>>,
+    pub tpot_slo_seconds: Option<Either<Float64Array, args::Vec<f64>>>,
     /// Tenant of each request (0..=4294967295): `tenants` then holds a summary per tenant.
-    pub tenant: Option<Either<Float64Array, Vec<f64>>>,
+    pub tenant: Option<Either<Float64Array, args::Vec<f64>>>,
 }
 
 /// Replicas of one model on simulated H100s serving a request stream:
@@ -187,32 +239,29 @@ impl Server {
     #[napi(catch_unwind)]
     pub fn run(
         &self,
-        arrival_seconds: Either<Float64Array, Vec<f64>>,
-        prompt_tokens: Either<Float64Array, Vec<f64>>,
-        output_tokens: Either<Float64Array, Vec<f64>>,
+        arrival_seconds: Either<Float64Array, args::Vec<f64>>,
+        prompt_tokens: Either<Float64Array, args::Vec<f64>>,
+        output_tokens: Either<Float64Array, args::Vec<f64>>,
         options: Option<RunOptions>,
     ) -> Result<ServeRun> {
-        let prompt = tokens(&prompt_tokens, "promptTokens")?;
-        let output = tokens(&output_tokens, "outputTokens")?;
-        let (priority, ttft, tpot, tenant) = match &options {
-            None => (None, None, None, None),
-            Some(o) => (
-                o.priority.as_ref().map(|c| tokens(c, "priority")).transpose()?,
-                o.ttft_slo_seconds.as_ref().map(floats),
-                o.tpot_slo_seconds.as_ref().map(floats),
-                o.tenant.as_ref().map(|c| tokens(c, "tenant")).transpose()?,
-            ),
-        };
-        let cols = RequestColumns {
-            arrival_seconds: floats(&arrival_seconds),
-            prompt_tokens: &prompt,
-            output_tokens: &output,
-            priority: priority.as_deref(),
-            ttft_slo_seconds: ttft,
-            tpot_slo_seconds: tpot,
-            tenant: tenant.as_deref(),
-        };
-        serve_run(run(&self.spec, &self.model, &self.config, cols).js()?)
+        let cols = Columns::new(&arrival_seconds, &prompt_tokens, &output_tokens, options.as_ref())?;
+        serve_run(run(&self.spec, &self.model, &self.config, cols.borrow()).js()?)
+    }
+
+    /// `run` on the libuv thread pool, so a server's event loop keeps running: same arguments,
+    /// a Promise of the same result (rejected as `run` throws).
+    #[napi(catch_unwind, ts_return_type = "Promise<ServeRun>")]
+    pub fn run_async(
+        &self,
+        arrival_seconds: Either<Float64Array, args::Vec<f64>>,
+        prompt_tokens: Either<Float64Array, args::Vec<f64>>,
+        output_tokens: Either<Float64Array, args::Vec<f64>>,
+        options: Option<RunOptions>,
+    ) -> Result<AsyncTask<Work<ServeResult, ServeRun>>> {
+        let cols = Columns::new(&arrival_seconds, &prompt_tokens, &output_tokens, options.as_ref())?;
+        let (spec, model, config) = (self.spec.clone(), self.model, self.config.clone());
+        let work = move || run(&spec, &model, &config, cols.borrow());
+        Ok(AsyncTask::new(Work::new(work, serve_run)))
     }
 
     /// The aggregate model of a mean load: `{ arrivalRatePerSecond, meanPromptTokens,
@@ -247,9 +296,9 @@ pub fn azure_trace_columns(which: String) -> Result<RequestArrays> {
 /// `{ meanRatePerSecond, durationSeconds, diurnalAmplitude, peakHour, weekendFactor, startWeekday }`.
 #[napi(js_name = "scaleTrace", catch_unwind)]
 pub fn scale_trace_columns(
-    arrival_seconds: Either<Float64Array, Vec<f64>>,
-    prompt_tokens: Either<Float64Array, Vec<f64>>,
-    output_tokens: Either<Float64Array, Vec<f64>>,
+    arrival_seconds: Either<Float64Array, args::Vec<f64>>,
+    prompt_tokens: Either<Float64Array, args::Vec<f64>>,
+    output_tokens: Either<Float64Array, args::Vec<f64>>,
     rule: Option<args::Value>,
 ) -> Result<RequestArrays> {
     let rule: ScaleRule = from_json(options(rule, "rule")?, "rule")?;

@@ -6,12 +6,15 @@ use hcpcore::sim::{
     Activity, Command, DecodeOptions, Fleet as CoreFleet, FleetConfig, GpuSpec, HostMemory, MarketReplay, MarketSeries,
     MarketSource, ModelSpec, SwitchRequest, SyntheticConfig, SyntheticMarket, H100 as CoreH100,
 };
-use napi::bindgen_prelude::{Float64Array, Uint32Array, Uint8Array};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use napi::bindgen_prelude::{AsyncTask, Float64Array, Uint32Array, Uint8Array};
 use napi_derive::napi;
 use serde_json::{Map, Value};
 
 use crate::args::{self, count, safe_int};
 use crate::errors::{invalid_input, IntoJs, Result};
+use crate::tasks::Work;
 use hcpcore::limits::{MAX_FLEET_DEVICES, MAX_STEPS};
 
 /// camelCase keys → snake_case, recursively (JS options to core serde structs).
@@ -296,6 +299,37 @@ pub fn synthetic_market(seed: f64, steps: f64, dt_seconds: f64, config: Option<a
     Ok(market_columns(m.series(steps, dt_seconds).js()?))
 }
 
+/// `syntheticMarket` on the libuv thread pool (same arguments; a Promise of the same columns).
+#[napi(catch_unwind, ts_return_type = "Promise<MarketColumns>")]
+pub fn synthetic_market_async(
+    seed: f64,
+    steps: f64,
+    dt_seconds: f64,
+    config: Option<args::Value>,
+) -> Result<AsyncTask<Work<MarketSeries, MarketColumns>>> {
+    let seed = args::seed("seed", seed)?;
+    let steps = count("steps", steps, MAX_STEPS)?;
+    let dt_seconds = dt("dtSeconds", dt_seconds)?;
+    let c: SyntheticConfig = from_js(config, "config")?;
+    let mut m = SyntheticMarket::new(c, seed).js()?;
+    Ok(AsyncTask::new(Work::new(move || m.series(steps, dt_seconds), |s| Ok(market_columns(s)))))
+}
+
+/// `replayMarket` on the libuv thread pool, reading the files there too (same arguments; a
+/// Promise of the same columns).
+#[napi(catch_unwind, ts_return_type = "Promise<MarketColumns>")]
+pub fn replay_market_async(
+    directory: String,
+    start: String,
+    steps: f64,
+    dt_seconds: f64,
+) -> Result<AsyncTask<Work<MarketSeries, MarketColumns>>> {
+    let steps = count("steps", steps, MAX_STEPS)?;
+    let dt_seconds = dt("dtSeconds", dt_seconds)?;
+    let work = move || MarketReplay::from_dir(&directory, &start)?.series(steps, dt_seconds);
+    Ok(AsyncTask::new(Work::new(work, |s| Ok(market_columns(s)))))
+}
+
 /// The real history in `directory` from `start`, sampled `steps` times `dtSeconds` apart.
 #[napi(catch_unwind)]
 pub fn replay_market(directory: String, start: String, steps: f64, dt_seconds: f64) -> Result<MarketColumns> {
@@ -368,7 +402,14 @@ pub struct DeviceColumns {
 /// A fleet of simulated GPUs and miners: `new Fleet({ dtSeconds: 60, seed: 1 })`.
 #[napi]
 pub struct Fleet {
-    inner: CoreFleet,
+    /// Shared with the `…Async` tasks; a sync call made while one runs waits for it.
+    inner: Arc<Mutex<CoreFleet>>,
+}
+
+/// The fleet, once no task holds it. A panic inside an earlier call poisons the lock; the fleet
+/// has then taken whole steps only (the core checks before it changes state), so it is used on.
+fn lock(fleet: &Mutex<CoreFleet>) -> MutexGuard<'_, CoreFleet> {
+    fleet.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[napi]
@@ -378,48 +419,48 @@ impl Fleet {
     #[napi(constructor, catch_unwind)]
     pub fn new(config: Option<args::Value>) -> Result<Self> {
         let c: FleetConfig = from_js(config, "config")?;
-        Ok(Fleet { inner: CoreFleet::new(c).js()? })
+        Ok(Fleet { inner: Arc::new(Mutex::new(CoreFleet::new(c).js()?)) })
     }
 
     /// Adds an idle GPU (`'sxm'` or `'pcie'`); returns its id.
     #[napi(catch_unwind)]
-    pub fn add_gpu(&mut self, variant: Option<String>) -> Result<i64> {
-        self.inner.add_gpu(variant.as_deref().unwrap_or("sxm")).js()
+    pub fn add_gpu(&self, variant: Option<String>) -> Result<i64> {
+        lock(&self.inner).add_gpu(variant.as_deref().unwrap_or("sxm")).js()
     }
 
     /// Adds a miner (`'S21'`, `'S21 XP'`, …) hashing in normal mode; returns its id.
     #[napi(catch_unwind)]
-    pub fn add_miner(&mut self, model: Option<String>) -> Result<i64> {
-        self.inner.add_miner(model.as_deref().unwrap_or("S21")).js()
+    pub fn add_miner(&self, model: Option<String>) -> Result<i64> {
+        lock(&self.inner).add_miner(model.as_deref().unwrap_or("S21")).js()
     }
 
     /// Adds `gpus` GPUs then `miners` miners; returns the first new id.
     #[napi(catch_unwind)]
-    pub fn add_many(&mut self, gpu_variant: String, gpus: f64, miner_model: String, miners: f64) -> Result<i64> {
+    pub fn add_many(&self, gpu_variant: String, gpus: f64, miner_model: String, miners: f64) -> Result<i64> {
         let gpus = count("gpus", gpus, MAX_FLEET_DEVICES)?;
         let miners = count("miners", miners, MAX_FLEET_DEVICES)?;
-        if self.inner.len() + gpus + miners > MAX_FLEET_DEVICES {
+        if lock(&self.inner).len() + gpus + miners > MAX_FLEET_DEVICES {
             return Err(invalid_input(
                 "gpus",
-                format!("a fleet holds at most {MAX_FLEET_DEVICES} devices; it has {}", self.inner.len()),
+                format!("a fleet holds at most {MAX_FLEET_DEVICES} devices; it has {}", lock(&self.inner).len()),
             ));
         }
-        self.inner.add_many(&gpu_variant, gpus as u32, &miner_model, miners as u32).js()
+        lock(&self.inner).add_many(&gpu_variant, gpus as u32, &miner_model, miners as u32).js()
     }
 
     /// Applies a command: `{ command: 'serve', model: {...}, batch }`, `{ command: 'mine', mode:
     /// 'low' }`, `{ command: 'sleep' }`, `{ command: 'wake' }`, `{ command: 'switch', model, batch,
     /// hostMemory, warmContext }`.
     #[napi(catch_unwind)]
-    pub fn command(&mut self, device: f64, command: args::Value) -> Result<()> {
+    pub fn command(&self, device: f64, command: args::Value) -> Result<()> {
         let device = safe_int("device", device)?;
         let c = command_from(command.get("command")?)?;
-        self.inner.command(device, c).js()
+        lock(&self.inner).command(device, c).js()
     }
 
     /// Applies one command to many devices.
     #[napi(catch_unwind)]
-    pub fn command_many(&mut self, devices: args::Vec<f64>, command: args::Value) -> Result<()> {
+    pub fn command_many(&self, devices: args::Vec<f64>, command: args::Value) -> Result<()> {
         count("devices.length", devices.len() as f64, MAX_FLEET_DEVICES)?;
         let devices = devices
             .iter()
@@ -427,56 +468,65 @@ impl Fleet {
             .map(|(i, &d)| safe_int(&format!("devices[{i}]"), d))
             .collect::<Result<Vec<_>>>()?;
         let c = command_from(command.get("command")?)?;
-        self.inner.command_many(&devices, c).js()
+        lock(&self.inner).command_many(&devices, c).js()
     }
 
     /// Advances one step.
     #[napi(catch_unwind)]
-    pub fn step(&mut self) -> Result<()> {
-        self.inner.step().js()
+    pub fn step(&self) -> Result<()> {
+        lock(&self.inner).step().js()
     }
 
     /// Advances `steps` steps.
     #[napi(catch_unwind)]
-    pub fn run(&mut self, steps: f64) -> Result<()> {
+    pub fn run(&self, steps: f64) -> Result<()> {
         let steps = count("steps", steps, MAX_STEPS)?;
-        self.inner.run(steps as u64).js()
+        lock(&self.inner).run(steps as u64).js()
+    }
+
+    /// `run` on the libuv thread pool: the event loop keeps running; the Promise resolves when
+    /// the steps are taken (rejects as `run` throws). Sync calls on this fleet meanwhile wait.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn run_async(&self, steps: f64) -> Result<AsyncTask<Work<(), ()>>> {
+        let steps = count("steps", steps, MAX_STEPS)? as u64;
+        let fleet = Arc::clone(&self.inner);
+        Ok(AsyncTask::new(Work::new(move || lock(&fleet).run(steps), Ok)))
     }
 
     /// Draws the shares found since the last settlement now.
     #[napi(catch_unwind)]
-    pub fn settle(&mut self) {
-        self.inner.settle();
+    pub fn settle(&self) {
+        lock(&self.inner).settle();
     }
 
     /// Changes the room temperature, °C.
     #[napi(catch_unwind)]
-    pub fn set_ambient_c(&mut self, ambient_c: f64) -> Result<()> {
-        self.inner.set_ambient_c(ambient_c).js()
+    pub fn set_ambient_c(&self, ambient_c: f64) -> Result<()> {
+        lock(&self.inner).set_ambient_c(ambient_c).js()
     }
 
     /// Prices from a seeded synthetic market.
     #[napi(catch_unwind)]
-    pub fn set_market_synthetic(&mut self, seed: f64, config: Option<args::Value>) -> Result<()> {
+    pub fn set_market_synthetic(&self, seed: f64, config: Option<args::Value>) -> Result<()> {
         let seed = args::seed("seed", seed)?;
         let c: SyntheticConfig = from_js(config, "config")?;
         let m = SyntheticMarket::new(c, seed).js()?;
-        self.inner.set_market(MarketSource::Synthetic(Box::new(m)));
+        lock(&self.inner).set_market(MarketSource::Synthetic(Box::new(m)));
         Ok(())
     }
 
     /// Prices from the real history in `directory`, time 0 at `start`.
     #[napi(catch_unwind)]
-    pub fn set_market_replay(&mut self, directory: String, start: String) -> Result<()> {
+    pub fn set_market_replay(&self, directory: String, start: String) -> Result<()> {
         let r = MarketReplay::from_dir(&directory, &start).js()?;
-        self.inner.set_market(MarketSource::Replay(Box::new(r)));
+        lock(&self.inner).set_market(MarketSource::Replay(Box::new(r)));
         Ok(())
     }
 
     /// Fleet totals per recorded step as TypedArrays.
     #[napi(catch_unwind)]
     pub fn series(&self) -> FleetSeries {
-        let s = self.inner.series().clone();
+        let s = lock(&self.inner).series().clone();
         FleetSeries {
             time_seconds: s.time_seconds.into(),
             power_watts: s.power_watts.into(),
@@ -503,7 +553,8 @@ impl Fleet {
     /// Events as TypedArray columns.
     #[napi(catch_unwind)]
     pub fn events(&self) -> FleetEvents {
-        let e = self.inner.events();
+        let fleet = lock(&self.inner);
+        let e = fleet.events();
         FleetEvents {
             time_seconds: e.iter().map(|x| x.time_seconds).collect::<Vec<_>>().into(),
             device: e.iter().map(|x| x.device).collect::<Vec<_>>().into(),
@@ -517,7 +568,7 @@ impl Fleet {
     /// Per-device state as TypedArray columns.
     #[napi(catch_unwind)]
     pub fn devices(&self) -> DeviceColumns {
-        let d = self.inner.devices();
+        let d = lock(&self.inner).devices();
         DeviceColumns {
             kind: d.kind.into(),
             state: d.state.into(),
@@ -532,33 +583,33 @@ impl Fleet {
     /// Totals so far (camelCase keys).
     #[napi(catch_unwind)]
     pub fn summary(&self) -> Result<Value> {
-        to_js(&self.inner.summary())
+        to_js(&lock(&self.inner).summary())
     }
 
     /// State of a device: `'idle' | 'mining' | 'serving' | 'switching' | 'sleeping' | 'faulted'`.
     #[napi(catch_unwind)]
     pub fn state(&self, device: f64) -> Result<String> {
-        Ok(self.inner.state(safe_int("device", device)?).js()?.name().to_string())
+        Ok(lock(&self.inner).state(safe_int("device", device)?).js()?.name().to_string())
     }
 
     /// Telemetry of a GPU (camelCase keys).
     #[napi(catch_unwind)]
     pub fn gpu_telemetry(&self, device: f64) -> Result<Value> {
-        to_js(&self.inner.gpu_telemetry(safe_int("device", device)?).js()?)
+        to_js(&lock(&self.inner).gpu_telemetry(safe_int("device", device)?).js()?)
     }
 
     /// Prometheus exposition of every GPU with dcgm-exporter names and labels (hosts
     /// `{hostname}-{n}`, eight GPUs each).
     #[napi(catch_unwind)]
     pub fn dcgm_metrics(&self, hostname: Option<String>) -> String {
-        self.inner.dcgm_exposition(hostname.as_deref().unwrap_or("hcp-sim"))
+        lock(&self.inner).dcgm_exposition(hostname.as_deref().unwrap_or("hcp-sim"))
     }
 
     /// Prometheus exposition of every miner: hashrate, power, temperatures, fans, shares and
     /// errors, per miner and per hash board (miners named `{hostname}-{id}`).
     #[napi(catch_unwind)]
     pub fn miner_metrics(&self, hostname: Option<String>) -> String {
-        self.inner.miner_exposition(hostname.as_deref().unwrap_or("hcp-sim"))
+        lock(&self.inner).miner_exposition(hostname.as_deref().unwrap_or("hcp-sim"))
     }
 
     /// A cgminer API reply of a miner, as an object with the firmware's field names: `command` is
@@ -569,19 +620,19 @@ impl Fleet {
         let device = safe_int("device", device)?;
         let when_unix =
             args::opt_int("whenUnix", when_unix, -(args::MAX_SAFE_INTEGER as i64), args::MAX_SAFE_INTEGER as i64)?;
-        self.inner.cgminer_reply(device, command.as_deref().unwrap_or("summary"), when_unix.unwrap_or(0)).js()
+        lock(&self.inner).cgminer_reply(device, command.as_deref().unwrap_or("summary"), when_unix.unwrap_or(0)).js()
     }
 
     /// Simulated time, s.
     #[napi(getter)]
     pub fn time_seconds(&self) -> f64 {
-        self.inner.time_seconds()
+        lock(&self.inner).time_seconds()
     }
 
     /// Number of devices.
     #[napi(getter)]
     pub fn length(&self) -> u32 {
-        self.inner.len() as u32
+        lock(&self.inner).len() as u32
     }
 }
 

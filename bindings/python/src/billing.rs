@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::convert::{arg, check_json_depth, class_arg, opt_str_arg, str_arg};
 use crate::errors::{invalid_input, to_py_err, IntoPy};
+use crate::long_call::{lock_without_gil, long_call};
 
 type Any<'py> = Bound<'py, PyAny>;
 
@@ -132,10 +133,8 @@ pub struct PyLedger {
 
 impl PyLedger {
     fn with<T>(&self, f: impl FnOnce(&mut Ledger) -> hcpcore::Result<T>) -> PyResult<T> {
-        let mut guard = self
-            .inner
-            .lock()
-            .map_err(|_| to_py_err(hcpcore::Error::new(hcpcore::ErrorKind::Internal, "ledger lock poisoned")))?;
+        // Another thread may hold the ledger in a long call without the GIL: wait without it too.
+        let mut guard = Python::attach(|py| lock_without_gil(py, &self.inner))?;
         match guard.as_mut() {
             Some(ledger) => f(ledger).py(),
             None => Err(to_py_err(hcpcore::Error::new(hcpcore::ErrorKind::Closed, "ledger: used after close()"))),
@@ -266,7 +265,11 @@ impl PyLedger {
             _ => return Err(invalid_input("subscriptions", "expected an array")),
         };
         let at = Timestamp::parse_field("at", &str_arg(at, "at")?).py()?;
-        let invoices = py.detach(|| self.with_core(|l| billing::issue_invoices(l, &plan.inner, &subs, at))).py()?;
+        // Ctrl-C stops it between customers, before anything is recorded (all or nothing).
+        let invoices = long_call(py, |cancel| {
+            self.with_core(|l| billing::issue_invoices_cancellable(l, &plan.inner, &subs, at, cancel))
+        })?
+        .unwrap_or_default();
         to_json_text(&invoices)
     }
 

@@ -8,6 +8,7 @@ use pyo3::types::{PyDict, PyTuple};
 
 use crate::convert::{arg, arg_or, class_arg, dict_arg, finite, finite_col, kwargs_to, opt_arg, str_arg, to_py};
 use crate::errors::{invalid_input, invalid_type, IntoPy};
+use crate::long_call::{long_call, Locked};
 
 type Any<'py> = Bound<'py, PyAny>;
 
@@ -447,9 +448,10 @@ fn best_action<'py>(
 }
 
 /// A stateful per-device decider with switching cost and minimum dwell (`hcpcore.econ.Decider`).
-#[pyclass(name = "Decider", module = "hcpcore")]
+/// `frozen`, its state behind a lock: two threads stepping one decider take turns.
+#[pyclass(name = "Decider", module = "hcpcore", frozen)]
 pub struct PyDecider {
-    inner: Decider,
+    inner: Locked<Decider>,
 }
 
 #[pymethods]
@@ -468,18 +470,21 @@ impl PyDecider {
             None => Action::productive(model.kind),
         };
         let policy: SwitchPolicy = kwargs_to(dict_arg(policy, "policy")?, "policy")?;
-        Ok(PyDecider { inner: Decider::new(model, self::terms(terms)?, policy, initial).py()? })
+        Ok(PyDecider { inner: Locked::new(Decider::new(model, self::terms(terms)?, policy, initial).py()?) })
     }
 
     /// Decides the action for the next `dt_seconds` at `market` and advances the clock.
-    fn step<'py>(&mut self, py: Python<'py>, market: &Any<'py>, dt_seconds: &Any<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn step<'py>(&self, py: Python<'py>, market: &Any<'py>, dt_seconds: &Any<'py>) -> PyResult<Bound<'py, PyAny>> {
         let (market, dt) = (self::market(market)?, arg(dt_seconds, "dt_seconds")?);
-        to_py(py, &self.inner.step(&market, dt).py()?)
+        let decision = self.inner.lock(py)?.step(&market, dt).py()?;
+        to_py(py, &decision)
     }
 
     /// Steps once per market, returning the action names (one boundary crossing for a series of
     /// at most `hcpcore.limits.MAX_STEPS` markets).
-    fn step_series(&mut self, markets: &Any<'_>, dt_seconds: &Any<'_>) -> PyResult<Vec<&'static str>> {
+    /// The steps run with the GIL released; Ctrl-C stops them between markets
+    /// (`KeyboardInterrupt`, the decider having taken the markets before).
+    fn step_series(&self, py: Python<'_>, markets: &Any<'_>, dt_seconds: &Any<'_>) -> PyResult<Vec<&'static str>> {
         let dt: f64 = arg(dt_seconds, "dt_seconds")?;
         if markets.is_instance_of::<pyo3::types::PyString>() {
             return Err(invalid_type("markets", "a sequence of hcpcore.Market", markets));
@@ -493,20 +498,31 @@ impl PyDecider {
             let m = m.map_err(|e| invalid_input("markets", e))?;
             list.push(class_arg::<PyMarket>(&m, "markets")?.get().inner);
         }
-        list.iter().map(|m| self.inner.step(m, dt).map(|d| d.action.name()).py()).collect()
+        let mut decider = self.inner.lock(py)?;
+        let decider = &mut *decider;
+        long_call(py, |cancel| {
+            let mut actions = Vec::with_capacity(list.len());
+            for m in &list {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                actions.push(decider.step(m, dt)?.action.name());
+            }
+            Ok(actions)
+        })
     }
 
     #[getter]
-    fn current(&self) -> &'static str {
-        self.inner.current().name()
+    fn current(&self, py: Python<'_>) -> PyResult<&'static str> {
+        Ok(self.inner.lock(py)?.current().name())
     }
     #[getter]
-    fn switches(&self) -> u64 {
-        self.inner.switches()
+    fn switches(&self, py: Python<'_>) -> PyResult<u64> {
+        Ok(self.inner.lock(py)?.switches())
     }
     #[getter]
-    fn seconds_in_action(&self) -> PyResult<f64> {
-        finite("seconds_in_action", self.inner.seconds_in_action())
+    fn seconds_in_action(&self, py: Python<'_>) -> PyResult<f64> {
+        finite("seconds_in_action", self.inner.lock(py)?.seconds_in_action())
     }
 }
 

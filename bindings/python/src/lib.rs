@@ -3,7 +3,8 @@
 //! One file per core module (`econ.rs`, `router.rs`, `sim.rs`, `billing.rs`), each with a
 //! `register` function; `errors.rs` maps `hcpcore::Error` onto `hcp.HcpError` and its subclasses.
 //! Bindings only convert arguments and map errors: every formula and rule lives in `hcp` (core).
-//! Long calls release the GIL (`py.detach`); PyO3 turns any Rust panic into a Python exception
+//! Long calls go through `long_call.rs` (GIL released, Ctrl-C turned into `KeyboardInterrupt`,
+//! errors mapped); short ones that may block release the GIL (`py.detach`); PyO3 turns any Rust panic into a Python exception
 //! (`pyo3_runtime.PanicException`) instead of aborting. Every argument is converted in `convert.rs`,
 //! so that every bad value is an `hcp.HcpError` naming its argument (see there).
 
@@ -11,6 +12,7 @@ mod billing;
 mod convert;
 mod econ;
 mod errors;
+mod long_call;
 mod router;
 mod serve;
 mod sim;

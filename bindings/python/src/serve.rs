@@ -13,6 +13,7 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::convert::{arg, class_arg, kwargs_to, record, str_arg, to_py};
 use crate::errors::{invalid_input, invalid_type, IntoPy};
+use crate::long_call::long_call;
 use crate::sim::{model_arg, PyH100};
 
 type Any<'py> = Bound<'py, PyAny>;
@@ -197,8 +198,8 @@ impl PyServer {
     fn new(gpu: &Any<'_>, model: &Any<'_>, config: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         let gpu = class_arg::<PyH100>(gpu, "gpu")?;
         let (spec, inlet) = {
-            let g = gpu.borrow();
-            (g.inner.spec().clone(), g.inner.inlet_c())
+            let g = gpu.get().inner.lock(gpu.py())?;
+            (g.spec().clone(), g.inlet_c())
         };
         let model = model_arg(model)?;
         let mut config: ServeConfig = kwargs_to(config, "config")?;
@@ -244,7 +245,9 @@ impl PyServer {
             tenant: tenant.as_ref().map(|c| c.slice("tenant")).transpose()?,
         };
         let (spec, model, config) = (&self.spec, &self.model, &self.config);
-        let result = py.detach(|| run(spec, model, config, cols)).py()?;
+        // The core's serving loop has no cancellation check: the GIL is released, and a Ctrl-C
+        // during the run is raised when it ends.
+        let result = long_call(py, |_cancel| run(spec, model, config, cols))?;
         result_record(py, result)
     }
 

@@ -1,6 +1,9 @@
 //! `hcpcore.sim`: Python adapters over `hcpcore::sim` — the H100 model, model specs, fleets, markets and
 //! telemetry. Columnar output (series, events, per-device state, market series) crosses as numpy
-//! arrays in one call; long runs release the GIL. Conversion only: the models live in core.
+//! arrays in one call; long runs (`Fleet.run`, the market series) go through
+//! [`long_call`] (GIL released, Ctrl-C cancels them). `H100` and `Fleet` are `frozen` with their
+//! state behind a [`Locked`], so two threads using one object take turns instead of raising
+//! "Already borrowed". Conversion only: the models live in core.
 
 use hcpcore::sim::{
     Activity, AsicSpec, Command, DecodeOptions, Fleet, FleetConfig, GpuSpec, HostMemory, LayerShapes, MarketReplay,
@@ -18,6 +21,7 @@ use crate::convert::{
     str_arg, str_or, to_py,
 };
 use crate::errors::{invalid_input, invalid_type, IntoPy};
+use crate::long_call::{long_call, Locked};
 
 type Any<'py> = Bound<'py, PyAny>;
 
@@ -129,9 +133,9 @@ fn overrides_json(v: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
 }
 
 /// One simulated H100 (`hcpcore.sim.H100("sxm")`).
-#[pyclass(name = "H100", module = "hcpcore")]
+#[pyclass(name = "H100", module = "hcpcore", frozen)]
 pub struct PyH100 {
-    pub(crate) inner: H100,
+    pub(crate) inner: Locked<H100>,
 }
 
 #[pymethods]
@@ -149,7 +153,7 @@ impl PyH100 {
         if let Some(t) = ambient_c {
             inner.set_inlet_c(t).py()?;
         }
-        Ok(PyH100 { inner })
+        Ok(PyH100 { inner: Locked::new(inner) })
     }
 
     /// Steady-state decode of `model` at `batch`: step_seconds, tokens_per_second, power_watts, …
@@ -165,7 +169,7 @@ impl PyH100 {
         let model = model_arg(model)?;
         let batch = int_arg(batch, "batch")?;
         let context: u64 = arg_or(context_tokens, "context_tokens", 0)?;
-        to_py(py, &self.inner.decode_with(&model, batch, DecodeOptions { context_tokens: context }).py()?)
+        to_py(py, &self.inner.lock(py)?.decode_with(&model, batch, DecodeOptions { context_tokens: context }).py()?)
     }
 
     /// Phases of a workload switch, each in seconds, and `total_seconds`.
@@ -187,7 +191,7 @@ impl PyH100 {
             clear_bytes: opt_arg(clear_bytes, "clear_bytes")?,
             ..SwitchRequest::new(kv_bytes, weights_bytes, host_memory, warm_context)
         };
-        to_py(py, &self.inner.switch_with(&request).py()?)
+        to_py(py, &self.inner.lock(py)?.switch_with(&request).py()?)
     }
 
     /// Advances `dt_seconds` (within `hcpcore.limits.MIN_DT_SECONDS..MAX_DT_SECONDS`) under tensor and
@@ -195,7 +199,7 @@ impl PyH100 {
     #[pyo3(signature = (dt_seconds, *, tensor=None, dram=None),
            text_signature = "($self, dt_seconds, *, tensor=0.0, dram=0.0)")]
     fn step<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         dt_seconds: &Any<'py>,
         tensor: Option<&Any<'py>>,
@@ -203,33 +207,36 @@ impl PyH100 {
     ) -> PyResult<Bound<'py, PyAny>> {
         let dt = dt_arg(dt_seconds, "dt_seconds")?;
         let (tensor, dram) = (arg_or(tensor, "tensor", 0.0)?, arg_or(dram, "dram", 0.0)?);
-        to_py(py, &self.inner.step(dt, Activity { tensor, dram }).py()?)
+        let reading = self.inner.lock(py)?.step(dt, Activity { tensor, dram }).py()?;
+        to_py(py, &reading)
     }
 
     /// Puts the card in the steady state of an activity.
     #[pyo3(signature = (*, tensor=None, dram=None), text_signature = "($self, *, tensor=0.0, dram=0.0)")]
-    fn settle(&mut self, tensor: Option<&Any<'_>>, dram: Option<&Any<'_>>) -> PyResult<()> {
+    fn settle(&self, py: Python<'_>, tensor: Option<&Any<'_>>, dram: Option<&Any<'_>>) -> PyResult<()> {
         let (tensor, dram): (f64, f64) = (arg_or(tensor, "tensor", 0.0)?, arg_or(dram, "dram", 0.0)?);
         if !tensor.is_finite() || !dram.is_finite() {
             return Err(invalid_input("activity", "must be finite"));
         }
-        self.inner.settle(Activity { tensor, dram });
+        self.inner.lock(py)?.settle(Activity { tensor, dram });
         Ok(())
     }
 
     /// The current reading (power, temperatures, clock, reasons, energy).
     fn reading<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.inner.reading())
+        let reading = self.inner.lock(py)?.reading();
+        to_py(py, &reading)
     }
 
     /// Sets the power limit (200–700 W on the SXM).
-    fn set_power_limit_watts(&mut self, watts: &Any<'_>) -> PyResult<()> {
-        self.inner.set_power_limit_watts(arg(watts, "watts")?).py()
+    fn set_power_limit_watts(&self, py: Python<'_>, watts: &Any<'_>) -> PyResult<()> {
+        let watts = arg(watts, "watts")?;
+        self.inner.lock(py)?.set_power_limit_watts(watts).py()
     }
 
     /// The spec in use (every fitted parameter) as a Record.
     fn spec<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, self.inner.spec())
+        to_py(py, self.inner.lock(py)?.spec())
     }
 }
 
@@ -269,7 +276,9 @@ fn synthetic_market<'py>(
     let dt_seconds = dt_arg(dt_seconds, "dt_seconds")?;
     let config: SyntheticConfig = kwargs_to(config, "config")?;
     let mut m = SyntheticMarket::new(config, seed).py()?;
-    let s = py.detach(|| m.series(steps, dt_seconds)).py()?;
+    let s = long_call(py, |cancel| m.series_cancellable(steps, dt_seconds, cancel))?;
+    // `None` only when cancelled, and then `long_call` has returned the signal's exception.
+    let s = s.unwrap_or_default();
     market_columns(py, &s)
 }
 
@@ -285,7 +294,7 @@ fn replay_market<'py>(
     let (directory, start) = (str_arg(directory, "directory")?, str_arg(start, "start")?);
     let (steps, dt_seconds) = (count_arg(steps, "steps", MAX_STEPS)?, dt_arg(dt_seconds, "dt_seconds")?);
     let r = MarketReplay::from_dir(&directory, &start).py()?;
-    let s = py.detach(|| r.series(steps, dt_seconds)).py()?;
+    let s = long_call(py, |cancel| r.series_cancellable(steps, dt_seconds, cancel))?.unwrap_or_default();
     market_columns(py, &s)
 }
 
@@ -296,9 +305,9 @@ fn miner_spec<'py>(py: Python<'py>, model: &Any<'py>) -> PyResult<Bound<'py, PyA
 }
 
 /// A fleet of simulated GPUs and miners (`hcpcore.sim.Fleet(dt_seconds=60, seed=1)`).
-#[pyclass(name = "Fleet", module = "hcpcore")]
+#[pyclass(name = "Fleet", module = "hcpcore", frozen)]
 pub struct PyFleet {
-    inner: Fleet,
+    inner: Locked<Fleet>,
 }
 
 fn command_from(command: &Bound<'_, PyAny>, args: Option<&Bound<'_, PyDict>>) -> PyResult<Command> {
@@ -336,19 +345,21 @@ impl PyFleet {
     #[pyo3(signature = (**config))]
     fn new(config: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         let config: FleetConfig = kwargs_to(config, "config")?;
-        Ok(PyFleet { inner: Fleet::new(config).py()? })
+        Ok(PyFleet { inner: Locked::new(Fleet::new(config).py()?) })
     }
 
     /// Adds an idle GPU (`"sxm"` or `"pcie"`); returns its device id.
     #[pyo3(signature = (variant=None), text_signature = "($self, variant='sxm')")]
-    fn add_gpu(&mut self, variant: Option<&Any<'_>>) -> PyResult<i64> {
-        self.inner.add_gpu(&str_or(variant, "variant", "sxm")?).py()
+    fn add_gpu(&self, py: Python<'_>, variant: Option<&Any<'_>>) -> PyResult<i64> {
+        let variant = str_or(variant, "variant", "sxm")?;
+        self.inner.lock(py)?.add_gpu(&variant).py()
     }
 
     /// Adds a miner hashing in normal mode; returns its device id.
     #[pyo3(signature = (model=None), text_signature = "($self, model='S21')")]
-    fn add_miner(&mut self, model: Option<&Any<'_>>) -> PyResult<i64> {
-        self.inner.add_miner(&str_or(model, "model", "S21")?).py()
+    fn add_miner(&self, py: Python<'_>, model: Option<&Any<'_>>) -> PyResult<i64> {
+        let model = str_or(model, "model", "S21")?;
+        self.inner.lock(py)?.add_miner(&model).py()
     }
 
     /// Adds `gpus` GPUs then `miners` miners; returns the first new id. The fleet holds at most
@@ -356,7 +367,8 @@ impl PyFleet {
     #[pyo3(signature = (gpu_variant=None, gpus=None, miner_model=None, miners=None),
            text_signature = "($self, gpu_variant='sxm', gpus=0, miner_model='S21', miners=0)")]
     fn add_many(
-        &mut self,
+        &self,
+        py: Python<'_>,
         gpu_variant: Option<&Any<'_>>,
         gpus: Option<&Any<'_>>,
         miner_model: Option<&Any<'_>>,
@@ -364,27 +376,35 @@ impl PyFleet {
     ) -> PyResult<i64> {
         let (gpu_variant, miner_model) =
             (str_or(gpu_variant, "gpu_variant", "sxm")?, str_or(miner_model, "miner_model", "S21")?);
-        let room = MAX_FLEET_DEVICES.saturating_sub(self.inner.len());
+        let mut fleet = self.inner.lock(py)?;
+        let room = MAX_FLEET_DEVICES.saturating_sub(fleet.len());
         let gpus = gpus.filter(|g| !g.is_none()).map(|g| count_arg(g, "gpus", room)).transpose()?.unwrap_or(0);
         let miners =
             miners.filter(|m| !m.is_none()).map(|m| count_arg(m, "miners", room - gpus)).transpose()?.unwrap_or(0);
-        self.inner.add_many(&gpu_variant, gpus as u32, &miner_model, miners as u32).py()
+        fleet.add_many(&gpu_variant, gpus as u32, &miner_model, miners as u32).py()
     }
 
     /// Applies a command: `fleet.command(0, "serve", model=ModelSpec(...), batch=32)`,
     /// `fleet.command(5, "mine", mode="low")`, `"sleep"`, `"wake"`, `"switch"` (with
     /// `host_memory`, `warm_context`), or a dict `{"command": "serve", ...}`.
     #[pyo3(signature = (device, command, **args))]
-    fn command(&mut self, device: &Any<'_>, command: &Any<'_>, args: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+    fn command(
+        &self,
+        py: Python<'_>,
+        device: &Any<'_>,
+        command: &Any<'_>,
+        args: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
         let device = arg::<i64>(device, "device")?;
         let c = command_from(command, args)?;
-        self.inner.command(device, c).py()
+        self.inner.lock(py)?.command(device, c).py()
     }
 
     /// Applies one command to many devices (a sequence or an int64 array of ids).
     #[pyo3(signature = (devices, command, **args))]
     fn command_many(
-        &mut self,
+        &self,
+        py: Python<'_>,
         devices: &Bound<'_, PyAny>,
         command: &Bound<'_, PyAny>,
         args: Option<&Bound<'_, PyDict>>,
@@ -403,52 +423,58 @@ impl PyFleet {
                 .map(|d| arg::<i64>(&d.map_err(|e| invalid_input("devices", e))?, "devices"))
                 .collect::<PyResult<_>>()?
         };
-        self.inner.command_many(&ids, c).py()
+        self.inner.lock(py)?.command_many(&ids, c).py()
     }
 
     /// Advances one step.
-    fn step(&mut self) -> PyResult<()> {
-        self.inner.step().py()
+    fn step(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner.lock(py)?.step().py()
     }
 
-    /// Advances `steps` steps with the GIL released.
-    fn run(&mut self, py: Python<'_>, steps: &Any<'_>) -> PyResult<()> {
+    /// Advances `steps` steps with the GIL released (other Python threads run meanwhile).
+    /// Ctrl-C stops it within a step and raises `KeyboardInterrupt`; the fleet has then taken
+    /// whole steps only (see `steps`) and can be read or run on.
+    fn run(&self, py: Python<'_>, steps: &Any<'_>) -> PyResult<()> {
         let steps = count_arg(steps, "steps", MAX_STEPS)? as u64;
-        let fleet = &mut self.inner;
-        py.detach(|| fleet.run(steps)).py()
+        let mut fleet = self.inner.lock(py)?;
+        let fleet = &mut *fleet;
+        long_call(py, |cancel| fleet.run_cancellable(steps, cancel)).map(|_taken| ())
     }
 
     /// Draws the shares found since the last settlement now.
-    fn settle(&mut self) {
-        self.inner.settle();
+    fn settle(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner.lock(py)?.settle();
+        Ok(())
     }
 
     /// Changes the room temperature, °C.
-    fn set_ambient_c(&mut self, ambient_c: &Any<'_>) -> PyResult<()> {
-        self.inner.set_ambient_c(arg(ambient_c, "ambient_c")?).py()
+    fn set_ambient_c(&self, py: Python<'_>, ambient_c: &Any<'_>) -> PyResult<()> {
+        let ambient_c = arg(ambient_c, "ambient_c")?;
+        self.inner.lock(py)?.set_ambient_c(ambient_c).py()
     }
 
     /// Prices from a seeded synthetic market (keyword arguments override its parameters).
     #[pyo3(signature = (seed, **config))]
-    fn set_market_synthetic(&mut self, seed: &Any<'_>, config: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+    fn set_market_synthetic(&self, py: Python<'_>, seed: &Any<'_>, config: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
         let seed = arg::<u64>(seed, "seed")?;
         let config: SyntheticConfig = kwargs_to(config, "config")?;
         let m = SyntheticMarket::new(config, seed).py()?;
-        self.inner.set_market(MarketSource::Synthetic(Box::new(m)));
+        self.inner.lock(py)?.set_market(MarketSource::Synthetic(Box::new(m)));
         Ok(())
     }
 
     /// Prices from the real history in `directory`, simulation time 0 at `start`.
-    fn set_market_replay(&mut self, directory: &Any<'_>, start: &Any<'_>) -> PyResult<()> {
+    fn set_market_replay(&self, py: Python<'_>, directory: &Any<'_>, start: &Any<'_>) -> PyResult<()> {
         let (directory, start) = (str_arg(directory, "directory")?, str_arg(start, "start")?);
         let r = MarketReplay::from_dir(&directory, &start).py()?;
-        self.inner.set_market(MarketSource::Replay(Box::new(r)));
+        self.inner.lock(py)?.set_market(MarketSource::Replay(Box::new(r)));
         Ok(())
     }
 
     /// Fleet totals per recorded step as numpy columns (`pandas.DataFrame(fleet.series())`).
     fn series<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let s = self.inner.series();
+        let fleet = self.inner.lock(py)?;
+        let s = fleet.series();
         let d = PyDict::new(py);
         f64_col(&d, "time_seconds", &s.time_seconds)?;
         f64_col(&d, "power_watts", &s.power_watts)?;
@@ -475,7 +501,8 @@ impl PyFleet {
     /// Events as numpy columns: time_seconds, device, kind (code), code, value; `kind_name` as a
     /// list of names.
     fn events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let e = self.inner.events();
+        let fleet = self.inner.lock(py)?;
+        let e = fleet.events();
         let d = PyDict::new(py);
         f64_col(&d, "time_seconds", &e.iter().map(|x| x.time_seconds).collect::<Vec<_>>())?;
         u32_col(&d, "device", &e.iter().map(|x| x.device).collect::<Vec<_>>())?;
@@ -488,7 +515,7 @@ impl PyFleet {
 
     /// Per-device state as numpy columns (index = device id).
     fn devices<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let c = self.inner.devices();
+        let c = self.inner.lock(py)?.devices();
         let d = PyDict::new(py);
         d.set_item("kind", PyArray1::from_vec(py, c.kind))?;
         d.set_item("state", PyArray1::from_vec(py, c.state))?;
@@ -502,36 +529,44 @@ impl PyFleet {
 
     /// Totals so far.
     fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.inner.summary())
+        let summary = self.inner.lock(py)?.summary();
+        to_py(py, &summary)
     }
 
     /// State of a device (`"idle"`, `"mining"`, `"serving"`, `"switching"`, `"sleeping"`, `"faulted"`).
-    fn state(&self, device: &Any<'_>) -> PyResult<&'static str> {
-        Ok(self.inner.state(arg(device, "device")?).py()?.name())
+    fn state(&self, py: Python<'_>, device: &Any<'_>) -> PyResult<&'static str> {
+        let device = arg(device, "device")?;
+        Ok(self.inner.lock(py)?.state(device).py()?.name())
     }
 
     /// Telemetry of a GPU (the dcgm-exporter fields).
     fn gpu_telemetry<'py>(&self, py: Python<'py>, device: &Any<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.inner.gpu_telemetry(arg(device, "device")?).py()?)
+        let device = arg(device, "device")?;
+        let telemetry = self.inner.lock(py)?.gpu_telemetry(device).py()?;
+        to_py(py, &telemetry)
     }
 
     /// Status of a miner (what its cgminer API reports).
     fn miner_status<'py>(&self, py: Python<'py>, device: &Any<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.inner.miner_status(arg(device, "device")?).py()?)
+        let device = arg(device, "device")?;
+        let status = self.inner.lock(py)?.miner_status(device).py()?;
+        to_py(py, &status)
     }
 
     /// Prometheus exposition of every GPU with dcgm-exporter names and labels (hosts
     /// `{hostname}-{n}`, eight GPUs each).
     #[pyo3(signature = (hostname=None), text_signature = "($self, hostname='hcp-sim')")]
-    fn dcgm_metrics(&self, hostname: Option<&Any<'_>>) -> PyResult<String> {
-        Ok(self.inner.dcgm_exposition(&str_or(hostname, "hostname", "hcp-sim")?))
+    fn dcgm_metrics(&self, py: Python<'_>, hostname: Option<&Any<'_>>) -> PyResult<String> {
+        let hostname = str_or(hostname, "hostname", "hcp-sim")?;
+        Ok(self.inner.lock(py)?.dcgm_exposition(&hostname))
     }
 
     /// Prometheus exposition of every miner: hashrate, power, temperatures, fans, shares and
     /// errors, per miner and per hash board (miners named `{hostname}-{id}`).
     #[pyo3(signature = (hostname=None), text_signature = "($self, hostname='hcp-sim')")]
-    fn miner_metrics(&self, hostname: Option<&Any<'_>>) -> PyResult<String> {
-        Ok(self.inner.miner_exposition(&str_or(hostname, "hostname", "hcp-sim")?))
+    fn miner_metrics(&self, py: Python<'_>, hostname: Option<&Any<'_>>) -> PyResult<String> {
+        let hostname = str_or(hostname, "hostname", "hcp-sim")?;
+        Ok(self.inner.lock(py)?.miner_exposition(&hostname))
     }
 
     /// A cgminer API reply of a miner, as JSON text: `command` is `"version"`, `"devs"`,
@@ -539,26 +574,33 @@ impl PyFleet {
     /// `'{"command":"stats","new_api":true}'` or `'{"command":"summary+pools"}'`.
     #[pyo3(signature = (device, command=None, when_unix=None),
            text_signature = "($self, device, command='summary', when_unix=0)")]
-    fn cgminer(&self, device: &Any<'_>, command: Option<&Any<'_>>, when_unix: Option<&Any<'_>>) -> PyResult<String> {
+    fn cgminer(
+        &self,
+        py: Python<'_>,
+        device: &Any<'_>,
+        command: Option<&Any<'_>>,
+        when_unix: Option<&Any<'_>>,
+    ) -> PyResult<String> {
         let (device, command) = (arg(device, "device")?, str_or(command, "command", "summary")?);
-        let reply = self.inner.cgminer_reply(device, &command, arg_or(when_unix, "when_unix", 0)?).py()?;
+        let when_unix = arg_or(when_unix, "when_unix", 0)?;
+        let reply = self.inner.lock(py)?.cgminer_reply(device, &command, when_unix).py()?;
         Ok(reply.to_string())
     }
 
     /// Simulated time, s.
     #[getter]
-    fn time_seconds(&self) -> PyResult<f64> {
-        finite("time_seconds", self.inner.time_seconds())
+    fn time_seconds(&self, py: Python<'_>) -> PyResult<f64> {
+        finite("time_seconds", self.inner.lock(py)?.time_seconds())
     }
 
     /// Steps taken.
     #[getter]
-    fn steps(&self) -> u64 {
-        self.inner.steps()
+    fn steps(&self, py: Python<'_>) -> PyResult<u64> {
+        Ok(self.inner.lock(py)?.steps())
     }
 
-    fn __len__(&self) -> usize {
-        self.inner.len()
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        Ok(self.inner.lock(py)?.len())
     }
 }
 
