@@ -115,7 +115,7 @@ header:
 demo:
 	$(CARGO) run --release -q -p hcp-site-replay -- --config examples/site.json --data data/market --out out/site_report.html
 
-# The Go API service (examples/go-service) over examples/site.json and the replayed market, with
+# The Go API service (examples/go-service) over examples/site_plan.json and the replayed market, with
 # the demo keys of examples/go-service/keys.example.json; its ledger is out/service-ledger.db.
 # SERVE_FLAGS adds flags, e.g. SERVE_FLAGS="-addr 127.0.0.1:9000". The service runs as its own
 # binary (out/go-service), so SIGTERM and Ctrl-C reach it and it stops without losing a ledger write.
@@ -123,7 +123,7 @@ SERVE_FLAGS ?=
 serve: go
 	mkdir -p out
 	cd examples/go-service && go mod download && go build -o ../../out/go-service . && \
-	  exec ../../out/go-service -keys keys.example.json -site ../site.json -data ../../data/market \
+	  exec ../../out/go-service -keys keys.example.json -site ../site_plan.json -data ../../data/market \
 	  -billing billing.example.json -ledger ../../out/service-ledger.db $(SERVE_FLAGS)
 
 # The live dashboard (examples/dashboard/README.md): the reference site at 3600x real time.

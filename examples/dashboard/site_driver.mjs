@@ -1,4 +1,4 @@
-// The dashboard's only contact with hcp: runs the reference site (examples/site.json) tick by
+// The dashboard's only contact with hcp: runs the reference site (examples/site_plan.json) tick by
 // tick on the Node binding and answers what the operator and customer views show.
 //
 // Owns: the hcp handles (Site for the plan under the cap, Router for customers' work and the power
@@ -145,7 +145,7 @@ class MarketFeed {
 export class SiteDriver {
   /**
    * @param {object} options
-   * @param {string} [options.siteConfigPath] examples/site.json by default
+   * @param {string} [options.siteConfigPath] examples/site_plan.json by default
    * @param {string} [options.start] site clock start (RFC 3339), within the shipped history
    * @param {number} [options.tickSeconds] simulated seconds per tick (a multiple of 60)
    * @param {number} [options.seed]
@@ -153,7 +153,7 @@ export class SiteDriver {
    * @param {object} [options.customers] the customers and their background demand (CUSTOMERS)
    */
   constructor(options = {}) {
-    const config = JSON.parse(readFileSync(options.siteConfigPath ?? `${ROOT}examples/site.json`, 'utf8'))
+    const config = JSON.parse(readFileSync(options.siteConfigPath ?? `${ROOT}examples/site_plan.json`, 'utf8'))
     this.config = config
     this.tickSeconds = options.tickSeconds ?? 900
     if (!(this.tickSeconds >= FLEET_DT_SECONDS) || this.tickSeconds % FLEET_DT_SECONDS !== 0) {

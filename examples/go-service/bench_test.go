@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// BenchmarkStepReferenceSite times one tick of examples/site.json's site (1,512 devices) with
+// BenchmarkStepReferenceSite times one tick of examples/site_plan.json's site (1,512 devices) with
 // its GPUs half busy: `go test -run '^$' -bench Step`.
 func BenchmarkStepReferenceSite(b *testing.B) {
 	dir := b.TempDir()
@@ -15,7 +15,7 @@ func BenchmarkStepReferenceSite(b *testing.B) {
 	keysPath, _ := writeKeys(t, dir)
 	clock := &fakeClock{t: time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)}
 	svc, err := NewService(Config{
-		Addr: "127.0.0.1:0", KeysFile: keysPath, SiteFile: "../site.json", BillingFile: "billing.example.json",
+		Addr: "127.0.0.1:0", KeysFile: keysPath, SiteFile: "../site_plan.json", BillingFile: "billing.example.json",
 		DataDir: "../../data/market", LedgerPath: filepath.Join(dir, "ledger.db"), SiteID: "bench", MarketStart: "2024-06-01",
 		MarketStep: 15 * time.Minute, MarketDays: 30, MeterInterval: time.Minute, DefaultDuration: time.Hour,
 		RatePerSecond: 1, Burst: 1, MaxBodyBytes: 1 << 20, Now: clock.Now,

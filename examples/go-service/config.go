@@ -1,7 +1,7 @@
 package main
 
 // config.go owns the service's configuration: command-line flags (with environment variables as
-// defaults), the site file (examples/site.json's format) and the billing file (plans and
+// defaults), the site file (examples/site_plan.json's format) and the billing file (plans and
 // customers). It reads and checks them; it does not build anything from them.
 
 import (
@@ -58,7 +58,7 @@ func parseFlags(args []string) (Config, bool, error) {
 	}
 	fs.StringVar(&c.Addr, "addr", envOr("HCP_SERVICE_ADDR", "127.0.0.1:8080"), "listen address (env HCP_SERVICE_ADDR)")
 	fs.StringVar(&c.KeysFile, "keys", envOr("HCP_SERVICE_KEYS", ""), "API key file, required (env HCP_SERVICE_KEYS)")
-	fs.StringVar(&c.SiteFile, "site", envOr("HCP_SERVICE_SITE", ""), "site file like examples/site.json; empty for a small built-in site (env HCP_SERVICE_SITE)")
+	fs.StringVar(&c.SiteFile, "site", envOr("HCP_SERVICE_SITE", ""), "site file like examples/site_plan.json; empty for a small built-in site (env HCP_SERVICE_SITE)")
 	fs.StringVar(&c.BillingFile, "billing", envOr("HCP_SERVICE_BILLING", "billing.example.json"), "plans and customers (env HCP_SERVICE_BILLING)")
 	fs.StringVar(&c.DataDir, "data", envOr("HCP_SERVICE_DATA", "../../data/market"), "market history directory (env HCP_SERVICE_DATA)")
 	fs.StringVar(&c.LedgerPath, "ledger", envOr("HCP_SERVICE_LEDGER", "hcp-service-ledger.db"), "SQLite usage ledger, or :memory: (env HCP_SERVICE_LEDGER)")
@@ -117,7 +117,7 @@ func (c *Config) check() error {
 	return nil
 }
 
-// siteFile is examples/site.json's format (the fields this service uses).
+// siteFile is examples/site_plan.json's format (the fields this service uses).
 type siteFile struct {
 	Name                    string        `json:"name"`
 	CapKW                   float64       `json:"cap_kw"`

@@ -1,5 +1,5 @@
 // A dashboard's data feed: replay the hottest day of the shipped ERCOT history (2024-08-20, when
-// HB_SOUTH reached $4,857/MWh) for the reference site in examples/site.json, asking hcp every 15
+// HB_SOUTH reached $4,857/MWh) for the reference site in examples/site_plan.json, asking hcp every 15
 // minutes for the site plan, and print the series a chart would draw (power split, curtailment,
 // profit) as JSON lines, plus the day's totals.
 // Run: `node examples/node/site_dashboard.mjs` after `make node` (which links the package here).
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import * as hcp from 'hcpcore'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
-const site = JSON.parse(readFileSync(`${root}examples/site.json`, 'utf8'))
+const site = JSON.parse(readFileSync(`${root}examples/site_plan.json`, 'utf8'))
 const day = process.argv[2] ?? '2024-08-20'
 
 const rows = readFileSync(`${root}data/market/ercot_hb_south_15min_2024-06_2025-03.csv`, 'utf8')
