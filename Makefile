@@ -22,7 +22,7 @@ RELEASE_DIR := $(CURDIR)/target/$(HOST_TRIPLE)/release
 export PKG_CONFIG_PATH := $(RELEASE_DIR)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
-        python-test node-test node-package-test go-test go-service-test serve check-generated readme-test \
+        python-test node-test node-package-test go-test go-service-test serve check-generated readme-test sweep-test \
         tree-snapshot tree-check clean dashboard dashboard-test dashboard-screenshot chromium
 
 help:
@@ -38,7 +38,7 @@ help:
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.5,<2" numpy pytest mypy pandas ruff hypothesis pyasic prometheus_client
+	$(PY) -m pip install -q "maturin>=1.5,<2" numpy pytest mypy pandas ruff hypothesis pyasic prometheus_client ray matplotlib
 	touch $@
 
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
@@ -102,7 +102,7 @@ dashboard: node $(DASH_DIR)/node_modules/.installed
 
 # ---------------------------------------------------------------- test -------------------------
 
-test: tree-snapshot lint rust-test loom python-test node-test node-package-test go-test go-service-test check-generated examples exporters-test dashboard-test readme-test tree-check
+test: tree-snapshot lint rust-test loom python-test node-test node-package-test go-test go-service-test check-generated examples sweep-test exporters-test dashboard-test readme-test tree-check
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
@@ -207,6 +207,12 @@ examples: python node go
 	cd examples/node && npm ci --no-audit --no-fund --loglevel=error && node site_dashboard.mjs > /dev/null
 	@if [ -d examples/go ]; then cd examples/go && go run . > /dev/null; fi
 	@echo "examples: all ran"
+
+# The Ray sweep (examples/python/sweep_ray.py) on a local two-CPU Ray cluster: 40 scenarios over
+# one day, every scenario in the gathered table with finite figures (--check); Ray's session files
+# go to the system temp dir, the table and chart to out/, and ray.shutdown() stops its processes.
+sweep-test: python
+	$(PY) examples/python/sweep_ray.py --scenarios 40 --workers 2 --days 1 --out out/sweep-test --check > /dev/null
 
 # ---------------------------------------------------------------- exporters --------------------
 
