@@ -228,6 +228,17 @@ def evaluate_chunk(chunk: list[dict[str, Any]], inputs: dict[str, Any]) -> list[
 # ---------------------------------------------------------------- the sweep (driver) ----------
 
 
+def remote_evaluate_chunk() -> Any:
+    """:func:`evaluate_chunk` as a Ray task. Functions of a script travel to workers by value;
+    when this file is imported as a module (a notebook, benches/sweep_ray_bench.py) it is
+    registered to travel by value too, so workers need only ``hcpcore``, not this file."""
+    import ray
+
+    if __name__ != "__main__":
+        ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    return ray.remote(num_cpus=1)(evaluate_chunk)
+
+
 def run_sweep(
     scenarios: list[dict[str, Any]], inputs: dict[str, Any], workers: int, chunk_size: int | None = None
 ) -> tuple[pd.DataFrame, float]:
@@ -235,7 +246,7 @@ def run_sweep(
     returns the gathered table and the wall-clock seconds of the sweep."""
     import ray
 
-    remote = ray.remote(num_cpus=1)(evaluate_chunk)
+    remote = remote_evaluate_chunk()
     shared = ray.put(inputs)  # once into the object store; each task gets a reference
     size = chunk_size or max(1, math.ceil(len(scenarios) / (workers * 8)))
     chunks = [scenarios[i : i + size] for i in range(0, len(scenarios), size)]
@@ -257,7 +268,7 @@ def warm_up(inputs: dict[str, Any], workers: int) -> None:
     """Starts every worker and imports hcpcore in it, so timings are of the sweep alone."""
     import ray
 
-    remote = ray.remote(num_cpus=1)(evaluate_chunk)
+    remote = remote_evaluate_chunk()
     probe = {"btc_factor": 1.0, "power_factor": 1.0, "demand_factor": 1.0, "strategy": strategies()[0]}
     tiny = {**inputs, "markets": inputs["markets"][:1]}
     ray.get([remote.remote([{**probe, "scenario": -1}], tiny) for _ in range(workers)])
