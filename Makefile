@@ -240,6 +240,7 @@ bench: python node go
 	$(CARGO) run -q --release -p hcpcore --example sim_year -- 100000 2
 	$(PY) benches/python_bench.py | tee out/bench-python.txt
 	$(PY) benches/sim_python_bench.py | tee out/bench-python-sim.txt
+	$(PY) benches/sweep_ray_bench.py | tee out/bench-sweep.txt
 	cd $(NODE_DIR) && node ../../benches/node_bench.mjs | tee ../../out/bench-node.txt
 	cd $(GO_DIR) && go test -run '^$$' -bench . -benchtime 1s ./... | tee ../../../out/bench-go.txt
 
