@@ -360,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"{args.workers} worker(s): {elapsed:.2f} s, {elapsed / len(table) * 1e3:.2f} ms per scenario "
-        f"({elapsed * args.workers / len(table) * 1e3:.2f} ms of worker time each)\n"
+        f"(x {args.workers} workers = {elapsed * args.workers / len(table) * 1e3:.2f} ms of worker wall time each)\n"
     )
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(summarise(table).to_string())
