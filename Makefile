@@ -22,7 +22,7 @@ RELEASE_DIR := $(CURDIR)/target/$(HOST_TRIPLE)/release
 export PKG_CONFIG_PATH := $(RELEASE_DIR)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
-        python-test node-test node-package-test go-test go-service-test serve check-generated readme-test sweep-test \
+        python-test node-test node-package-test go-test go-service-test serve check-generated readme-test sweep sweep-test \
         tree-snapshot tree-check clean dashboard dashboard-test dashboard-screenshot chromium
 
 help:
@@ -32,6 +32,7 @@ help:
 	@echo "make serve  — the Go API service on 127.0.0.1:8080 with the demo keys (examples/go-service/README.md)"
 	@echo "make exporters — a simulated fleet as dcgm-exporter, miner metrics and cgminer APIs (examples/exporters)"
 	@echo "make dashboard — the live web dashboard of the reference site on http://127.0.0.1:3001/ (examples/dashboard)"
+	@echo "make sweep  — thousands of what-if scenarios as Ray tasks (SWEEP_ARGS=\"--address ... --workers N --scenarios N\")"
 
 # ---------------------------------------------------------------- set-up -----------------------
 
@@ -207,6 +208,12 @@ examples: python node go
 	cd examples/node && npm ci --no-audit --no-fund --loglevel=error && node site_dashboard.mjs > /dev/null
 	@if [ -d examples/go ]; then cd examples/go && go run . > /dev/null; fi
 	@echo "examples: all ran"
+
+# Thousands of what-if scenarios on Ray (examples/python/sweep_ray.py): a local Ray cluster on every
+# core, or SWEEP_ARGS="--address HOST:PORT" an existing one; table and chart in out/.
+SWEEP_ARGS ?=
+sweep: python
+	$(PY) examples/python/sweep_ray.py $(SWEEP_ARGS)
 
 # The Ray sweep (examples/python/sweep_ray.py) on a local two-CPU Ray cluster: 40 scenarios over
 # one day, every scenario in the gathered table with finite figures (--check); Ray's session files
