@@ -13,8 +13,12 @@ Run (after ``make python``)::
     .venv/bin/python examples/python/sweep_ray.py --workers 2 --scenarios 4000
     .venv/bin/python examples/python/sweep_ray.py --address ray://head:10001   # an existing cluster
 
-On an existing cluster every node needs ``hcpcore`` installed and the repository's ``data/market``
-at the same path (or pass ``--data``).
+On an existing cluster every node needs ``hcpcore`` installed (the scenario code travels with the
+tasks); the driver reads ``data/market`` and ships the market window (with ``hcpcore.site``, the
+nodes read ``data/`` themselves, at the driver's path). A cluster started with
+``ray start --head`` by Ray 2.5x uses token authentication: run the driver with
+``RAY_AUTH_MODE=token`` (the token is in ``~/.ray/auth_token``), e.g.
+``RAY_AUTH_MODE=token make sweep SWEEP_ARGS="--address 127.0.0.1:6379 --workers 2"``.
 
 Where the numbers come from: every scenario is evaluated by one function, :func:`evaluate`.
 When the installed binding has the closed site loop (``hcpcore.site``, issue #14) it runs
@@ -30,11 +34,13 @@ inputs, calls the binding and adds up per-interval results.
 from __future__ import annotations
 
 import argparse
+import atexit
 import itertools
 import json
 import logging
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -150,30 +156,40 @@ def _evaluate_site_loop(scenario: dict[str, Any], inputs: dict[str, Any]) -> dic
     return {**scenario, **{k: float(v) for k, v in dict(result.summary).items()}}
 
 
-_SCALED_DIRS: dict[tuple[str, float, float], str] = {}
+_SCALED_DIR: dict[str, Any] = {"key": None, "path": None}
+
+
+def _remove_scaled_market_dir() -> None:
+    if _SCALED_DIR["path"] is not None:
+        shutil.rmtree(_SCALED_DIR["path"], ignore_errors=True)
 
 
 def _scaled_market_dir(data_dir: str, btc_factor: float, power_factor: float) -> str:
-    """A copy of ``data_dir`` (in this worker's temp dir, once per factor pair) with the BTC price
-    and the ERCOT prices scaled: the site loop reads its market from files."""
+    """A copy of ``data_dir`` in this worker's temp dir with the BTC price and the ERCOT prices
+    scaled (the site loop reads its market from files). Scenarios come in grid order, so one copy
+    is kept at a time: the previous one is removed when the factors change, the last at exit."""
     key = (data_dir, btc_factor, power_factor)
-    if key not in _SCALED_DIRS:
-        out = Path(tempfile.mkdtemp(prefix="hcpcore-sweep-market-"))
-        for src in Path(data_dir).glob("*.csv"):
-            table = pd.read_csv(src, dtype=str, keep_default_na=False)
-            columns: tuple[str, ...]
-            if src.name.startswith("btc_usd_daily"):
-                scale, columns = btc_factor, ("open", "high", "low", "close")
-            elif src.name.startswith("ercot_"):
-                scale, columns = power_factor, ("hb_south_rtm_spp_usd_mwh", "hb_south_dam_spp_usd_mwh")
-            else:
-                (out / src.name).symlink_to(src.resolve())
-                continue
-            for c in columns:
-                table[c] = (pd.to_numeric(table[c]) * scale).map(repr)
-            table.to_csv(out / src.name, index=False)
-        _SCALED_DIRS[key] = str(out)
-    return _SCALED_DIRS[key]
+    if _SCALED_DIR["key"] == key:
+        return str(_SCALED_DIR["path"])
+    if _SCALED_DIR["path"] is None:
+        atexit.register(_remove_scaled_market_dir)
+    _remove_scaled_market_dir()
+    out = Path(tempfile.mkdtemp(prefix="hcpcore-sweep-market-"))
+    for src in Path(data_dir).glob("*.csv"):
+        columns: tuple[str, ...]
+        if src.name.startswith("btc_usd_daily"):
+            scale, columns = btc_factor, ("open", "high", "low", "close")
+        elif src.name.startswith("ercot_"):
+            scale, columns = power_factor, ("hb_south_rtm_spp_usd_mwh", "hb_south_dam_spp_usd_mwh")
+        else:
+            (out / src.name).symlink_to(src.resolve())
+            continue
+        table = pd.read_csv(src, dtype=str, keep_default_na=False)
+        for c in columns:
+            table[c] = (pd.to_numeric(table[c]) * scale).map(repr)
+        table.to_csv(out / src.name, index=False)
+    _SCALED_DIR.update(key=key, path=out)
+    return str(out)
 
 
 _SITES: dict[tuple[str, float], hcpcore.econ.Site] = {}
