@@ -5,7 +5,8 @@ average around each run (the machine may be shared: compare runs taken at the sa
     .venv/bin/python benches/sweep_ray_bench.py [--scenarios 400] [--days 7] [--repeats 3]
 
 Also times the same scenarios in this process without Ray (the per-scenario cost of the binding
-alone) and the CPU seconds each worker spent per scenario (what contention cannot inflate much).
+alone), the CPU seconds the workers spent per scenario (what contention cannot inflate much) and
+"cores": worker CPU seconds per wall second, i.e. how much of the machine the sweep was given.
 See benches/RESULTS-sweep.md.
 """
 
@@ -91,7 +92,8 @@ def main() -> None:
         remote = ray.remote(num_cpus=1)(timed_chunk)
         shared = ray.put(inputs)
         sweep_ray.warm_up(inputs, 2)
-        head = f"{'run':>3} {'workers':>7} {'wall s':>7} {'ms/scen':>8} {'cpu ms/scen':>11} {'speed-up':>8}"
+        head = f"{'run':>3} {'workers':>7} {'wall s':>7} {'ms/scen':>8} {'cpu ms/scen':>11} {'cores':>5}"
+        head += f" {'speed-up':>8}"
         print(f"{head}  load before -> after")
         for r in range(args.repeats):
             one_wall = 0.0
@@ -103,7 +105,7 @@ def main() -> None:
                 speed = f"{one_wall / wall:8.2f}" if workers == 2 else f"{'':8}"
                 print(
                     f"{r + 1:>3} {workers:>7} {wall:7.2f} {wall / len(scenarios) * 1e3:8.2f} "
-                    f"{cpu / len(scenarios) * 1e3:11.2f} {speed}  {before} -> {load()}"
+                    f"{cpu / len(scenarios) * 1e3:11.2f} {cpu / wall:5.2f} {speed}  {before} -> {load()}"
                 )
     finally:
         ray.shutdown()
