@@ -54,6 +54,26 @@ def sweep(remote: Any, shared: Any, scenarios: list[dict[str, Any]], workers: in
     return wall, sum(cpu for _, cpu in results)
 
 
+def _busy(seconds: float) -> float:
+    started, cpu = time.perf_counter(), time.process_time()
+    while time.perf_counter() - started < seconds:
+        pass
+    return time.process_time() - cpu
+
+
+def cores_given(processes: int, seconds: float = 2.0) -> float:
+    """Control without Ray or hcpcore: CPU seconds per wall second that ``processes`` busy loops
+    get here. On a shared Linux machine the scheduler shares CPU between sessions (autogroups),
+    so this, not the core count, is the ceiling of any speed-up measured from one session."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        pool.map(_busy, [0.05] * processes)  # the pool's processes are up before timing
+        started = time.perf_counter()
+        cpu = sum(pool.map(_busy, [seconds] * processes))
+        return cpu / (time.perf_counter() - started)
+
+
 def load() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -107,6 +127,11 @@ def main() -> None:
                     f"{r + 1:>3} {workers:>7} {wall:7.2f} {wall / len(scenarios) * 1e3:8.2f} "
                     f"{cpu / len(scenarios) * 1e3:11.2f} {cpu / wall:5.2f} {speed}  {before} -> {load()}"
                 )
+            one, two = cores_given(1), cores_given(2)
+            print(
+                f"    control, busy loops without Ray: 1 process {one:.2f} cores, 2 processes {two:.2f} cores "
+                f"(ceiling speed-up {two / one:.2f}), load {load()}"
+            )
     finally:
         ray.shutdown()
 
