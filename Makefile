@@ -22,7 +22,7 @@ RELEASE_DIR := $(CURDIR)/target/$(HOST_TRIPLE)/release
 export PKG_CONFIG_PATH := $(RELEASE_DIR)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
 .PHONY: help demo test bench setup python node go header lint rust-test loom examples \
-        python-test node-test node-package-test go-test go-package-test go-service-test serve check-generated readme-test \
+        python-test node-test node-package-test go-test go-package-test go-service-test serve check-generated readme-test sweep sweep-test \
         tree-snapshot tree-check clean dashboard dashboard-test dashboard-screenshot chromium wheel python-package-test sdist-check baseline-cpu-test crate-package-test
 
 help:
@@ -32,6 +32,7 @@ help:
 	@echo "make serve  — the Go API service on 127.0.0.1:8080 with the demo keys (examples/go-service/README.md)"
 	@echo "make exporters — a simulated fleet as dcgm-exporter, miner metrics and cgminer APIs (examples/exporters)"
 	@echo "make dashboard — the live web dashboard of the reference site on http://127.0.0.1:3001/ (examples/dashboard)"
+	@echo "make sweep  — thousands of what-if scenarios as Ray tasks (SWEEP_ARGS=\"--address ... --workers N --scenarios N\")"
 
 # ---------------------------------------------------------------- set-up -----------------------
 
@@ -39,7 +40,7 @@ $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "maturin>=1.10,<2" numpy pytest mypy pandas ruff hypothesis pyasic prometheus_client \
-	  matplotlib nbclient nbformat ipykernel
+	  matplotlib nbclient nbformat ipykernel ray
 	touch $@
 
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
@@ -135,7 +136,7 @@ dashboard: node $(DASH_DIR)/node_modules/.installed
 
 # ---------------------------------------------------------------- test -------------------------
 
-test: tree-snapshot lint rust-test loom python-test python-package-test node-test node-package-test go-test go-package-test go-service-test check-generated examples exporters-test dashboard-test readme-test baseline-cpu-test crate-package-test tree-check
+test: tree-snapshot lint rust-test loom python-test python-package-test node-test node-package-test go-test go-package-test go-service-test check-generated examples sweep-test exporters-test dashboard-test readme-test baseline-cpu-test crate-package-test tree-check
 	@echo "make test: every suite passed"
 
 lint: $(VENV)/.installed
@@ -267,6 +268,18 @@ examples: python node go
 	@if [ -d examples/go ]; then cd examples/go && go run . > /dev/null; fi
 	@echo "examples: all ran"
 
+# Thousands of what-if scenarios on Ray (examples/python/sweep_ray.py): a local Ray cluster on every
+# core, or SWEEP_ARGS="--address HOST:PORT" an existing one; table and chart in out/.
+SWEEP_ARGS ?=
+sweep: python
+	$(PY) examples/python/sweep_ray.py $(SWEEP_ARGS)
+
+# The Ray sweep (examples/python/sweep_ray.py) on a local two-CPU Ray cluster: 40 scenarios over
+# one day, every scenario in the gathered table with finite figures (--check); Ray's session files
+# go to the system temp dir, the table and chart to out/, and ray.shutdown() stops its processes.
+sweep-test: python
+	$(PY) examples/python/sweep_ray.py --scenarios 40 --workers 2 --days 1 --out out/sweep-test --check > /dev/null
+
 # ---------------------------------------------------------------- exporters --------------------
 
 # A simulated fleet as monitoring tools see real devices (examples/exporters/README.md):
@@ -293,6 +306,7 @@ bench: python node go
 	$(CARGO) run -q --release -p hcpcore --example sim_year -- 100000 2
 	$(PY) benches/python_bench.py | tee out/bench-python.txt
 	$(PY) benches/sim_python_bench.py | tee out/bench-python-sim.txt
+	$(PY) benches/sweep_ray_bench.py | tee out/bench-sweep.txt
 	cd $(NODE_DIR) && node ../../benches/node_bench.mjs | tee ../../out/bench-node.txt
 	cd $(GO_DIR) && go test -run '^$$' -bench . -benchtime 1s ./... | tee ../../../out/bench-go.txt
 

@@ -599,3 +599,21 @@ mod finite {
         }
     }
 }
+
+static NEWOBJ_EX: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// A `__reduce__` value that rebuilds an object by calling its class with `args` and keyword
+/// arguments `kwargs` (`copyreg.__newobj_ex__(cls, args, kwargs)`, what pickle protocol 2+ does
+/// with `__getnewargs_ex__`, here for every protocol): pickling goes through the public
+/// constructor with plain Python values, so an unpickled object is validated like a new one and
+/// floats cross exactly (no text round trip).
+pub fn reduce_via_constructor<'py>(
+    obj: &Bound<'py, PyAny>,
+    args: Bound<'py, PyTuple>,
+    kwargs: Bound<'py, PyDict>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let py = obj.py();
+    let newobj_ex = NEWOBJ_EX.import(py, "copyreg", "__newobj_ex__")?;
+    let call_args = PyTuple::new(py, [obj.get_type().into_any(), args.into_any(), kwargs.into_any()])?;
+    PyTuple::new(py, [newobj_ex.clone(), call_args.into_any()])
+}

@@ -6,7 +6,9 @@ use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-use crate::convert::{arg, arg_or, class_arg, dict_arg, finite, finite_col, kwargs_to, opt_arg, str_arg, to_py};
+use crate::convert::{
+    arg, arg_or, class_arg, dict_arg, finite, finite_col, kwargs_to, opt_arg, reduce_via_constructor, str_arg, to_py,
+};
 use crate::errors::{invalid_input, invalid_type, IntoPy};
 use crate::long_call::{long_call, Locked};
 
@@ -141,6 +143,26 @@ impl PyMarket {
         self.inner == other.inner
     }
 
+    /// Pickle support (Ray, multiprocessing, `copy`): rebuilt through the constructor.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let f = slf.get().inner.fields();
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("btc_usd", f.btc_usd)?;
+        kwargs.set_item("difficulty", f.difficulty)?;
+        kwargs.set_item("height", f.height)?;
+        if let Some(fees) = f.fees_btc_per_block {
+            kwargs.set_item("fees_btc_per_block", fees)?;
+        }
+        if let Some(share) = f.fee_share {
+            kwargs.set_item("fee_share", share)?;
+        }
+        kwargs.set_item("electricity_usd_per_kwh", f.electricity_usd_per_kwh)?;
+        kwargs.set_item("gpu_usd_per_hour", f.gpu_usd_per_hour)?;
+        kwargs.set_item("usd_per_million_tokens", f.usd_per_million_tokens)?;
+        reduce_via_constructor(slf.as_any(), PyTuple::empty(py), kwargs)
+    }
+
     fn __repr__(&self) -> String {
         let f = self.inner.fields();
         let fees = match (f.fees_btc_per_block, f.fee_share) {
@@ -232,6 +254,20 @@ impl PyDeviceModel {
     }
     fn __eq__(&self, other: &Self) -> bool {
         self.inner == other.inner
+    }
+    /// Pickle support: rebuilt through the constructor from its figures.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let m = &slf.get().inner;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("name", &m.name)?;
+        kwargs.set_item("kind", m.kind.name())?;
+        kwargs.set_item("power_watts", m.power_watts)?;
+        kwargs.set_item("idle_watts", m.idle_watts)?;
+        kwargs.set_item("sleep_watts", m.sleep_watts)?;
+        kwargs.set_item("hashrate_ths", m.hashrate_ths)?;
+        kwargs.set_item("gpu_memory_gb", m.gpu_memory_gb)?;
+        reduce_via_constructor(slf.as_any(), PyTuple::empty(py), kwargs)
     }
     fn __hash__(&self) -> u64 {
         use std::hash::{Hash, Hasher};
@@ -527,7 +563,7 @@ impl PyDecider {
 }
 
 /// A site: device groups, a power cap and terms (`hcpcore.econ.Site`).
-#[pyclass(name = "Site", module = "hcpcore", frozen)]
+#[pyclass(name = "Site", module = "hcpcore.econ", frozen)]
 pub struct PySite {
     inner: Site,
 }
@@ -586,6 +622,37 @@ impl PySite {
     #[getter]
     fn cap_kw(&self) -> f64 {
         self.inner.cap_kw()
+    }
+
+    fn __eq__(&self, other: &Self) -> bool {
+        self.inner == other.inner
+    }
+
+    /// Pickle support: rebuilt through the constructor from its groups (as `(DeviceModel, count)`
+    /// pairs, so models outside the catalog survive), cap and terms.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let site = &slf.get().inner;
+        let groups = pyo3::types::PyList::empty(py);
+        for g in site.groups() {
+            let model = Bound::new(py, PyDeviceModel { inner: g.model.clone() })?;
+            groups.append(PyTuple::new(py, [model.into_any(), g.count.into_pyobject(py)?.into_any()])?)?;
+        }
+        let t = site.terms();
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("pool_fee", t.pool_fee)?;
+        kwargs.set_item("pue", t.pue)?;
+        kwargs.set_item("gpu_utilisation", t.gpu_utilisation)?;
+        kwargs.set_item("tokens_per_second", t.tokens_per_second)?;
+        kwargs.set_item("demand_response_usd_per_mwh", t.demand_response_usd_per_mwh)?;
+        let args = PyTuple::new(py, [groups.into_any(), site.cap_kw().into_pyobject(py)?.into_any()])?;
+        reduce_via_constructor(slf.as_any(), args, kwargs)
+    }
+
+    fn __repr__(&self) -> String {
+        let groups: Vec<String> =
+            self.inner.groups().iter().map(|g| format!("{:?}: {}", g.model.name, g.count)).collect();
+        format!("Site({{{}}}, cap_kw={})", groups.join(", "), self.inner.cap_kw())
     }
 }
 
