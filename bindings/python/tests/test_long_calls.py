@@ -21,9 +21,13 @@ from hcpcore.sim import H100, Fleet, ModelSpec
 # and reports how the run ended, how far the fleet got and that it still runs.
 _CHILD = textwrap.dedent(
     """
-    import json, sys, time
+    import json, signal, sys, time
     import hcpcore as hcp
     from hcpcore.sim import Fleet
+
+    # A child started from a background job inherits SIGINT ignored (and Python then installs no
+    # handler): put Python's own Ctrl-C handler back, as an interactive session has it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     fleet = Fleet(dt_seconds=60, seed=3)
     fleet.add_many(gpus=2000, miners=8000)
